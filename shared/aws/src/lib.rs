@@ -1,0 +1,1 @@
+pub use aws_sdk_dynamodb;

@@ -1,0 +1,251 @@
+//! Conversations (会话) and their messages, as the chat platform delivers them to each side.
+
+use crate::card::{CardAnswer, OrderSummary, PredictionCard};
+use crate::error::{Error, Result};
+use crate::ids::{CardId, ConversationId, MessageId, OrderId, ShopId, UserId};
+use crate::intent::{Classification, IntentId};
+use crate::money::Fen;
+use crate::time::Millis;
+use serde::{Deserialize, Serialize};
+
+/// The longest message text we accept, in characters (the chat box's own limit).
+pub const MAX_TEXT_CHARS: usize = 1000;
+
+/// Trims and checks a message text: 1 to MAX_TEXT_CHARS characters after trimming.
+pub fn message_text(field: &str, raw: &str) -> Result<String> {
+    let text = raw.trim();
+    if text.is_empty() {
+        return Err(Error::invalid(field, "must not be empty"));
+    }
+    let chars = text.chars().count();
+    if chars > MAX_TEXT_CHARS {
+        return Err(Error::invalid(
+            field,
+            format!("must be at most {MAX_TEXT_CHARS} characters (got {chars})"),
+        ));
+    }
+    Ok(text.to_string())
+}
+
+/// A shop (店铺) as the assistant needs it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Shop {
+    pub shop_id: ShopId,
+    pub name: String,
+    /// The shop's customer-service agents, in the order the chat platform assigns them.
+    pub agents: Vec<UserId>,
+    /// 飞鸽机器人 switched on.
+    pub robot_on: bool,
+    /// 保证金 balance; may go below zero (arrears).
+    pub deposit: Fen,
+}
+
+impl Shop {
+    /// The agent the chat platform routes a new conversation to: stable for a conversation id.
+    pub fn agent_for(&self, conversation: &ConversationId) -> Option<UserId> {
+        if self.agents.is_empty() {
+            return None;
+        }
+        // FNV-1a: stable across processes and releases, unlike the std hasher.
+        let hash = conversation
+            .as_str()
+            .bytes()
+            .fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
+                (h ^ b as u64).wrapping_mul(0x0100_0000_01b3)
+            });
+        Some(self.agents[(hash % self.agents.len() as u64) as usize].clone())
+    }
+}
+
+/// The buyer's latest confident intent in a conversation.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LastIntent {
+    pub intent: IntentId,
+    pub confidence: f64,
+    pub evidence: Vec<String>,
+    pub message_id: MessageId,
+    pub at: Millis,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Conversation {
+    pub conversation_id: ConversationId,
+    pub shop_id: ShopId,
+    pub buyer_id: UserId,
+    /// The agent currently serving; cards are sent in their name.
+    pub serving_agent: Option<UserId>,
+    /// The order the buyer confirmed; later questions resolve against it.
+    pub confirmed_order: Option<OrderId>,
+    /// The prediction card waiting for the buyer's answer.
+    pub open_card: Option<PredictionCard>,
+    pub last_intent: Option<LastIntent>,
+    pub created_at: Millis,
+    pub updated_at: Millis,
+    /// Bumped by every change; a write succeeds only over the version it read.
+    pub version: u64,
+}
+
+impl Conversation {
+    pub fn open(id: &ConversationId, shop: &Shop, buyer: &UserId, now: Millis) -> Self {
+        Conversation {
+            conversation_id: id.clone(),
+            shop_id: shop.shop_id.clone(),
+            buyer_id: buyer.clone(),
+            serving_agent: shop.agent_for(id),
+            confirmed_order: None,
+            open_card: None,
+            last_intent: None,
+            created_at: now,
+            updated_at: now,
+            version: 0,
+        }
+    }
+
+    /// Whether this actor may see the conversation: its buyer, or staff of its shop.
+    pub fn visible_to(&self, actor: &crate::identity::Actor) -> bool {
+        use crate::identity::Actor;
+        match actor {
+            Actor::Buyer(u) => *u == self.buyer_id,
+            Actor::Agent { shop, .. } | Actor::ShopAdmin { shop, .. } => *shop == self.shop_id,
+            Actor::Platform(_) => false,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "role", content = "id", rename_all = "snake_case")]
+pub enum Sender {
+    Buyer(UserId),
+    Agent(UserId),
+    System,
+}
+
+/// What a message carries. Cards are what the chat platform renders as cards.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum MessageBody {
+    Text {
+        text: String,
+    },
+    /// 订单预测卡片, sent in the serving agent's name.
+    PredictionCard {
+        card: PredictionCard,
+    },
+    /// The buyer's answer to a prediction card.
+    CardAnswer {
+        card_id: CardId,
+        answer: CardAnswer,
+        order: OrderSummary,
+    },
+    /// 订单卡片: sent by the buyer, or by the agent as an action.
+    OrderCard {
+        order: OrderSummary,
+    },
+    /// 发货时效卡片
+    PromisedDateCard {
+        order_id: OrderId,
+        promised_ship_time: String,
+    },
+    /// 物流卡片
+    LogisticsCard {
+        order_id: OrderId,
+        courier: String,
+        tracking_no: String,
+        status: String,
+        /// Sign-off proof (签收凭证) time, when delivered.
+        signed_at: Option<String>,
+    },
+    /// 售后入口
+    AfterSaleEntry {
+        order_id: OrderId,
+        title: String,
+    },
+    /// To the warehouse; the buyer does not see it.
+    WarehouseReminder {
+        order_id: OrderId,
+        urgent: bool,
+    },
+    /// To the platform; the buyer does not see it.
+    ShippingDelayReport {
+        order_id: OrderId,
+    },
+    /// A coupon notice from the platform.
+    Coupon {
+        order_id: OrderId,
+        amount: Fen,
+        text: String,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Message {
+    pub message_id: MessageId,
+    pub conversation_id: ConversationId,
+    pub sent_at: Millis,
+    pub sender: Sender,
+    pub body: MessageBody,
+    pub visible_to_buyer: bool,
+    /// For buyer text: what the intent engine decided, kept for disputes.
+    pub classification: Option<Classification>,
+    /// For agent messages sent from the panel: which solution they came from.
+    pub solution_id: Option<String>,
+}
+
+impl Message {
+    pub fn new(conversation: &ConversationId, sender: Sender, body: MessageBody, now: Millis) -> Self {
+        let visible_to_buyer = !matches!(
+            body,
+            MessageBody::WarehouseReminder { .. } | MessageBody::ShippingDelayReport { .. }
+        );
+        Message {
+            message_id: MessageId::generate(),
+            conversation_id: conversation.clone(),
+            sent_at: now,
+            sender,
+            body,
+            visible_to_buyer,
+            classification: None,
+            solution_id: None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn text_limits_are_stated() {
+        assert!(message_text("text", "  ").is_err());
+        assert_eq!(message_text("text", " 你好 ").unwrap(), "你好");
+        let long = "好".repeat(MAX_TEXT_CHARS + 1);
+        let err = message_text("text", &long).unwrap_err();
+        assert!(err.to_string().contains("at most 1000 characters"), "{err}");
+        assert!(message_text("text", &"好".repeat(MAX_TEXT_CHARS)).is_ok());
+    }
+
+    #[test]
+    fn agent_assignment_is_stable_and_spread() {
+        let shop = Shop {
+            shop_id: ShopId::parse("s").unwrap(),
+            name: "s".into(),
+            agents: vec![UserId::parse("a").unwrap(), UserId::parse("b").unwrap()],
+            robot_on: false,
+            deposit: Fen(0),
+        };
+        let c = ConversationId::parse("conv-1").unwrap();
+        assert_eq!(shop.agent_for(&c), shop.agent_for(&c));
+        let picked: std::collections::HashSet<_> = (0..20)
+            .map(|i| shop.agent_for(&ConversationId::parse(format!("c{i}")).unwrap()))
+            .collect();
+        assert_eq!(picked.len(), 2);
+    }
+
+    #[test]
+    fn internal_notes_are_hidden_from_the_buyer() {
+        let c = ConversationId::parse("c").unwrap();
+        let o = OrderId::parse("123456").unwrap();
+        let m = Message::new(&c, Sender::System, MessageBody::WarehouseReminder { order_id: o, urgent: true }, 0);
+        assert!(!m.visible_to_buyer);
+    }
+}

@@ -1,0 +1,600 @@
+//! The use cases, one function per operation. Each takes its store and the caller, checks access,
+//! reads, decides with the pure rules, and writes one atomic change.
+
+use crate::card::{prediction_card, CardAnswer, OrderSummary, PredictionCard};
+use crate::conversation::{message_text, Conversation, LastIntent, Message, MessageBody, Sender};
+use crate::error::{Error, Result};
+use crate::identity::Actor;
+use crate::ids::{CardId, ConversationId, OrderId, ShopId};
+use crate::intent::{classify, Classification, IntentId};
+use crate::order::Order;
+use crate::solution::{covers, lookup, render, ActionKind, Solution, NO_ORDER_REPLY};
+use crate::store::{ConversationChange, SolutionEvent, StatEvent, Store};
+use crate::time::{beijing_text, deadline_text, Millis};
+use serde::{Deserialize, Serialize};
+
+/// How many messages a conversation read returns at most.
+pub const MESSAGE_PAGE: usize = 100;
+
+// ---------------------------------------------------------------------------------------------
+// Panel (智能助手提示)
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PanelState {
+    /// No confident buyer intent yet: nothing pops up.
+    Idle,
+    /// An intent the assistant has no solution for.
+    NotCovered,
+    /// The prediction card is out; waiting for the buyer to name the order.
+    AwaitingOrder,
+    /// The buyer has no order in this shop (or it is gone).
+    NoOrder,
+    /// Intent and order known: replies and actions are ready.
+    Ready,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct IntentView {
+    pub intent: IntentId,
+    pub label: String,
+    pub confidence: f64,
+    pub evidence: Vec<String>,
+}
+
+/// What the agent's panel shows.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Panel {
+    pub conversation_id: ConversationId,
+    pub state: PanelState,
+    pub intent: Option<IntentView>,
+    pub order: Option<OrderSummary>,
+    pub solution: Option<Solution>,
+    /// A line for the agent when there is no solution to show.
+    pub note: Option<String>,
+}
+
+/// The solution in force for this conversation now, with the order it is about.
+async fn current_solution<S: Store>(
+    store: &S,
+    conv: &Conversation,
+    now: Millis,
+) -> Result<Option<(Order, Solution)>> {
+    let Some(last) = &conv.last_intent else { return Ok(None) };
+    let Some(order_id) = &conv.confirmed_order else { return Ok(None) };
+    let Some(order) = store.order(&conv.shop_id, &conv.buyer_id, order_id).await? else {
+        return Ok(None);
+    };
+    let node = order.node_at(now);
+    Ok(lookup(last.intent, node).map(|t| {
+        let s = render(t, &order, now);
+        (order, s)
+    }))
+}
+
+async fn build_panel<S: Store>(store: &S, conv: &Conversation, now: Millis) -> Result<Panel> {
+    let mut panel = Panel {
+        conversation_id: conv.conversation_id.clone(),
+        state: PanelState::Idle,
+        intent: None,
+        order: None,
+        solution: None,
+        note: None,
+    };
+    let Some(last) = &conv.last_intent else { return Ok(panel) };
+    panel.intent = Some(IntentView {
+        intent: last.intent,
+        label: last.intent.label().into(),
+        confidence: last.confidence,
+        evidence: last.evidence.clone(),
+    });
+    if !covers(last.intent) {
+        panel.state = PanelState::NotCovered;
+        return Ok(panel);
+    }
+    if conv.confirmed_order.is_none() {
+        if conv.open_card.is_some() {
+            panel.state = PanelState::AwaitingOrder;
+            panel.note = Some("已自动向买家发送订单预测卡片，等待买家确认订单".into());
+        } else {
+            panel.state = PanelState::NoOrder;
+            panel.note = Some(NO_ORDER_REPLY.into());
+        }
+        return Ok(panel);
+    }
+    match current_solution(store, conv, now).await? {
+        Some((order, solution)) => {
+            panel.state = PanelState::Ready;
+            panel.order = Some(OrderSummary::of(&order, now));
+            panel.solution = Some(solution);
+        }
+        None => {
+            panel.state = PanelState::NoOrder;
+            panel.note = Some(NO_ORDER_REPLY.into());
+        }
+    }
+    Ok(panel)
+}
+
+/// Builds the panel and counts a "shown" for the solution in it.
+async fn show_panel<S: Store>(store: &S, conv: &Conversation, now: Millis) -> Result<Panel> {
+    let panel = build_panel(store, conv, now).await?;
+    if let Some(s) = &panel.solution {
+        store
+            .record(&StatEvent {
+                shop: conv.shop_id.clone(),
+                solution_id: s.solution_id.clone(),
+                event: SolutionEvent::Shown,
+            })
+            .await?;
+    }
+    Ok(panel)
+}
+
+/// A conversation the actor may see, or 404 (never revealing that another's exists).
+async fn visible_conversation<S: Store>(
+    store: &S,
+    actor: &Actor,
+    id: &ConversationId,
+) -> Result<Conversation> {
+    match store.conversation(id).await? {
+        Some(c) if c.visible_to(actor) => Ok(c),
+        _ => Err(Error::NotFound("conversation")),
+    }
+}
+
+fn next_version(conv: &mut Conversation, now: Millis) -> Option<u64> {
+    let expected = (conv.version > 0).then_some(conv.version);
+    conv.version += 1;
+    conv.updated_at = now;
+    expected
+}
+
+// ---------------------------------------------------------------------------------------------
+// Intake: a buyer's message
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PostMessage {
+    pub shop_id: ShopId,
+    pub text: String,
+}
+
+/// What intake returns: the stored message, the intent, the card the chat platform must deliver to
+/// the buyer (if one was sent), and the agent's panel.
+#[derive(Debug, Clone, Serialize)]
+pub struct IntakeOutcome {
+    pub message: Message,
+    pub classification: Classification,
+    pub card: Option<PredictionCard>,
+    pub panel: Panel,
+}
+
+pub async fn post_buyer_message<S: Store>(
+    store: &S,
+    actor: &Actor,
+    id: &ConversationId,
+    input: PostMessage,
+    now: Millis,
+) -> Result<IntakeOutcome> {
+    let buyer = actor.require_buyer()?;
+    let text = message_text("text", &input.text)?;
+    let mut conv = match store.conversation(id).await? {
+        Some(c) if c.buyer_id == *buyer && c.shop_id == input.shop_id => c,
+        Some(_) => return Err(Error::NotFound("conversation")),
+        None => {
+            let shop = store
+                .shop(&input.shop_id)
+                .await?
+                .ok_or(Error::NotFound("shop"))?;
+            Conversation::open(id, &shop, buyer, now)
+        }
+    };
+
+    let classification = classify(&text);
+    let mut message = Message::new(
+        id,
+        Sender::Buyer(buyer.clone()),
+        MessageBody::Text { text: text.clone() },
+        now,
+    );
+    message.classification = Some(classification.clone());
+    let mut messages = vec![message.clone()];
+    let mut card = None;
+
+    if classification.confident {
+        conv.last_intent = Some(LastIntent {
+            intent: classification.intent,
+            confidence: classification.confidence,
+            evidence: classification.evidence.clone(),
+            message_id: message.message_id.clone(),
+            at: now,
+        });
+        let needs_card = covers(classification.intent)
+            && conv.confirmed_order.is_none()
+            && conv.open_card.is_none();
+        if needs_card {
+            let orders = store.buyer_orders(&conv.shop_id, buyer).await?;
+            if let Some(c) =
+                prediction_card(id, conv.serving_agent.as_ref(), &text, &orders, now)
+            {
+                let sender = match &conv.serving_agent {
+                    Some(agent) => Sender::Agent(agent.clone()),
+                    None => Sender::System,
+                };
+                messages.push(Message::new(
+                    id,
+                    sender,
+                    MessageBody::PredictionCard { card: c.clone() },
+                    now + 1,
+                ));
+                conv.open_card = Some(c.clone());
+                card = Some(c);
+            }
+        }
+    }
+
+    let expected_version = next_version(&mut conv, now);
+    store
+        .commit(ConversationChange {
+            conversation: conv.clone(),
+            expected_version,
+            messages,
+            stats: vec![],
+        })
+        .await?;
+    let panel = show_panel(store, &conv, now).await?;
+    Ok(IntakeOutcome {
+        message,
+        classification,
+        card,
+        panel,
+    })
+}
+
+/// The conversation as the caller may see it: the buyer sees what was sent to them; staff see
+/// everything, internal notes included.
+pub async fn list_messages<S: Store>(
+    store: &S,
+    actor: &Actor,
+    id: &ConversationId,
+) -> Result<Vec<Message>> {
+    let conv = visible_conversation(store, actor, id).await?;
+    let mut messages = store.messages(&conv.conversation_id, MESSAGE_PAGE).await?;
+    if matches!(actor, Actor::Buyer(_)) {
+        messages.retain(|m| m.visible_to_buyer);
+        for m in &mut messages {
+            // The intent engine's verdict is for the shop and the platform, not the buyer.
+            m.classification = None;
+        }
+    }
+    Ok(messages)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Order card: the buyer names the order
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SelectionVia {
+    /// 确认: the card's guess is right.
+    Confirm,
+    /// 选择其他订单: another order listed on the card.
+    Pick,
+    /// 主动发送订单卡片: any of the buyer's orders in this shop.
+    OrderCard,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SelectOrder {
+    pub via: SelectionVia,
+    pub card_id: Option<CardId>,
+    pub order_id: Option<OrderId>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SelectionOutcome {
+    pub message: Message,
+    pub order: OrderSummary,
+    pub panel: Panel,
+}
+
+/// The open card a confirm/pick answers, checked against the id the buyer sent.
+fn answered_card<'a>(conv: &'a Conversation, card_id: Option<&CardId>) -> Result<&'a PredictionCard> {
+    let card_id = card_id.ok_or_else(|| Error::invalid("card_id", "is required to answer a card"))?;
+    match &conv.open_card {
+        Some(card) if card.card_id == *card_id => Ok(card),
+        Some(_) | None => Err(Error::Conflict(
+            "this card is no longer open; answer the latest card or send an order card".into(),
+        )),
+    }
+}
+
+pub async fn select_order<S: Store>(
+    store: &S,
+    actor: &Actor,
+    id: &ConversationId,
+    input: SelectOrder,
+    now: Millis,
+) -> Result<SelectionOutcome> {
+    actor.require_buyer()?;
+    let mut conv = visible_conversation(store, actor, id).await?;
+    let (order_id, answer) = match input.via {
+        SelectionVia::Confirm => {
+            let card = answered_card(&conv, input.card_id.as_ref())?;
+            if input.order_id.as_ref().is_some_and(|o| *o != card.guess.order_id) {
+                return Err(Error::invalid(
+                    "order_id",
+                    "confirm answers the card's guessed order; use via=pick for another",
+                ));
+            }
+            (card.guess.order_id.clone(), Some((card.card_id.clone(), CardAnswer::Confirmed)))
+        }
+        SelectionVia::Pick => {
+            let card = answered_card(&conv, input.card_id.as_ref())?;
+            let order_id = input
+                .order_id
+                .clone()
+                .ok_or_else(|| Error::invalid("order_id", "is required to pick an order"))?;
+            if !card.lists(&order_id) {
+                return Err(Error::invalid(
+                    "order_id",
+                    "is not on this card; send it as an order card instead",
+                ));
+            }
+            (order_id, Some((card.card_id.clone(), CardAnswer::Picked)))
+        }
+        SelectionVia::OrderCard => {
+            let order_id = input
+                .order_id
+                .clone()
+                .ok_or_else(|| Error::invalid("order_id", "is required for an order card"))?;
+            (order_id, None)
+        }
+    };
+    let order = store
+        .order(&conv.shop_id, &conv.buyer_id, &order_id)
+        .await?
+        .ok_or(Error::NotFound("order"))?;
+    let summary = OrderSummary::of(&order, now);
+    let body = match answer {
+        Some((card_id, answer)) => MessageBody::CardAnswer {
+            card_id,
+            answer,
+            order: summary.clone(),
+        },
+        None => MessageBody::OrderCard {
+            order: summary.clone(),
+        },
+    };
+    let message = Message::new(id, Sender::Buyer(conv.buyer_id.clone()), body, now);
+    conv.confirmed_order = Some(order_id);
+    conv.open_card = None;
+    let expected_version = next_version(&mut conv, now);
+    store
+        .commit(ConversationChange {
+            conversation: conv.clone(),
+            expected_version,
+            messages: vec![message.clone()],
+            stats: vec![],
+        })
+        .await?;
+    let panel = show_panel(store, &conv, now).await?;
+    Ok(SelectionOutcome {
+        message,
+        order: summary,
+        panel,
+    })
+}
+
+/// The card waiting for the buyer's answer.
+pub async fn open_card<S: Store>(
+    store: &S,
+    actor: &Actor,
+    id: &ConversationId,
+) -> Result<PredictionCard> {
+    let conv = visible_conversation(store, actor, id).await?;
+    conv.open_card.ok_or(Error::NotFound("open prediction card"))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Suggest: the agent's panel and what the agent does with it
+
+pub async fn panel<S: Store>(
+    store: &S,
+    actor: &Actor,
+    id: &ConversationId,
+    now: Millis,
+) -> Result<Panel> {
+    actor.require_staff()?;
+    let conv = visible_conversation(store, actor, id).await?;
+    show_panel(store, &conv, now).await
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum UseKind {
+    /// 复制 into the input box.
+    Copied,
+    /// 发送 as it is.
+    Sent,
+    /// Copied, changed for this one answer, then sent.
+    EditedSent,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UseSolution {
+    pub solution_id: String,
+    pub event: UseKind,
+    pub reply_index: Option<usize>,
+    pub action_id: Option<ActionKind>,
+    /// The edited text, for `edited_sent` only.
+    pub text: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct UseOutcome {
+    pub solution_id: String,
+    pub event: SolutionEvent,
+    /// The message stored in the conversation, when something was sent.
+    pub message: Option<Message>,
+}
+
+/// The message an action sends, built from the order's facts.
+pub fn action_message(action: ActionKind, order: &Order, now: Millis) -> MessageBody {
+    let order_id = order.order_id.clone();
+    let or = |v: &Option<String>, missing: &str| {
+        v.as_ref()
+            .filter(|s| !s.trim().is_empty())
+            .cloned()
+            .unwrap_or_else(|| missing.to_string())
+    };
+    match action {
+        ActionKind::SendOrderCard => MessageBody::OrderCard {
+            order: OrderSummary::of(order, now),
+        },
+        ActionKind::SendPromisedDateCard => MessageBody::PromisedDateCard {
+            order_id,
+            promised_ship_time: order
+                .promised_ship_by
+                .map(deadline_text)
+                .unwrap_or_else(|| "按承诺时效发货".into()),
+        },
+        ActionKind::SendLogisticsCard | ActionKind::SendLogisticsCardWithProof => {
+            MessageBody::LogisticsCard {
+                order_id,
+                courier: or(&order.courier, "快递公司待更新"),
+                tracking_no: or(&order.tracking_no, "运单号待更新"),
+                status: order.node_at(now).label().into(),
+                signed_at: (action == ActionKind::SendLogisticsCardWithProof)
+                    .then(|| order.delivered_at.map(beijing_text))
+                    .flatten(),
+            }
+        }
+        ActionKind::SendAfterSaleEntry => MessageBody::AfterSaleEntry {
+            order_id,
+            title: order.title(),
+        },
+        ActionKind::RemindWarehouse | ActionKind::RemindWarehouseUrgent => {
+            MessageBody::WarehouseReminder {
+                order_id,
+                urgent: action == ActionKind::RemindWarehouseUrgent,
+            }
+        }
+        ActionKind::ReportShippingDelay => MessageBody::ShippingDelayReport { order_id },
+    }
+}
+
+pub async fn use_solution<S: Store>(
+    store: &S,
+    actor: &Actor,
+    id: &ConversationId,
+    input: UseSolution,
+    now: Millis,
+) -> Result<UseOutcome> {
+    let (agent, _) = actor.require_staff()?;
+    let agent = agent.clone();
+    let mut conv = visible_conversation(store, actor, id).await?;
+    let (order, solution) = current_solution(store, &conv, now)
+        .await?
+        .ok_or_else(|| Error::Conflict("there is no solution to use in this conversation yet".into()))?;
+    if solution.solution_id != input.solution_id {
+        return Err(Error::Conflict(format!(
+            "the panel has changed (now {}); reload it",
+            solution.solution_id
+        )));
+    }
+    let reply = match input.reply_index {
+        Some(i) => Some(solution.replies.get(i).ok_or_else(|| {
+            Error::invalid("reply_index", format!("must be below {}", solution.replies.len()))
+        })?),
+        None => None,
+    };
+    let action = match input.action_id {
+        Some(a) => Some(
+            solution
+                .actions
+                .iter()
+                .find(|x| x.action_id == a)
+                .ok_or_else(|| Error::invalid("action_id", "is not offered by this solution"))?
+                .action_id,
+        ),
+        None => None,
+    };
+    if reply.is_some() == action.is_some() {
+        return Err(Error::invalid(
+            "reply_index",
+            "give exactly one of reply_index or action_id",
+        ));
+    }
+    if input.text.is_some() && input.event != UseKind::EditedSent {
+        return Err(Error::invalid("text", "is only for event=edited_sent"));
+    }
+    let (event, body) = match (input.event, reply, action) {
+        (UseKind::Copied, Some(_), _) => (SolutionEvent::Copied, None),
+        (UseKind::Copied, None, _) => {
+            return Err(Error::invalid("event", "copied applies to a reply, not an action"))
+        }
+        (UseKind::Sent, Some(r), _) => (
+            SolutionEvent::Sent,
+            Some(MessageBody::Text { text: r.text.clone() }),
+        ),
+        (UseKind::Sent, None, Some(a)) => (SolutionEvent::Sent, Some(action_message(a, &order, now))),
+        (UseKind::EditedSent, Some(_), _) => {
+            let text = input
+                .text
+                .as_deref()
+                .ok_or_else(|| Error::invalid("text", "is required for edited_sent"))?;
+            (
+                SolutionEvent::EditedSent,
+                Some(MessageBody::Text { text: message_text("text", text)? }),
+            )
+        }
+        (UseKind::EditedSent, None, _) => {
+            return Err(Error::invalid("event", "edited_sent applies to a reply, not an action"))
+        }
+        (UseKind::Sent, None, None) => unreachable!("checked above: exactly one is set"),
+    };
+    let stat = StatEvent {
+        shop: conv.shop_id.clone(),
+        solution_id: solution.solution_id.clone(),
+        event,
+    };
+    let Some(body) = body else {
+        store.record(&stat).await?;
+        return Ok(UseOutcome {
+            solution_id: solution.solution_id,
+            event,
+            message: None,
+        });
+    };
+    let mut message = Message::new(id, Sender::Agent(agent.clone()), body, now);
+    message.solution_id = Some(solution.solution_id.clone());
+    conv.serving_agent = Some(agent);
+    let expected_version = next_version(&mut conv, now);
+    store
+        .commit(ConversationChange {
+            conversation: conv,
+            expected_version,
+            messages: vec![message.clone()],
+            stats: vec![stat],
+        })
+        .await?;
+    Ok(UseOutcome {
+        solution_id: solution.solution_id,
+        event,
+        message: Some(message),
+    })
+}
+
+/// Usage counts of one solution in the caller's shop.
+pub async fn solution_stats<S: Store>(
+    store: &S,
+    actor: &Actor,
+    solution_id: &str,
+) -> Result<crate::store::SolutionStats> {
+    let (_, shop) = actor.require_staff()?;
+    store.stats(shop, solution_id).await
+}
