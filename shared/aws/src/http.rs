@@ -1,0 +1,283 @@
+//! API Gateway (HTTP API, payload 2.0) <-> the domain: the caller from the JWT authorizer's
+//! claims, the body checked and parsed, and the one error -> HTTP mapping.
+
+use assistant_domain::error::Error;
+use assistant_domain::identity::Actor;
+use aws_lambda_events::apigw::{ApiGatewayV2httpRequest, ApiGatewayV2httpResponse};
+use aws_lambda_events::encodings::Body;
+use aws_lambda_events::http::{HeaderMap, HeaderValue};
+use base64::Engine;
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+/// Largest request body accepted, in bytes (after base64 decoding).
+pub const MAX_BODY_BYTES: usize = 16 * 1024;
+
+/// A request as the handlers see it.
+#[derive(Debug)]
+pub struct Request {
+    pub route: String,
+    pub actor: Actor,
+    event: ApiGatewayV2httpRequest,
+}
+
+impl Request {
+    /// Reads the route and the caller. Claims come from the JWT authorizer; without them: 401.
+    pub fn from_event(event: ApiGatewayV2httpRequest) -> Result<Self, Error> {
+        let route = event
+            .route_key
+            .clone()
+            .or_else(|| event.request_context.route_key.clone())
+            .unwrap_or_default();
+        let claims = event
+            .request_context
+            .authorizer
+            .as_ref()
+            .and_then(|a| a.jwt.as_ref())
+            .map(|j| &j.claims);
+        let claim = |name: &str| claims.and_then(|c| c.get(name)).map(String::as_str);
+        let actor = Actor::from_claims(claim("sub"), claim("role"), claim("shop_id"))?;
+        Ok(Request {
+            route,
+            actor,
+            event,
+        })
+    }
+
+    /// A path parameter, parsed into its typed id.
+    pub fn path<T>(&self, name: &str, parse: impl Fn(String) -> Result<T, Error>) -> Result<T, Error> {
+        let raw = self
+            .event
+            .path_parameters
+            .get(name)
+            .cloned()
+            .ok_or_else(|| Error::invalid(name, "is missing from the path"))?;
+        parse(raw)
+    }
+
+    /// The body as UTF-8 text: base64 undone, size and encoding checked.
+    pub fn body_text(&self) -> Result<String, Error> {
+        let raw = self.event.body.as_deref().unwrap_or("");
+        let bytes = if self.event.is_base64_encoded {
+            base64::engine::general_purpose::STANDARD
+                .decode(raw)
+                .map_err(|_| Error::invalid("body", "is marked base64 but is not valid base64"))?
+        } else {
+            raw.as_bytes().to_vec()
+        };
+        if bytes.len() > MAX_BODY_BYTES {
+            return Err(Error::invalid(
+                "body",
+                format!("must be at most {MAX_BODY_BYTES} bytes (got {})", bytes.len()),
+            ));
+        }
+        String::from_utf8(bytes).map_err(|e| {
+            Error::invalid(
+                "body",
+                format!("must be UTF-8 text (invalid byte at {})", e.utf8_error().valid_up_to()),
+            )
+        })
+    }
+
+    /// The body parsed as JSON into `T`; serde's message says which field is wrong.
+    pub fn json<T: DeserializeOwned>(&self) -> Result<T, Error> {
+        let text = self.body_text()?;
+        if text.trim().is_empty() {
+            return Err(Error::invalid("body", "a JSON object is required"));
+        }
+        serde_json::from_str(&text).map_err(|e| {
+            let msg = e.to_string();
+            // serde_json's messages name the field and position; they never echo secrets.
+            Error::invalid("body", msg)
+        })
+    }
+}
+
+/// The one mapping from domain errors to HTTP status.
+pub fn status_of(err: &Error) -> u16 {
+    match err {
+        Error::Invalid { .. } => 400,
+        Error::Unauthenticated(_) => 401,
+        Error::Forbidden(_) => 403,
+        Error::NotFound(_) => 404,
+        Error::Conflict(_) => 409,
+        Error::NotImplemented(_) => 501,
+        Error::Unavailable(_) => 503,
+        Error::Internal(_) => 500,
+    }
+}
+
+fn json_response(status: u16, body: &serde_json::Value) -> ApiGatewayV2httpResponse {
+    let mut headers = HeaderMap::new();
+    headers.insert(
+        "content-type",
+        HeaderValue::from_static("application/json; charset=utf-8"),
+    );
+    let mut resp = ApiGatewayV2httpResponse::default();
+    resp.status_code = status as i64;
+    resp.headers = headers;
+    resp.body = Some(Body::Text(body.to_string()));
+    resp
+}
+
+/// The error body: `{"error": {"code", "message", "field"?}}`. Details go to the log only.
+pub fn error_response(err: &Error) -> ApiGatewayV2httpResponse {
+    let status = status_of(err);
+    if status >= 500 {
+        tracing::error!(status, error = %err, source = ?std::error::Error::source(err), "request failed");
+    } else {
+        tracing::info!(status, error = %err, "request refused");
+    }
+    let mut body = serde_json::json!({
+        "error": { "code": err.code(), "message": err.public_message() }
+    });
+    if let Error::Invalid { field, message } = err {
+        body["error"]["field"] = field.clone().into();
+        body["error"]["message"] = format!("{field}: {message}").into();
+    }
+    json_response(status, &body)
+}
+
+/// A successful answer: a status and a JSON body.
+#[derive(Debug)]
+pub struct Reply {
+    pub status: u16,
+    pub body: serde_json::Value,
+}
+
+impl Reply {
+    pub fn with_status<T: Serialize>(status: u16, value: &T) -> Result<Self, Error> {
+        let body = serde_json::to_value(value).map_err(|e| Error::Internal(Box::new(e)))?;
+        Ok(Reply { status, body })
+    }
+
+    /// 200 with the value.
+    pub fn ok<T: Serialize>(value: &T) -> Result<Self, Error> {
+        Self::with_status(200, value)
+    }
+
+    /// 201 with the value.
+    pub fn created<T: Serialize>(value: &T) -> Result<Self, Error> {
+        Self::with_status(201, value)
+    }
+}
+
+/// Turns a handler's result into the response.
+pub fn respond(result: Result<Reply, Error>) -> ApiGatewayV2httpResponse {
+    match result {
+        Ok(reply) => json_response(reply.status, &reply.body),
+        Err(err) => error_response(&err),
+    }
+}
+
+/// The answer for a route this function does not serve.
+pub fn unknown_route(route: &str) -> Error {
+    Error::invalid("route", format!("'{route}' is not served by this function"))
+}
+
+/// Builds an HTTP API event as API Gateway would deliver it after the JWT authorizer: for the local
+/// demo and the tests, which drive the real handlers without a gateway.
+pub fn local_event(
+    route: &str,
+    path_params: &[(&str, &str)],
+    claims: &[(&str, &str)],
+    body: Option<&serde_json::Value>,
+) -> ApiGatewayV2httpRequest {
+    let (method, template) = route.split_once(' ').unwrap_or(("GET", route));
+    let mut path = template.to_string();
+    for (k, v) in path_params {
+        path = path.replace(&format!("{{{k}}}"), v);
+    }
+    let claims: serde_json::Map<String, serde_json::Value> = claims
+        .iter()
+        .map(|(k, v)| (k.to_string(), serde_json::Value::from(*v)))
+        .collect();
+    let params: serde_json::Map<String, serde_json::Value> = path_params
+        .iter()
+        .map(|(k, v)| (k.to_string(), serde_json::Value::from(*v)))
+        .collect();
+    let event = serde_json::json!({
+        "version": "2.0",
+        "routeKey": route,
+        "rawPath": path,
+        "rawQueryString": "",
+        "headers": {"content-type": "application/json"},
+        "pathParameters": params,
+        "requestContext": {
+            "routeKey": route,
+            "stage": "$default",
+            "http": {"method": method, "path": path, "protocol": "HTTP/1.1", "sourceIp": "127.0.0.1", "userAgent": "local"},
+            "authorizer": {"jwt": {"claims": claims, "scopes": null}},
+            "timeEpoch": 0
+        },
+        "body": body.map(|b| b.to_string()),
+        "isBase64Encoded": false
+    });
+    serde_json::from_value(event).expect("a well-formed HTTP API event")
+}
+
+/// The JSON body of a response (an empty object when there is none).
+pub fn response_json(resp: &ApiGatewayV2httpResponse) -> serde_json::Value {
+    match &resp.body {
+        Some(Body::Text(t)) => serde_json::from_str(t).unwrap_or(serde_json::Value::Null),
+        _ => serde_json::Value::Null,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn event(body: Option<&str>, b64: bool) -> ApiGatewayV2httpRequest {
+        let mut e: ApiGatewayV2httpRequest = serde_json::from_value(serde_json::json!({
+            "version": "2.0",
+            "routeKey": "POST /x",
+            "rawPath": "/x",
+            "headers": {},
+            "requestContext": {
+                "http": {"method": "POST", "path": "/x"},
+                "authorizer": {"jwt": {"claims": {"sub": "b1", "role": "buyer"}, "scopes": null}}
+            },
+            "isBase64Encoded": false
+        }))
+        .unwrap();
+        e.body = body.map(str::to_string);
+        e.is_base64_encoded = b64;
+        e
+    }
+
+    #[test]
+    fn invalid_utf8_and_bad_base64_are_400s() {
+        let bad = base64::engine::general_purpose::STANDARD.encode([0x7b, 0xff, 0x7d]);
+        let r = Request::from_event(event(Some(&bad), true)).unwrap();
+        let err = r.body_text().unwrap_err();
+        assert_eq!(status_of(&err), 400);
+        assert!(err.to_string().contains("UTF-8"));
+        let r = Request::from_event(event(Some("%%%"), true)).unwrap();
+        assert_eq!(status_of(&r.body_text().unwrap_err()), 400);
+    }
+
+    #[test]
+    fn oversize_body_is_refused_with_the_limit() {
+        let big = "x".repeat(MAX_BODY_BYTES + 1);
+        let r = Request::from_event(event(Some(&big), false)).unwrap();
+        assert!(r.body_text().unwrap_err().to_string().contains("16384"));
+    }
+
+    #[test]
+    fn missing_claims_are_401() {
+        let mut e = event(None, false);
+        e.request_context.authorizer = None;
+        let err = Request::from_event(e).unwrap_err();
+        assert_eq!(status_of(&err), 401);
+    }
+
+    #[test]
+    fn faults_say_nothing_of_their_cause() {
+        let err = Error::Internal("table secret-name missing".into());
+        let resp = error_response(&err);
+        assert_eq!(resp.status_code, 500);
+        let Some(Body::Text(t)) = resp.body else { panic!() };
+        assert!(!t.contains("secret"), "{t}");
+    }
+}

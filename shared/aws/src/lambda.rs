@@ -1,0 +1,39 @@
+//! The Lambda runtime wiring every function's `main.rs` shares: logs, config, one client and one
+//! store built at cold start, then the runtime loop.
+
+use crate::{store_from_env, DynamoStore};
+use aws_lambda_events::apigw::{ApiGatewayV2httpRequest, ApiGatewayV2httpResponse};
+use lambda_runtime::{service_fn, LambdaEvent};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use std::future::Future;
+
+/// Serves an HTTP API function: `handler(store, event)` answers every request with a response,
+/// never an error, so API Gateway always gets JSON.
+pub async fn serve_http<F, Fut>(handler: F) -> Result<(), lambda_runtime::Error>
+where
+    F: Fn(DynamoStore, ApiGatewayV2httpRequest) -> Fut,
+    Fut: Future<Output = ApiGatewayV2httpResponse>,
+{
+    crate::init_tracing();
+    let store = store_from_env().await?;
+    lambda_runtime::run(service_fn(|event: LambdaEvent<ApiGatewayV2httpRequest>| {
+        let response = handler(store.clone(), event.payload);
+        async move { Ok::<_, std::convert::Infallible>(response.await) }
+    }))
+    .await
+}
+
+/// Serves a function fed by another trigger (the EventBridge schedule): its errors are reported to
+/// the runtime, which retries as the trigger allows.
+pub async fn serve_events<E, R, F, Fut>(handler: F) -> Result<(), lambda_runtime::Error>
+where
+    E: DeserializeOwned,
+    R: Serialize,
+    F: Fn(DynamoStore, E) -> Fut,
+    Fut: Future<Output = Result<R, lambda_runtime::Error>>,
+{
+    crate::init_tracing();
+    let store = store_from_env().await?;
+    lambda_runtime::run(service_fn(|event: LambdaEvent<E>| handler(store.clone(), event.payload))).await
+}

@@ -1,0 +1,4 @@
+//! The `assistant` command's library: demo data and the scripted demo, shared with the tests.
+
+pub mod demo;
+pub mod seed;

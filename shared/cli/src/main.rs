@@ -1,0 +1,85 @@
+//! `assistant`: the project's command line.
+//!
+//! - `assistant classify`: one message per stdin line → one JSON object per line
+//!   (`intent`, `confidence`, `confident`, `evidence`)
+//! - `assistant demo [--endpoint URL]`: creates tables in DynamoDB Local, seeds the demo shop and
+//!   plays the scripted conversation through the real handlers
+//! - `assistant create-tables --prefix P [--endpoint URL]`: the tables of template.yaml, named `P-<LogicalId>`
+
+use assistant_aws::{local_client, DynamoStore, Tables};
+use assistant_domain::intent::classify;
+use assistant_domain::time::now_millis;
+use std::io::{BufRead, BufWriter, Write};
+use std::process::ExitCode;
+
+const USAGE: &str = "usage:
+  assistant classify                 < messages.txt   (one JSON object per line)
+  assistant demo [--endpoint URL]                     (DynamoDB Local; default $AWS_ENDPOINT_URL_DYNAMODB)
+  assistant create-tables --prefix P [--endpoint URL]";
+
+fn flag(args: &[String], name: &str) -> Option<String> {
+    args.iter()
+        .position(|a| a == name)
+        .and_then(|i| args.get(i + 1).cloned())
+}
+
+fn endpoint(args: &[String]) -> Result<String, String> {
+    flag(args, "--endpoint")
+        .or_else(|| std::env::var("AWS_ENDPOINT_URL_DYNAMODB").ok())
+        .ok_or_else(|| "no DynamoDB endpoint: pass --endpoint or set AWS_ENDPOINT_URL_DYNAMODB".into())
+}
+
+fn run_classify() -> std::io::Result<()> {
+    let stdin = std::io::stdin().lock();
+    let mut out = BufWriter::new(std::io::stdout().lock());
+    for line in stdin.split(b'\n') {
+        let line = line?;
+        let text = String::from_utf8_lossy(&line);
+        let c = classify(text.trim_end_matches('\r'));
+        serde_json::to_writer(&mut out, &c)?;
+        out.write_all(b"\n")?;
+    }
+    out.flush()
+}
+
+async fn run_demo(args: &[String]) -> Result<(), Box<dyn std::error::Error>> {
+    let client = local_client(&endpoint(args)?);
+    let tables = Tables::prefixed(&format!("demo{}", now_millis()));
+    assistant_aws::schema::create_tables(&client, &tables).await?;
+    let store = DynamoStore::new(client, tables);
+    let mut out = std::io::stdout().lock();
+    assistant_cli::demo::run(&store, now_millis(), &mut out).await?;
+    Ok(())
+}
+
+async fn run_create_tables(args: &[String]) -> Result<(), Box<dyn std::error::Error>> {
+    let prefix = flag(args, "--prefix").ok_or("--prefix is required")?;
+    let client = local_client(&endpoint(args)?);
+    let tables = Tables::prefixed(&prefix);
+    assistant_aws::schema::create_tables(&client, &tables).await?;
+    for (var, name) in tables.env() {
+        println!("{var}={name}");
+    }
+    Ok(())
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let result: Result<(), Box<dyn std::error::Error>> = match args.first().map(String::as_str) {
+        Some("classify") => run_classify().map_err(Into::into),
+        Some("demo") => run_demo(&args).await,
+        Some("create-tables") => run_create_tables(&args).await,
+        _ => {
+            eprintln!("{USAGE}");
+            return ExitCode::from(2);
+        }
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("assistant: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,195 @@
+//! A demo shop with agents, buyers and orders in every node, relative to `now`.
+
+use assistant_domain::conversation::Shop;
+use assistant_domain::ids::{OrderId, ShopId, UserId};
+use assistant_domain::money::Fen;
+use assistant_domain::order::{AfterSale, AfterSaleKind, CloseReason, Order, OrderItem, OrderNode};
+use assistant_domain::store::{OrderStore, ShopStore};
+use assistant_domain::time::{Millis, DAY, HOUR};
+use assistant_domain::Result;
+
+pub const SHOP: &str = "xiaolu-home";
+pub const OTHER_SHOP: &str = "dapeng-digital";
+pub const AGENTS: [&str; 2] = ["agent-xiaomei", "agent-ahao"];
+pub const ADMIN: &str = "admin-lin";
+/// The buyer of the scripted conversation: several orders in several nodes.
+pub const MAIN_BUYER: &str = "buyer-zhang";
+
+fn id<T>(parse: fn(String) -> Result<T>, raw: &str) -> T {
+    parse(raw.to_string()).expect("seed ids are valid")
+}
+
+fn item(name: &str, quantity: u32, unit_fen: i64) -> OrderItem {
+    OrderItem {
+        name: name.into(),
+        quantity,
+        unit_price: Fen(unit_fen),
+    }
+}
+
+/// An order of `buyer` in `shop` placed `age` ago, in `node` at `now`, with that node's facts.
+pub fn order_in(
+    shop: &str,
+    buyer: &str,
+    order_id: &str,
+    items: Vec<OrderItem>,
+    node: OrderNode,
+    age: Millis,
+    now: Millis,
+) -> Order {
+    let created = now - age;
+    let total = Fen(items.iter().map(|i| i.unit_price.0 * i.quantity as i64).sum());
+    let mut o = Order {
+        order_id: id(OrderId::parse, order_id),
+        shop_id: id(ShopId::parse, shop),
+        buyer_id: id(UserId::parse, buyer),
+        items,
+        total,
+        created_at: created,
+        paid_at: None,
+        promised_ship_by: None,
+        shipped_at: None,
+        courier: None,
+        tracking_no: None,
+        delivered_at: None,
+        after_sale: None,
+        closed_at: None,
+        close_reason: None,
+    };
+    if node == OrderNode::Unpaid {
+        return o;
+    }
+    let paid = created + 5 * 60_000;
+    o.paid_at = Some(paid);
+    // 48-hour promise (48小时发货), unless the node needs it already past.
+    o.promised_ship_by = Some(paid + 48 * HOUR);
+    match node {
+        OrderNode::Unpaid => {}
+        OrderNode::AwaitingShipment => {
+            o.promised_ship_by = Some((paid + 48 * HOUR).max(now + 18 * HOUR));
+        }
+        OrderNode::Overdue => {
+            o.promised_ship_by = Some((now - 6 * HOUR).min(paid + 48 * HOUR));
+        }
+        OrderNode::Shipped | OrderNode::Delivered | OrderNode::AfterSale => {
+            o.shipped_at = Some(paid + 20 * HOUR);
+            o.courier = Some("中通快递".into());
+            o.tracking_no = Some(format!("ZT78{}", &order_id[order_id.len() - 9..]));
+            if node != OrderNode::Shipped {
+                o.delivered_at = Some(paid + 60 * HOUR);
+            }
+            if node == OrderNode::AfterSale {
+                o.after_sale = Some(AfterSale {
+                    kind: AfterSaleKind::Return,
+                    opened_at: paid + 70 * HOUR,
+                    closed_at: None,
+                });
+            }
+        }
+        OrderNode::Closed => {
+            o.closed_at = Some(paid + HOUR);
+            o.close_reason = Some(CloseReason::Cancelled);
+        }
+    }
+    o
+}
+
+/// The buyer used for each node's short demo conversation, and their one order.
+pub fn node_buyers(now: Millis) -> Vec<(OrderNode, Order)> {
+    let products = [
+        (OrderNode::Unpaid, "buyer-li", "6930000000000000101", item("原木收纳凳", 1, 8900)),
+        (OrderNode::AwaitingShipment, "buyer-wang", "6930000000000000102", item("亚麻桌布 140×180cm", 1, 5900)),
+        (OrderNode::Overdue, "buyer-zhao", "6930000000000000103", item("记忆棉枕头", 2, 6900)),
+        (OrderNode::Shipped, "buyer-chen", "6930000000000000104", item("香薰蜡烛礼盒", 1, 12800)),
+        (OrderNode::Delivered, "buyer-liu", "6930000000000000105", item("珊瑚绒毯子", 1, 9900)),
+        (OrderNode::AfterSale, "buyer-yang", "6930000000000000106", item("陶瓷餐具套装", 1, 25900)),
+        (OrderNode::Closed, "buyer-huang", "6930000000000000107", item("落地灯", 1, 19900)),
+    ];
+    products
+        .into_iter()
+        .map(|(node, buyer, oid, it)| {
+            (node, order_in(SHOP, buyer, oid, vec![it], node, 3 * DAY, now))
+        })
+        .collect()
+}
+
+/// The main buyer's orders: several nodes at once, so the card has something to choose from.
+pub fn main_buyer_orders(now: Millis) -> Vec<Order> {
+    vec![
+        order_in(
+            SHOP,
+            MAIN_BUYER,
+            "6930000000000000001",
+            vec![item("纯棉四件套 1.8m床", 1, 29900)],
+            OrderNode::Overdue,
+            3 * DAY,
+            now,
+        ),
+        order_in(
+            SHOP,
+            MAIN_BUYER,
+            "6930000000000000002",
+            vec![item("北欧陶瓷马克杯 350ml", 2, 3900), item("实木杯垫", 2, 900)],
+            OrderNode::AwaitingShipment,
+            DAY,
+            now,
+        ),
+        order_in(
+            SHOP,
+            MAIN_BUYER,
+            "6930000000000000003",
+            vec![item("棉麻抱枕套", 2, 3500)],
+            OrderNode::Delivered,
+            9 * DAY,
+            now,
+        ),
+        order_in(
+            SHOP,
+            MAIN_BUYER,
+            "6930000000000000004",
+            vec![item("加厚浴巾", 1, 4900)],
+            OrderNode::Closed,
+            2 * HOUR,
+            now,
+        ),
+        // The same buyer in another shop: never on this shop's card.
+        order_in(
+            OTHER_SHOP,
+            MAIN_BUYER,
+            "6930000000000000999",
+            vec![item("蓝牙耳机", 1, 19900)],
+            OrderNode::Overdue,
+            2 * DAY,
+            now,
+        ),
+    ]
+}
+
+/// Writes the demo shops and orders.
+pub async fn seed<S: OrderStore + ShopStore>(store: &S, now: Millis) -> Result<()> {
+    store
+        .put_shop(&Shop {
+            shop_id: id(ShopId::parse, SHOP),
+            name: "小鹿家居旗舰店".into(),
+            agents: AGENTS.iter().map(|a| id(UserId::parse, a)).collect(),
+            robot_on: false,
+            deposit: Fen(200_000),
+        })
+        .await?;
+    store
+        .put_shop(&Shop {
+            shop_id: id(ShopId::parse, OTHER_SHOP),
+            name: "大鹏数码专营店".into(),
+            agents: vec![id(UserId::parse, "agent-dapeng")],
+            robot_on: true,
+            deposit: Fen(100_000),
+        })
+        .await?;
+    for order in main_buyer_orders(now)
+        .into_iter()
+        .chain(node_buyers(now).into_iter().map(|(_, o)| o))
+    {
+        store.put_order(&order).await?;
+    }
+    Ok(())
+}
