@@ -32,5 +32,9 @@ command -v moto_server >/dev/null 2>&1 || need_pip+=("moto[server]")
 if [ ${#need_pip[@]} -gt 0 ]; then
   say "installing from PyPI: ${need_pip[*]}"
   python3 -m pip install --quiet --disable-pip-version-check "${need_pip[@]}"
+  # pyenv puts new console scripts on PATH only after a rehash.
+  if command -v pyenv >/dev/null 2>&1; then pyenv rehash; fi
+  # A pip without pyenv may install into ~/.local/bin.
+  case ":$PATH:" in *":$HOME/.local/bin:"*) ;; *) export PATH="$HOME/.local/bin:$PATH" ;; esac
 fi
 say "ready: java $(java -version 2>&1 | head -1 | cut -d'"' -f2), DynamoDB Local in $ddb_dir, $(cargo-lambda --version 2>/dev/null || cargo lambda --version), $(sam --version)"

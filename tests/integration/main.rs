@@ -1,1 +1,11 @@
+//! The one integration-test binary: handlers fed the events/ fixtures, whole flows, identity and
+//! bad input, all against DynamoDB Local with fresh tables per test; the template check; and the
+//! real `intake` binary under `cargo lambda watch`.
 
+mod access;
+mod bad_input;
+mod fixtures;
+mod flow;
+mod lambda_watch;
+mod support;
+mod template;

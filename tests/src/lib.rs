@@ -55,12 +55,15 @@ fn spawn_dynamodb_local() -> String {
     std::thread::spawn(move || {
         use std::os::unix::process::CommandExt;
         let mut cmd = std::process::Command::new("java");
-        cmd.arg(format!("-Djava.library.path={}", dir.join("DynamoDBLocal_lib").display()))
-            .arg("-jar")
-            .arg(&jar)
-            .args(["-inMemory", "-port", &port.to_string()])
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null());
+        cmd.arg(format!(
+            "-Djava.library.path={}",
+            dir.join("DynamoDBLocal_lib").display()
+        ))
+        .arg("-jar")
+        .arg(&jar)
+        .args(["-inMemory", "-port", &port.to_string()])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null());
         // SAFETY: prctl is async-signal-safe; it only sets a flag on the child.
         unsafe {
             cmd.pre_exec(|| {
@@ -75,7 +78,10 @@ fn spawn_dynamodb_local() -> String {
             std::thread::park();
         }
     });
-    assert!(rx.recv().unwrap_or(false), "could not start java for DynamoDB Local");
+    assert!(
+        rx.recv().unwrap_or(false),
+        "could not start java for DynamoDB Local"
+    );
     assert!(
         wait_for_port(port, Duration::from_secs(30)),
         "DynamoDB Local did not open port {port}"
@@ -107,7 +113,6 @@ pub async fn fresh_store() -> DynamoStore {
 /// Reads a fixture from events/.
 pub fn event_file(name: &str) -> aws_lambda_events::apigw::ApiGatewayV2httpRequest {
     let path = workspace_root().join("events").join(name);
-    let text = std::fs::read_to_string(&path)
-        .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }

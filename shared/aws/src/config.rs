@@ -18,7 +18,9 @@ pub const TABLES: [(&str, &str); 3] = [
 ];
 
 #[derive(Debug, Error)]
-#[error("missing environment variable {0}: the template sets it with !Ref; set it when running locally")]
+#[error(
+    "missing environment variable {0}: the template sets it with !Ref; set it when running locally"
+)]
 pub struct MissingConfig(pub &'static str);
 
 impl Tables {
@@ -27,7 +29,11 @@ impl Tables {
     }
 
     pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Self, MissingConfig> {
-        let var = |name: &'static str| get(name).filter(|v| !v.is_empty()).ok_or(MissingConfig(name));
+        let var = |name: &'static str| {
+            get(name)
+                .filter(|v| !v.is_empty())
+                .ok_or(MissingConfig(name))
+        };
         Ok(Tables {
             orders: var(TABLES[0].1)?,
             conversations: var(TABLES[1].1)?,
@@ -74,7 +80,8 @@ mod tests {
         for (logical, _) in TABLES {
             assert!(t.name_of(logical).is_some());
         }
-        let err = Tables::from_lookup(|k| (k != "SHOPS_TABLE").then(|| "t".to_string())).unwrap_err();
+        let err =
+            Tables::from_lookup(|k| (k != "SHOPS_TABLE").then(|| "t".to_string())).unwrap_err();
         assert!(err.to_string().contains("SHOPS_TABLE"));
     }
 }

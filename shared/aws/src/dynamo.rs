@@ -62,8 +62,7 @@ fn s(v: impl Into<String>) -> AttributeValue {
 
 /// A domain value as an item under the given keys. `None` fields are left out, not stored as NULL.
 pub fn to_item<T: Serialize>(value: &T, pk: String, sk: String) -> Result<Item> {
-    let mut item: Item =
-        serde_dynamo::to_item(value).map_err(|e| Error::Internal(Box::new(e)))?;
+    let mut item: Item = serde_dynamo::to_item(value).map_err(|e| Error::Internal(Box::new(e)))?;
     item.retain(|_, v| !matches!(v, AttributeValue::Null(true)));
     item.insert("pk".into(), s(pk));
     item.insert("sk".into(), s(sk));
@@ -148,7 +147,12 @@ impl DynamoStore {
         self.requests.fetch_add(1, Ordering::Relaxed);
     }
 
-    async fn get<T: DeserializeOwned>(&self, table: &str, pk: String, sk: &str) -> Result<Option<T>> {
+    async fn get<T: DeserializeOwned>(
+        &self,
+        table: &str,
+        pk: String,
+        sk: &str,
+    ) -> Result<Option<T>> {
         self.count();
         let out = self
             .client
@@ -228,11 +232,17 @@ impl DynamoStore {
 
 impl OrderStore for DynamoStore {
     async fn buyer_orders(&self, shop: &ShopId, buyer: &UserId) -> Result<Vec<Order>> {
-        self.query_prefix(&self.tables.orders, order_pk(shop, buyer), "ORDER#", false, None)
-            .await?
-            .into_iter()
-            .map(from_item)
-            .collect()
+        self.query_prefix(
+            &self.tables.orders,
+            order_pk(shop, buyer),
+            "ORDER#",
+            false,
+            None,
+        )
+        .await?
+        .into_iter()
+        .map(from_item)
+        .collect()
     }
 
     async fn order(&self, shop: &ShopId, buyer: &UserId, order: &OrderId) -> Result<Option<Order>> {
@@ -306,7 +316,11 @@ impl ConversationStore for DynamoStore {
             writes.push(TransactWriteItem::builder().put(put).build());
         }
         for event in &change.stats {
-            writes.push(TransactWriteItem::builder().update(self.stat_update(event)).build());
+            writes.push(
+                TransactWriteItem::builder()
+                    .update(self.stat_update(event))
+                    .build(),
+            );
         }
         self.count();
         self.client
@@ -400,7 +414,10 @@ mod tests {
         assert_eq!(item["pk"].as_s().unwrap(), "SHOP#shop1#BUYER#buyer1");
         assert_eq!(item["sk"].as_s().unwrap(), "ORDER#6912345678901234567");
         assert_eq!(item["total"].as_n().unwrap(), "29900");
-        assert!(!item.contains_key("shipped_at"), "None is left out, not NULL");
+        assert!(
+            !item.contains_key("shipped_at"),
+            "None is left out, not NULL"
+        );
         assert_eq!(from_item::<Order>(item).unwrap(), o);
     }
 
@@ -415,8 +432,18 @@ mod tests {
     fn message_keys_sort_by_time() {
         use assistant_domain::conversation::{MessageBody, Sender};
         let c = ConversationId::parse("c").unwrap();
-        let a = Message::new(&c, Sender::System, MessageBody::Text { text: "a".into() }, 999);
-        let b = Message::new(&c, Sender::System, MessageBody::Text { text: "b".into() }, 1000);
+        let a = Message::new(
+            &c,
+            Sender::System,
+            MessageBody::Text { text: "a".into() },
+            999,
+        );
+        let b = Message::new(
+            &c,
+            Sender::System,
+            MessageBody::Text { text: "b".into() },
+            1000,
+        );
         assert!(message_sk(&a) < message_sk(&b));
     }
 }

@@ -45,7 +45,11 @@ impl Request {
     }
 
     /// A path parameter, parsed into its typed id.
-    pub fn path<T>(&self, name: &str, parse: impl Fn(String) -> Result<T, Error>) -> Result<T, Error> {
+    pub fn path<T>(
+        &self,
+        name: &str,
+        parse: impl Fn(String) -> Result<T, Error>,
+    ) -> Result<T, Error> {
         let raw = self
             .event
             .path_parameters
@@ -68,13 +72,19 @@ impl Request {
         if bytes.len() > MAX_BODY_BYTES {
             return Err(Error::invalid(
                 "body",
-                format!("must be at most {MAX_BODY_BYTES} bytes (got {})", bytes.len()),
+                format!(
+                    "must be at most {MAX_BODY_BYTES} bytes (got {})",
+                    bytes.len()
+                ),
             ));
         }
         String::from_utf8(bytes).map_err(|e| {
             Error::invalid(
                 "body",
-                format!("must be UTF-8 text (invalid byte at {})", e.utf8_error().valid_up_to()),
+                format!(
+                    "must be UTF-8 text (invalid byte at {})",
+                    e.utf8_error().valid_up_to()
+                ),
             )
         })
     }
@@ -85,11 +95,13 @@ impl Request {
         if text.trim().is_empty() {
             return Err(Error::invalid("body", "a JSON object is required"));
         }
-        serde_json::from_str(&text).map_err(|e| {
-            let msg = e.to_string();
-            // serde_json's messages name the field and position; they never echo secrets.
-            Error::invalid("body", msg)
-        })
+        let value: serde_json::Value = serde_json::from_str(&text)
+            .map_err(|e| Error::invalid("body", format!("is not valid JSON ({e})")))?;
+        if !value.is_object() {
+            return Err(Error::invalid("body", "must be a JSON object"));
+        }
+        // serde's message names the field and what was expected; it never echoes a whole value.
+        serde_json::from_value(value).map_err(|e| Error::invalid("body", e.to_string()))
     }
 }
 
@@ -277,7 +289,9 @@ mod tests {
         let err = Error::Internal("table secret-name missing".into());
         let resp = error_response(&err);
         assert_eq!(resp.status_code, 500);
-        let Some(Body::Text(t)) = resp.body else { panic!() };
+        let Some(Body::Text(t)) = resp.body else {
+            panic!()
+        };
         assert!(!t.contains("secret"), "{t}");
     }
 }

@@ -35,5 +35,8 @@ where
 {
     crate::init_tracing();
     let store = store_from_env().await?;
-    lambda_runtime::run(service_fn(|event: LambdaEvent<E>| handler(store.clone(), event.payload))).await
+    lambda_runtime::run(service_fn(|event: LambdaEvent<E>| {
+        handler(store.clone(), event.payload)
+    }))
+    .await
 }

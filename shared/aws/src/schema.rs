@@ -107,7 +107,9 @@ pub async fn create_tables(client: &Client, tables: &Tables) -> Result<(), Schem
     for spec in tables_in(TEMPLATE)? {
         let name = tables
             .name_of(&spec.logical_id)
-            .ok_or_else(|| SchemaError::Table(spec.logical_id.clone(), "not in config::TABLES".into()))?
+            .ok_or_else(|| {
+                SchemaError::Table(spec.logical_id.clone(), "not in config::TABLES".into())
+            })?
             .to_string();
         let mut req = client
             .create_table()
@@ -130,7 +132,9 @@ pub async fn create_tables(client: &Client, tables: &Tables) -> Result<(), Schem
                     .set_key_schema(Some(key_schema(&g.key_schema)))
                     .projection(
                         Projection::builder()
-                            .projection_type(ProjectionType::from(g.projection.projection_type.as_str()))
+                            .projection_type(ProjectionType::from(
+                                g.projection.projection_type.as_str(),
+                            ))
                             .build(),
                     )
                     .build()
@@ -162,9 +166,23 @@ mod tests {
         in_code.sort();
         assert_eq!(in_template, in_code);
         for s in &specs {
-            assert_eq!(s.billing_mode.as_deref(), Some("PAY_PER_REQUEST"), "{}", s.logical_id);
-            let keys: Vec<_> = s.key_schema.iter().map(|k| k.attribute_name.as_str()).collect();
-            assert_eq!(keys, ["pk", "sk"], "{}: the adapter writes pk/sk", s.logical_id);
+            assert_eq!(
+                s.billing_mode.as_deref(),
+                Some("PAY_PER_REQUEST"),
+                "{}",
+                s.logical_id
+            );
+            let keys: Vec<_> = s
+                .key_schema
+                .iter()
+                .map(|k| k.attribute_name.as_str())
+                .collect();
+            assert_eq!(
+                keys,
+                ["pk", "sk"],
+                "{}: the adapter writes pk/sk",
+                s.logical_id
+            );
         }
     }
 

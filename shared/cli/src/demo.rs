@@ -62,7 +62,12 @@ impl<W: Write> Script<'_, W> {
         self.step += 1;
         self.now += 20_000; // twenty seconds between steps
         let before = self.store.requests();
-        let event = local_event(route, &[("conversation_id", conversation)], claims, body.as_ref());
+        let event = local_event(
+            route,
+            &[("conversation_id", conversation)],
+            claims,
+            body.as_ref(),
+        );
         let (status, value) = invoke(self.store, function, event, self.now).await;
         let used = self.store.requests() - before;
         self.requests.push((self.step, what.to_string(), used));
@@ -94,7 +99,11 @@ fn yuan(fen: &Value) -> String {
 }
 
 fn print_card<W: Write>(out: &mut W, card: &Value) -> std::io::Result<()> {
-    writeln!(out, "   ┌ 订单预测卡片（以客服 {} 的身份发送给买家）", s(&card["sent_as"]))?;
+    writeln!(
+        out,
+        "   ┌ 订单预测卡片（以客服 {} 的身份发送给买家）",
+        s(&card["sent_as"])
+    )?;
     writeln!(out, "   │ {}", s(&card["prompt"]))?;
     let line = |o: &Value| {
         format!(
@@ -105,7 +114,12 @@ fn print_card<W: Write>(out: &mut W, card: &Value) -> std::io::Result<()> {
             s(&o["node_label"])
         )
     };
-    writeln!(out, "   │ ★ 猜您想问: {}  (依据: {})", line(&card["guess"]), s(&card["reason"]))?;
+    writeln!(
+        out,
+        "   │ ★ 猜您想问: {}  (依据: {})",
+        line(&card["guess"]),
+        s(&card["reason"])
+    )?;
     for o in card["others"].as_array().into_iter().flatten() {
         writeln!(out, "   │   其他订单: {}", line(o))?;
     }
@@ -114,7 +128,11 @@ fn print_card<W: Write>(out: &mut W, card: &Value) -> std::io::Result<()> {
 
 fn print_panel<W: Write>(out: &mut W, panel: &Value) -> std::io::Result<()> {
     let intent = &panel["intent"];
-    writeln!(out, "   ╔ 智能助手提示（客服面板） 状态: {}", s(&panel["state"]))?;
+    writeln!(
+        out,
+        "   ╔ 智能助手提示（客服面板） 状态: {}",
+        s(&panel["state"])
+    )?;
     if !intent.is_null() {
         writeln!(
             out,
@@ -126,7 +144,13 @@ fn print_panel<W: Write>(out: &mut W, panel: &Value) -> std::io::Result<()> {
     }
     if !panel["order"].is_null() {
         let o = &panel["order"];
-        writeln!(out, "   ║ 订单: {} {} [{}]", s(&o["order_id"]), s(&o["title"]), s(&o["node_label"]))?;
+        writeln!(
+            out,
+            "   ║ 订单: {} {} [{}]",
+            s(&o["order_id"]),
+            s(&o["title"]),
+            s(&o["node_label"])
+        )?;
     }
     if let Some(sol) = panel["solution"].as_object() {
         writeln!(out, "   ║ 方案: {}", s(&sol["solution_id"]))?;
@@ -134,7 +158,12 @@ fn print_panel<W: Write>(out: &mut W, panel: &Value) -> std::io::Result<()> {
             writeln!(out, "   ║ 推荐话术[{}]: {}", s(&r["index"]), s(&r["text"]))?;
         }
         for a in sol["actions"].as_array().into_iter().flatten() {
-            writeln!(out, "   ║ 推荐操作: [{}] ({})", s(&a["label"]), s(&a["action_id"]))?;
+            writeln!(
+                out,
+                "   ║ 推荐操作: [{}] ({})",
+                s(&a["label"]),
+                s(&a["action_id"])
+            )?;
         }
     }
     if !panel["note"].is_null() {
@@ -146,20 +175,37 @@ fn print_panel<W: Write>(out: &mut W, panel: &Value) -> std::io::Result<()> {
 fn describe(body: &Value) -> String {
     match body["type"].as_str().unwrap_or_default() {
         "text" => s(&body["text"]),
-        "prediction_card" => format!("[订单预测卡片] 猜测订单 {}", s(&body["card"]["guess"]["order_id"])),
+        "prediction_card" => format!(
+            "[订单预测卡片] 猜测订单 {}",
+            s(&body["card"]["guess"]["order_id"])
+        ),
         "card_answer" => format!(
             "[卡片回复: {}] 订单 {}",
-            if body["answer"] == "confirmed" { "确认订单" } else { "选择其他订单" },
+            if body["answer"] == "confirmed" {
+                "确认订单"
+            } else {
+                "选择其他订单"
+            },
             s(&body["order"]["order_id"])
         ),
-        "order_card" => format!("[订单卡片] {} {}", s(&body["order"]["order_id"]), s(&body["order"]["title"])),
-        "promised_date_card" => format!("[发货时效卡片] 预计 {} 发货", s(&body["promised_ship_time"])),
+        "order_card" => format!(
+            "[订单卡片] {} {}",
+            s(&body["order"]["order_id"]),
+            s(&body["order"]["title"])
+        ),
+        "promised_date_card" => format!(
+            "[发货时效卡片] 预计 {} 发货",
+            s(&body["promised_ship_time"])
+        ),
         "logistics_card" => format!(
             "[物流卡片] {} {} {}{}",
             s(&body["courier"]),
             s(&body["tracking_no"]),
             s(&body["status"]),
-            body["signed_at"].as_str().map(|t| format!("，签收于 {t}")).unwrap_or_default()
+            body["signed_at"]
+                .as_str()
+                .map(|t| format!("，签收于 {t}"))
+                .unwrap_or_default()
         ),
         "after_sale_entry" => format!("[售后入口] {}", s(&body["title"])),
         "warehouse_reminder" => format!(
@@ -192,37 +238,81 @@ pub async fn run<W: Write>(
     out: &mut W,
 ) -> Result<Vec<(usize, String, u64)>, Box<dyn std::error::Error>> {
     seed::seed(store, start).await?;
-    writeln!(out, "智能助手 演示：店铺「小鹿家居旗舰店」({SHOP})，客服 {}、{}", AGENTS[0], AGENTS[1])?;
-    writeln!(out, "时间均为北京时间。买家 {MAIN_BUYER} 有 4 笔本店订单：超时未发货、待发货、已签收、已关闭。")?;
+    writeln!(
+        out,
+        "智能助手 演示：店铺「小鹿家居旗舰店」({SHOP})，客服 {}、{}",
+        AGENTS[0], AGENTS[1]
+    )?;
+    writeln!(
+        out,
+        "时间均为北京时间。买家 {MAIN_BUYER} 有 4 笔本店订单：超时未发货、待发货、已签收、已关闭。"
+    )?;
 
-    let mut sc = Script { store, out, now: start, step: 0, requests: Vec::new() };
+    let mut sc = Script {
+        store,
+        out,
+        now: start,
+        step: 0,
+        requests: Vec::new(),
+    };
     let conv = "conv-zhang-001";
     let post = "POST /conversations/{conversation_id}/messages";
     let zhang = buyer(MAIN_BUYER);
 
     // 1. A greeting: no intent, nothing pops up.
     let v = sc
-        .call("买家打招呼", Function::Intake, post, conv, &zhang,
-            Some(json!({"shop_id": SHOP, "text": "你好，在吗？"}))).await?;
-    writeln!(sc.out, "   [买家] 你好，在吗？  → 意图 {} (置信度 {})，面板: {}",
-        s(&v["classification"]["intent"]), s(&v["classification"]["confidence"]), s(&v["panel"]["state"]))?;
+        .call(
+            "买家打招呼",
+            Function::Intake,
+            post,
+            conv,
+            &zhang,
+            Some(json!({"shop_id": SHOP, "text": "你好，在吗？"})),
+        )
+        .await?;
+    writeln!(
+        sc.out,
+        "   [买家] 你好，在吗？  → 意图 {} (置信度 {})，面板: {}",
+        s(&v["classification"]["intent"]),
+        s(&v["classification"]["confidence"]),
+        s(&v["panel"]["state"])
+    )?;
 
     // 2. 催发货 naming a product: the card goes out in the serving agent's name.
     let text = "我买的四件套怎么还没发货啊？都好几天了";
     let v = sc
-        .call("买家催发货", Function::Intake, post, conv, &zhang,
-            Some(json!({"shop_id": SHOP, "text": text}))).await?;
+        .call(
+            "买家催发货",
+            Function::Intake,
+            post,
+            conv,
+            &zhang,
+            Some(json!({"shop_id": SHOP, "text": text})),
+        )
+        .await?;
     writeln!(sc.out, "   [买家] {text}")?;
-    writeln!(sc.out, "   意图: {} 置信度 {} 依据 {}",
-        s(&v["classification"]["intent"]), s(&v["classification"]["confidence"]), v["classification"]["evidence"])?;
+    writeln!(
+        sc.out,
+        "   意图: {} 置信度 {} 依据 {}",
+        s(&v["classification"]["intent"]),
+        s(&v["classification"]["confidence"]),
+        v["classification"]["evidence"]
+    )?;
     print_card(sc.out, &v["card"])?;
     print_panel(sc.out, &v["panel"])?;
     let card_id = s(&v["card"]["card_id"]);
 
     // 3. The buyer confirms the guessed order.
     let v = sc
-        .call("买家确认订单", Function::OrderCard, "POST /conversations/{conversation_id}/order-selection",
-            conv, &zhang, Some(json!({"via": "confirm", "card_id": card_id}))).await?;
+        .call(
+            "买家确认订单",
+            Function::OrderCard,
+            "POST /conversations/{conversation_id}/order-selection",
+            conv,
+            &zhang,
+            Some(json!({"via": "confirm", "card_id": card_id})),
+        )
+        .await?;
     writeln!(sc.out, "   [买家] 确认订单 {}", s(&v["order"]["order_id"]))?;
     print_panel(sc.out, &v["panel"])?;
     let solution_id = s(&v["panel"]["solution"]["solution_id"]);
@@ -230,33 +320,93 @@ pub async fn run<W: Write>(
     // 4. The agent copies the reply, sends it, and sends an action.
     let events = "POST /conversations/{conversation_id}/panel/events";
     let xiaomei = agent(AGENTS[0]);
-    sc.call("客服复制话术", Function::Suggest, events, conv, &xiaomei,
-        Some(json!({"solution_id": solution_id, "event": "copied", "reply_index": 0}))).await?;
-    let v = sc.call("客服发送话术", Function::Suggest, events, conv, &xiaomei,
-        Some(json!({"solution_id": solution_id, "event": "sent", "reply_index": 0}))).await?;
-    writeln!(sc.out, "   [客服 → 买家] {}", describe(&v["message"]["body"]))?;
+    sc.call(
+        "客服复制话术",
+        Function::Suggest,
+        events,
+        conv,
+        &xiaomei,
+        Some(json!({"solution_id": solution_id, "event": "copied", "reply_index": 0})),
+    )
+    .await?;
+    let v = sc
+        .call(
+            "客服发送话术",
+            Function::Suggest,
+            events,
+            conv,
+            &xiaomei,
+            Some(json!({"solution_id": solution_id, "event": "sent", "reply_index": 0})),
+        )
+        .await?;
+    writeln!(
+        sc.out,
+        "   [客服 → 买家] {}",
+        describe(&v["message"]["body"])
+    )?;
     let v = sc.call("客服点击推荐操作", Function::Suggest, events, conv, &xiaomei,
         Some(json!({"solution_id": solution_id, "event": "sent", "action_id": "remind_warehouse_urgent"}))).await?;
     writeln!(sc.out, "   [客服操作] {}", describe(&v["message"]["body"]))?;
 
     // 5. A later question resolves against the confirmed order, with no new card.
     let text = "那到底什么时候能发？";
-    let v = sc.call("买家再次追问", Function::Intake, post, conv, &zhang,
-        Some(json!({"shop_id": SHOP, "text": text}))).await?;
-    writeln!(sc.out, "   [买家] {text}  → 新卡片: {}", if v["card"].is_null() { "无（沿用已确认订单）" } else { "有" })?;
+    let v = sc
+        .call(
+            "买家再次追问",
+            Function::Intake,
+            post,
+            conv,
+            &zhang,
+            Some(json!({"shop_id": SHOP, "text": text})),
+        )
+        .await?;
+    writeln!(
+        sc.out,
+        "   [买家] {text}  → 新卡片: {}",
+        if v["card"].is_null() {
+            "无（沿用已确认订单）"
+        } else {
+            "有"
+        }
+    )?;
     print_panel(sc.out, &v["panel"])?;
 
     // 6. The agent edits the reply for this one answer and sends it.
-    let v = sc.call("客服修改后发送", Function::Suggest, events, conv, &xiaomei,
-        Some(json!({"solution_id": solution_id, "event": "edited_sent", "reply_index": 0,
-            "text": "亲，仓库今天下午就给您发出，单号出来第一时间发您，3元优惠券已经到账了哦～"}))).await?;
-    writeln!(sc.out, "   [客服 → 买家] {}", describe(&v["message"]["body"]))?;
+    let v = sc
+        .call(
+            "客服修改后发送",
+            Function::Suggest,
+            events,
+            conv,
+            &xiaomei,
+            Some(
+                json!({"solution_id": solution_id, "event": "edited_sent", "reply_index": 0,
+            "text": "亲，仓库今天下午就给您发出，单号出来第一时间发您，3元优惠券已经到账了哦～"}),
+            ),
+        )
+        .await?;
+    writeln!(
+        sc.out,
+        "   [客服 → 买家] {}",
+        describe(&v["message"]["body"])
+    )?;
 
     // 7. What each side sees of the conversation.
     let list = "GET /conversations/{conversation_id}/messages";
-    let v = sc.call("买家看到的会话", Function::Intake, list, conv, &zhang, None).await?;
+    let v = sc
+        .call("买家看到的会话", Function::Intake, list, conv, &zhang, None)
+        .await?;
     print_messages(sc.out, "买家视角（不含内部操作）:", &v)?;
-    let v = sc.call("客服看到的会话", Function::Intake, list, conv, &xiaomei, None).await?;
+    let v = sc
+        .call(
+            "客服看到的会话",
+            Function::Intake,
+            list,
+            conv,
+            &xiaomei,
+            None,
+        )
+        .await?;
     print_messages(sc.out, "客服视角:", &v)?;
 
     // 8. One short conversation per order node: the buyer asks, confirms, the panel answers.
@@ -265,24 +415,46 @@ pub async fn run<W: Write>(
         let buyer_id = order.buyer_id.to_string();
         let conv = format!("conv-{}", node.as_str().replace('_', "-"));
         let claims = buyer(&buyer_id);
-        let v = sc.call(&format!("{}：买家催发货", node.label()), Function::Intake, post, &conv, &claims,
-            Some(json!({"shop_id": SHOP, "text": "发货了吗？"}))).await?;
+        let v = sc
+            .call(
+                &format!("{}：买家催发货", node.label()),
+                Function::Intake,
+                post,
+                &conv,
+                &claims,
+                Some(json!({"shop_id": SHOP, "text": "发货了吗？"})),
+            )
+            .await?;
         let card_id = s(&v["card"]["card_id"]);
-        let v = sc.call(&format!("{}：买家确认订单", node.label()), Function::OrderCard,
-            "POST /conversations/{conversation_id}/order-selection", &conv, &claims,
-            Some(json!({"via": "confirm", "card_id": card_id}))).await?;
+        let v = sc
+            .call(
+                &format!("{}：买家确认订单", node.label()),
+                Function::OrderCard,
+                "POST /conversations/{conversation_id}/order-selection",
+                &conv,
+                &claims,
+                Some(json!({"via": "confirm", "card_id": card_id})),
+            )
+            .await?;
         print_panel(sc.out, &v["panel"])?;
     }
 
     // 9. Usage figures of the overdue solution in this shop.
     let stats = assistant_domain::service::solution_stats(
         store,
-        &assistant_domain::identity::Actor::from_claims(Some(ADMIN), Some("shop_admin"), Some(SHOP))?,
+        &assistant_domain::identity::Actor::from_claims(
+            Some(ADMIN),
+            Some("shop_admin"),
+            Some(SHOP),
+        )?,
         &solution_id,
     )
     .await?;
-    writeln!(sc.out, "\n方案 {solution_id} 在本店的使用: 展示 {} 次，复制 {} 次，发送 {} 次，修改后发送 {} 次",
-        stats.shown, stats.copied, stats.sent, stats.edited_sent)?;
+    writeln!(
+        sc.out,
+        "\n方案 {solution_id} 在本店的使用: 展示 {} 次，复制 {} 次，发送 {} 次，修改后发送 {} 次",
+        stats.shown, stats.copied, stats.sent, stats.edited_sent
+    )?;
 
     writeln!(sc.out, "\n==== 每一步的 DynamoDB 请求数 ====")?;
     let requests = std::mem::take(&mut sc.requests);

@@ -26,7 +26,9 @@ fn flag(args: &[String], name: &str) -> Option<String> {
 fn endpoint(args: &[String]) -> Result<String, String> {
     flag(args, "--endpoint")
         .or_else(|| std::env::var("AWS_ENDPOINT_URL_DYNAMODB").ok())
-        .ok_or_else(|| "no DynamoDB endpoint: pass --endpoint or set AWS_ENDPOINT_URL_DYNAMODB".into())
+        .ok_or_else(|| {
+            "no DynamoDB endpoint: pass --endpoint or set AWS_ENDPOINT_URL_DYNAMODB".into()
+        })
 }
 
 fn run_classify() -> std::io::Result<()> {

@@ -38,7 +38,10 @@ pub fn order_in(
     now: Millis,
 ) -> Order {
     let created = now - age;
-    let total = Fen(items.iter().map(|i| i.unit_price.0 * i.quantity as i64).sum());
+    let total = Fen(items
+        .iter()
+        .map(|i| i.unit_price.0 * i.quantity as i64)
+        .sum());
     let mut o = Order {
         order_id: id(OrderId::parse, order_id),
         shop_id: id(ShopId::parse, shop),
@@ -97,18 +100,56 @@ pub fn order_in(
 /// The buyer used for each node's short demo conversation, and their one order.
 pub fn node_buyers(now: Millis) -> Vec<(OrderNode, Order)> {
     let products = [
-        (OrderNode::Unpaid, "buyer-li", "6930000000000000101", item("原木收纳凳", 1, 8900)),
-        (OrderNode::AwaitingShipment, "buyer-wang", "6930000000000000102", item("亚麻桌布 140×180cm", 1, 5900)),
-        (OrderNode::Overdue, "buyer-zhao", "6930000000000000103", item("记忆棉枕头", 2, 6900)),
-        (OrderNode::Shipped, "buyer-chen", "6930000000000000104", item("香薰蜡烛礼盒", 1, 12800)),
-        (OrderNode::Delivered, "buyer-liu", "6930000000000000105", item("珊瑚绒毯子", 1, 9900)),
-        (OrderNode::AfterSale, "buyer-yang", "6930000000000000106", item("陶瓷餐具套装", 1, 25900)),
-        (OrderNode::Closed, "buyer-huang", "6930000000000000107", item("落地灯", 1, 19900)),
+        (
+            OrderNode::Unpaid,
+            "buyer-li",
+            "6930000000000000101",
+            item("原木收纳凳", 1, 8900),
+        ),
+        (
+            OrderNode::AwaitingShipment,
+            "buyer-wang",
+            "6930000000000000102",
+            item("亚麻桌布 140×180cm", 1, 5900),
+        ),
+        (
+            OrderNode::Overdue,
+            "buyer-zhao",
+            "6930000000000000103",
+            item("记忆棉枕头", 2, 6900),
+        ),
+        (
+            OrderNode::Shipped,
+            "buyer-chen",
+            "6930000000000000104",
+            item("香薰蜡烛礼盒", 1, 12800),
+        ),
+        (
+            OrderNode::Delivered,
+            "buyer-liu",
+            "6930000000000000105",
+            item("珊瑚绒毯子", 1, 9900),
+        ),
+        (
+            OrderNode::AfterSale,
+            "buyer-yang",
+            "6930000000000000106",
+            item("陶瓷餐具套装", 1, 25900),
+        ),
+        (
+            OrderNode::Closed,
+            "buyer-huang",
+            "6930000000000000107",
+            item("落地灯", 1, 19900),
+        ),
     ];
     products
         .into_iter()
         .map(|(node, buyer, oid, it)| {
-            (node, order_in(SHOP, buyer, oid, vec![it], node, 3 * DAY, now))
+            (
+                node,
+                order_in(SHOP, buyer, oid, vec![it], node, 3 * DAY, now),
+            )
         })
         .collect()
 }
@@ -129,7 +170,10 @@ pub fn main_buyer_orders(now: Millis) -> Vec<Order> {
             SHOP,
             MAIN_BUYER,
             "6930000000000000002",
-            vec![item("北欧陶瓷马克杯 350ml", 2, 3900), item("实木杯垫", 2, 900)],
+            vec![
+                item("北欧陶瓷马克杯 350ml", 2, 3900),
+                item("实木杯垫", 2, 900),
+            ],
             OrderNode::AwaitingShipment,
             DAY,
             now,

@@ -151,32 +151,50 @@ pub fn rank<'a>(text: &str, orders: &'a [Order], now: Millis) -> Vec<Ranked<'a>>
             let promised = order.promised_ship_by.unwrap_or(i64::MAX);
             if numbers.iter().any(|n| n == order.order_id.as_str()) {
                 return (
-                    Ranked { order, reason: GuessReason::OrderNumberInText },
+                    Ranked {
+                        order,
+                        reason: GuessReason::OrderNumberInText,
+                    },
                     (0, 0, -order.created_at),
                 );
             }
             let matched = product_match(&norm, order);
             if matched > 0 {
                 return (
-                    Ranked { order, reason: GuessReason::ProductName },
+                    Ranked {
+                        order,
+                        reason: GuessReason::ProductName,
+                    },
                     (1, -(matched as i64), -order.created_at),
                 );
             }
             match node {
                 OrderNode::Overdue => (
-                    Ranked { order, reason: GuessReason::Urgency },
+                    Ranked {
+                        order,
+                        reason: GuessReason::Urgency,
+                    },
                     (2, promised, -order.created_at),
                 ),
                 OrderNode::AwaitingShipment => (
-                    Ranked { order, reason: GuessReason::Urgency },
+                    Ranked {
+                        order,
+                        reason: GuessReason::Urgency,
+                    },
                     (3, promised, -order.created_at),
                 ),
                 OrderNode::Closed => (
-                    Ranked { order, reason: GuessReason::Recency },
+                    Ranked {
+                        order,
+                        reason: GuessReason::Recency,
+                    },
                     (5, -order.created_at, 0),
                 ),
                 _ => (
-                    Ranked { order, reason: GuessReason::Recency },
+                    Ranked {
+                        order,
+                        reason: GuessReason::Recency,
+                    },
                     (4, -order.created_at, 0),
                 ),
             }
@@ -225,7 +243,10 @@ mod tests {
     use crate::time::{DAY, HOUR};
 
     fn ids(ranked: &[Ranked]) -> Vec<String> {
-        ranked.iter().map(|r| r.order.order_id.to_string()).collect()
+        ranked
+            .iter()
+            .map(|r| r.order.order_id.to_string())
+            .collect()
     }
 
     fn shop_orders() -> Vec<Order> {

@@ -192,7 +192,12 @@ pub struct Message {
 }
 
 impl Message {
-    pub fn new(conversation: &ConversationId, sender: Sender, body: MessageBody, now: Millis) -> Self {
+    pub fn new(
+        conversation: &ConversationId,
+        sender: Sender,
+        body: MessageBody,
+        now: Millis,
+    ) -> Self {
         let visible_to_buyer = !matches!(
             body,
             MessageBody::WarehouseReminder { .. } | MessageBody::ShippingDelayReport { .. }
@@ -245,7 +250,15 @@ mod tests {
     fn internal_notes_are_hidden_from_the_buyer() {
         let c = ConversationId::parse("c").unwrap();
         let o = OrderId::parse("123456").unwrap();
-        let m = Message::new(&c, Sender::System, MessageBody::WarehouseReminder { order_id: o, urgent: true }, 0);
+        let m = Message::new(
+            &c,
+            Sender::System,
+            MessageBody::WarehouseReminder {
+                order_id: o,
+                urgent: true,
+            },
+            0,
+        );
         assert!(!m.visible_to_buyer);
     }
 }

@@ -43,14 +43,22 @@ pub enum Actor {
 
 impl Actor {
     /// Builds the actor from raw claims, refusing incomplete ones.
-    pub fn from_claims(sub: Option<&str>, role: Option<&str>, shop_id: Option<&str>) -> Result<Self> {
+    pub fn from_claims(
+        sub: Option<&str>,
+        role: Option<&str>,
+        shop_id: Option<&str>,
+    ) -> Result<Self> {
         let sub = sub.ok_or_else(|| Error::Unauthenticated("claim 'sub' is missing".into()))?;
         let user = UserId::parse(sub)
             .map_err(|_| Error::Unauthenticated(format!("claim 'sub' must be {}", UserId::RULE)))?;
-        let role = Role::parse(role.ok_or_else(|| Error::Unauthenticated("claim 'role' is missing".into()))?)?;
+        let role = Role::parse(
+            role.ok_or_else(|| Error::Unauthenticated("claim 'role' is missing".into()))?,
+        )?;
         let shop = || -> Result<ShopId> {
             let raw = shop_id.ok_or_else(|| {
-                Error::Unauthenticated("claim 'shop_id' is required for agents and shop admins".into())
+                Error::Unauthenticated(
+                    "claim 'shop_id' is required for agents and shop admins".into(),
+                )
             })?;
             ShopId::parse(raw).map_err(|_| {
                 Error::Unauthenticated(format!("claim 'shop_id' must be {}", ShopId::RULE))
@@ -58,8 +66,14 @@ impl Actor {
         };
         Ok(match role {
             Role::Buyer => Actor::Buyer(user),
-            Role::Agent => Actor::Agent { user, shop: shop()? },
-            Role::ShopAdmin => Actor::ShopAdmin { user, shop: shop()? },
+            Role::Agent => Actor::Agent {
+                user,
+                shop: shop()?,
+            },
+            Role::ShopAdmin => Actor::ShopAdmin {
+                user,
+                shop: shop()?,
+            },
             Role::Platform => Actor::Platform(user),
         })
     }

@@ -160,7 +160,11 @@ impl Order {
 
     /// "纯棉四件套 等3件": the first item's name and how many items in all.
     pub fn title(&self) -> String {
-        let first = self.items.first().map(|i| i.name.as_str()).unwrap_or("商品");
+        let first = self
+            .items
+            .first()
+            .map(|i| i.name.as_str())
+            .unwrap_or("商品");
         let count: u32 = self.items.iter().map(|i| i.quantity).sum();
         if self.items.len() > 1 || count > 1 {
             format!("{first} 等{count}件")

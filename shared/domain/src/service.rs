@@ -60,8 +60,12 @@ async fn current_solution<S: Store>(
     conv: &Conversation,
     now: Millis,
 ) -> Result<Option<(Order, Solution)>> {
-    let Some(last) = &conv.last_intent else { return Ok(None) };
-    let Some(order_id) = &conv.confirmed_order else { return Ok(None) };
+    let Some(last) = &conv.last_intent else {
+        return Ok(None);
+    };
+    let Some(order_id) = &conv.confirmed_order else {
+        return Ok(None);
+    };
     let Some(order) = store.order(&conv.shop_id, &conv.buyer_id, order_id).await? else {
         return Ok(None);
     };
@@ -81,7 +85,9 @@ async fn build_panel<S: Store>(store: &S, conv: &Conversation, now: Millis) -> R
         solution: None,
         note: None,
     };
-    let Some(last) = &conv.last_intent else { return Ok(panel) };
+    let Some(last) = &conv.last_intent else {
+        return Ok(panel);
+    };
     panel.intent = Some(IntentView {
         intent: last.intent,
         label: last.intent.label().into(),
@@ -215,9 +221,7 @@ pub async fn post_buyer_message<S: Store>(
             && conv.open_card.is_none();
         if needs_card {
             let orders = store.buyer_orders(&conv.shop_id, buyer).await?;
-            if let Some(c) =
-                prediction_card(id, conv.serving_agent.as_ref(), &text, &orders, now)
-            {
+            if let Some(c) = prediction_card(id, conv.serving_agent.as_ref(), &text, &orders, now) {
                 let sender = match &conv.serving_agent {
                     Some(agent) => Sender::Agent(agent.clone()),
                     None => Sender::System,
@@ -301,8 +305,12 @@ pub struct SelectionOutcome {
 }
 
 /// The open card a confirm/pick answers, checked against the id the buyer sent.
-fn answered_card<'a>(conv: &'a Conversation, card_id: Option<&CardId>) -> Result<&'a PredictionCard> {
-    let card_id = card_id.ok_or_else(|| Error::invalid("card_id", "is required to answer a card"))?;
+fn answered_card<'a>(
+    conv: &'a Conversation,
+    card_id: Option<&CardId>,
+) -> Result<&'a PredictionCard> {
+    let card_id =
+        card_id.ok_or_else(|| Error::invalid("card_id", "is required to answer a card"))?;
     match &conv.open_card {
         Some(card) if card.card_id == *card_id => Ok(card),
         Some(_) | None => Err(Error::Conflict(
@@ -323,13 +331,20 @@ pub async fn select_order<S: Store>(
     let (order_id, answer) = match input.via {
         SelectionVia::Confirm => {
             let card = answered_card(&conv, input.card_id.as_ref())?;
-            if input.order_id.as_ref().is_some_and(|o| *o != card.guess.order_id) {
+            if input
+                .order_id
+                .as_ref()
+                .is_some_and(|o| *o != card.guess.order_id)
+            {
                 return Err(Error::invalid(
                     "order_id",
                     "confirm answers the card's guessed order; use via=pick for another",
                 ));
             }
-            (card.guess.order_id.clone(), Some((card.card_id.clone(), CardAnswer::Confirmed)))
+            (
+                card.guess.order_id.clone(),
+                Some((card.card_id.clone(), CardAnswer::Confirmed)),
+            )
         }
         SelectionVia::Pick => {
             let card = answered_card(&conv, input.card_id.as_ref())?;
@@ -395,7 +410,8 @@ pub async fn open_card<S: Store>(
     id: &ConversationId,
 ) -> Result<PredictionCard> {
     let conv = visible_conversation(store, actor, id).await?;
-    conv.open_card.ok_or(Error::NotFound("open prediction card"))
+    conv.open_card
+        .ok_or(Error::NotFound("open prediction card"))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -497,9 +513,9 @@ pub async fn use_solution<S: Store>(
     let (agent, _) = actor.require_staff()?;
     let agent = agent.clone();
     let mut conv = visible_conversation(store, actor, id).await?;
-    let (order, solution) = current_solution(store, &conv, now)
-        .await?
-        .ok_or_else(|| Error::Conflict("there is no solution to use in this conversation yet".into()))?;
+    let (order, solution) = current_solution(store, &conv, now).await?.ok_or_else(|| {
+        Error::Conflict("there is no solution to use in this conversation yet".into())
+    })?;
     if solution.solution_id != input.solution_id {
         return Err(Error::Conflict(format!(
             "the panel has changed (now {}); reload it",
@@ -508,7 +524,10 @@ pub async fn use_solution<S: Store>(
     }
     let reply = match input.reply_index {
         Some(i) => Some(solution.replies.get(i).ok_or_else(|| {
-            Error::invalid("reply_index", format!("must be below {}", solution.replies.len()))
+            Error::invalid(
+                "reply_index",
+                format!("must be below {}", solution.replies.len()),
+            )
         })?),
         None => None,
     };
@@ -535,13 +554,20 @@ pub async fn use_solution<S: Store>(
     let (event, body) = match (input.event, reply, action) {
         (UseKind::Copied, Some(_), _) => (SolutionEvent::Copied, None),
         (UseKind::Copied, None, _) => {
-            return Err(Error::invalid("event", "copied applies to a reply, not an action"))
+            return Err(Error::invalid(
+                "event",
+                "copied applies to a reply, not an action",
+            ))
         }
         (UseKind::Sent, Some(r), _) => (
             SolutionEvent::Sent,
-            Some(MessageBody::Text { text: r.text.clone() }),
+            Some(MessageBody::Text {
+                text: r.text.clone(),
+            }),
         ),
-        (UseKind::Sent, None, Some(a)) => (SolutionEvent::Sent, Some(action_message(a, &order, now))),
+        (UseKind::Sent, None, Some(a)) => {
+            (SolutionEvent::Sent, Some(action_message(a, &order, now)))
+        }
         (UseKind::EditedSent, Some(_), _) => {
             let text = input
                 .text
@@ -549,11 +575,16 @@ pub async fn use_solution<S: Store>(
                 .ok_or_else(|| Error::invalid("text", "is required for edited_sent"))?;
             (
                 SolutionEvent::EditedSent,
-                Some(MessageBody::Text { text: message_text("text", text)? }),
+                Some(MessageBody::Text {
+                    text: message_text("text", text)?,
+                }),
             )
         }
         (UseKind::EditedSent, None, _) => {
-            return Err(Error::invalid("event", "edited_sent applies to a reply, not an action"))
+            return Err(Error::invalid(
+                "event",
+                "edited_sent applies to a reply, not an action",
+            ))
         }
         (UseKind::Sent, None, None) => unreachable!("checked above: exactly one is set"),
     };

@@ -6,7 +6,7 @@
 use crate::intent::IntentId;
 use crate::money::Fen;
 use crate::order::{CloseReason, Order, OrderNode};
-use crate::time::{ceil_hour, deadline_text, beijing_text, Millis, DAY};
+use crate::time::{beijing_text, ceil_hour, deadline_text, Millis, DAY};
 use serde::{Deserialize, Serialize};
 
 /// Variables a reply may use. Anything else in braces is a defect the tests catch.
@@ -345,7 +345,11 @@ mod tests {
     #[test]
     fn replies_are_filled_with_the_orders_facts() {
         let o = order_in("100000000001", OrderNode::Shipped);
-        let s = render(lookup(IntentId::UrgeShipment, OrderNode::Shipped).unwrap(), &o, T0);
+        let s = render(
+            lookup(IntentId::UrgeShipment, OrderNode::Shipped).unwrap(),
+            &o,
+            T0,
+        );
         assert!(s.replies[0].text.contains("中通快递"));
         assert!(s.replies[0].text.contains("ZT7312345678901"));
         assert_eq!(s.solution_id, "urge_shipment.shipped");
@@ -355,9 +359,16 @@ mod tests {
     #[test]
     fn overdue_reply_names_the_promise_a_new_date_and_the_coupon() {
         let o = order_in("100000000001", OrderNode::Overdue);
-        let s = render(lookup(IntentId::UrgeShipment, OrderNode::Overdue).unwrap(), &o, T0);
+        let s = render(
+            lookup(IntentId::UrgeShipment, OrderNode::Overdue).unwrap(),
+            &o,
+            T0,
+        );
         let text = &s.replies[0].text;
-        assert!(text.contains(&deadline_text(o.promised_ship_by.unwrap())), "{text}");
+        assert!(
+            text.contains(&deadline_text(o.promised_ship_by.unwrap())),
+            "{text}"
+        );
         assert!(text.contains(&deadline_text(ceil_hour(T0 + DAY))), "{text}");
         assert!(text.contains("3元优惠券"), "{text}");
     }
@@ -372,19 +383,30 @@ mod tests {
             bare.close_reason = None;
             let s = render(lookup(IntentId::UrgeShipment, node).unwrap(), &bare, T0);
             for r in &s.replies {
-                assert!(!r.text.contains('{') && !r.text.contains('}'), "{node:?}: {}", r.text);
+                assert!(
+                    !r.text.contains('{') && !r.text.contains('}'),
+                    "{node:?}: {}",
+                    r.text
+                );
             }
         }
         let mut shipped = order_in("100000000001", OrderNode::Shipped);
         shipped.tracking_no = None;
-        let s = render(lookup(IntentId::UrgeShipment, OrderNode::Shipped).unwrap(), &shipped, T0);
+        let s = render(
+            lookup(IntentId::UrgeShipment, OrderNode::Shipped).unwrap(),
+            &shipped,
+            T0,
+        );
         assert_eq!(s.replies[0].text, CATALOGUE[3].replies[0].fallback);
     }
 
     #[test]
     fn fill_refuses_unknown_variables() {
         assert_eq!(fill("a {x} b", |_| None), None);
-        assert_eq!(fill("a {x} b", |_| Some("1".into())).as_deref(), Some("a 1 b"));
+        assert_eq!(
+            fill("a {x} b", |_| Some("1".into())).as_deref(),
+            Some("a 1 b")
+        );
         assert_eq!(placeholders("{a}{b} {c"), vec!["a", "b"]);
     }
 }

@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# All the tests, on a fresh machine too: installs what they need, checks format and lints, starts
+# DynamoDB Local, runs every test (unit, handler, integration against DynamoDB Local, the SAM
+# template check, cargo lambda watch), and stops DynamoDB Local again.
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+cd "$root"
+
+bash scripts/setup.sh
+export PATH="$HOME/.local/bin:$PATH"
+
+echo "[test] cargo fmt --check"
+cargo fmt --all -- --check
+echo "[test] cargo clippy"
+cargo clippy --workspace --all-targets -- -D warnings
+
+endpoint="$(bash scripts/dynamodb-local.sh start)"
+trap 'bash scripts/dynamodb-local.sh stop' EXIT
+echo "[test] DynamoDB Local at $endpoint"
+export AWS_ENDPOINT_URL_DYNAMODB="$endpoint"
+
+cargo test --workspace --no-fail-fast

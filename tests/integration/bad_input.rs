@@ -1,0 +1,249 @@
+//! Bad input always gets a clear 4xx JSON error, nothing is written, never a panic or a 500.
+
+use crate::support::*;
+use assistant_aws::http::MAX_BODY_BYTES;
+use assistant_domain::conversation::MAX_TEXT_CHARS;
+use serde_json::{json, Value};
+
+async fn post_raw(
+    store: &assistant_aws::DynamoStore,
+    conv: &str,
+    body: &str,
+    b64: bool,
+) -> (i64, Value) {
+    let mut event = local_event(
+        POST_MESSAGE,
+        &[("conversation_id", conv)],
+        &buyer(MAIN_BUYER),
+        None,
+    );
+    event.body = Some(body.to_string());
+    event.is_base64_encoded = b64;
+    invoke(store, Function::Intake, event, NOW).await
+}
+
+#[tokio::test]
+async fn malformed_or_mistyped_bodies_are_400_and_write_nothing() {
+    let store = seeded().await;
+    let cases: &[(&str, &str)] = &[
+        (
+            "{\"shop_id\": \"xiaolu-home\", \"text\": ",
+            "is not valid JSON",
+        ),
+        ("", "JSON object is required"),
+        ("[]", "must be a JSON object"),
+        ("{\"shop_id\": \"xiaolu-home\"}", "missing field `text`"),
+        ("{\"text\": \"发货了吗\"}", "missing field `shop_id`"),
+        (
+            "{\"shop_id\": \"xiaolu-home\", \"text\": 5}",
+            "invalid type: integer `5`",
+        ),
+        ("{\"shop_id\": 7, \"text\": \"发货了吗\"}", "invalid type"),
+        (
+            "{\"shop_id\": \"xiaolu-home\", \"text\": \"发货了吗\", \"price\": 1}",
+            "unknown field `price`",
+        ),
+        (
+            "{\"shop_id\": \"bad shop!\", \"text\": \"发货了吗\"}",
+            "shop_id: must be",
+        ),
+        (
+            "{\"shop_id\": \"xiaolu-home\", \"text\": \"   \"}",
+            "text: must not be empty",
+        ),
+        (
+            "{\"shop_id\": \"xiaolu-home\", \"text\": null}",
+            "invalid type: null",
+        ),
+    ];
+    for (body, expect) in cases {
+        let r = post_raw(&store, "c-bad", body, false).await;
+        let msg = assert_error(&r, 400);
+        assert!(msg.contains(expect), "{body} -> {msg}");
+    }
+    assert_eq!(snapshot(&store, "c-bad").await, (None, vec![]));
+}
+
+#[tokio::test]
+async fn text_length_limit_is_stated_and_exact() {
+    let store = seeded().await;
+    let too_long = "催".repeat(MAX_TEXT_CHARS + 1);
+    let r = post_raw(
+        &store,
+        "c-len",
+        &json!({"shop_id": SHOP, "text": too_long}).to_string(),
+        false,
+    )
+    .await;
+    assert!(assert_error(&r, 400).contains("at most 1000 characters"));
+    assert_eq!(snapshot(&store, "c-len").await, (None, vec![]));
+    let just_right = "催".repeat(MAX_TEXT_CHARS);
+    let r = post_raw(
+        &store,
+        "c-len",
+        &json!({"shop_id": SHOP, "text": just_right}).to_string(),
+        false,
+    )
+    .await;
+    assert_eq!(r.0, 201, "{}", r.1);
+}
+
+#[tokio::test]
+async fn invalid_utf8_bad_base64_and_oversize_bodies_are_400() {
+    use base64::Engine;
+    let encode = |b: &[u8]| base64::engine::general_purpose::STANDARD.encode(b);
+    let store = seeded().await;
+    let mut invalid = br#"{"shop_id":"xiaolu-home","text":"#.to_vec();
+    invalid.extend_from_slice(&[0xe5, 0x8f, b'"', b'}']);
+    let r = post_raw(&store, "c-enc", &encode(&invalid), true).await;
+    assert!(assert_error(&r, 400).contains("UTF-8"));
+    let r = post_raw(&store, "c-enc", "not base64 at all!", true).await;
+    assert!(assert_error(&r, 400).contains("base64"));
+    let big = json!({"shop_id": SHOP, "text": "x".repeat(MAX_BODY_BYTES)}).to_string();
+    let r = post_raw(&store, "c-enc", &big, false).await;
+    assert!(assert_error(&r, 400).contains("at most 16384 bytes"));
+    // A valid base64 body is accepted.
+    let ok = json!({"shop_id": SHOP, "text": "发货了吗"}).to_string();
+    let r = post_raw(&store, "c-enc", &encode(ok.as_bytes()), true).await;
+    assert_eq!(r.0, 201, "{}", r.1);
+}
+
+#[tokio::test]
+async fn unknown_ids_are_404_or_400_and_write_nothing() {
+    let store = seeded().await;
+    let me = buyer(MAIN_BUYER);
+    let r = call(
+        &store,
+        POST_MESSAGE,
+        "c-x",
+        &me,
+        Some(json!({"shop_id": "no-such-shop", "text": "发货了吗"})),
+    )
+    .await;
+    assert!(assert_error(&r, 404).contains("shop"));
+    assert_eq!(snapshot(&store, "c-x").await, (None, vec![]));
+    let r = call(
+        &store,
+        POST_MESSAGE,
+        "c#x",
+        &me,
+        Some(json!({"shop_id": SHOP, "text": "发货了吗"})),
+    )
+    .await;
+    assert!(assert_error(&r, 400).contains("conversation_id"));
+    assert_error(
+        &call(&store, PANEL, "no-such-conv", &agent_of(SHOP), None).await,
+        404,
+    );
+    assert_error(
+        &call(&store, GET_CARD, "no-such-conv", &me, None).await,
+        404,
+    );
+    let r = call(
+        &store,
+        SELECT,
+        "no-such-conv",
+        &me,
+        Some(json!({"via": "order_card", "order_id": "6930000000000000001"})),
+    )
+    .await;
+    assert_error(&r, 404);
+    assert_eq!(snapshot(&store, "no-such-conv").await, (None, vec![]));
+}
+
+#[tokio::test]
+async fn selection_and_panel_inputs_are_checked() {
+    let store = seeded().await;
+    let v = urge(&store, "c1", "什么时候发货").await;
+    let me = buyer(MAIN_BUYER);
+    let before = snapshot(&store, "c1").await;
+    let cases = [
+        (json!({"via": "guess"}), "unknown variant `guess`"),
+        (
+            json!({"via": "pick", "card_id": v["card"]["card_id"]}),
+            "order_id: is required",
+        ),
+        (json!({"via": "confirm"}), "card_id: is required"),
+        (
+            json!({"via": "order_card", "order_id": "69300abc"}),
+            "order_id: must be 6-24 digits",
+        ),
+        (
+            json!({"via": "confirm", "card_id": v["card"]["card_id"], "order_id": "6930000000000000002"}),
+            "use via=pick",
+        ),
+    ];
+    for (body, expect) in cases {
+        let r = call(&store, SELECT, "c1", &me, Some(body.clone())).await;
+        let msg = assert_error(&r, 400);
+        assert!(msg.contains(expect), "{body} -> {msg}");
+    }
+    let r = call(
+        &store,
+        SELECT,
+        "c1",
+        &me,
+        Some(json!({"via": "confirm", "card_id": "stale-card"})),
+    )
+    .await;
+    assert_error(&r, 409);
+    assert_eq!(snapshot(&store, "c1").await, before);
+
+    let staff = agent_of(SHOP);
+    for body in [
+        json!({"solution_id": "urge_shipment.overdue", "event": "liked", "reply_index": 0}),
+        json!({"solution_id": "urge_shipment.overdue", "event": "sent", "reply_index": -1}),
+        json!({"solution_id": "urge_shipment.overdue", "event": "sent", "action_id": "launch_rocket"}),
+        json!({"event": "sent", "reply_index": 0}),
+    ] {
+        let r = call(&store, USE, "c1", &staff, Some(body.clone())).await;
+        assert_error(&r, 400);
+    }
+    assert_eq!(snapshot(&store, "c1").await, before);
+}
+
+#[tokio::test]
+async fn no_body_or_route_ever_yields_a_5xx() {
+    let store = seeded().await;
+    urge(&store, "c1", "什么时候发货").await;
+    let bodies = [
+        "",
+        "null",
+        "{}",
+        "[]",
+        "\"str\"",
+        "{\"a\":",
+        "1e999",
+        "{\"text\": \"\u{0}\"}",
+        "{\"shop_id\": \"xiaolu-home\", \"text\": \"\\ud800\"}",
+        "{\"via\": \"order_card\", \"order_id\": \"99999999999999999999999\"}",
+        "{\"solution_id\": \"\", \"event\": \"copied\", \"reply_index\": 18446744073709551616}",
+    ];
+    let routes = [
+        POST_MESSAGE,
+        LIST_MESSAGES,
+        GET_CARD,
+        SELECT,
+        PANEL,
+        USE,
+        "DELETE /conversations/{conversation_id}",
+    ];
+    for route in routes {
+        for claims in [buyer(MAIN_BUYER), agent_of(SHOP)] {
+            for body in bodies {
+                let mut event = local_event(route, &[("conversation_id", "c1")], &claims, None);
+                event.body = Some(body.to_string());
+                let function = match route {
+                    POST_MESSAGE | LIST_MESSAGES => Function::Intake,
+                    GET_CARD | SELECT => Function::OrderCard,
+                    _ => Function::Suggest,
+                };
+                let (status, v) = invoke(&store, function, event, NOW).await;
+                assert!((200..500).contains(&status), "{route} {body}: {status} {v}");
+                if status >= 400 {
+                    assert!(v["error"]["message"].is_string(), "{route} {body}: {v}");
+                }
+            }
+        }
+    }
+}

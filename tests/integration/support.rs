@@ -1,0 +1,104 @@
+//! Shared helpers for the integration tests.
+
+use assistant_aws::DynamoStore;
+pub use assistant_cli::demo::{invoke, Function};
+use assistant_cli::seed;
+use assistant_domain::conversation::{Conversation, Message};
+use assistant_domain::ids::ConversationId;
+use assistant_domain::store::ConversationStore;
+use assistant_domain::time::{Millis, HOUR};
+pub use integration_tests::{event_file, fresh_store, local_event};
+use serde_json::Value;
+
+/// A fixed "now" for the tests: 2026-11-23T10:00:00Z.
+pub const NOW: Millis = 1_795_428_000_000;
+
+pub const SHOP: &str = seed::SHOP;
+pub const MAIN_BUYER: &str = seed::MAIN_BUYER;
+
+pub fn buyer(id: &str) -> Vec<(&str, &str)> {
+    vec![("sub", id), ("role", "buyer")]
+}
+
+pub fn agent_of(shop: &str) -> Vec<(&str, &str)> {
+    vec![
+        ("sub", "agent-xiaomei"),
+        ("role", "agent"),
+        ("shop_id", shop),
+    ]
+}
+
+/// A fresh store with the demo shop seeded at NOW - 1h.
+pub async fn seeded() -> DynamoStore {
+    let store = fresh_store().await;
+    seed::seed(&store, NOW - HOUR).await.expect("seed");
+    store
+}
+
+pub const POST_MESSAGE: &str = "POST /conversations/{conversation_id}/messages";
+pub const LIST_MESSAGES: &str = "GET /conversations/{conversation_id}/messages";
+pub const GET_CARD: &str = "GET /conversations/{conversation_id}/prediction-card";
+pub const SELECT: &str = "POST /conversations/{conversation_id}/order-selection";
+pub const PANEL: &str = "GET /conversations/{conversation_id}/panel";
+pub const USE: &str = "POST /conversations/{conversation_id}/panel/events";
+
+/// Calls the function that serves `route`.
+pub async fn call(
+    store: &DynamoStore,
+    route: &str,
+    conversation: &str,
+    claims: &[(&str, &str)],
+    body: Option<Value>,
+) -> (i64, Value) {
+    let function = match route {
+        POST_MESSAGE | LIST_MESSAGES => Function::Intake,
+        GET_CARD | SELECT => Function::OrderCard,
+        _ => Function::Suggest,
+    };
+    let event = local_event(
+        route,
+        &[("conversation_id", conversation)],
+        claims,
+        body.as_ref(),
+    );
+    invoke(store, function, event, NOW).await
+}
+
+/// Everything stored for a conversation: to prove a refused request changed nothing.
+pub async fn snapshot(store: &DynamoStore, id: &str) -> (Option<Conversation>, Vec<Message>) {
+    let id = ConversationId::parse(id).unwrap();
+    (
+        store.conversation(&id).await.unwrap(),
+        store.messages(&id, 1000).await.unwrap(),
+    )
+}
+
+/// The main buyer asks about shipping in a new conversation; returns the card's id.
+pub async fn urge(store: &DynamoStore, conversation: &str, text: &str) -> Value {
+    let (status, v) = call(
+        store,
+        POST_MESSAGE,
+        conversation,
+        &buyer(MAIN_BUYER),
+        Some(serde_json::json!({"shop_id": SHOP, "text": text})),
+    )
+    .await;
+    assert_eq!(status, 201, "{v}");
+    v
+}
+
+/// Asserts a 4xx JSON error with the given status and returns its message.
+pub fn assert_error(result: &(i64, Value), status: i64) -> String {
+    assert_eq!(result.0, status, "{}", result.1);
+    let msg = result.1["error"]["message"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    assert!(!msg.is_empty(), "an error message: {}", result.1);
+    assert!(
+        result.1["error"]["code"].is_string(),
+        "an error code: {}",
+        result.1
+    );
+    msg
+}
