@@ -72,7 +72,7 @@ async fn the_urge_shipment_fixtures_play_the_flow_in_order() {
 }
 
 #[tokio::test]
-async fn unfinished_functions_answer_501_json() {
+async fn unfinished_http_functions_answer_501_json() {
     for (file, is_replies) in [
         ("replies-get.json", true),
         ("replies-put.json", true),
@@ -92,14 +92,31 @@ async fn unfinished_functions_answer_501_json() {
     let mut event = event_file("replies-get.json");
     event.request_context.authorizer = None;
     assert_eq!(replies::handle(event).await.status_code, 401);
+}
 
+#[tokio::test]
+async fn the_schedule_fixture_runs_a_sweep() {
+    let store = seeded().await;
+    // The overdue buyer asks with the order number: a compensation is due.
+    let (status, _) = call(
+        &store,
+        POST_MESSAGE,
+        "c1",
+        &buyer(MAIN_BUYER),
+        Some(serde_json::json!({"shop_id": SHOP, "text": "6930000000000000001 什么时候发货"})),
+    )
+    .await;
+    assert_eq!(status, 201);
     let text = std::fs::read_to_string(
         integration_tests::workspace_root().join("events/compensate-schedule.json"),
     )
     .unwrap();
     let event: EventBridgeEvent<serde_json::Value> = serde_json::from_str(&text).unwrap();
-    let v = compensate::handle(&event);
-    assert_eq!(v["error"]["status"], 501);
+    let report = compensate::handle(&store, &event, NOW).await.unwrap();
+    assert_eq!((report.examined, report.paid, report.fen_paid), (1, 1, 300));
+    // The same event delivered again pays nothing more.
+    let again = compensate::handle(&store, &event, NOW).await.unwrap();
+    assert_eq!((again.examined, again.paid), (0, 0));
 }
 
 #[test]

@@ -7,17 +7,27 @@
 //! | Conversations | `CONV#{id}` | `MSG#{sent_at:013}#{message_id}` | a message |
 //! | Shops | `SHOP#{shop}` | `PROFILE` | the shop (agents, robot switch, deposit) |
 //! | Shops | `SHOP#{shop}` | `STAT#{solution_id}` | usage counters of one solution |
+//! | Orders | `SHOP#{shop}#BUYER#{buyer}` | `COMP#{order_id}` | the order's compensation: due, then paid |
+//! | Orders | `BUYER#{buyer}` | `COUPON#{order_id}` | the buyer's coupon |
+//! | Shops | `SHOP#{shop}` | `LEDGER#{paid_at:013}#{order_id}` | a deposit ledger entry |
+//!
+//! Sparse indexes: `DueIndex` (`due_shard`, `asked_at`) holds only due compensations, over
+//! 16 shards; `PaidIndex` (`paid_day`, `paid_at`) holds paid ones by Beijing day and shard;
+//! `ArrearsIndex` (`arrears`, `deposit`) holds only shops whose deposit is below zero.
 //!
 //! Every request path is a GetItem, a Query on one partition, or a TransactWriteItems: no Scan.
 
-use assistant_domain::conversation::{Conversation, Message, Shop};
+use assistant_domain::compensation::{coupon_notice, DueCompensation, PayOutcome, DUE_SHARDS};
+use assistant_domain::conversation::{Conversation, Message, MessageBody, Sender, Shop};
 use assistant_domain::error::{Error, Result};
 use assistant_domain::ids::{ConversationId, OrderId, ShopId, UserId};
+use assistant_domain::money::Fen;
 use assistant_domain::order::Order;
 use assistant_domain::store::{
-    ConversationChange, ConversationStore, OrderStore, ShopStore, SolutionEvent, SolutionStats,
-    StatEvent, StatsStore,
+    CompensationStore, ConversationChange, ConversationStore, OrderStore, Page, ShopStore,
+    SolutionEvent, SolutionStats, StatEvent, StatsStore,
 };
+use assistant_domain::time::{beijing_date, Millis};
 use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem, Update};
 use aws_sdk_dynamodb::Client;
@@ -53,6 +63,31 @@ pub const PROFILE: &str = "PROFILE";
 pub fn stat_sk(solution_id: &str) -> String {
     format!("STAT#{solution_id}")
 }
+pub fn compensation_sk(order: &OrderId) -> String {
+    format!("COMP#{order}")
+}
+pub fn coupon_pk(buyer: &UserId) -> String {
+    format!("BUYER#{buyer}")
+}
+pub fn coupon_sk(order: &OrderId) -> String {
+    format!("COUPON#{order}")
+}
+pub fn ledger_sk(paid_at: Millis, order: &OrderId) -> String {
+    format!("LEDGER#{:013}#{order}", paid_at.max(0))
+}
+pub fn due_shard_key(shard: u32) -> String {
+    format!("DUE#{shard:02}")
+}
+/// The `PaidIndex` partition: the Beijing day of payment and the order's shard.
+pub fn paid_day_key(day: &str, shard: u32) -> String {
+    format!("{day}#{shard:02}")
+}
+pub const DUE_INDEX: &str = "DueIndex";
+pub const PAID_INDEX: &str = "PaidIndex";
+pub const ARREARS_INDEX: &str = "ArrearsIndex";
+pub const ARREARS: &str = "ARREARS";
+pub const STATUS_DUE: &str = "due";
+pub const STATUS_PAID: &str = "paid";
 
 fn s(v: impl Into<String>) -> AttributeValue {
     AttributeValue::S(v.into())
@@ -322,6 +357,15 @@ impl ConversationStore for DynamoStore {
                     .build(),
             );
         }
+        for due in &change.compensations {
+            let put = Put::builder()
+                .table_name(&self.tables.orders)
+                .set_item(Some(due_item(due)?))
+                .condition_expression("attribute_not_exists(pk)")
+                .build()
+                .expect("table and item are set");
+            writes.push(TransactWriteItem::builder().put(put).build());
+        }
         self.count();
         self.client
             .transact_write_items()
@@ -377,6 +421,245 @@ impl StatsStore for DynamoStore {
     }
 }
 
+/// A due compensation as its item: in the order's partition, and in `DueIndex` by its shard.
+pub fn due_item(due: &DueCompensation) -> Result<Item> {
+    let mut item = to_item(
+        due,
+        order_pk(&due.shop_id, &due.buyer_id),
+        compensation_sk(&due.order_id),
+    )?;
+    item.insert("status".into(), s(STATUS_DUE));
+    item.insert("due_shard".into(), s(due_shard_key(due.shard())));
+    Ok(item)
+}
+
+fn n(v: i64) -> AttributeValue {
+    AttributeValue::N(v.to_string())
+}
+
+/// Which transaction items a cancellation blamed on a failed condition.
+fn failed_conditions<R>(
+    err: &SdkError<aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError, R>,
+) -> Option<Vec<bool>> {
+    use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
+    match err.as_service_error()? {
+        TransactWriteItemsError::TransactionCanceledException(e) => Some(
+            e.cancellation_reasons()
+                .iter()
+                .map(|r| r.code() == Some("ConditionalCheckFailed"))
+                .collect(),
+        ),
+        _ => None,
+    }
+}
+
+impl CompensationStore for DynamoStore {
+    async fn compensation_exists(
+        &self,
+        shop: &ShopId,
+        buyer: &UserId,
+        order: &OrderId,
+    ) -> Result<bool> {
+        self.count();
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.tables.orders)
+            .key("pk", s(order_pk(shop, buyer)))
+            .key("sk", s(compensation_sk(order)))
+            .projection_expression("pk")
+            .send()
+            .await
+            .map_err(sdk_error)?;
+        Ok(out.item.is_some())
+    }
+
+    async fn due(
+        &self,
+        shard: u32,
+        limit: usize,
+        after: Option<String>,
+    ) -> Result<Page<DueCompensation>> {
+        let start: Option<Item> = match after {
+            Some(cursor) => {
+                let keys: HashMap<String, String> =
+                    serde_json::from_str(&cursor).map_err(|e| Error::Internal(Box::new(e)))?;
+                Some(
+                    keys.into_iter()
+                        .map(|(k, v)| {
+                            let value = if k == "asked_at" {
+                                AttributeValue::N(v)
+                            } else {
+                                s(v)
+                            };
+                            (k, value)
+                        })
+                        .collect(),
+                )
+            }
+            None => None,
+        };
+        self.count();
+        let out = self
+            .client
+            .query()
+            .table_name(&self.tables.orders)
+            .index_name(DUE_INDEX)
+            .key_condition_expression("due_shard = :shard")
+            .expression_attribute_values(":shard", s(due_shard_key(shard % DUE_SHARDS)))
+            .limit(limit.clamp(1, 1000) as i32)
+            .set_exclusive_start_key(start)
+            .send()
+            .await
+            .map_err(sdk_error)?;
+        let items = out
+            .items
+            .unwrap_or_default()
+            .into_iter()
+            .map(|mut item| {
+                for k in ["status", "due_shard"] {
+                    item.remove(k);
+                }
+                from_item(item)
+            })
+            .collect::<Result<Vec<DueCompensation>>>()?;
+        let next = out.last_evaluated_key.map(|key| {
+            let flat: HashMap<String, String> = key
+                .into_iter()
+                .filter_map(|(k, v)| match v {
+                    AttributeValue::S(x) | AttributeValue::N(x) => Some((k, x)),
+                    _ => None,
+                })
+                .collect();
+            serde_json::to_string(&flat).unwrap_or_default()
+        });
+        Ok(Page { items, next })
+    }
+
+    async fn pay(
+        &self,
+        due: &DueCompensation,
+        deposit_read: Fen,
+        now: Millis,
+    ) -> Result<PayOutcome> {
+        let balance_after = Fen(deposit_read.0 - due.amount.0);
+        let day = paid_day_key(&beijing_date(now), due.shard());
+
+        // 0: the order's compensation, only if still due; it leaves DueIndex and joins PaidIndex.
+        let mark_paid = Update::builder()
+            .table_name(&self.tables.orders)
+            .key("pk", s(order_pk(&due.shop_id, &due.buyer_id)))
+            .key("sk", s(compensation_sk(&due.order_id)))
+            .update_expression(
+                "SET #status = :paid, paid_at = :now, paid_day = :day, balance_after = :bal REMOVE due_shard",
+            )
+            .condition_expression("#status = :due")
+            .expression_attribute_names("#status", "status")
+            .expression_attribute_values(":paid", s(STATUS_PAID))
+            .expression_attribute_values(":due", s(STATUS_DUE))
+            .expression_attribute_values(":now", n(now))
+            .expression_attribute_values(":day", s(day))
+            .expression_attribute_values(":bal", n(balance_after.0))
+            .build()
+            .expect("table, key and expression are set");
+        // 1: the buyer's coupon, one per order.
+        let coupon = Put::builder()
+            .table_name(&self.tables.orders)
+            .item("pk", s(coupon_pk(&due.buyer_id)))
+            .item("sk", s(coupon_sk(&due.order_id)))
+            .item("order_id", s(due.order_id.as_str()))
+            .item("shop_id", s(due.shop_id.as_str()))
+            .item("amount", n(due.amount.0))
+            .item("issued_at", n(now))
+            .item("reason", s("overdue_shipment"))
+            .condition_expression("attribute_not_exists(pk)")
+            .build()
+            .expect("table and item are set");
+        // 2: the shop's deposit, only if it is still what we read; arrears flagged in the same write.
+        let arrears = if balance_after.0 < 0 {
+            "SET deposit = :new, arrears = :arrears"
+        } else {
+            "SET deposit = :new REMOVE arrears"
+        };
+        let mut deduct = Update::builder()
+            .table_name(&self.tables.shops)
+            .key("pk", s(shop_pk(&due.shop_id)))
+            .key("sk", s(PROFILE))
+            .update_expression(arrears)
+            .condition_expression("deposit = :read")
+            .expression_attribute_values(":new", n(balance_after.0))
+            .expression_attribute_values(":read", n(deposit_read.0));
+        if balance_after.0 < 0 {
+            deduct = deduct.expression_attribute_values(":arrears", s(ARREARS));
+        }
+        let deduct = deduct.build().expect("table, key and expression are set");
+        // 3: the ledger entry.
+        let ledger = Put::builder()
+            .table_name(&self.tables.shops)
+            .item("pk", s(shop_pk(&due.shop_id)))
+            .item("sk", s(ledger_sk(now, &due.order_id)))
+            .item("order_id", s(due.order_id.as_str()))
+            .item("delta", n(-due.amount.0))
+            .item("balance_after", n(balance_after.0))
+            .item("reason", s("overdue_coupon"))
+            .item("message_id", s(due.message_id.as_str()))
+            .item("at", n(now))
+            .condition_expression("attribute_not_exists(pk)")
+            .build()
+            .expect("table and item are set");
+        // 4: the buyer is told in the conversation.
+        let mut notice = Message::new(
+            &due.conversation_id,
+            Sender::System,
+            MessageBody::Coupon {
+                order_id: due.order_id.clone(),
+                amount: due.amount,
+                text: coupon_notice(&due.order_id),
+            },
+            now,
+        );
+        notice.solution_id = None;
+        let message = Put::builder()
+            .table_name(&self.tables.conversations)
+            .set_item(Some(to_item(
+                &notice,
+                conversation_pk(&due.conversation_id),
+                message_sk(&notice),
+            )?))
+            .build()
+            .expect("table and item are set");
+
+        self.count();
+        let result = self
+            .client
+            .transact_write_items()
+            .transact_items(TransactWriteItem::builder().update(mark_paid).build())
+            .transact_items(TransactWriteItem::builder().put(coupon).build())
+            .transact_items(TransactWriteItem::builder().update(deduct).build())
+            .transact_items(TransactWriteItem::builder().put(ledger).build())
+            .transact_items(TransactWriteItem::builder().put(message).build())
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(PayOutcome::Paid { balance_after }),
+            Err(err) => match failed_conditions(&err) {
+                Some(failed) if failed.first() == Some(&true) => Ok(PayOutcome::AlreadyPaid),
+                Some(failed) if failed.get(2) == Some(&true) => Ok(PayOutcome::DepositMoved),
+                Some(failed) if failed.iter().any(|f| *f) => {
+                    Err(Error::Internal(Box::new(DynamoFault(
+                        "Inconsistent".into(),
+                        format!(
+                            "coupon or ledger exists for a due compensation of order {}",
+                            due.order_id
+                        ),
+                    ))))
+                }
+                _ => Err(sdk_error(err)),
+            },
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -426,6 +709,27 @@ mod tests {
         let mut item = to_item(&order(), "p".into(), "s".into()).unwrap();
         item.insert("order_id".into(), s("not digits"));
         assert_eq!(from_item::<Order>(item).unwrap_err().code(), "internal");
+    }
+
+    #[test]
+    fn a_due_item_sits_in_its_shard() {
+        use assistant_domain::ids::{ConversationId, MessageId};
+        let o = order();
+        let due = DueCompensation::new(
+            &o,
+            &ConversationId::parse("c").unwrap(),
+            &MessageId::parse("m").unwrap(),
+            5,
+        );
+        let item = due_item(&due).unwrap();
+        assert_eq!(item["sk"].as_s().unwrap(), "COMP#6912345678901234567");
+        assert_eq!(item["status"].as_s().unwrap(), "due");
+        assert_eq!(
+            item["due_shard"].as_s().unwrap(),
+            &due_shard_key(due.shard())
+        );
+        assert_eq!(item["asked_at"].as_n().unwrap(), "5");
+        assert_eq!(item["amount"].as_n().unwrap(), "300");
     }
 
     #[test]

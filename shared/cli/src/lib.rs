@@ -1,4 +1,5 @@
 //! The `assistant` command's library: demo data and the scripted demo, shared with the tests.
 
 pub mod demo;
+pub mod drill;
 pub mod seed;

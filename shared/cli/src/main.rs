@@ -4,6 +4,8 @@
 //!   (`intent`, `confidence`, `confident`, `evidence`)
 //! - `assistant demo [--endpoint URL]`: creates tables in DynamoDB Local, seeds the demo shop and
 //!   plays the scripted conversation through the real handlers
+//! - `assistant drill compensation --orders N --sweeps K`: the exactly-once drill; its last line is
+//!   `paid=N double=N missed=N wrongful=N ledger_ok=true|false`
 //! - `assistant create-tables --prefix P [--endpoint URL]`: the tables of template.yaml, named `P-<LogicalId>`
 
 use assistant_aws::{local_client, DynamoStore, Tables};
@@ -15,7 +17,8 @@ use std::process::ExitCode;
 const USAGE: &str = "usage:
   assistant classify                 < messages.txt   (one JSON object per line)
   assistant demo [--endpoint URL]                     (DynamoDB Local; default $AWS_ENDPOINT_URL_DYNAMODB)
-  assistant create-tables --prefix P [--endpoint URL]";
+  assistant create-tables --prefix P [--endpoint URL]
+  assistant drill compensation [--orders 1000] [--sweeps 4] [--endpoint URL]";
 
 fn flag(args: &[String], name: &str) -> Option<String> {
     args.iter()
@@ -54,6 +57,34 @@ async fn run_demo(args: &[String]) -> Result<(), Box<dyn std::error::Error>> {
     Ok(())
 }
 
+async fn run_drill(args: &[String]) -> Result<(), Box<dyn std::error::Error>> {
+    if args.get(1).map(String::as_str) != Some("compensation") {
+        return Err("usage: assistant drill compensation [--orders N] [--sweeps K]".into());
+    }
+    let number = |name: &str, default: usize| -> Result<usize, String> {
+        flag(args, name).map_or(Ok(default), |v| {
+            v.parse()
+                .map_err(|_| format!("{name} takes a whole number, got {v:?}"))
+        })
+    };
+    let orders = number("--orders", 1000)?;
+    let sweeps = number("--sweeps", 4)?.max(1);
+    let client = local_client(&endpoint(args)?);
+    let tables = Tables::prefixed(&format!("drill{}", now_millis()));
+    assistant_aws::schema::create_tables(&client, &tables).await?;
+    let store = DynamoStore::new(client, tables);
+    let mut err = std::io::stderr().lock();
+    let verdict = assistant_cli::drill::run(&store, orders, sweeps, now_millis(), &mut err).await?;
+    println!("{verdict}");
+    let clean =
+        verdict.double == 0 && verdict.missed == 0 && verdict.wrongful == 0 && verdict.ledger_ok;
+    if clean {
+        Ok(())
+    } else {
+        Err("the drill found a payout error".into())
+    }
+}
+
 async fn run_create_tables(args: &[String]) -> Result<(), Box<dyn std::error::Error>> {
     let prefix = flag(args, "--prefix").ok_or("--prefix is required")?;
     let client = local_client(&endpoint(args)?);
@@ -72,6 +103,7 @@ async fn main() -> ExitCode {
         Some("classify") => run_classify().map_err(Into::into),
         Some("demo") => run_demo(&args).await,
         Some("create-tables") => run_create_tables(&args).await,
+        Some("drill") => run_drill(&args).await,
         _ => {
             eprintln!("{USAGE}");
             return ExitCode::from(2);

@@ -9,6 +9,7 @@
 //! - [`service`]: the use cases, over the narrow traits in [`store`]
 
 pub mod card;
+pub mod compensation;
 pub mod conversation;
 pub mod error;
 pub mod identity;

@@ -1,11 +1,12 @@
 //! The use cases, one function per operation. Each takes its store and the caller, checks access,
 //! reads, decides with the pure rules, and writes one atomic change.
 
-use crate::card::{prediction_card, CardAnswer, OrderSummary, PredictionCard};
+use crate::card::{order_numbers_in, prediction_card, CardAnswer, OrderSummary, PredictionCard};
+use crate::compensation::{owed_for, DueCompensation};
 use crate::conversation::{message_text, Conversation, LastIntent, Message, MessageBody, Sender};
 use crate::error::{Error, Result};
 use crate::identity::Actor;
-use crate::ids::{CardId, ConversationId, OrderId, ShopId};
+use crate::ids::{CardId, ConversationId, MessageId, OrderId, ShopId, UserId};
 use crate::intent::{classify, Classification, IntentId};
 use crate::order::Order;
 use crate::solution::{covers, lookup, render, ActionKind, Solution, NO_ORDER_REPLY};
@@ -176,6 +177,9 @@ pub struct IntakeOutcome {
     pub panel: Panel,
 }
 
+/// How often a step re-reads and retries when another writer changed the conversation first.
+const COMMIT_ATTEMPTS: usize = 3;
+
 pub async fn post_buyer_message<S: Store>(
     store: &S,
     actor: &Actor,
@@ -185,28 +189,87 @@ pub async fn post_buyer_message<S: Store>(
 ) -> Result<IntakeOutcome> {
     let buyer = actor.require_buyer()?;
     let text = message_text("text", &input.text)?;
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        match try_post(store, buyer, id, &input.shop_id, &text, now).await {
+            Err(Error::Conflict(_)) if attempt < COMMIT_ATTEMPTS => continue,
+            other => return other,
+        }
+    }
+}
+
+/// The order a question is about, when it is already known: an order number of the buyer's in the
+/// text wins, then the conversation's confirmed order.
+fn linked_order<'a>(
+    text: &str,
+    orders: &'a [Order],
+    confirmed: Option<&OrderId>,
+) -> Option<&'a Order> {
+    let numbers = order_numbers_in(text);
+    orders
+        .iter()
+        .find(|o| numbers.iter().any(|n| n == o.order_id.as_str()))
+        .or_else(|| confirmed.and_then(|c| orders.iter().find(|o| o.order_id == *c)))
+}
+
+/// A due compensation if the rule says this question earned one and the order has none yet.
+async fn earned<S: Store>(
+    store: &S,
+    order: &Order,
+    intent: IntentId,
+    confident: bool,
+    conversation: &ConversationId,
+    message: &MessageId,
+    asked_at: Millis,
+) -> Result<Option<DueCompensation>> {
+    if !owed_for(order, intent, confident, asked_at) {
+        return Ok(None);
+    }
+    if store
+        .compensation_exists(&order.shop_id, &order.buyer_id, &order.order_id)
+        .await?
+    {
+        return Ok(None);
+    }
+    Ok(Some(DueCompensation::new(
+        order,
+        conversation,
+        message,
+        asked_at,
+    )))
+}
+
+async fn try_post<S: Store>(
+    store: &S,
+    buyer: &UserId,
+    id: &ConversationId,
+    shop_id: &ShopId,
+    text: &str,
+    now: Millis,
+) -> Result<IntakeOutcome> {
     let mut conv = match store.conversation(id).await? {
-        Some(c) if c.buyer_id == *buyer && c.shop_id == input.shop_id => c,
+        Some(c) if c.buyer_id == *buyer && c.shop_id == *shop_id => c,
         Some(_) => return Err(Error::NotFound("conversation")),
         None => {
-            let shop = store
-                .shop(&input.shop_id)
-                .await?
-                .ok_or(Error::NotFound("shop"))?;
+            let shop = store.shop(shop_id).await?.ok_or(Error::NotFound("shop"))?;
             Conversation::open(id, &shop, buyer, now)
         }
     };
 
-    let classification = classify(&text);
+    let classification = classify(text);
     let mut message = Message::new(
         id,
         Sender::Buyer(buyer.clone()),
-        MessageBody::Text { text: text.clone() },
+        MessageBody::Text {
+            text: text.to_string(),
+        },
         now,
     );
     message.classification = Some(classification.clone());
     let mut messages = vec![message.clone()];
     let mut card = None;
+    let mut compensations = Vec::new();
 
     if classification.confident {
         conv.last_intent = Some(LastIntent {
@@ -216,12 +279,38 @@ pub async fn post_buyer_message<S: Store>(
             message_id: message.message_id.clone(),
             at: now,
         });
-        let needs_card = covers(classification.intent)
-            && conv.confirmed_order.is_none()
-            && conv.open_card.is_none();
+        let covered = covers(classification.intent);
+        let needs_card = covered && conv.confirmed_order.is_none() && conv.open_card.is_none();
+        let names_order = !order_numbers_in(text).is_empty();
+        // The buyer's orders are read only when a card is due or the text names an order.
+        let orders = if needs_card || (covered && names_order) {
+            store.buyer_orders(&conv.shop_id, buyer).await?
+        } else {
+            Vec::new()
+        };
+        let linked = match linked_order(text, &orders, None) {
+            Some(o) => Some(o.clone()),
+            None => match (&conv.confirmed_order, covered) {
+                (Some(order_id), true) => store.order(&conv.shop_id, buyer, order_id).await?,
+                _ => None,
+            },
+        };
+        if let Some(order) = &linked {
+            compensations.extend(
+                earned(
+                    store,
+                    order,
+                    classification.intent,
+                    true,
+                    id,
+                    &message.message_id,
+                    now,
+                )
+                .await?,
+            );
+        }
         if needs_card {
-            let orders = store.buyer_orders(&conv.shop_id, buyer).await?;
-            if let Some(c) = prediction_card(id, conv.serving_agent.as_ref(), &text, &orders, now) {
+            if let Some(c) = prediction_card(id, conv.serving_agent.as_ref(), text, &orders, now) {
                 let sender = match &conv.serving_agent {
                     Some(agent) => Sender::Agent(agent.clone()),
                     None => Sender::System,
@@ -245,6 +334,7 @@ pub async fn post_buyer_message<S: Store>(
             expected_version,
             messages,
             stats: vec![],
+            compensations,
         })
         .await?;
     let panel = show_panel(store, &conv, now).await?;
@@ -373,6 +463,14 @@ pub async fn select_order<S: Store>(
         .await?
         .ok_or(Error::NotFound("order"))?;
     let summary = OrderSummary::of(&order, now);
+    // Naming the order links the conversation's question to it: judge it at the question's time.
+    let compensations = match &conv.last_intent {
+        Some(q) => earned(store, &order, q.intent, true, id, &q.message_id, q.at)
+            .await?
+            .into_iter()
+            .collect(),
+        None => Vec::new(),
+    };
     let body = match answer {
         Some((card_id, answer)) => MessageBody::CardAnswer {
             card_id,
@@ -393,6 +491,7 @@ pub async fn select_order<S: Store>(
             expected_version,
             messages: vec![message.clone()],
             stats: vec![],
+            compensations,
         })
         .await?;
     let panel = show_panel(store, &conv, now).await?;
@@ -611,6 +710,7 @@ pub async fn use_solution<S: Store>(
             expected_version,
             messages: vec![message.clone()],
             stats: vec![stat],
+            compensations: vec![],
         })
         .await?;
     Ok(UseOutcome {

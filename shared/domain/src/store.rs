@@ -1,10 +1,13 @@
 //! The narrow storage traits the services need. The DynamoDB adapter implements them; nothing here
 //! knows how.
 
+use crate::compensation::{DueCompensation, PayOutcome};
 use crate::conversation::{Conversation, Message, Shop};
 use crate::error::Result;
 use crate::ids::{ConversationId, OrderId, ShopId, UserId};
+use crate::money::Fen;
 use crate::order::Order;
+use crate::time::Millis;
 use serde::{Deserialize, Serialize};
 use std::future::Future;
 
@@ -82,6 +85,8 @@ pub struct ConversationChange {
     pub expected_version: Option<u64>,
     pub messages: Vec<Message>,
     pub stats: Vec<StatEvent>,
+    /// Compensations this step earned; each is written only if the order has none yet.
+    pub compensations: Vec<DueCompensation>,
 }
 
 pub trait ConversationStore: Send + Sync {
@@ -108,6 +113,42 @@ pub trait StatsStore: Send + Sync {
     ) -> impl Future<Output = Result<SolutionStats>> + Send;
 }
 
+/// One page of a longer listing; `next` continues it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub next: Option<String>,
+}
+
+pub trait CompensationStore: Send + Sync {
+    /// Whether the order already has a compensation, due or paid.
+    fn compensation_exists(
+        &self,
+        shop: &ShopId,
+        buyer: &UserId,
+        order: &OrderId,
+    ) -> impl Future<Output = Result<bool>> + Send;
+    /// Due compensations of one index shard, oldest question first.
+    fn due(
+        &self,
+        shard: u32,
+        limit: usize,
+        after: Option<String>,
+    ) -> impl Future<Output = Result<Page<DueCompensation>>> + Send;
+    /// Pays one due compensation in a single transaction: marks it paid (only if still due),
+    /// creates the buyer's coupon, deducts the shop's deposit (only if it is still
+    /// `deposit_read`), appends the ledger entry and tells the buyer in the conversation.
+    fn pay(
+        &self,
+        due: &DueCompensation,
+        deposit_read: Fen,
+        now: Millis,
+    ) -> impl Future<Output = Result<PayOutcome>> + Send;
+}
+
 /// Everything the services use.
-pub trait Store: OrderStore + ShopStore + ConversationStore + StatsStore {}
-impl<T: OrderStore + ShopStore + ConversationStore + StatsStore> Store for T {}
+pub trait Store:
+    OrderStore + ShopStore + ConversationStore + StatsStore + CompensationStore
+{
+}
+impl<T: OrderStore + ShopStore + ConversationStore + StatsStore + CompensationStore> Store for T {}

@@ -32,6 +32,11 @@ pub fn beijing_text(at: Millis) -> String {
     )
 }
 
+/// The Beijing calendar day: "2026-11-23".
+pub fn beijing_date(at: Millis) -> String {
+    beijing(at).format("%Y-%m-%d").to_string()
+}
+
 /// A deadline as a Chinese reader expects: "11月25日 18:00前".
 pub fn deadline_text(at: Millis) -> String {
     format!("{}前", beijing_text(at))
@@ -60,6 +65,16 @@ mod tests {
         assert_eq!(deadline_text(at), "11月25日 18:00前");
         // Crossing midnight: 2026-11-25T17:30Z is 26th 01:30 in Beijing.
         assert_eq!(beijing_text(at + 7 * HOUR + 30 * MINUTE), "11月26日 01:30");
+    }
+
+    #[test]
+    fn beijing_day_turns_at_sixteen_utc() {
+        // 2026-11-23T15:59:59Z is 23:59:59 in Beijing; a second later it is the 24th.
+        let at = DateTime::parse_from_rfc3339("2026-11-23T15:59:59Z")
+            .unwrap()
+            .timestamp_millis();
+        assert_eq!(beijing_date(at), "2026-11-23");
+        assert_eq!(beijing_date(at + 1000), "2026-11-24");
     }
 
     #[test]

@@ -1,0 +1,318 @@
+//! Overdue-shipment compensation (超时发货赔付): a confident 催发货 question about an order that,
+//! at the moment it was asked, was paid, not shipped and past its promised ship time, earns the buyer
+//! one 3-yuan coupon, paid by the platform up front and deducted from the shop's deposit (保证金).
+//! Once per order, whatever the number of questions; a deposit may go below zero (arrears).
+
+use crate::ids::{ConversationId, MessageId, OrderId, ShopId, UserId};
+use crate::intent::{Classification, IntentId};
+use crate::money::Fen;
+use crate::order::{Order, OrderNode};
+use crate::time::Millis;
+use serde::{Deserialize, Serialize};
+
+/// The coupon: 300 fen.
+pub const COUPON: Fen = Fen::OVERDUE_COUPON;
+
+/// Due compensations are spread over this many index partitions, so no one partition is hot.
+pub const DUE_SHARDS: u32 = 16;
+
+/// The rule: does this question, asked at `asked_at`, earn a coupon for `order`?
+pub fn owed(order: &Order, classification: &Classification, asked_at: Millis) -> bool {
+    owed_for(
+        order,
+        classification.intent,
+        classification.confident,
+        asked_at,
+    )
+}
+
+/// The rule, from the parts of a classification that matter.
+pub fn owed_for(order: &Order, intent: IntentId, confident: bool, asked_at: Millis) -> bool {
+    intent == IntentId::UrgeShipment && confident && order.node_at(asked_at) == OrderNode::Overdue
+}
+
+/// Which index partition an order's due compensation lives in: stable, spread evenly.
+pub fn shard_of(order: &OrderId) -> u32 {
+    let hash = order
+        .as_str()
+        .bytes()
+        .fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
+            (h ^ b as u64).wrapping_mul(0x0100_0000_01b3)
+        });
+    (hash % DUE_SHARDS as u64) as u32
+}
+
+/// A compensation the rule says is owed, waiting for the sweep.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DueCompensation {
+    pub order_id: OrderId,
+    pub shop_id: ShopId,
+    pub buyer_id: UserId,
+    pub conversation_id: ConversationId,
+    /// The question that earned it (kept for disputes).
+    pub message_id: MessageId,
+    pub asked_at: Millis,
+    pub amount: Fen,
+}
+
+impl DueCompensation {
+    pub fn new(
+        order: &Order,
+        conversation: &ConversationId,
+        message: &MessageId,
+        asked_at: Millis,
+    ) -> Self {
+        DueCompensation {
+            order_id: order.order_id.clone(),
+            shop_id: order.shop_id.clone(),
+            buyer_id: order.buyer_id.clone(),
+            conversation_id: conversation.clone(),
+            message_id: message.clone(),
+            asked_at,
+            amount: COUPON,
+        }
+    }
+
+    pub fn shard(&self) -> u32 {
+        shard_of(&self.order_id)
+    }
+}
+
+/// What a payout attempt found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PayOutcome {
+    /// Paid now; the shop's deposit after the deduction.
+    Paid { balance_after: Fen },
+    /// Someone (another sweep, an earlier delivery) already paid it: nothing to do.
+    AlreadyPaid,
+    /// The shop's deposit changed since it was read: read again and retry.
+    DepositMoved,
+}
+
+/// A sweep's counts, logged as structured JSON.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SweepReport {
+    pub examined: u64,
+    pub paid: u64,
+    pub already_paid: u64,
+    /// Attempts repeated after a moved deposit or a retryable fault.
+    pub retries: u64,
+    pub fen_paid: i64,
+}
+
+/// The system message the buyer reads in the conversation once the coupon is paid.
+pub fn coupon_notice(order: &OrderId) -> String {
+    format!(
+        "很抱歉，您的订单（{order}）超过了承诺的发货时间。平台已先行向您发放{}无门槛优惠券作为补偿，可以在“我的-优惠券”里查看。",
+        COUPON.yuan_text()
+    )
+}
+
+/// How a sweep waits before retrying after a retryable fault (throttling, a transaction conflict).
+pub trait Backoff: Send + Sync {
+    fn wait(&self, attempt: u32) -> impl std::future::Future<Output = ()> + Send;
+}
+
+/// Due compensations read per query.
+pub const SWEEP_PAGE: usize = 100;
+/// Attempts per payout before it is left due for the next sweep.
+pub const PAY_ATTEMPTS: u32 = 12;
+
+/// Why a sweep did not finish its work. The runtime reports it; the schedule runs the sweep again,
+/// and whatever is still due is paid then (exactly once: every payout is conditional).
+#[derive(Debug, thiserror::Error)]
+pub enum SweepError {
+    #[error("{failed} due compensation(s) could not be paid in this sweep; they stay due")]
+    Incomplete { failed: u64, report: SweepReport },
+    #[error("reading due compensations failed")]
+    Store(#[source] crate::Error),
+}
+
+impl SweepError {
+    /// Whether running again can help (always, for now: nothing here is a poison pill).
+    pub fn retryable(&self) -> bool {
+        true
+    }
+}
+
+/// Pays every due compensation, shard by shard, starting at `first_shard` so that concurrent
+/// sweeps spread over different partitions. Safe to run any number of times, concurrently.
+pub async fn sweep<S, B>(
+    store: &S,
+    backoff: &B,
+    now: Millis,
+    first_shard: u32,
+) -> Result<SweepReport, SweepError>
+where
+    S: crate::store::CompensationStore + crate::store::ShopStore,
+    B: Backoff,
+{
+    let mut report = SweepReport::default();
+    let mut failed = 0;
+    for k in 0..DUE_SHARDS {
+        let shard = (first_shard + k) % DUE_SHARDS;
+        let mut after = None;
+        loop {
+            let page = with_retries(backoff, &mut report, || {
+                store.due(shard, SWEEP_PAGE, after.clone())
+            })
+            .await
+            .map_err(SweepError::Store)?;
+            for due in &page.items {
+                report.examined += 1;
+                if !pay_one(store, backoff, due, now, &mut report).await {
+                    failed += 1;
+                }
+            }
+            match page.next {
+                Some(next) => after = Some(next),
+                None => break,
+            }
+        }
+    }
+    if failed > 0 {
+        return Err(SweepError::Incomplete { failed, report });
+    }
+    Ok(report)
+}
+
+async fn with_retries<T, F, Fut>(
+    backoff: &impl Backoff,
+    report: &mut SweepReport,
+    mut op: F,
+) -> crate::Result<T>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = crate::Result<T>>,
+{
+    let mut attempt = 0;
+    loop {
+        match op().await {
+            Err(crate::Error::Unavailable(_)) if attempt + 1 < PAY_ATTEMPTS => {
+                attempt += 1;
+                report.retries += 1;
+                backoff.wait(attempt).await;
+            }
+            other => return other,
+        }
+    }
+}
+
+/// One payout, retried through moved deposits and retryable faults. False if it stays due.
+async fn pay_one<S, B>(
+    store: &S,
+    backoff: &B,
+    due: &DueCompensation,
+    now: Millis,
+    report: &mut SweepReport,
+) -> bool
+where
+    S: crate::store::CompensationStore + crate::store::ShopStore,
+    B: Backoff,
+{
+    for attempt in 1..=PAY_ATTEMPTS {
+        let shop = match store.shop(&due.shop_id).await {
+            Ok(Some(shop)) => shop,
+            Ok(None) => return false,
+            Err(_) => {
+                report.retries += 1;
+                backoff.wait(attempt).await;
+                continue;
+            }
+        };
+        match store.pay(due, shop.deposit, now).await {
+            Ok(PayOutcome::Paid { .. }) => {
+                report.paid += 1;
+                report.fen_paid += due.amount.0;
+                return true;
+            }
+            Ok(PayOutcome::AlreadyPaid) => {
+                report.already_paid += 1;
+                return true;
+            }
+            Ok(PayOutcome::DepositMoved) => {
+                // Another payout of the same shop won the race: read the new balance, go again.
+                report.retries += 1;
+                if attempt > 3 {
+                    backoff.wait(attempt - 3).await;
+                }
+            }
+            Err(crate::Error::Unavailable(_)) => {
+                report.retries += 1;
+                backoff.wait(attempt).await;
+            }
+            Err(_) => return false,
+        }
+    }
+    false
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::intent::classify;
+    use crate::order::fixtures::*;
+    use crate::time::HOUR;
+
+    #[test]
+    fn owed_only_for_a_confident_urge_about_an_order_overdue_at_that_moment() {
+        let urge = classify("什么时候发货");
+        assert!(urge.confident);
+        let overdue = order_in("100000000001", OrderNode::Overdue);
+        assert!(owed(&overdue, &urge, T0));
+
+        // On time when asked, even if late now.
+        let promised = overdue.promised_ship_by.unwrap();
+        assert!(!owed(&overdue, &urge, promised));
+        assert!(owed(&overdue, &urge, promised + 1));
+
+        // Shipped a minute after the question: still owed for that question.
+        let mut shipped_later = overdue.clone();
+        shipped_later.shipped_at = Some(T0 + 60_000);
+        assert!(owed(&shipped_later, &urge, T0));
+        // Shipped before the question: not owed.
+        let mut shipped_before = overdue.clone();
+        shipped_before.shipped_at = Some(T0 - 60_000);
+        assert!(!owed(&shipped_before, &urge, T0));
+
+        for node in [
+            OrderNode::Unpaid,
+            OrderNode::AwaitingShipment,
+            OrderNode::Shipped,
+            OrderNode::Closed,
+            OrderNode::AfterSale,
+        ] {
+            assert!(
+                !owed(&order_in("100000000001", node), &urge, T0),
+                "{node:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn other_or_unsure_intents_earn_nothing() {
+        let overdue = order_in("100000000001", OrderNode::Overdue);
+        assert!(!owed(&overdue, &classify("快递到哪了"), T0));
+        assert!(!owed(&overdue, &classify("不着急，慢慢发"), T0));
+        let mut unsure = classify("什么时候发货");
+        unsure.confident = false;
+        assert!(!owed(&overdue, &unsure, T0 + HOUR));
+    }
+
+    #[test]
+    fn shards_spread_and_are_stable() {
+        let mut counts = [0u32; DUE_SHARDS as usize];
+        for i in 0..1600 {
+            let id = OrderId::parse(format!("69300000{i:08}")).unwrap();
+            assert_eq!(shard_of(&id), shard_of(&id));
+            counts[shard_of(&id) as usize] += 1;
+        }
+        assert!(counts.iter().all(|c| (60..=140).contains(c)), "{counts:?}");
+    }
+
+    #[test]
+    fn the_notice_names_the_amount_exactly() {
+        let text = coupon_notice(&OrderId::parse("123456").unwrap());
+        assert!(text.contains("3元"), "{text}");
+    }
+}
