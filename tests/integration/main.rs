@@ -4,6 +4,7 @@
 
 mod access;
 mod bad_input;
+mod compensation;
 mod fixtures;
 mod flow;
 mod lambda_watch;
