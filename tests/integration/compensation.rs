@@ -484,3 +484,55 @@ async fn a_compensation_that_cannot_be_paid_is_reported_and_stays_due() {
     }
     assert_eq!(all_due(&store).await.len(), 1);
 }
+
+#[tokio::test]
+async fn the_platform_report_shows_the_days_payouts_and_shops_in_arrears() {
+    use assistant_domain::identity::Actor;
+    use assistant_domain::service::payout_report;
+    let store = with_one_due().await;
+    let mut shop = store
+        .shop(&ShopId::parse(SHOP).unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    shop.deposit = Fen(200);
+    store.put_shop(&shop).await.unwrap();
+    sweep(&store, &QuickBackoff, NOW, 0).await.unwrap();
+
+    let platform = Actor::Platform(UserId::parse("ops").unwrap());
+    let report = payout_report(&store, &platform, &beijing_date(NOW))
+        .await
+        .unwrap();
+    assert_eq!((report.payouts, report.total), (1, Fen(300)));
+    assert_eq!(
+        report.by_shop,
+        vec![(ShopId::parse(SHOP).unwrap(), 1, Fen(300))]
+    );
+    assert_eq!(report.in_arrears.len(), 1);
+    assert_eq!(report.in_arrears[0].deposit, Fen(-100));
+    assert_eq!(report.in_arrears[0].name, "小鹿家居旗舰店");
+
+    // Another day is empty; only the platform may ask; the day must be a date.
+    let other = payout_report(&store, &platform, &beijing_date(NOW + 2 * DAY))
+        .await
+        .unwrap();
+    assert_eq!(other.payouts, 0);
+    let admin = Actor::ShopAdmin {
+        user: UserId::parse("admin-lin").unwrap(),
+        shop: ShopId::parse(SHOP).unwrap(),
+    };
+    assert_eq!(
+        payout_report(&store, &admin, "2026-11-23")
+            .await
+            .unwrap_err()
+            .code(),
+        "forbidden"
+    );
+    assert_eq!(
+        payout_report(&store, &platform, "2026-13-45")
+            .await
+            .unwrap_err()
+            .code(),
+        "invalid_input"
+    );
+}

@@ -17,15 +17,17 @@
 //!
 //! Every request path is a GetItem, a Query on one partition, or a TransactWriteItems: no Scan.
 
-use assistant_domain::compensation::{coupon_notice, DueCompensation, PayOutcome, DUE_SHARDS};
+use assistant_domain::compensation::{
+    coupon_notice, DueCompensation, PaidCompensation, PayOutcome, ShopInArrears, DUE_SHARDS,
+};
 use assistant_domain::conversation::{Conversation, Message, MessageBody, Sender, Shop};
 use assistant_domain::error::{Error, Result};
 use assistant_domain::ids::{ConversationId, OrderId, ShopId, UserId};
 use assistant_domain::money::Fen;
 use assistant_domain::order::Order;
 use assistant_domain::store::{
-    CompensationStore, ConversationChange, ConversationStore, OrderStore, Page, ShopStore,
-    SolutionEvent, SolutionStats, StatEvent, StatsStore,
+    CompensationStore, ConversationChange, ConversationStore, OrderStore, Page, ReportStore,
+    ShopStore, SolutionEvent, SolutionStats, StatEvent, StatsStore,
 };
 use assistant_domain::time::{beijing_date, Millis};
 use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
@@ -657,6 +659,129 @@ impl CompensationStore for DynamoStore {
                 _ => Err(sdk_error(err)),
             },
         }
+    }
+}
+
+impl DynamoStore {
+    /// Every item of one index partition, following pages.
+    async fn query_index(
+        &self,
+        table: &str,
+        index: &str,
+        key: &str,
+        value: String,
+    ) -> Result<Vec<Item>> {
+        let mut items = Vec::new();
+        let mut start = None;
+        loop {
+            self.count();
+            let out = self
+                .client
+                .query()
+                .table_name(table)
+                .index_name(index)
+                .key_condition_expression("#k = :v")
+                .expression_attribute_names("#k", key)
+                .expression_attribute_values(":v", s(value.clone()))
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .map_err(sdk_error)?;
+            items.extend(out.items.unwrap_or_default());
+            start = out.last_evaluated_key;
+            if start.is_none() {
+                return Ok(items);
+            }
+        }
+    }
+}
+
+impl DynamoStore {
+    /// Writes many items with BatchWriteItem (25 a request), resending what DynamoDB left
+    /// unprocessed. For seeding and benchmarks, not for request paths.
+    pub async fn batch_put(&self, table: &str, items: Vec<Item>) -> Result<()> {
+        use aws_sdk_dynamodb::types::{PutRequest, WriteRequest};
+        for chunk in items.chunks(25) {
+            let mut pending: Vec<WriteRequest> = chunk
+                .iter()
+                .map(|item| {
+                    WriteRequest::builder()
+                        .put_request(
+                            PutRequest::builder()
+                                .set_item(Some(item.clone()))
+                                .build()
+                                .expect("item is set"),
+                        )
+                        .build()
+                })
+                .collect();
+            while !pending.is_empty() {
+                self.count();
+                let out = self
+                    .client
+                    .batch_write_item()
+                    .request_items(table, pending)
+                    .send()
+                    .await
+                    .map_err(sdk_error)?;
+                pending = out
+                    .unprocessed_items
+                    .and_then(|mut m| m.remove(table))
+                    .unwrap_or_default();
+            }
+        }
+        Ok(())
+    }
+
+    /// Many orders at once (see `batch_put`).
+    pub async fn put_orders(&self, orders: &[Order]) -> Result<()> {
+        let items = orders
+            .iter()
+            .map(|o| to_item(o, order_pk(&o.shop_id, &o.buyer_id), order_sk(&o.order_id)))
+            .collect::<Result<Vec<_>>>()?;
+        self.batch_put(&self.tables.orders, items).await
+    }
+
+    /// Many due compensations at once (see `batch_put`).
+    pub async fn put_due(&self, due: &[DueCompensation]) -> Result<()> {
+        let items = due.iter().map(due_item).collect::<Result<Vec<_>>>()?;
+        self.batch_put(&self.tables.orders, items).await
+    }
+}
+
+impl ReportStore for DynamoStore {
+    async fn paid_on(&self, day: &str) -> Result<Vec<PaidCompensation>> {
+        let mut out = Vec::new();
+        for shard in 0..DUE_SHARDS {
+            let items = self
+                .query_index(
+                    &self.tables.orders,
+                    PAID_INDEX,
+                    "paid_day",
+                    paid_day_key(day, shard),
+                )
+                .await?;
+            for item in items {
+                out.push(from_item(item)?);
+            }
+        }
+        out.sort_by_key(|p: &PaidCompensation| p.paid_at);
+        Ok(out)
+    }
+
+    async fn shops_in_arrears(&self) -> Result<Vec<ShopInArrears>> {
+        self.query_index(&self.tables.shops, ARREARS_INDEX, "arrears", ARREARS.into())
+            .await?
+            .into_iter()
+            .map(|item| {
+                let shop: Shop = from_item(item)?;
+                Ok(ShopInArrears {
+                    shop_id: shop.shop_id,
+                    name: shop.name,
+                    deposit: shop.deposit,
+                })
+            })
+            .collect()
     }
 }
 

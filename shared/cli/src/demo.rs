@@ -214,6 +214,7 @@ fn describe(body: &Value) -> String {
             s(&body["order_id"])
         ),
         "shipping_delay_report" => format!("[内部] 已报备发货延迟 订单 {}", s(&body["order_id"])),
+        "coupon" => format!("[赔付通知] {}", s(&body["text"])),
         other => format!("[{other}]"),
     }
 }
@@ -439,7 +440,77 @@ pub async fn run<W: Write>(
         print_panel(sc.out, &v["panel"])?;
     }
 
-    // 9. Usage figures of the overdue solution in this shop.
+    // 9. The scheduled sweep pays the overdue buyers their coupons, once.
+    writeln!(sc.out, "\n==== 定时任务：超时发货赔付（每分钟一次） ====")?;
+    let event: aws_lambda_events::eventbridge::EventBridgeEvent<Value> = serde_json::from_value(
+        json!({
+            "version": "0", "id": "demo-sweep", "detail-type": "Scheduled Event", "source": "aws.events",
+            "account": "123456789012", "time": "2026-11-23T10:00:00Z", "region": "us-east-1",
+            "resources": [], "detail": {}
+        }),
+    )?;
+    for delivery in ["第一次投递", "同一事件重复投递"] {
+        sc.now += 60_000;
+        let before = store.requests();
+        let report = compensate::handle(store, &event, sc.now).await?;
+        writeln!(
+            sc.out,
+            "   {delivery}: 检查 {} 笔，赔付 {} 笔，共 {}，已赔付跳过 {} 笔  [DynamoDB 请求 {} 次]",
+            report.examined,
+            report.paid,
+            assistant_domain::money::Fen(report.fen_paid).yuan_text(),
+            report.already_paid,
+            store.requests() - before
+        )?;
+    }
+    let v = sc
+        .call(
+            "买家看到的赔付通知",
+            Function::Intake,
+            list,
+            conv,
+            &zhang,
+            None,
+        )
+        .await?;
+    for m in v["messages"].as_array().into_iter().flatten() {
+        if m["body"]["type"] == "coupon" {
+            writeln!(sc.out, "   · 系统: {}", s(&m["body"]["text"]))?;
+        }
+    }
+    let platform =
+        assistant_domain::identity::Actor::from_claims(Some("ops-demo"), Some("platform"), None)?;
+    let day = assistant_domain::time::beijing_date(sc.now);
+    let report = assistant_domain::service::payout_report(store, &platform, &day).await?;
+    writeln!(
+        sc.out,
+        "   平台日报 {day}: 赔付 {} 笔，合计 {}",
+        report.payouts,
+        report.total.yuan_text()
+    )?;
+    for (shop, n, fen) in &report.by_shop {
+        writeln!(
+            sc.out,
+            "     店铺 {shop}: {n} 笔，{}（保证金扣除）",
+            fen.yuan_text()
+        )?;
+    }
+    writeln!(
+        sc.out,
+        "     欠费店铺: {}",
+        if report.in_arrears.is_empty() {
+            "无".to_string()
+        } else {
+            report
+                .in_arrears
+                .iter()
+                .map(|a| format!("{} {}", a.shop_id, a.deposit.yuan_text()))
+                .collect::<Vec<_>>()
+                .join("，")
+        }
+    )?;
+
+    // 10. Usage figures of the overdue solution in this shop.
     let stats = assistant_domain::service::solution_stats(
         store,
         &assistant_domain::identity::Actor::from_claims(

@@ -6,6 +6,10 @@
 //!   plays the scripted conversation through the real handlers
 //! - `assistant drill compensation --orders N --sweeps K`: the exactly-once drill; its last line is
 //!   `paid=N double=N missed=N wrongful=N ledger_ok=true|false`
+//! - `assistant report payouts --day YYYY-MM-DD --prefix P`: the platform's payout report for a
+//!   Beijing day (payouts, total fen, shops in arrears with their balance), as JSON
+//! - `assistant bench sweep --totals 10000,200000 --due 500`: the sweep's time at each total
+//!   number of orders with the same number due, and payouts per second
 //! - `assistant create-tables --prefix P [--endpoint URL]`: the tables of template.yaml, named `P-<LogicalId>`
 
 use assistant_aws::{local_client, DynamoStore, Tables};
@@ -18,7 +22,9 @@ const USAGE: &str = "usage:
   assistant classify                 < messages.txt   (one JSON object per line)
   assistant demo [--endpoint URL]                     (DynamoDB Local; default $AWS_ENDPOINT_URL_DYNAMODB)
   assistant create-tables --prefix P [--endpoint URL]
-  assistant drill compensation [--orders 1000] [--sweeps 4] [--endpoint URL]";
+  assistant drill compensation [--orders 1000] [--sweeps 4] [--endpoint URL]
+  assistant report payouts --day YYYY-MM-DD --prefix P [--endpoint URL]
+  assistant bench sweep [--totals 10000,200000] [--due 500] [--endpoint URL]";
 
 fn flag(args: &[String], name: &str) -> Option<String> {
     args.iter()
@@ -85,6 +91,61 @@ async fn run_drill(args: &[String]) -> Result<(), Box<dyn std::error::Error>> {
     }
 }
 
+async fn run_report(args: &[String]) -> Result<(), Box<dyn std::error::Error>> {
+    if args.get(1).map(String::as_str) != Some("payouts") {
+        return Err("usage: assistant report payouts --day YYYY-MM-DD --prefix P".into());
+    }
+    let day = flag(args, "--day").ok_or("--day is required (YYYY-MM-DD, Beijing time)")?;
+    let prefix = flag(args, "--prefix").ok_or("--prefix is required (the tables' prefix)")?;
+    let store = DynamoStore::new(local_client(&endpoint(args)?), Tables::prefixed(&prefix));
+    let operator = assistant_domain::identity::Actor::from_claims(
+        Some("cli-operator"),
+        Some("platform"),
+        None,
+    )?;
+    let report = assistant_domain::service::payout_report(&store, &operator, &day).await?;
+    println!("{}", serde_json::to_string_pretty(&report)?);
+    Ok(())
+}
+
+async fn run_bench(args: &[String]) -> Result<(), Box<dyn std::error::Error>> {
+    if args.get(1).map(String::as_str) != Some("sweep") {
+        return Err("usage: assistant bench sweep [--totals 10000,200000] [--due 500]".into());
+    }
+    let totals: Vec<usize> = flag(args, "--totals")
+        .unwrap_or_else(|| "10000,200000".into())
+        .split(',')
+        .map(|t| {
+            t.trim()
+                .parse()
+                .map_err(|_| format!("--totals takes numbers, got {t:?}"))
+        })
+        .collect::<Result<_, _>>()?;
+    let due: usize =
+        flag(args, "--due").map_or(Ok(500), |v| v.parse().map_err(|_| "--due takes a number"))?;
+    let client = local_client(&endpoint(args)?);
+    let mut base = None;
+    println!("total_orders  due  load_s  sweep_s  payouts_per_s  sweep_time_vs_first");
+    for total in totals {
+        let tables = Tables::prefixed(&format!("bench{}-{total}", now_millis()));
+        assistant_aws::schema::create_tables(&client, &tables).await?;
+        let store = DynamoStore::new(client.clone(), tables);
+        let f =
+            assistant_cli::bench::sweep_figure(&store, total, due.min(total), now_millis()).await?;
+        let first = *base.get_or_insert(f.sweep_secs);
+        println!(
+            "{:>12}  {:>3}  {:>6.1}  {:>7.2}  {:>13.0}  {:>19.2}",
+            f.total_orders,
+            f.due,
+            f.load_secs,
+            f.sweep_secs,
+            f.payouts_per_sec(),
+            f.sweep_secs / first
+        );
+    }
+    Ok(())
+}
+
 async fn run_create_tables(args: &[String]) -> Result<(), Box<dyn std::error::Error>> {
     let prefix = flag(args, "--prefix").ok_or("--prefix is required")?;
     let client = local_client(&endpoint(args)?);
@@ -104,6 +165,8 @@ async fn main() -> ExitCode {
         Some("demo") => run_demo(&args).await,
         Some("create-tables") => run_create_tables(&args).await,
         Some("drill") => run_drill(&args).await,
+        Some("report") => run_report(&args).await,
+        Some("bench") => run_bench(&args).await,
         _ => {
             eprintln!("{USAGE}");
             return ExitCode::from(2);

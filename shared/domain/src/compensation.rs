@@ -108,6 +108,66 @@ pub fn coupon_notice(order: &OrderId) -> String {
     )
 }
 
+/// A paid compensation, as the platform's day view lists it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PaidCompensation {
+    pub order_id: OrderId,
+    pub shop_id: ShopId,
+    pub buyer_id: UserId,
+    pub amount: Fen,
+    pub asked_at: Millis,
+    pub paid_at: Millis,
+    /// The shop's deposit right after this deduction.
+    pub balance_after: Fen,
+}
+
+/// A shop whose deposit is below zero (欠费).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ShopInArrears {
+    pub shop_id: ShopId,
+    pub name: String,
+    pub deposit: Fen,
+}
+
+/// The platform's view of one Beijing day: payouts, their total, and every shop in arrears now.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PayoutReport {
+    pub day: String,
+    pub payouts: u64,
+    pub total: Fen,
+    /// (shop, payouts, fen), most paid first.
+    pub by_shop: Vec<(ShopId, u64, Fen)>,
+    pub in_arrears: Vec<ShopInArrears>,
+}
+
+impl PayoutReport {
+    pub fn build(day: &str, paid: &[PaidCompensation], mut in_arrears: Vec<ShopInArrears>) -> Self {
+        let mut by_shop: std::collections::BTreeMap<ShopId, (u64, i64)> = Default::default();
+        for p in paid {
+            let e = by_shop.entry(p.shop_id.clone()).or_default();
+            e.0 += 1;
+            e.1 += p.amount.0;
+        }
+        let mut by_shop: Vec<(ShopId, u64, Fen)> = by_shop
+            .into_iter()
+            .map(|(s, (n, f))| (s, n, Fen(f)))
+            .collect();
+        by_shop.sort_by(|a, b| b.2.cmp(&a.2).then_with(|| a.0.cmp(&b.0)));
+        in_arrears.sort_by(|a, b| {
+            a.deposit
+                .cmp(&b.deposit)
+                .then_with(|| a.shop_id.cmp(&b.shop_id))
+        });
+        PayoutReport {
+            day: day.to_string(),
+            payouts: paid.len() as u64,
+            total: Fen(paid.iter().map(|p| p.amount.0).sum()),
+            by_shop,
+            in_arrears,
+        }
+    }
+}
+
 /// How a sweep waits before retrying after a retryable fault (throttling, a transaction conflict).
 pub trait Backoff: Send + Sync {
     fn wait(&self, attempt: u32) -> impl std::future::Future<Output = ()> + Send;
@@ -308,6 +368,42 @@ mod tests {
             counts[shard_of(&id) as usize] += 1;
         }
         assert!(counts.iter().all(|c| (60..=140).contains(c)), "{counts:?}");
+    }
+
+    #[test]
+    fn the_report_adds_up_exactly_in_fen() {
+        let o = order_in("100000000001", OrderNode::Overdue);
+        let paid = |shop: &str, n: usize| -> Vec<PaidCompensation> {
+            (0..n)
+                .map(|i| PaidCompensation {
+                    order_id: OrderId::parse(format!("10000000{i:04}")).unwrap(),
+                    shop_id: ShopId::parse(shop).unwrap(),
+                    buyer_id: o.buyer_id.clone(),
+                    amount: COUPON,
+                    asked_at: T0,
+                    paid_at: T0,
+                    balance_after: Fen(0),
+                })
+                .collect()
+        };
+        let mut all = paid("a", 2);
+        all.extend(paid("b", 5));
+        let arrears = vec![
+            ShopInArrears {
+                shop_id: ShopId::parse("x").unwrap(),
+                name: "x".into(),
+                deposit: Fen(-300),
+            },
+            ShopInArrears {
+                shop_id: ShopId::parse("y").unwrap(),
+                name: "y".into(),
+                deposit: Fen(-900),
+            },
+        ];
+        let r = PayoutReport::build("2026-11-23", &all, arrears);
+        assert_eq!((r.payouts, r.total), (7, Fen(2100)));
+        assert_eq!(r.by_shop[0], (ShopId::parse("b").unwrap(), 5, Fen(1500)));
+        assert_eq!(r.in_arrears[0].deposit, Fen(-900), "deepest arrears first");
     }
 
     #[test]

@@ -729,3 +729,25 @@ pub async fn solution_stats<S: Store>(
     let (_, shop) = actor.require_staff()?;
     store.stats(shop, solution_id).await
 }
+
+/// The platform's payout report for one Beijing day (platform role only).
+pub async fn payout_report<S: crate::store::ReportStore>(
+    store: &S,
+    actor: &Actor,
+    day: &str,
+) -> Result<crate::compensation::PayoutReport> {
+    if !matches!(actor, Actor::Platform(_)) {
+        return Err(Error::Forbidden(
+            "only the platform may read payout reports".into(),
+        ));
+    }
+    let valid = day.len() == 10 && chrono::NaiveDate::parse_from_str(day, "%Y-%m-%d").is_ok();
+    if !valid {
+        return Err(Error::invalid("day", "must be a date written YYYY-MM-DD"));
+    }
+    let paid = store.paid_on(day).await?;
+    let arrears = store.shops_in_arrears().await?;
+    Ok(crate::compensation::PayoutReport::build(
+        day, &paid, arrears,
+    ))
+}

@@ -1,7 +1,7 @@
 //! The narrow storage traits the services need. The DynamoDB adapter implements them; nothing here
 //! knows how.
 
-use crate::compensation::{DueCompensation, PayOutcome};
+use crate::compensation::{DueCompensation, PaidCompensation, PayOutcome, ShopInArrears};
 use crate::conversation::{Conversation, Message, Shop};
 use crate::error::Result;
 use crate::ids::{ConversationId, OrderId, ShopId, UserId};
@@ -144,6 +144,14 @@ pub trait CompensationStore: Send + Sync {
         deposit_read: Fen,
         now: Millis,
     ) -> impl Future<Output = Result<PayOutcome>> + Send;
+}
+
+/// What the platform's payout report reads: sparse indexes, never a scan.
+pub trait ReportStore: Send + Sync {
+    /// Every compensation paid on this Beijing day ("2026-11-23").
+    fn paid_on(&self, day: &str) -> impl Future<Output = Result<Vec<PaidCompensation>>> + Send;
+    /// Every shop whose deposit is below zero.
+    fn shops_in_arrears(&self) -> impl Future<Output = Result<Vec<ShopInArrears>>> + Send;
 }
 
 /// Everything the services use.
