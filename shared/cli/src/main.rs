@@ -2,6 +2,9 @@
 //!
 //! - `assistant classify`: one message per stdin line → one JSON object per line
 //!   (`intent`, `confidence`, `confident`, `evidence`)
+//! - `assistant eval FILE.tsv [--predictions LABELS.txt]`: per-intent precision, recall, F1, the
+//!   confusion matrix, macro-F1, accuracy and the urge_shipment figures, for our engine or for a
+//!   peer's predictions (one label a line; fastText's `__label__` prefix is accepted)
 //! - `assistant demo [--endpoint URL]`: creates tables in DynamoDB Local, seeds the demo shop and
 //!   plays the scripted conversation through the real handlers
 //! - `assistant drill compensation --orders N --sweeps K`: the exactly-once drill; its last line is
@@ -13,13 +16,14 @@
 //! - `assistant create-tables --prefix P [--endpoint URL]`: the tables of template.yaml, named `P-<LogicalId>`
 
 use assistant_aws::{local_client, DynamoStore, Tables};
-use assistant_domain::intent::classify;
+use assistant_domain::intent::{classify, classify_light};
 use assistant_domain::time::now_millis;
 use std::io::{BufRead, BufWriter, Write};
 use std::process::ExitCode;
 
 const USAGE: &str = "usage:
-  assistant classify                 < messages.txt   (one JSON object per line)
+  assistant classify [--evidence]    < messages.txt   (one JSON object per line)
+  assistant eval FILE.tsv [--predictions LABELS.txt]   (ours, or a peer's predictions, one label a line)
   assistant demo [--endpoint URL]                     (DynamoDB Local; default $AWS_ENDPOINT_URL_DYNAMODB)
   assistant create-tables --prefix P [--endpoint URL]
   assistant drill compensation [--orders 1000] [--sweeps 4] [--endpoint URL]
@@ -40,17 +44,101 @@ fn endpoint(args: &[String]) -> Result<String, String> {
         })
 }
 
-fn run_classify() -> std::io::Result<()> {
-    let stdin = std::io::stdin().lock();
-    let mut out = BufWriter::new(std::io::stdout().lock());
-    for line in stdin.split(b'\n') {
-        let line = line?;
+fn run_classify(args: &[String]) -> std::io::Result<()> {
+    let with_evidence = args.iter().any(|a| a == "--evidence");
+    let mut stdin = std::io::stdin().lock();
+    let mut out = BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
+    let mut line = Vec::with_capacity(256);
+    loop {
+        line.clear();
+        if stdin.read_until(b'\n', &mut line)? == 0 {
+            break;
+        }
         let text = String::from_utf8_lossy(&line);
-        let c = classify(text.trim_end_matches('\r'));
-        serde_json::to_writer(&mut out, &c)?;
-        out.write_all(b"\n")?;
+        let text = text.trim_end_matches(['\n', '\r']);
+        if with_evidence {
+            serde_json::to_writer(&mut out, &classify(text))?;
+            out.write_all(b"\n")?;
+        } else {
+            write_light(&mut out, &classify_light(text))?;
+        }
     }
     out.flush()
+}
+
+/// The bulk form: `{"intent","confidence","confident","secondary"}`, written directly.
+fn write_light(out: &mut impl Write, c: &assistant_domain::intent::Classification) -> std::io::Result<()> {
+    let thousandths = (c.confidence * 1000.0).round() as u32;
+    write!(
+        out,
+        "{{\"intent\":\"{}\",\"confidence\":{}.{:03},\"confident\":{},\"secondary\":",
+        c.intent.as_str(),
+        thousandths / 1000,
+        thousandths % 1000,
+        c.confident
+    )?;
+    match c.secondary {
+        Some(s) => writeln!(out, "\"{}\"}}", s.as_str()),
+        None => writeln!(out, "null}}"),
+    }
+}
+
+fn run_eval(args: &[String]) -> Result<(), Box<dyn std::error::Error>> {
+    use assistant_domain::intent::{eval, learn, IntentId};
+    let file = args.get(1).filter(|a| !a.starts_with("--")).ok_or("usage: assistant eval FILE.tsv [--predictions LABELS.txt]")?;
+    let text = std::fs::read_to_string(file).map_err(|e| format!("{file}: {e}"))?;
+    let labelled = learn::parse_tsv(&text).map_err(|e| format!("{file}: {e}"))?;
+    let peer: Option<Vec<String>> = match flag(args, "--predictions") {
+        Some(p) => Some(std::fs::read_to_string(&p).map_err(|e| format!("{p}: {e}"))?.lines().map(str::to_string).collect()),
+        None => None,
+    };
+    if let Some(p) = &peer {
+        if p.len() != labelled.len() {
+            return Err(format!("{} predictions for {} labelled lines", p.len(), labelled.len()).into());
+        }
+    }
+    let started = std::time::Instant::now();
+    let mut rows = Vec::with_capacity(labelled.len());
+    for (i, (t, gold, extras)) in labelled.iter().enumerate() {
+        let (predicted, confident, confidence) = match &peer {
+            Some(p) => {
+                let label = p[i].split_whitespace().next().unwrap_or("").trim_start_matches("__label__");
+                let id = IntentId::parse(label).ok_or_else(|| format!("prediction line {}: unknown intent {label:?}", i + 1))?;
+                (id, true, 1.0)
+            }
+            None => {
+                let c = classify_light(t);
+                (c.intent, c.confident, c.confidence)
+            }
+        };
+        rows.push(eval::Row {
+            gold: IntentId::ALL[*gold],
+            extras: extras.iter().map(|x| IntentId::ALL[*x]).collect(),
+            predicted,
+            confident,
+            confidence,
+            traditional: learn::is_traditional(t),
+        });
+    }
+    let elapsed = started.elapsed();
+    // The engine's decision: an abstention is "no intent" (other). Its top guesses are shown too.
+    let committed: Vec<eval::Row> = rows
+        .iter()
+        .map(|r| eval::Row {
+            predicted: if r.confident { r.predicted } else { IntentId::Other },
+            ..r.clone()
+        })
+        .collect();
+    println!("{}", eval::score(&committed));
+    if peer.is_none() {
+        let guesses = eval::score(&rows);
+        println!(
+            "top guess, abstentions included: accuracy {:.4}, macro_f1 {:.4}, urge_shipment precision {:.4}, recall {:.4}",
+            guesses.accuracy, guesses.macro_f1, guesses.urge.precision, guesses.urge.recall
+        );
+        println!("classified {} lines in {:.1} ms", rows.len(), elapsed.as_secs_f64() * 1000.0);
+    }
+    Ok(())
 }
 
 async fn run_demo(args: &[String]) -> Result<(), Box<dyn std::error::Error>> {
@@ -161,8 +249,9 @@ async fn run_create_tables(args: &[String]) -> Result<(), Box<dyn std::error::Er
 async fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let result: Result<(), Box<dyn std::error::Error>> = match args.first().map(String::as_str) {
-        Some("classify") => run_classify().map_err(Into::into),
+        Some("classify") => run_classify(&args).map_err(Into::into),
         Some("demo") => run_demo(&args).await,
+        Some("eval") => run_eval(&args),
         Some("create-tables") => run_create_tables(&args).await,
         Some("drill") => run_drill(&args).await,
         Some("report") => run_report(&args).await,

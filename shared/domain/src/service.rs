@@ -7,7 +7,7 @@ use crate::conversation::{message_text, Conversation, LastIntent, Message, Messa
 use crate::error::{Error, Result};
 use crate::identity::Actor;
 use crate::ids::{CardId, ConversationId, MessageId, OrderId, ShopId, UserId};
-use crate::intent::{classify, Classification, IntentId};
+use crate::intent::{classify_with_context, Classification, IntentId};
 use crate::order::Order;
 use crate::solution::{covers, lookup, render, ActionKind, Solution, NO_ORDER_REPLY};
 use crate::store::{ConversationChange, SolutionEvent, StatEvent, Store};
@@ -177,6 +177,9 @@ pub struct IntakeOutcome {
     pub panel: Panel,
 }
 
+/// How long a buyer's intent stays the context for a short follow-up ("还没好吗").
+pub const FOLLOW_UP_WINDOW: Millis = 30 * crate::time::MINUTE;
+
 /// How often a step re-reads and retries when another writer changed the conversation first.
 const COMMIT_ATTEMPTS: usize = 3;
 
@@ -257,7 +260,13 @@ async fn try_post<S: Store>(
         }
     };
 
-    let classification = classify(text);
+    // A short follow-up may take the previous question's intent, if that was recent.
+    let previous = conv
+        .last_intent
+        .as_ref()
+        .filter(|l| now - l.at <= FOLLOW_UP_WINDOW)
+        .map(|l| l.intent);
+    let classification = classify_with_context(text, previous);
     let mut message = Message::new(
         id,
         Sender::Buyer(buyer.clone()),

@@ -1,0 +1,360 @@
+//! Buyer intents (意图) and the first classifier.
+//!
+//! The engine: text normalised (full/half width, case, Traditional → Simplified, emoji and long
+//! digit runs folded), character 1–3-grams and Latin word pairs as features, and a multinomial
+//! logistic-regression model trained from `shared/data/intents/train.tsv` by the build script
+//! (deterministic; no download, nothing at run time but a table lookup). Probabilities are
+//! temperature-calibrated on held-out training lines. Below a threshold, or with the top two close,
+//! the engine abstains.
+
+pub mod eval;
+pub mod learn;
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum IntentId {
+    UrgeShipment,
+    Logistics,
+    ChangeAddress,
+    CancelOrder,
+    RefundReturn,
+    Invoice,
+    ProductQuestion,
+    PricePromotion,
+    ComplaintQuality,
+    Other,
+}
+
+impl IntentId {
+    pub const ALL: [IntentId; 10] = [
+        IntentId::UrgeShipment,
+        IntentId::Logistics,
+        IntentId::ChangeAddress,
+        IntentId::CancelOrder,
+        IntentId::RefundReturn,
+        IntentId::Invoice,
+        IntentId::ProductQuestion,
+        IntentId::PricePromotion,
+        IntentId::ComplaintQuality,
+        IntentId::Other,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            IntentId::UrgeShipment => "urge_shipment",
+            IntentId::Logistics => "logistics",
+            IntentId::ChangeAddress => "change_address",
+            IntentId::CancelOrder => "cancel_order",
+            IntentId::RefundReturn => "refund_return",
+            IntentId::Invoice => "invoice",
+            IntentId::ProductQuestion => "product_question",
+            IntentId::PricePromotion => "price_promotion",
+            IntentId::ComplaintQuality => "complaint_quality",
+            IntentId::Other => "other",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|i| i.as_str() == raw)
+    }
+
+    /// The intent in the words an agent reads in the panel.
+    pub fn label(self) -> &'static str {
+        match self {
+            IntentId::UrgeShipment => "什么时候发货",
+            IntentId::Logistics => "查询物流",
+            IntentId::ChangeAddress => "修改地址",
+            IntentId::CancelOrder => "取消订单",
+            IntentId::RefundReturn => "退款退货",
+            IntentId::Invoice => "开发票",
+            IntentId::ProductQuestion => "商品咨询",
+            IntentId::PricePromotion => "价格优惠",
+            IntentId::ComplaintQuality => "质量投诉",
+            IntentId::Other => "其他",
+        }
+    }
+}
+
+/// What the classifier decided about one message.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Classification {
+    pub intent: IntentId,
+    /// Calibrated probability of `intent`, 0.0 ..= 1.0.
+    pub confidence: f64,
+    /// False when the engine will not commit (too weak, or the top two too close): no popup, no
+    /// payout trigger.
+    pub confident: bool,
+    /// The phrases that decided it, for the agent's panel and for disputes about payouts.
+    pub evidence: Vec<String>,
+    /// A second intent the message also carries, when it is strong enough.
+    #[serde(default)]
+    pub secondary: Option<IntentId>,
+    /// True when a short follow-up ("还没好吗", "???") took the conversation's previous intent.
+    #[serde(default)]
+    pub from_context: bool,
+}
+
+/// Below this probability the engine abstains ...
+pub const CONFIDENCE_THRESHOLD: f64 = 0.45;
+/// ... and when the runner-up is this close.
+pub const MARGIN: f64 = 0.1;
+/// urge_shipment can make a shop pay: it needs more.
+pub const URGE_THRESHOLD: f64 = 0.6;
+pub const URGE_MARGIN: f64 = 0.25;
+/// A second intent is reported from this probability on.
+pub const SECONDARY_THRESHOLD: f64 = 0.2;
+
+pub use learn::normalize;
+
+/// Whether the Traditional → Simplified converter could change this character: one bit per
+/// character, worked out by the build script, so that Simplified text (most messages) skips the
+/// converter entirely.
+fn maybe_traditional(c: char) -> bool {
+    static BITS: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/traditional_bits.bin"));
+    let cp = c as usize;
+    cp >= 0x10000 || BITS[cp / 8] & (1 << (cp % 8)) != 0
+}
+
+static MODEL_BYTES: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/intent_model.bin"));
+
+/// The model trained from `shared/data/intents/train.tsv` at build time; loaded once.
+pub fn model() -> &'static learn::Model {
+    static MODEL: std::sync::OnceLock<learn::Model> = std::sync::OnceLock::new();
+    MODEL.get_or_init(|| learn::Model::from_bytes(MODEL_BYTES).expect("the build script wrote a valid model"))
+}
+
+/// Words that put a message about this shop or the buyer's own order (see the veto in `decide`).
+const THIS_SHOP: &[&str] = &["你们", "你家", "贵店", "我的单", "我的订单", "我买的", "我的"];
+/// Words of someone who has not bought yet.
+const NOT_BOUGHT: &[&str] = &[
+    "还没买", "还没下单", "没下单", "现在拍", "现在买", "现在下单", "想买", "打算买", "下单的话", "买的话", "准备买",
+];
+/// Words of someone who has.
+const BOUGHT: &[&str] = &["已经下单", "已下单", "拍了", "付款", "买了", "下单了", "付了", "等了", "都等"];
+
+/// Words of a short follow-up that refers back to the previous question.
+const FOLLOW_UPS: &[&str] = &[
+    "呢", "还没", "好了吗", "好了没", "怎么样", "咋样", "人呢", "这个", "那个", "然后", "所以", "到底", "快点",
+];
+
+/// Classifies one message on its own, with evidence.
+pub fn classify(text: &str) -> Classification {
+    classify_with_context(text, None)
+}
+
+/// Classifies one message without working out the evidence: for bulk runs.
+pub fn classify_light(text: &str) -> Classification {
+    decide(text, None, false)
+}
+
+/// Classifies a message; a short follow-up that says nothing new on its own takes the
+/// conversation's previous buyer intent.
+pub fn classify_with_context(text: &str, previous: Option<IntentId>) -> Classification {
+    decide(text, previous, true)
+}
+
+fn decide(text: &str, previous: Option<IntentId>, with_evidence: bool) -> Classification {
+    let model = model();
+    let mtext = learn::model_text(text);
+    let mut feats = Vec::with_capacity(64);
+    learn::features(&mtext, &mut feats);
+    let p = model.probabilities(&feats);
+    let mut ranked: Vec<usize> = (0..learn::K).collect();
+    ranked.sort_by(|a, b| p[*b].total_cmp(&p[*a]));
+    let (mut top, mut second) = (ranked[0], ranked[1]);
+    // A rule that earns its place (money rests on it): a question about another shop's order, or
+    // from someone who has not bought yet, is not 催发货 about an order here, unless it compares
+    // ("别家都发了你们还不发") or says the order exists ("已经下单了").
+    let mut vetoed = None;
+    if IntentId::ALL[top] == IntentId::UrgeShipment {
+        let about_other_shop = learn::cues(&mtext).any(|c| c == "他店")
+            && !THIS_SHOP.iter().any(|w| mtext.contains(w));
+        let not_bought = NOT_BOUGHT.iter().any(|w| mtext.contains(w))
+            && !BOUGHT.iter().any(|w| mtext.contains(w));
+        if about_other_shop || not_bought {
+            vetoed = Some(if about_other_shop { "他店" } else { "未购" });
+            top = second;
+            second = ranked[2];
+        }
+    }
+    let (pt, ps) = (p[top] as f64, p[second] as f64);
+    let intent = IntentId::ALL[top];
+    let confident = if intent == IntentId::UrgeShipment {
+        pt >= URGE_THRESHOLD && pt - ps >= URGE_MARGIN
+    } else {
+        pt >= CONFIDENCE_THRESHOLD && pt - ps >= MARGIN
+    };
+
+    if let Some(prev) = previous {
+        let short = mtext.chars().count() <= 8;
+        let refers_back = mtext.chars().all(|c| !c.is_alphanumeric() || c == learn::EMOJI)
+            || FOLLOW_UPS.iter().any(|w| mtext.contains(w));
+        if short && refers_back && (!confident || intent == IntentId::Other) && prev != IntentId::Other {
+            return Classification {
+                intent: prev,
+                confidence: round3(pt.max(0.6)),
+                confident: true,
+                evidence: vec![format!("追问:{}", mtext), format!("上文意图:{}", prev.as_str())],
+                secondary: None,
+                from_context: true,
+            };
+        }
+    }
+
+    let mut evidence = if with_evidence { evidence(model, &mtext, top) } else { Vec::new() };
+    if let (Some(cue), true) = (vetoed, with_evidence) {
+        evidence.push(format!("否决催发货:{cue}"));
+    }
+    Classification {
+        intent,
+        confidence: round3(pt),
+        confident,
+        evidence,
+        secondary: (ps >= SECONDARY_THRESHOLD).then_some(IntentId::ALL[second]),
+        from_context: false,
+    }
+}
+
+fn round3(x: f64) -> f64 {
+    (x * 1000.0).round() / 1000.0
+}
+
+/// The n-grams that pushed hardest towards the chosen intent, longest first among equals.
+fn evidence(model: &learn::Model, mtext: &str, label: usize) -> Vec<String> {
+    let mut scored: Vec<(f32, String)> = learn::feature_texts(mtext)
+        .into_iter()
+        // Single characters say little to a person reading the evidence.
+        .filter(|(_, t)| t.chars().count() >= 2 && t.chars().any(|c| c.is_alphanumeric() || c == learn::NUMBER))
+        .map(|(h, t)| {
+            // What the feature adds to this label over the average of the others.
+            let w = model.weight(h, label);
+            let others: f32 = (0..learn::K).filter(|k| *k != label).map(|k| model.weight(h, k)).sum::<f32>()
+                / (learn::K - 1) as f32;
+            (w - others, t)
+        })
+        .filter(|(s, _)| *s > 0.0)
+        .collect();
+    scored.sort_by(|a, b| b.0.total_cmp(&a.0).then_with(|| b.1.len().cmp(&a.1.len())));
+    let mut out: Vec<String> = Vec::new();
+    for (_, t) in scored {
+        if out.iter().any(|o| o.contains(&t) || t.contains(o.as_str())) {
+            continue;
+        }
+        out.push(t);
+        if out.len() == 3 {
+            break;
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use IntentId::*;
+
+    fn intent(text: &str) -> (IntentId, bool) {
+        let c = classify(text);
+        (c.intent, c.confident)
+    }
+
+    #[test]
+    fn urge_shipment_phrasings() {
+        for t in [
+            "什么时候发货",
+            "怎么还不发货啊!!",
+            "发货了吗",
+            "亲，我买的四件套啥时候发？",
+            "你们到底什么時候發貨",
+            "催一下发货，都三天了",
+            "ＷＨＥＮ ship? 发货吗",
+        ] {
+            assert_eq!(intent(t), (UrgeShipment, true), "{t}");
+        }
+    }
+
+    #[test]
+    fn mentions_of_shipping_that_ask_nothing_are_not_urging() {
+        for t in [
+            "不着急,慢慢发",
+            "发货挺快的，谢谢",
+            "不急不急，你们慢慢发就好",
+        ] {
+            assert_ne!(intent(t).0, UrgeShipment, "{t}");
+        }
+    }
+
+    #[test]
+    fn other_intents() {
+        assert_eq!(intent("快递到哪了").0, Logistics);
+        assert_eq!(intent("地址写错了能改地址吗").0, ChangeAddress);
+        assert_eq!(intent("我想开发票").0, Invoice);
+        assert_eq!(intent("我要退款").0, RefundReturn);
+        assert_eq!(intent("你好").0, Other);
+    }
+
+    #[test]
+    fn normalize_folds_width_case_and_traditional() {
+        assert_eq!(normalize("ＡＢＣ 發貨 嗎？"), "abc发货吗?");
+    }
+
+    #[test]
+    fn every_intent_round_trips_its_id() {
+        for i in IntentId::ALL {
+            assert_eq!(IntentId::parse(i.as_str()), Some(i));
+        }
+    }
+
+    #[test]
+    fn the_engine_is_deterministic_and_loads_its_model() {
+        assert!(model().index.len() > 10_000, "a model trained from the corpus");
+        let a = classify("亲，我的连衣裙什么时候发货？");
+        let b = classify("亲，我的连衣裙什么时候发货？");
+        assert_eq!(a, b);
+        assert_eq!(a.intent, UrgeShipment);
+        assert!(a.confident);
+        assert!(!a.evidence.is_empty() && a.evidence.iter().all(|e| e.chars().count() >= 2), "{:?}", a.evidence);
+    }
+
+    #[test]
+    fn traditional_and_full_width_fold_to_the_same_words() {
+        assert_eq!(normalize("甚麼時候出貨？"), "什么时候发货?");
+        assert_eq!(learn::model_text("订单6931234567890123456 发货😭😭"), "订单#发货☺");
+        assert!(learn::is_traditional("請問何時寄出"));
+        assert!(!learn::is_traditional("请问何时发货"));
+    }
+
+    #[test]
+    fn a_short_follow_up_takes_the_previous_intent() {
+        for text in ["???", "人呢", "那这个呢", "然后呢"] {
+            for prev in [UrgeShipment, Logistics] {
+                let c = classify_with_context(text, Some(prev));
+                assert_eq!((c.intent, c.from_context, c.confident), (prev, true, true), "{text}");
+            }
+        }
+        // Without context, or when the follow-up says something of its own, it stands alone.
+        assert!(!classify("???").from_context);
+        let own = classify_with_context("我要开发票", Some(UrgeShipment));
+        assert_eq!((own.intent, own.from_context), (Invoice, false));
+    }
+
+    #[test]
+    fn another_shops_order_or_a_buyer_who_has_not_bought_is_never_urging() {
+        for text in ["拼多多上买的东西还没发货，烦死了", "别家买的还没发货", "还没买，想问下现在拍几天发货"] {
+            let c = classify(text);
+            assert!(!(c.intent == UrgeShipment && c.confident), "{text}: {c:?}");
+        }
+        // Comparing with another shop is still urging this one.
+        let c = classify("别家都发了，你们怎么还不发货");
+        assert_eq!(c.intent, UrgeShipment, "{c:?}");
+    }
+
+    #[test]
+    fn two_intents_report_a_secondary() {
+        let c = classify("什么时候发货？再不发我就取消订单了");
+        let both = [Some(c.intent), c.secondary];
+        assert!(both.contains(&Some(UrgeShipment)) && both.contains(&Some(CancelOrder)), "{c:?}");
+    }
+}
