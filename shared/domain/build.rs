@@ -11,15 +11,19 @@ fn maybe_traditional(_: char) -> bool {
 }
 
 fn main() {
-    let manifest = std::path::PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets it"));
+    let manifest =
+        std::path::PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets it"));
     let corpus = manifest.join("../data/intents/train.tsv");
     println!("cargo:rerun-if-changed={}", corpus.display());
     println!("cargo:rerun-if-changed=src/intent/learn.rs");
     let text = std::fs::read_to_string(&corpus)
         .unwrap_or_else(|e| panic!("reading {}: {e}", corpus.display()));
-    let model = learn::train_from_tsv(&text).unwrap_or_else(|e| panic!("{}: {e}", corpus.display()));
-    let out = std::path::PathBuf::from(std::env::var("OUT_DIR").expect("cargo sets it")).join("intent_model.bin");
-    std::fs::write(&out, model.to_bytes()).unwrap_or_else(|e| panic!("writing {}: {e}", out.display()));
+    let model =
+        learn::train_from_tsv(&text).unwrap_or_else(|e| panic!("{}: {e}", corpus.display()));
+    let out = std::path::PathBuf::from(std::env::var("OUT_DIR").expect("cargo sets it"))
+        .join("intent_model.bin");
+    std::fs::write(&out, model.to_bytes())
+        .unwrap_or_else(|e| panic!("writing {}: {e}", out.display()));
 
     // Which characters of the Basic Multilingual Plane the converter changes: one bit each, so
     // that Simplified text (most messages) skips the converter entirely.

@@ -67,7 +67,10 @@ fn run_classify(args: &[String]) -> std::io::Result<()> {
 }
 
 /// The bulk form: `{"intent","confidence","confident","secondary"}`, written directly.
-fn write_light(out: &mut impl Write, c: &assistant_domain::intent::Classification) -> std::io::Result<()> {
+fn write_light(
+    out: &mut impl Write,
+    c: &assistant_domain::intent::Classification,
+) -> std::io::Result<()> {
     let thousandths = (c.confidence * 1000.0).round() as u32;
     write!(
         out,
@@ -85,16 +88,30 @@ fn write_light(out: &mut impl Write, c: &assistant_domain::intent::Classificatio
 
 fn run_eval(args: &[String]) -> Result<(), Box<dyn std::error::Error>> {
     use assistant_domain::intent::{eval, learn, IntentId};
-    let file = args.get(1).filter(|a| !a.starts_with("--")).ok_or("usage: assistant eval FILE.tsv [--predictions LABELS.txt]")?;
+    let file = args
+        .get(1)
+        .filter(|a| !a.starts_with("--"))
+        .ok_or("usage: assistant eval FILE.tsv [--predictions LABELS.txt]")?;
     let text = std::fs::read_to_string(file).map_err(|e| format!("{file}: {e}"))?;
     let labelled = learn::parse_tsv(&text).map_err(|e| format!("{file}: {e}"))?;
     let peer: Option<Vec<String>> = match flag(args, "--predictions") {
-        Some(p) => Some(std::fs::read_to_string(&p).map_err(|e| format!("{p}: {e}"))?.lines().map(str::to_string).collect()),
+        Some(p) => Some(
+            std::fs::read_to_string(&p)
+                .map_err(|e| format!("{p}: {e}"))?
+                .lines()
+                .map(str::to_string)
+                .collect(),
+        ),
         None => None,
     };
     if let Some(p) = &peer {
         if p.len() != labelled.len() {
-            return Err(format!("{} predictions for {} labelled lines", p.len(), labelled.len()).into());
+            return Err(format!(
+                "{} predictions for {} labelled lines",
+                p.len(),
+                labelled.len()
+            )
+            .into());
         }
     }
     let started = std::time::Instant::now();
@@ -102,8 +119,14 @@ fn run_eval(args: &[String]) -> Result<(), Box<dyn std::error::Error>> {
     for (i, (t, gold, extras)) in labelled.iter().enumerate() {
         let (predicted, confident, confidence) = match &peer {
             Some(p) => {
-                let label = p[i].split_whitespace().next().unwrap_or("").trim_start_matches("__label__");
-                let id = IntentId::parse(label).ok_or_else(|| format!("prediction line {}: unknown intent {label:?}", i + 1))?;
+                let label = p[i]
+                    .split_whitespace()
+                    .next()
+                    .unwrap_or("")
+                    .trim_start_matches("__label__");
+                let id = IntentId::parse(label).ok_or_else(|| {
+                    format!("prediction line {}: unknown intent {label:?}", i + 1)
+                })?;
                 (id, true, 1.0)
             }
             None => {
@@ -125,7 +148,11 @@ fn run_eval(args: &[String]) -> Result<(), Box<dyn std::error::Error>> {
     let committed: Vec<eval::Row> = rows
         .iter()
         .map(|r| eval::Row {
-            predicted: if r.confident { r.predicted } else { IntentId::Other },
+            predicted: if r.confident {
+                r.predicted
+            } else {
+                IntentId::Other
+            },
             ..r.clone()
         })
         .collect();
@@ -136,7 +163,11 @@ fn run_eval(args: &[String]) -> Result<(), Box<dyn std::error::Error>> {
             "top guess, abstentions included: accuracy {:.4}, macro_f1 {:.4}, urge_shipment precision {:.4}, recall {:.4}",
             guesses.accuracy, guesses.macro_f1, guesses.urge.precision, guesses.urge.recall
         );
-        println!("classified {} lines in {:.1} ms", rows.len(), elapsed.as_secs_f64() * 1000.0);
+        println!(
+            "classified {} lines in {:.1} ms",
+            rows.len(),
+            elapsed.as_secs_f64() * 1000.0
+        );
     }
     Ok(())
 }

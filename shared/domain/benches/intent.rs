@@ -7,14 +7,22 @@ use std::hint::black_box;
 
 fn dev_texts() -> Vec<String> {
     let text = include_str!("../../data/intents/dev.tsv");
-    learn::parse_tsv(text).expect("dev.tsv parses").into_iter().map(|(t, _, _)| t).collect()
+    learn::parse_tsv(text)
+        .expect("dev.tsv parses")
+        .into_iter()
+        .map(|(t, _, _)| t)
+        .collect()
 }
 
 fn bench(c: &mut Criterion) {
     // Cold start: the model is loaded on first use.
     let started = std::time::Instant::now();
     let m = model();
-    println!("model load: {:?} ({} features)", started.elapsed(), m.index.len());
+    println!(
+        "model load: {:?} ({} features)",
+        started.elapsed(),
+        m.index.len()
+    );
 
     let mut g = c.benchmark_group("classify");
     for (name, text) in [

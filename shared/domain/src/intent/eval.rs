@@ -46,10 +46,27 @@ pub struct Report {
 }
 
 fn metrics(tp: u64, fp: u64, fn_: u64) -> Metrics {
-    let p = if tp + fp == 0 { 0.0 } else { tp as f64 / (tp + fp) as f64 };
-    let r = if tp + fn_ == 0 { 0.0 } else { tp as f64 / (tp + fn_) as f64 };
-    let f1 = if p + r == 0.0 { 0.0 } else { 2.0 * p * r / (p + r) };
-    Metrics { precision: p, recall: r, f1, support: tp + fn_ }
+    let p = if tp + fp == 0 {
+        0.0
+    } else {
+        tp as f64 / (tp + fp) as f64
+    };
+    let r = if tp + fn_ == 0 {
+        0.0
+    } else {
+        tp as f64 / (tp + fn_) as f64
+    };
+    let f1 = if p + r == 0.0 {
+        0.0
+    } else {
+        2.0 * p * r / (p + r)
+    };
+    Metrics {
+        precision: p,
+        recall: r,
+        f1,
+        support: tp + fn_,
+    }
 }
 
 fn effective_gold(r: &Row) -> IntentId {
@@ -75,18 +92,37 @@ pub fn score(rows: &[Row]) -> Report {
             (i, metrics(tp, fp, fn_))
         })
         .collect();
-    let present: Vec<&Metrics> = per_intent.iter().map(|(_, m)| m).filter(|m| m.support > 0).collect();
+    let present: Vec<&Metrics> = per_intent
+        .iter()
+        .map(|(_, m)| m)
+        .filter(|m| m.support > 0)
+        .collect();
     let macro_f1 = present.iter().map(|m| m.f1).sum::<f64>() / present.len().max(1) as f64;
-    let correct = rows.iter().filter(|r| effective_gold(r) == r.predicted).count();
+    let correct = rows
+        .iter()
+        .filter(|r| effective_gold(r) == r.predicted)
+        .count();
     let urge = per_intent[IntentId::UrgeShipment as usize].1.clone();
     let u = IntentId::UrgeShipment;
     let is_u = |r: &Row| r.gold == u || r.extras.contains(&u);
-    let tp = rows.iter().filter(|r| r.confident && r.predicted == u && is_u(r)).count() as u64;
-    let fp = rows.iter().filter(|r| r.confident && r.predicted == u && !is_u(r)).count() as u64;
-    let fn_ = rows.iter().filter(|r| r.gold == u && !(r.confident && r.predicted == u)).count() as u64;
+    let tp = rows
+        .iter()
+        .filter(|r| r.confident && r.predicted == u && is_u(r))
+        .count() as u64;
+    let fp = rows
+        .iter()
+        .filter(|r| r.confident && r.predicted == u && !is_u(r))
+        .count() as u64;
+    let fn_ = rows
+        .iter()
+        .filter(|r| r.gold == u && !(r.confident && r.predicted == u))
+        .count() as u64;
     let urge_trigger = metrics(tp, fp, fn_);
     let trad: Vec<&Row> = rows.iter().filter(|r| r.traditional).collect();
-    let trad_ok = trad.iter().filter(|r| effective_gold(r) == r.predicted).count();
+    let trad_ok = trad
+        .iter()
+        .filter(|r| effective_gold(r) == r.predicted)
+        .count();
     let mut bins = [(0u64, 0.0f64, 0u64); 10];
     for r in rows {
         let b = ((r.confidence * 10.0) as usize).min(9);
@@ -97,7 +133,9 @@ pub fn score(rows: &[Row]) -> Report {
     let ece = bins
         .iter()
         .filter(|b| b.0 > 0)
-        .map(|b| (b.0 as f64 / rows.len() as f64) * (b.2 as f64 / b.0 as f64 - b.1 / b.0 as f64).abs())
+        .map(|b| {
+            (b.0 as f64 / rows.len() as f64) * (b.2 as f64 / b.0 as f64 - b.1 / b.0 as f64).abs()
+        })
         .sum();
     Report {
         rows: rows.len(),
@@ -116,9 +154,21 @@ pub fn score(rows: &[Row]) -> Report {
 
 impl fmt::Display for Report {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        writeln!(f, "{:<18} {:>9} {:>7} {:>7} {:>8}", "intent", "precision", "recall", "f1", "support")?;
+        writeln!(
+            f,
+            "{:<18} {:>9} {:>7} {:>7} {:>8}",
+            "intent", "precision", "recall", "f1", "support"
+        )?;
         for (i, m) in &self.per_intent {
-            writeln!(f, "{:<18} {:>9.3} {:>7.3} {:>7.3} {:>8}", i.as_str(), m.precision, m.recall, m.f1, m.support)?;
+            writeln!(
+                f,
+                "{:<18} {:>9.3} {:>7.3} {:>7.3} {:>8}",
+                i.as_str(),
+                m.precision,
+                m.recall,
+                m.f1,
+                m.support
+            )?;
         }
         writeln!(f, "\nconfusion (rows: gold, columns: predicted)")?;
         write!(f, "{:<18}", "")?;
@@ -138,9 +188,17 @@ impl fmt::Display for Report {
         writeln!(f, "macro_f1                {:.4}", self.macro_f1)?;
         writeln!(f, "urge_shipment precision {:.4}", self.urge.precision)?;
         writeln!(f, "urge_shipment recall    {:.4}", self.urge.recall)?;
-        writeln!(f, "urge trigger precision  {:.4}  (confident predictions only: what can pay a coupon)", self.urge_trigger.precision)?;
+        writeln!(
+            f,
+            "urge trigger precision  {:.4}  (confident predictions only: what can pay a coupon)",
+            self.urge_trigger.precision
+        )?;
         writeln!(f, "urge trigger recall     {:.4}", self.urge_trigger.recall)?;
-        writeln!(f, "traditional accuracy    {:.4}  ({} rows)", self.traditional_accuracy, self.traditional_rows)?;
+        writeln!(
+            f,
+            "traditional accuracy    {:.4}  ({} rows)",
+            self.traditional_accuracy, self.traditional_rows
+        )?;
         writeln!(f, "abstained               {}", self.abstained)?;
         write!(f, "calibration error (ECE) {:.4}", self.ece)
     }
@@ -152,7 +210,14 @@ mod tests {
     use IntentId::*;
 
     fn row(gold: IntentId, extras: &[IntentId], predicted: IntentId, confident: bool) -> Row {
-        Row { gold, extras: extras.to_vec(), predicted, confident, confidence: 0.9, traditional: false }
+        Row {
+            gold,
+            extras: extras.to_vec(),
+            predicted,
+            confident,
+            confidence: 0.9,
+            traditional: false,
+        }
     }
 
     #[test]

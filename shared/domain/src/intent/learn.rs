@@ -121,22 +121,97 @@ fn fnv(kind: u8, s: &str) -> u64 {
 /// any other, and the model learns how much each one weighs.
 pub const CUES: &[(&str, &[&str])] = &[
     // About another shop or platform, not this one.
-    ("他店", &["别家", "别的店", "另一家", "另外一家", "隔壁", "拼多多", "淘宝", "京东上", "其他店", "别人家", "别的商家"]),
+    (
+        "他店",
+        &[
+            "别家",
+            "别的店",
+            "另一家",
+            "另外一家",
+            "隔壁",
+            "拼多多",
+            "淘宝",
+            "京东上",
+            "其他店",
+            "别人家",
+            "别的商家",
+        ],
+    ),
     // Not bought yet: a pre-sale question.
-    ("未购", &["还没买", "还没下单", "没下单", "现在拍", "现在买", "现在下单", "如果", "想买", "打算买", "下单的话", "拍下后", "下单后", "买的话", "准备买"]),
+    (
+        "未购",
+        &[
+            "还没买",
+            "还没下单",
+            "没下单",
+            "现在拍",
+            "现在买",
+            "现在下单",
+            "如果",
+            "想买",
+            "打算买",
+            "下单的话",
+            "拍下后",
+            "下单后",
+            "买的话",
+            "准备买",
+        ],
+    ),
     // About arrival: the parcel is on its way.
-    ("到货", &["到哪", "还没到", "能到", "会到", "号到", "多久到", "什么时候到", "到了吗", "派送", "物流", "快递员", "驿站"]),
+    (
+        "到货",
+        &[
+            "到哪",
+            "还没到",
+            "能到",
+            "会到",
+            "号到",
+            "多久到",
+            "什么时候到",
+            "到了吗",
+            "派送",
+            "物流",
+            "快递员",
+            "驿站",
+        ],
+    ),
     // Acknowledging, not asking.
-    ("知悉", &["就行", "就好", "谢谢", "好的", "辛苦", "不急", "慢慢", "不着急", "不用催", "收到了"]),
+    (
+        "知悉",
+        &[
+            "就行",
+            "就好",
+            "谢谢",
+            "好的",
+            "辛苦",
+            "不急",
+            "慢慢",
+            "不着急",
+            "不用催",
+            "收到了",
+        ],
+    ),
     // Already shipped.
-    ("已发", &["已发货", "已经发", "寄出", "发出了", "显示发货", "发货了就", "看到发货"]),
+    (
+        "已发",
+        &[
+            "已发货",
+            "已经发",
+            "寄出",
+            "发出了",
+            "显示发货",
+            "发货了就",
+            "看到发货",
+        ],
+    ),
     // 发 in the sense of going bad.
     ("变质", &["发霉", "发黄", "发黑", "发臭", "发硬", "假货"]),
 ];
 
 /// All cue words in one automaton: one pass over the text finds every cue.
 fn cue_matcher() -> &'static (aho_corasick::AhoCorasick, Vec<usize>) {
-    static MATCHER: std::sync::OnceLock<(aho_corasick::AhoCorasick, Vec<usize>)> = std::sync::OnceLock::new();
+    static MATCHER: std::sync::OnceLock<(aho_corasick::AhoCorasick, Vec<usize>)> =
+        std::sync::OnceLock::new();
     MATCHER.get_or_init(|| {
         let mut words = Vec::new();
         let mut group = Vec::new();
@@ -251,7 +326,10 @@ pub fn feature_texts(model_text: &str) -> Vec<(u64, String)> {
             out.push((gram_hash(w), s));
         }
     }
-    for w in model_text.split(|c: char| !c.is_ascii_alphabetic()).filter(|w| !w.is_empty()) {
+    for w in model_text
+        .split(|c: char| !c.is_ascii_alphabetic())
+        .filter(|w| !w.is_empty())
+    {
         out.push((fnv(10, w), w.to_string()));
     }
     for cue in cues(model_text) {
@@ -316,14 +394,18 @@ pub fn parse_tsv(text: &str) -> Result<Vec<(String, usize, Vec<usize>)>, String>
         let mut cols = line.split('\t');
         let t = cols.next().unwrap_or_default().trim().to_string();
         let label = cols.next().unwrap_or_default().trim();
-        let label = label_index(label).ok_or_else(|| format!("line {}: unknown intent {label:?}", n + 1))?;
+        let label = label_index(label)
+            .ok_or_else(|| format!("line {}: unknown intent {label:?}", n + 1))?;
         let extras = cols
             .next()
             .map(|e| {
                 e.split(',')
                     .map(str::trim)
                     .filter(|x| !x.is_empty())
-                    .map(|x| label_index(x).ok_or_else(|| format!("line {}: unknown extra intent {x:?}", n + 1)))
+                    .map(|x| {
+                        label_index(x)
+                            .ok_or_else(|| format!("line {}: unknown extra intent {x:?}", n + 1))
+                    })
                     .collect::<Result<Vec<_>, _>>()
             })
             .transpose()?
@@ -506,7 +588,12 @@ impl Model {
             weights.push(w);
             index.insert(key, i as u32);
         }
-        Some(Model { index, weights, bias, temperature })
+        Some(Model {
+            index,
+            weights,
+            bias,
+            temperature,
+        })
     }
 }
 
@@ -519,7 +606,11 @@ pub fn train_from_tsv(corpus: &str) -> Result<Model, String> {
         .iter()
         .map(|(t, label, extras)| {
             features(&model_text(t), &mut feats);
-            Example { features: feats.clone(), label: *label, extras: extras.clone() }
+            Example {
+                features: feats.clone(),
+                label: *label,
+                extras: extras.clone(),
+            }
         })
         .collect();
     let (fit, held): (Vec<usize>, Vec<usize>) = (0..examples.len()).partition(|i| i % 10 != 0);

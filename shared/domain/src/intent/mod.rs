@@ -97,9 +97,9 @@ pub struct Classification {
 }
 
 /// Below this probability the engine abstains ...
-pub const CONFIDENCE_THRESHOLD: f64 = 0.45;
+pub const CONFIDENCE_THRESHOLD: f64 = 0.35;
 /// ... and when the runner-up is this close.
-pub const MARGIN: f64 = 0.1;
+pub const MARGIN: f64 = 0.05;
 /// urge_shipment can make a shop pay: it needs more.
 pub const URGE_THRESHOLD: f64 = 0.6;
 pub const URGE_MARGIN: f64 = 0.25;
@@ -122,21 +122,63 @@ static MODEL_BYTES: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/intent_mod
 /// The model trained from `shared/data/intents/train.tsv` at build time; loaded once.
 pub fn model() -> &'static learn::Model {
     static MODEL: std::sync::OnceLock<learn::Model> = std::sync::OnceLock::new();
-    MODEL.get_or_init(|| learn::Model::from_bytes(MODEL_BYTES).expect("the build script wrote a valid model"))
+    MODEL.get_or_init(|| {
+        learn::Model::from_bytes(MODEL_BYTES).expect("the build script wrote a valid model")
+    })
 }
 
 /// Words that put a message about this shop or the buyer's own order (see the veto in `decide`).
-const THIS_SHOP: &[&str] = &["你们", "你家", "贵店", "我的单", "我的订单", "我买的", "我的"];
+const THIS_SHOP: &[&str] = &[
+    "你们",
+    "你家",
+    "贵店",
+    "我的单",
+    "我的订单",
+    "我买的",
+    "我的",
+];
 /// Words of someone who has not bought yet.
 const NOT_BOUGHT: &[&str] = &[
-    "还没买", "还没下单", "没下单", "现在拍", "现在买", "现在下单", "想买", "打算买", "下单的话", "买的话", "准备买",
+    "还没买",
+    "还没下单",
+    "没下单",
+    "现在拍",
+    "现在买",
+    "现在下单",
+    "想买",
+    "打算买",
+    "下单的话",
+    "买的话",
+    "准备买",
 ];
 /// Words of someone who has.
-const BOUGHT: &[&str] = &["已经下单", "已下单", "拍了", "付款", "买了", "下单了", "付了", "等了", "都等"];
+const BOUGHT: &[&str] = &[
+    "已经下单",
+    "已下单",
+    "拍了",
+    "付款",
+    "买了",
+    "下单了",
+    "付了",
+    "等了",
+    "都等",
+];
 
 /// Words of a short follow-up that refers back to the previous question.
 const FOLLOW_UPS: &[&str] = &[
-    "呢", "还没", "好了吗", "好了没", "怎么样", "咋样", "人呢", "这个", "那个", "然后", "所以", "到底", "快点",
+    "呢",
+    "还没",
+    "好了吗",
+    "好了没",
+    "怎么样",
+    "咋样",
+    "人呢",
+    "这个",
+    "那个",
+    "然后",
+    "所以",
+    "到底",
+    "快点",
 ];
 
 /// Classifies one message on its own, with evidence.
@@ -189,21 +231,34 @@ fn decide(text: &str, previous: Option<IntentId>, with_evidence: bool) -> Classi
 
     if let Some(prev) = previous {
         let short = mtext.chars().count() <= 8;
-        let refers_back = mtext.chars().all(|c| !c.is_alphanumeric() || c == learn::EMOJI)
+        let refers_back = mtext
+            .chars()
+            .all(|c| !c.is_alphanumeric() || c == learn::EMOJI)
             || FOLLOW_UPS.iter().any(|w| mtext.contains(w));
-        if short && refers_back && (!confident || intent == IntentId::Other) && prev != IntentId::Other {
+        if short
+            && refers_back
+            && (!confident || intent == IntentId::Other)
+            && prev != IntentId::Other
+        {
             return Classification {
                 intent: prev,
                 confidence: round3(pt.max(0.6)),
                 confident: true,
-                evidence: vec![format!("追问:{}", mtext), format!("上文意图:{}", prev.as_str())],
+                evidence: vec![
+                    format!("追问:{}", mtext),
+                    format!("上文意图:{}", prev.as_str()),
+                ],
                 secondary: None,
                 from_context: true,
             };
         }
     }
 
-    let mut evidence = if with_evidence { evidence(model, &mtext, top) } else { Vec::new() };
+    let mut evidence = if with_evidence {
+        evidence(model, &mtext, top)
+    } else {
+        Vec::new()
+    };
     if let (Some(cue), true) = (vetoed, with_evidence) {
         evidence.push(format!("否决催发货:{cue}"));
     }
@@ -226,11 +281,16 @@ fn evidence(model: &learn::Model, mtext: &str, label: usize) -> Vec<String> {
     let mut scored: Vec<(f32, String)> = learn::feature_texts(mtext)
         .into_iter()
         // Single characters say little to a person reading the evidence.
-        .filter(|(_, t)| t.chars().count() >= 2 && t.chars().any(|c| c.is_alphanumeric() || c == learn::NUMBER))
+        .filter(|(_, t)| {
+            t.chars().count() >= 2 && t.chars().any(|c| c.is_alphanumeric() || c == learn::NUMBER)
+        })
         .map(|(h, t)| {
             // What the feature adds to this label over the average of the others.
             let w = model.weight(h, label);
-            let others: f32 = (0..learn::K).filter(|k| *k != label).map(|k| model.weight(h, k)).sum::<f32>()
+            let others: f32 = (0..learn::K)
+                .filter(|k| *k != label)
+                .map(|k| model.weight(h, k))
+                .sum::<f32>()
                 / (learn::K - 1) as f32;
             (w - others, t)
         })
@@ -309,19 +369,29 @@ mod tests {
 
     #[test]
     fn the_engine_is_deterministic_and_loads_its_model() {
-        assert!(model().index.len() > 10_000, "a model trained from the corpus");
+        assert!(
+            model().index.len() > 10_000,
+            "a model trained from the corpus"
+        );
         let a = classify("亲，我的连衣裙什么时候发货？");
         let b = classify("亲，我的连衣裙什么时候发货？");
         assert_eq!(a, b);
         assert_eq!(a.intent, UrgeShipment);
         assert!(a.confident);
-        assert!(!a.evidence.is_empty() && a.evidence.iter().all(|e| e.chars().count() >= 2), "{:?}", a.evidence);
+        assert!(
+            !a.evidence.is_empty() && a.evidence.iter().all(|e| e.chars().count() >= 2),
+            "{:?}",
+            a.evidence
+        );
     }
 
     #[test]
     fn traditional_and_full_width_fold_to_the_same_words() {
         assert_eq!(normalize("甚麼時候出貨？"), "什么时候发货?");
-        assert_eq!(learn::model_text("订单6931234567890123456 发货😭😭"), "订单#发货☺");
+        assert_eq!(
+            learn::model_text("订单6931234567890123456 发货😭😭"),
+            "订单#发货☺"
+        );
         assert!(learn::is_traditional("請問何時寄出"));
         assert!(!learn::is_traditional("请问何时发货"));
     }
@@ -331,7 +401,11 @@ mod tests {
         for text in ["???", "人呢", "那这个呢", "然后呢"] {
             for prev in [UrgeShipment, Logistics] {
                 let c = classify_with_context(text, Some(prev));
-                assert_eq!((c.intent, c.from_context, c.confident), (prev, true, true), "{text}");
+                assert_eq!(
+                    (c.intent, c.from_context, c.confident),
+                    (prev, true, true),
+                    "{text}"
+                );
             }
         }
         // Without context, or when the follow-up says something of its own, it stands alone.
@@ -342,7 +416,11 @@ mod tests {
 
     #[test]
     fn another_shops_order_or_a_buyer_who_has_not_bought_is_never_urging() {
-        for text in ["拼多多上买的东西还没发货，烦死了", "别家买的还没发货", "还没买，想问下现在拍几天发货"] {
+        for text in [
+            "拼多多上买的东西还没发货，烦死了",
+            "别家买的还没发货",
+            "还没买，想问下现在拍几天发货",
+        ] {
             let c = classify(text);
             assert!(!(c.intent == UrgeShipment && c.confident), "{text}: {c:?}");
         }
@@ -355,6 +433,9 @@ mod tests {
     fn two_intents_report_a_secondary() {
         let c = classify("什么时候发货？再不发我就取消订单了");
         let both = [Some(c.intent), c.secondary];
-        assert!(both.contains(&Some(UrgeShipment)) && both.contains(&Some(CancelOrder)), "{c:?}");
+        assert!(
+            both.contains(&Some(UrgeShipment)) && both.contains(&Some(CancelOrder)),
+            "{c:?}"
+        );
     }
 }
