@@ -630,4 +630,4 @@ pub fn train_from_tsv(corpus: &str) -> Result<Model, String> {
     Ok(model)
 }
 
-pub const EPOCHS: usize = 40;
+pub const EPOCHS: usize = 100;

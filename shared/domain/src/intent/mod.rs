@@ -96,11 +96,12 @@ pub struct Classification {
     pub from_context: bool,
 }
 
-/// Below this probability the engine abstains ...
+/// Below this probability the engine abstains.
 pub const CONFIDENCE_THRESHOLD: f64 = 0.35;
-/// ... and when the runner-up is this close.
-pub const MARGIN: f64 = 0.05;
-/// urge_shipment can make a shop pay: it needs more.
+/// How far ahead of the runner-up the top intent must be. Other intents neither pop up nor pay
+/// yet, so the probability alone decides for them.
+pub const MARGIN: f64 = 0.0;
+/// urge_shipment can make a shop pay: it needs more, and a clear lead over the runner-up.
 pub const URGE_THRESHOLD: f64 = 0.6;
 pub const URGE_MARGIN: f64 = 0.25;
 /// A second intent is reported from this probability on.
