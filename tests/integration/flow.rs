@@ -438,3 +438,27 @@ async fn the_demo_plays_every_node_and_reports_requests() {
         "{steps:?}"
     );
 }
+
+#[tokio::test]
+async fn a_greeting_after_a_question_keeps_the_panel_on_that_question() {
+    let store = seeded().await;
+    let v = urge(&store, "c1", "你好，在吗？").await;
+    assert_eq!(
+        v["panel"]["state"], "idle",
+        "a greeting pops nothing up: {v}"
+    );
+    let v = urge(&store, "c1", "什么时候发货").await;
+    call(
+        &store,
+        SELECT,
+        "c1",
+        &buyer(MAIN_BUYER),
+        Some(json!({"via": "confirm", "card_id": v["card"]["card_id"]})),
+    )
+    .await;
+    let v = urge(&store, "c1", "好的，谢谢").await;
+    assert_eq!(
+        v["panel"]["solution"]["solution_id"], "urge_shipment.overdue",
+        "{v}"
+    );
+}

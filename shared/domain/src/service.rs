@@ -280,7 +280,8 @@ async fn try_post<S: Store>(
     let mut card = None;
     let mut compensations = Vec::new();
 
-    if classification.confident {
+    // "other" is no intent: it neither pops up nor replaces the question the buyer asked before.
+    if classification.confident && classification.intent != IntentId::Other {
         conv.last_intent = Some(LastIntent {
             intent: classification.intent,
             confidence: classification.confidence,
