@@ -55,11 +55,13 @@ pub struct Panel {
     pub note: Option<String>,
 }
 
-/// The solution in force for this conversation now, with the order it is about.
+/// The solution in force for this conversation now, with the order it is about. `known` is an
+/// order the caller already read in this step: it is used instead of reading it again.
 async fn current_solution<S: Store>(
     store: &S,
     conv: &Conversation,
     now: Millis,
+    known: Option<&Order>,
 ) -> Result<Option<(Order, Solution)>> {
     let Some(last) = &conv.last_intent else {
         return Ok(None);
@@ -67,8 +69,12 @@ async fn current_solution<S: Store>(
     let Some(order_id) = &conv.confirmed_order else {
         return Ok(None);
     };
-    let Some(order) = store.order(&conv.shop_id, &conv.buyer_id, order_id).await? else {
-        return Ok(None);
+    let order = match known {
+        Some(o) if o.order_id == *order_id => o.clone(),
+        _ => match store.order(&conv.shop_id, &conv.buyer_id, order_id).await? {
+            Some(o) => o,
+            None => return Ok(None),
+        },
     };
     let node = order.node_at(now);
     Ok(lookup(last.intent, node).map(|t| {
@@ -77,7 +83,12 @@ async fn current_solution<S: Store>(
     }))
 }
 
-async fn build_panel<S: Store>(store: &S, conv: &Conversation, now: Millis) -> Result<Panel> {
+async fn build_panel<S: Store>(
+    store: &S,
+    conv: &Conversation,
+    now: Millis,
+    known: Option<&Order>,
+) -> Result<Panel> {
     let mut panel = Panel {
         conversation_id: conv.conversation_id.clone(),
         state: PanelState::Idle,
@@ -109,7 +120,7 @@ async fn build_panel<S: Store>(store: &S, conv: &Conversation, now: Millis) -> R
         }
         return Ok(panel);
     }
-    match current_solution(store, conv, now).await? {
+    match current_solution(store, conv, now, known).await? {
         Some((order, solution)) => {
             panel.state = PanelState::Ready;
             panel.order = Some(OrderSummary::of(&order, now));
@@ -123,17 +134,21 @@ async fn build_panel<S: Store>(store: &S, conv: &Conversation, now: Millis) -> R
     Ok(panel)
 }
 
-/// Builds the panel and counts a "shown" for the solution in it.
+/// The "shown" count a panel with a solution earns.
+fn shown(conv: &Conversation, panel: &Panel) -> Option<StatEvent> {
+    panel.solution.as_ref().map(|s| StatEvent {
+        shop: conv.shop_id.clone(),
+        solution_id: s.solution_id.clone(),
+        event: SolutionEvent::Shown,
+    })
+}
+
+/// Builds the panel and counts a "shown" for the solution in it (a read-only step: the count is
+/// its only write).
 async fn show_panel<S: Store>(store: &S, conv: &Conversation, now: Millis) -> Result<Panel> {
-    let panel = build_panel(store, conv, now).await?;
-    if let Some(s) = &panel.solution {
-        store
-            .record(&StatEvent {
-                shop: conv.shop_id.clone(),
-                solution_id: s.solution_id.clone(),
-                event: SolutionEvent::Shown,
-            })
-            .await?;
+    let panel = build_panel(store, conv, now, None).await?;
+    if let Some(stat) = shown(conv, &panel) {
+        store.record(&stat).await?;
     }
     Ok(panel)
 }
@@ -279,6 +294,8 @@ async fn try_post<S: Store>(
     let mut messages = vec![message.clone()];
     let mut card = None;
     let mut compensations = Vec::new();
+    // The order this message is about, when known (read once, used for the panel too).
+    let mut linked: Option<Order> = None;
 
     // "other" is no intent: it neither pops up nor replaces the question the buyer asked before.
     if classification.confident && classification.intent != IntentId::Other {
@@ -298,7 +315,7 @@ async fn try_post<S: Store>(
         } else {
             Vec::new()
         };
-        let linked = match linked_order(text, &orders, None) {
+        linked = match linked_order(text, &orders, None) {
             Some(o) => Some(o.clone()),
             None => match (&conv.confirmed_order, covered) {
                 (Some(order_id), true) => store.order(&conv.shop_id, buyer, order_id).await?,
@@ -338,16 +355,18 @@ async fn try_post<S: Store>(
     }
 
     let expected_version = next_version(&mut conv, now);
+    // The panel is worked out before the write, so that its "shown" count goes in the same
+    // transaction and the order read above is not read again.
+    let panel = build_panel(store, &conv, now, linked.as_ref()).await?;
     store
         .commit(ConversationChange {
             conversation: conv.clone(),
             expected_version,
             messages,
-            stats: vec![],
+            stats: shown(&conv, &panel).into_iter().collect(),
             compensations,
         })
         .await?;
-    let panel = show_panel(store, &conv, now).await?;
     Ok(IntakeOutcome {
         message,
         classification,
@@ -495,16 +514,16 @@ pub async fn select_order<S: Store>(
     conv.confirmed_order = Some(order_id);
     conv.open_card = None;
     let expected_version = next_version(&mut conv, now);
+    let panel = build_panel(store, &conv, now, Some(&order)).await?;
     store
         .commit(ConversationChange {
             conversation: conv.clone(),
             expected_version,
             messages: vec![message.clone()],
-            stats: vec![],
+            stats: shown(&conv, &panel).into_iter().collect(),
             compensations,
         })
         .await?;
-    let panel = show_panel(store, &conv, now).await?;
     Ok(SelectionOutcome {
         message,
         order: summary,
@@ -622,9 +641,11 @@ pub async fn use_solution<S: Store>(
     let (agent, _) = actor.require_staff()?;
     let agent = agent.clone();
     let mut conv = visible_conversation(store, actor, id).await?;
-    let (order, solution) = current_solution(store, &conv, now).await?.ok_or_else(|| {
-        Error::Conflict("there is no solution to use in this conversation yet".into())
-    })?;
+    let (order, solution) = current_solution(store, &conv, now, None)
+        .await?
+        .ok_or_else(|| {
+            Error::Conflict("there is no solution to use in this conversation yet".into())
+        })?;
     if solution.solution_id != input.solution_id {
         return Err(Error::Conflict(format!(
             "the panel has changed (now {}); reload it",
