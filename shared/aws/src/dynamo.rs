@@ -610,7 +610,7 @@ impl CompensationStore for DynamoStore {
             .build()
             .expect("table and item are set");
         // 4: the buyer is told in the conversation.
-        let mut notice = Message::new(
+        let notice = Message::new(
             &due.conversation_id,
             Sender::System,
             MessageBody::Coupon {
@@ -620,7 +620,6 @@ impl CompensationStore for DynamoStore {
             },
             now,
         );
-        notice.solution_id = None;
         let message = Put::builder()
             .table_name(&self.tables.conversations)
             .set_item(Some(to_item(

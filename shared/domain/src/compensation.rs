@@ -188,13 +188,6 @@ pub enum SweepError {
     Store(#[source] crate::Error),
 }
 
-impl SweepError {
-    /// Whether running again can help (always, for now: nothing here is a poison pill).
-    pub fn retryable(&self) -> bool {
-        true
-    }
-}
-
 /// Pays every due compensation, shard by shard, starting at `first_shard` so that concurrent
 /// sweeps spread over different partitions. Safe to run any number of times, concurrently.
 pub async fn sweep<S, B>(
