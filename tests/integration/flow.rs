@@ -247,15 +247,20 @@ async fn non_urging_messages_send_no_card() {
     for (conv, text) in [
         ("c1", "你好"),
         ("c2", "不着急，你们慢慢发"),
-        ("c3", "快递到哪了"),
+        ("c3", "能开发票吗"),
     ] {
         let v = urge(&store, conv, text).await;
         assert!(v["card"].is_null(), "{text}: {v}");
         assert_ne!(v["classification"]["intent"], "urge_shipment", "{text}");
     }
-    // A covered intent vs. one the assistant has no solution for.
-    let v = urge(&store, "c4", "快递到哪了").await;
+    // An intent the assistant has no solution for (and the robot is off): nothing to offer.
+    let v = urge(&store, "c4", "能开增值税发票吗").await;
     assert_eq!(v["panel"]["state"], "not_covered");
+    // 查物流 is covered: it gets a card like 催发货, but is not urging.
+    let v = urge(&store, "c5", "快递到哪了").await;
+    assert_eq!(v["classification"]["intent"], "logistics");
+    assert!(v["card"].is_object(), "{v}");
+    assert_eq!(v["panel"]["state"], "awaiting_order");
 }
 
 #[tokio::test]
@@ -335,7 +340,8 @@ async fn agent_use_is_stored_and_counted_per_solution() {
             shown: 2,
             copied: 1,
             sent: 2,
-            edited_sent: 1
+            edited_sent: 1,
+            feedback: 0
         }
     );
 

@@ -10,3 +10,4 @@ mod flow;
 mod lambda_watch;
 mod support;
 mod template;
+mod workbench;

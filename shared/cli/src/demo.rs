@@ -14,6 +14,7 @@ pub enum Function {
     Intake,
     OrderCard,
     Suggest,
+    Replies,
 }
 
 /// Calls a function's handler with an API Gateway event, as the Lambda runtime would.
@@ -27,6 +28,7 @@ pub async fn invoke(
         Function::Intake => intake::handle(store, event, now).await,
         Function::OrderCard => order_card::handle(store, event, now).await,
         Function::Suggest => suggest::handle(store, event, now).await,
+        Function::Replies => replies::handle(store, event, now).await,
     };
     (resp.status_code, response_json(&resp))
 }
