@@ -426,8 +426,9 @@ async fn a_stale_or_wrong_use_of_the_panel_is_refused() {
 #[tokio::test]
 async fn the_demo_plays_every_node_and_reports_requests() {
     let store = fresh_store().await;
+    let blobs = integration_tests::fresh_blobs().await;
     let mut out = Vec::new();
-    let steps = assistant_cli::demo::run(&store, NOW, &mut out)
+    let steps = assistant_cli::demo::run(&store, Some(&blobs), NOW, &mut out)
         .await
         .unwrap();
     let text = String::from_utf8(out).unwrap();
@@ -439,6 +440,13 @@ async fn the_demo_plays_every_node_and_reports_requests() {
     }
     assert!(text.contains("订单预测卡片（以客服"), "{text}");
     assert!(!text.contains("错误:"), "no step failed:\n{text}");
+    // The shop's part: refused while the robot is off, then an edit every agent sees, a
+    // feedback with its screenshot stored, the robot's answer and the handoff.
+    assert!(text.contains("拒绝 (409): robot_off"), "{text}");
+    assert!(text.contains("真的很抱歉，订单没能在"), "{text}");
+    assert!(text.contains("截图 1 张（image/png"), "{text}");
+    assert!(text.contains("已为您转接人工客服"), "{text}");
+    assert_eq!(blobs.keys("feedback/").await.unwrap().len(), 1);
     assert!(
         steps.iter().all(|(_, _, n)| (1..=6).contains(n)),
         "{steps:?}"
