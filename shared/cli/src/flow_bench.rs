@@ -36,19 +36,29 @@ const SELECT: &str = "POST /conversations/{conversation_id}/order-selection";
 const PANEL: &str = "GET /conversations/{conversation_id}/panel";
 const USE: &str = "POST /conversations/{conversation_id}/panel/events";
 
+/// A request to one of the flow's routes.
+struct Call<'a> {
+    function: Function,
+    route: &'a str,
+    conv: &'a str,
+    claims: &'a [(&'a str, &'a str)],
+    body: Option<Value>,
+}
+
 async fn step(
     store: &DynamoStore,
     what: &'static str,
-    function: Function,
-    route: &str,
-    conv: &str,
-    claims: &[(&str, &str)],
-    body: Option<Value>,
+    call: Call<'_>,
     now: Millis,
 ) -> (Step, Value) {
     let (r0, u0) = (store.requests(), store.capacity_units());
-    let event = local_event(route, &[("conversation_id", conv)], claims, body.as_ref());
-    let (status, value) = invoke(store, function, event, now).await;
+    let event = local_event(
+        call.route,
+        &[("conversation_id", call.conv)],
+        call.claims,
+        call.body.as_ref(),
+    );
+    let (status, value) = invoke(store, call.function, event, now).await;
     let step = Step {
         what,
         status,
@@ -67,11 +77,13 @@ pub async fn flow_figures(store: &DynamoStore, now: Millis) -> FlowFigures {
     let (s, v) = step(
         store,
         "buyer message (催发货, card sent)",
-        Function::Intake,
-        POST,
-        conv,
-        &buyer,
-        Some(json!({"shop_id": SHOP, "text": "我买的四件套怎么还没发货啊"})),
+        Call {
+            function: Function::Intake,
+            route: POST,
+            conv,
+            claims: &buyer,
+            body: Some(json!({"shop_id": SHOP, "text": "我买的四件套怎么还没发货啊"})),
+        },
         now,
     )
     .await;
@@ -79,11 +91,13 @@ pub async fn flow_figures(store: &DynamoStore, now: Millis) -> FlowFigures {
     let (s, v) = step(
         store,
         "buyer confirms the card",
-        Function::OrderCard,
-        SELECT,
-        conv,
-        &buyer,
-        Some(json!({"via": "confirm", "card_id": v["card"]["card_id"]})),
+        Call {
+            function: Function::OrderCard,
+            route: SELECT,
+            conv,
+            claims: &buyer,
+            body: Some(json!({"via": "confirm", "card_id": v["card"]["card_id"]})),
+        },
         now + 1000,
     )
     .await;
@@ -92,11 +106,13 @@ pub async fn flow_figures(store: &DynamoStore, now: Millis) -> FlowFigures {
     let (s, _) = step(
         store,
         "agent's panel",
-        Function::Suggest,
-        PANEL,
-        conv,
-        &agent,
-        None,
+        Call {
+            function: Function::Suggest,
+            route: PANEL,
+            conv,
+            claims: &agent,
+            body: None,
+        },
         now + 2000,
     )
     .await;
@@ -104,11 +120,13 @@ pub async fn flow_figures(store: &DynamoStore, now: Millis) -> FlowFigures {
     let (s, _) = step(
         store,
         "agent sends the reply",
-        Function::Suggest,
-        USE,
-        conv,
-        &agent,
-        Some(json!({"solution_id": solution, "event": "sent", "reply_index": 0})),
+        Call {
+            function: Function::Suggest,
+            route: USE,
+            conv,
+            claims: &agent,
+            body: Some(json!({"solution_id": solution, "event": "sent", "reply_index": 0})),
+        },
         now + 3000,
     )
     .await;
@@ -118,11 +136,13 @@ pub async fn flow_figures(store: &DynamoStore, now: Millis) -> FlowFigures {
     let (s, _) = step(
         store,
         "buyer: \"好的，谢谢\"",
-        Function::Intake,
-        POST,
-        conv,
-        &buyer,
-        Some(json!({"shop_id": SHOP, "text": "好的，谢谢"})),
+        Call {
+            function: Function::Intake,
+            route: POST,
+            conv,
+            claims: &buyer,
+            body: Some(json!({"shop_id": SHOP, "text": "好的，谢谢"})),
+        },
         now + 4000,
     )
     .await;
@@ -130,11 +150,13 @@ pub async fn flow_figures(store: &DynamoStore, now: Millis) -> FlowFigures {
     let (s, _) = step(
         store,
         "buyer: \"在吗\" (new conversation)",
-        Function::Intake,
-        POST,
-        "bench-hello",
-        &buyer,
-        Some(json!({"shop_id": SHOP, "text": "在吗"})),
+        Call {
+            function: Function::Intake,
+            route: POST,
+            conv: "bench-hello",
+            claims: &buyer,
+            body: Some(json!({"shop_id": SHOP, "text": "在吗"})),
+        },
         now + 5000,
     )
     .await;
@@ -142,11 +164,13 @@ pub async fn flow_figures(store: &DynamoStore, now: Millis) -> FlowFigures {
     let (s, _) = step(
         store,
         "buyer asks again about the confirmed order",
-        Function::Intake,
-        POST,
-        conv,
-        &buyer,
-        Some(json!({"shop_id": SHOP, "text": "那到底什么时候能发？"})),
+        Call {
+            function: Function::Intake,
+            route: POST,
+            conv,
+            claims: &buyer,
+            body: Some(json!({"shop_id": SHOP, "text": "那到底什么时候能发？"})),
+        },
         now + 6000,
     )
     .await;
@@ -154,11 +178,13 @@ pub async fn flow_figures(store: &DynamoStore, now: Millis) -> FlowFigures {
     let (s, _) = step(
         store,
         "agent's panel, fetched again",
-        Function::Suggest,
-        PANEL,
-        conv,
-        &agent,
-        None,
+        Call {
+            function: Function::Suggest,
+            route: PANEL,
+            conv,
+            claims: &agent,
+            body: None,
+        },
         now + 7000,
     )
     .await;
