@@ -448,8 +448,12 @@ async fn the_demo_plays_every_node_and_reports_requests() {
     assert!(text.contains("截图 1 张（image/png"), "{text}");
     assert!(text.contains("已为您转接人工客服"), "{text}");
     assert_eq!(blobs.keys("feedback/").await.unwrap().len(), 1);
+    // Every step is a handful of requests; the queue reads its 8 index partitions.
     assert!(
-        steps.iter().all(|(_, _, n)| (1..=6).contains(n)),
+        steps
+            .iter()
+            .all(|(_, what, n)| (1..=6).contains(n)
+                || (what.as_str() == "客服查看等待队列" && *n == 8)),
         "{steps:?}"
     );
 }

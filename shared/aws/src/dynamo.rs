@@ -97,6 +97,16 @@ pub const STAT_SHARDS: u32 = 16;
 pub const STATS_INDEX: &str = "StatsIndex";
 pub const WAITING_INDEX: &str = "WaitingIndex";
 pub const WAITING_SHOP: &str = "waiting_shop";
+/// `WaitingIndex` partitions per shop: a big shop's conversations starting to wait spread over
+/// several keys instead of one hot one.
+pub const WAITING_SHARDS: u32 = 8;
+/// The `WaitingIndex` key of a waiting conversation: its shop and a stable shard.
+pub fn waiting_key(shop: &ShopId, conversation: &ConversationId) -> String {
+    let hash = conversation.as_str().bytes().fold(0x811c_9dc5u32, |h, b| {
+        (h ^ b as u32).wrapping_mul(0x0100_0193)
+    });
+    format!("{shop}#{}", hash % WAITING_SHARDS)
+}
 pub const FEEDBACK_INDEX: &str = "FeedbackIndex";
 /// The one `FeedbackIndex` partition.
 pub const FEEDBACK_ALL: &str = "FEEDBACK";
@@ -402,27 +412,33 @@ impl ConversationStore for DynamoStore {
     }
 
     async fn waiting(&self, shop: &ShopId, limit: usize) -> Result<Vec<Conversation>> {
-        self.count();
-        let out = self
-            .client
-            .query()
-            .table_name(&self.tables.conversations)
-            .index_name(WAITING_INDEX)
-            .key_condition_expression("#k = :v")
-            .expression_attribute_names("#k", WAITING_SHOP)
-            .expression_attribute_values(":v", s(shop.as_str()))
-            .scan_index_forward(true)
-            .limit(limit.min(1000) as i32)
-            .return_consumed_capacity(ReturnConsumedCapacity::Total)
-            .send()
-            .await
-            .map_err(sdk_error)?;
-        self.track(&out);
-        out.items
-            .unwrap_or_default()
-            .into_iter()
-            .map(from_item)
-            .collect()
+        // Each shard holds its oldest waits first; the longest waits overall are among the first
+        // `limit` of every shard.
+        let mut all: Vec<Conversation> = Vec::new();
+        for shard in 0..WAITING_SHARDS {
+            self.count();
+            let out = self
+                .client
+                .query()
+                .table_name(&self.tables.conversations)
+                .index_name(WAITING_INDEX)
+                .key_condition_expression("#k = :v")
+                .expression_attribute_names("#k", WAITING_SHOP)
+                .expression_attribute_values(":v", s(format!("{shop}#{shard}")))
+                .scan_index_forward(true)
+                .limit(limit.min(1000) as i32)
+                .return_consumed_capacity(ReturnConsumedCapacity::Total)
+                .send()
+                .await
+                .map_err(sdk_error)?;
+            self.track(&out);
+            for item in out.items.unwrap_or_default() {
+                all.push(from_item(item)?);
+            }
+        }
+        all.sort_by_key(|c| c.waiting_since);
+        all.truncate(limit);
+        Ok(all)
     }
 
     async fn conversation(&self, id: &ConversationId) -> Result<Option<Conversation>> {
@@ -450,7 +466,10 @@ impl ConversationStore for DynamoStore {
         let mut item = to_item(conv, pk.clone(), META.into())?;
         if conv.waiting_since.is_some() {
             // In WaitingIndex only while the buyer waits for a person.
-            item.insert(WAITING_SHOP.into(), s(conv.shop_id.as_str()));
+            item.insert(
+                WAITING_SHOP.into(),
+                s(waiting_key(&conv.shop_id, &conv.conversation_id)),
+            );
         }
         let mut meta = Put::builder()
             .table_name(&self.tables.conversations)
