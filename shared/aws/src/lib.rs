@@ -22,10 +22,34 @@ pub fn init_tracing() {
         .try_init();
 }
 
+/// Per-attempt and whole-call limits for every DynamoDB request. A request path makes a few calls
+/// and the function's timeout is 10 s (template.yaml), so a hung connection must give up in time
+/// for the handler to answer 503 rather than be killed by the runtime.
+pub fn sdk_timeouts() -> aws_config::timeout::TimeoutConfig {
+    use std::time::Duration;
+    aws_config::timeout::TimeoutConfig::builder()
+        .connect_timeout(Duration::from_secs(1))
+        .operation_attempt_timeout(Duration::from_secs(2))
+        .operation_timeout(Duration::from_secs(5))
+        .build()
+}
+
+/// Throttling, timeouts and dropped connections are retried by the SDK (standard mode, jittered
+/// backoff) before they surface as `Error::Unavailable` and a 503.
+pub fn sdk_retries() -> aws_config::retry::RetryConfig {
+    aws_config::retry::RetryConfig::standard()
+        .with_max_attempts(3)
+        .with_initial_backoff(std::time::Duration::from_millis(50))
+}
+
 /// The DynamoDB client from the standard AWS configuration chain. `AWS_ENDPOINT_URL_DYNAMODB`
 /// points it at DynamoDB Local.
 pub async fn dynamodb_client() -> aws_sdk_dynamodb::Client {
-    let config = aws_config::load_from_env().await;
+    let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .timeout_config(sdk_timeouts())
+        .retry_config(sdk_retries())
+        .load()
+        .await;
     aws_sdk_dynamodb::Client::new(&config)
 }
 
@@ -43,6 +67,8 @@ pub fn local_client(endpoint: &str) -> aws_sdk_dynamodb::Client {
         .endpoint_url(endpoint)
         .region(Region::new("us-east-1"))
         .credentials_provider(Credentials::new("local", "local", None, None, "local"))
+        .timeout_config(sdk_timeouts())
+        .retry_config(sdk_retries())
         .build();
     aws_sdk_dynamodb::Client::from_conf(config)
 }
