@@ -62,7 +62,9 @@ pub async fn warm_up(store: &DynamoStore) {
     match result {
         Ok(_) => tracing::info!(millis, "DynamoDB connection warmed"),
         Err(err) => {
-            tracing::warn!(millis, error = %aws_sdk_dynamodb::error::DisplayErrorContext(&err), "DynamoDB warm-up failed; continuing")
+            use aws_sdk_dynamodb::error::ProvideErrorMetadata;
+            let code = err.code().unwrap_or("transport").to_string();
+            tracing::warn!(millis, code, error = %err, "DynamoDB warm-up failed; continuing");
         }
     }
 }
