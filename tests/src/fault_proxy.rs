@@ -343,3 +343,53 @@ async fn serve(client: TcpStream, upstream_addr: String, state: Arc<Mutex<State>
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn proxy() -> FaultProxy {
+        FaultProxy {
+            endpoint: String::new(),
+            state: Arc::default(),
+        }
+    }
+
+    #[test]
+    fn rules_skip_then_fault_then_give_way_and_reads_pass_a_writes_rule() {
+        let p = proxy();
+        p.script(&[
+            (Matches::Writes, 1, Fault::Drop, 2),
+            (Matches::Any, 0, THROTTLING, 1),
+        ]);
+        let ops = [
+            "GetItem",
+            "PutItem",
+            "GetItem",
+            "TransactWriteItems",
+            "UpdateItem",
+        ];
+        let got: Vec<Fault> = ops
+            .iter()
+            .chain(["Query", "Query"].iter())
+            .map(|op| FaultProxy::decide(&p.state, op))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                Fault::Pass, // a read: the writes rule does not apply
+                Fault::Pass, // the first write is skipped
+                Fault::Pass,
+                Fault::Drop,
+                Fault::Drop,
+                THROTTLING,  // the next rule, for any request
+                Fault::Pass, // the script is over
+            ]
+        );
+        assert_eq!(p.injected(Fault::Drop), 2);
+        p.always(Matches::Any, Fault::Hang);
+        assert_eq!(FaultProxy::decide(&p.state, "GetItem"), Fault::Hang);
+        p.clear();
+        assert_eq!(FaultProxy::decide(&p.state, "GetItem"), Fault::Pass);
+    }
+}
