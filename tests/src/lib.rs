@@ -4,6 +4,8 @@
 //! Otherwise the harness starts its own from `.local/dynamodb-local` (scripts/setup.sh installs it)
 //! and it dies with the test process.
 
+pub mod fault_proxy;
+
 use assistant_aws::{local_client, DynamoStore, Tables};
 use std::net::TcpListener;
 use std::path::PathBuf;

@@ -167,6 +167,19 @@ where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
     R: std::fmt::Debug + Send + Sync + 'static,
 {
+    // Transport trouble (a timeout, a dropped or refused connection, an answer cut short) after the
+    // SDK's own retries is retryable; a request the SDK could not even build is our fault.
+    match &err {
+        SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) | SdkError::ResponseError(_) => {
+            let detail = aws_sdk_dynamodb::error::DisplayErrorContext(&err).to_string();
+            return Error::Unavailable(Box::new(DynamoFault("transport".into(), detail)));
+        }
+        SdkError::ConstructionFailure(_) => {
+            let detail = aws_sdk_dynamodb::error::DisplayErrorContext(&err).to_string();
+            return Error::Internal(Box::new(DynamoFault("request".into(), detail)));
+        }
+        _ => {}
+    }
     let code = err.code().unwrap_or_default().to_string();
     match code.as_str() {
         "ConditionalCheckFailedException" => {
