@@ -141,7 +141,8 @@ function cardView(card, viewer) {
       box.append(list);
     }
   } else if (viewer === "buyer") {
-    box.append(el("div", { class: "muted" }, card.answer ? "已回复" : "已失效"));
+    const answered = buyerMessages.some((m) => m.body && m.body.type === "card_answer" && m.body.card_id === card.card_id);
+    box.append(el("div", { class: "muted" }, answered ? "已回复" : "已失效"));
   }
   return box;
 }
@@ -163,7 +164,7 @@ function bodyView(m, viewer) {
     case "after_sale_entry": return el("div", { class: "card" }, el("h4", {}, "售后入口"), el("div", {}, b.title));
     case "warehouse_reminder": return el("div", { class: "bubble" }, `内部备注：${b.urgent ? "已加急" : "已"}提醒仓库发货（订单 ${b.order_id}）`);
     case "shipping_delay_report": return el("div", { class: "bubble" }, `内部备注：已向平台报备发货延迟（订单 ${b.order_id}）`);
-    case "coupon": return el("div", { class: "bubble coupon" }, `🎫 ${b.text || `您获得一张 ${yuan(b.amount)} 优惠券`}`);
+    case "coupon": return el("div", { class: "bubble coupon" }, `【优惠券 ${yuan(b.amount)}】${b.text || ""}`);
     default: return el("div", { class: "bubble" }, b.text || JSON.stringify(b));
   }
 }
