@@ -16,6 +16,10 @@ const ACTION_DONE = {
   remind_warehouse: "已提醒仓库发货",
   remind_warehouse_urgent: "已加急提醒仓库发货",
   report_shipping_delay: "已报备发货延迟",
+  send_address_change_form: "已发送修改地址卡片",
+  send_cancel_entry: "已发送取消订单入口",
+  hold_shipment: "已通知仓库暂停发货",
+  request_courier_intercept: "已申请快递拦截",
 };
 
 const state = {
@@ -164,6 +168,12 @@ function bodyView(m, viewer) {
     case "after_sale_entry": return el("div", { class: "card" }, el("h4", {}, "售后入口"), el("div", {}, b.title));
     case "warehouse_reminder": return el("div", { class: "bubble" }, `内部备注：${b.urgent ? "已加急" : "已"}提醒仓库发货（订单 ${b.order_id}）`);
     case "shipping_delay_report": return el("div", { class: "bubble" }, `内部备注：已向平台报备发货延迟（订单 ${b.order_id}）`);
+    case "address_change_form":
+      return el("div", { class: "card" }, el("h4", {}, "修改地址卡片"), el("div", {}, `订单 ${b.order_id}`),
+        el("div", { class: "muted" }, b.before_shipping ? "发货前可直接修改收货地址" : "已发货，将联系快递改派"));
+    case "cancel_entry": return el("div", { class: "card" }, el("h4", {}, "取消订单入口"), el("div", {}, b.title));
+    case "shipment_hold": return el("div", { class: "bubble" }, `内部备注：已通知仓库暂停发货（订单 ${b.order_id}）`);
+    case "courier_intercept": return el("div", { class: "bubble" }, `内部备注：已申请快递拦截（${b.courier} ${b.tracking_no}）`);
     case "coupon": return el("div", { class: "bubble coupon" }, `【优惠券 ${yuan(b.amount)}】${b.text || ""}`);
     default: return el("div", { class: "bubble" }, b.text || JSON.stringify(b));
   }
@@ -366,10 +376,10 @@ function renderPanel() {
 
 function updateAgentHint() {
   const a = state.agent;
-  $("agent-send").disabled = !a.copied;
+  $("agent-send").disabled = !a.conv;
   $("agent-hint").textContent = a.copied
     ? "已复制推荐话术：可直接发送，也可修改后发送（修改只对这一次回复生效）"
-    : a.conv ? "点推荐话术的「复制」把它放进输入框" : "在左侧选择一个会话，或等买家发来消息";
+    : a.conv ? "可直接输入回复，或点推荐话术的「复制」放进输入框" : "在左侧选择一个会话，或等买家发来消息";
 }
 
 async function refreshAgent() {
@@ -435,12 +445,25 @@ async function agentSend(ev) {
   ev.preventDefault();
   const a = state.agent;
   const text = $("agent-input").value.trim();
-  if (!a.copied || !text) return;
-  const edited = text !== a.copied.text;
-  const body = { solution_id: a.copied.solution_id, event: edited ? "edited_sent" : "sent", reply_index: a.copied.reply_index };
-  if (edited) body.text = text;
-  const r = await panelEvent(body);
-  if (r) {
+  if (!a.conv || !text) return;
+  let ok;
+  if (a.copied) {
+    // A copied reply: sent as it is, or edited for this one answer.
+    const edited = text !== a.copied.text;
+    const body = { solution_id: a.copied.solution_id, event: edited ? "edited_sent" : "sent", reply_index: a.copied.reply_index };
+    if (edited) body.text = text;
+    ok = await panelEvent(body);
+  } else {
+    // The agent's own words.
+    showError("agent-error", null);
+    try {
+      ok = await api(a, "POST", `/conversations/${a.conv}/messages`, { text });
+    } catch (e) {
+      showError("agent-error", e);
+      ok = null;
+    }
+  }
+  if (ok) {
     $("agent-input").value = "";
     a.copied = null;
     toast("已发送");
@@ -502,15 +525,31 @@ async function refreshRobot() {
   const a = state.agent;
   if (!a.token || !a.shop) return;
   try {
-    const r = await api(a, "GET", `/shops/${a.shop}/robot`);
-    a.robotOn = !!r.on;
+    a.robot = await api(a, "GET", `/shops/${a.shop}/robot`);
+    a.robotOn = !!a.robot.on;
   } catch (_) {
+    a.robot = null;
     a.robotOn = false;
   }
   const tag = $("robot-state");
   tag.textContent = `飞鸽机器人：${a.robotOn ? "已开启" : "未开启"}`;
   tag.classList.toggle("on", a.robotOn);
+  const admin = a.role === "shop_admin" && a.robot;
+  tag.disabled = !admin;
+  tag.title = admin ? `点击${a.robotOn ? "关闭" : "开启"}飞鸽机器人` : "只有店铺管理员可以开关飞鸽机器人";
   renderPanel();
+}
+
+async function toggleRobot() {
+  const a = state.agent;
+  if (a.role !== "shop_admin" || !a.robot) return;
+  try {
+    await api(a, "PUT", `/shops/${a.shop}/robot`, { on: !a.robot.on, expected_version: a.robot.version });
+    toast(a.robot.on ? "飞鸽机器人已关闭" : "飞鸽机器人已开启");
+  } catch (e) {
+    showError("agent-error", e);
+  }
+  await refreshRobot();
 }
 
 async function switchAgent(sub) {
@@ -664,6 +703,7 @@ async function start() {
   $("open-edit").addEventListener("click", openEdit);
   $("edit-form").addEventListener("submit", submitEdit);
   $("run-sweep").addEventListener("click", runSweep);
+  $("robot-state").addEventListener("click", () => toggleRobot());
   await switchBuyer(buyers[0].sub);
   await switchAgent(staff[0].sub);
   document.body.dataset.ready = "true";

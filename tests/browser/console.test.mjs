@@ -194,6 +194,28 @@ test("我要反馈 with a screenshot", async (t) => {
   assert.deepEqual(Buffer.from(await img.arrayBuffer()), shot);
 });
 
+test("编辑回复 with the robot on: the admin adds a reply and the panel shows it", async (t) => {
+  if (!(await implemented("GET", "/shops/xiaolu-home/robot", "admin-lin"))) {
+    t.skip("the robot route is not implemented yet");
+    return;
+  }
+  await page.selectOption("#agent-identity", "admin-lin");
+  await page.locator("#robot-state.on").waitFor({ timeout: 15000 });
+  await page.locator("#open-edit").waitFor({ state: "visible", timeout: 15000 });
+  const before = await page.locator("#ap-replies li").count();
+  await page.click("#open-edit");
+  await page.locator("#edit-dialog").waitFor({ state: "visible" });
+  assert.ok((await page.inputValue("#edit-official")).length > 0, "the official text is shown");
+  const extra = "亲，仓库已经在加急打包，今天之内一定给您发出，请再耐心等一下～";
+  const slot = (await page.inputValue("#edit-r1")) ? "#edit-r2" : "#edit-r1";
+  await page.fill(slot, extra);
+  await page.click("#edit-save");
+  await page.locator("#edit-dialog").waitFor({ state: "hidden", timeout: 15000 });
+  await page.locator("#ap-replies li", { hasText: "仓库已经在加急打包" }).waitFor({ timeout: 15000 });
+  assert.equal(await page.locator("#ap-replies li").count(), before + 1);
+  await page.selectOption("#agent-identity", "agent-xiaomei");
+});
+
 test("the robot answers an uncovered intent; a bad rating hands the buyer to a human, first in the queue", async (t) => {
   if (!(await implemented("POST", "/conversations/x/robot-rating", "buyer-wang"))
       || !(await implemented("GET", "/shops/xiaolu-home/queue", "agent-xiaomei"))) {
@@ -218,6 +240,7 @@ test("the robot answers an uncovered intent; a bad rating hands the buyer to a h
   const order = await page.$$eval("#queue-list li", (lis) => lis.map((li) => li.dataset.conversationId));
   await page.click("#jump-longest");
   await page.waitForFunction((c) => document.getElementById("agent-conv-id").textContent.includes(c), order[0]);
+  await page.screenshot({ path: join(ARTIFACTS, "console-handoff.png"), fullPage: true });
 });
 
 test("the page is in Chinese and raised no script errors", async () => {

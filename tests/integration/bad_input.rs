@@ -33,7 +33,7 @@ async fn malformed_or_mistyped_bodies_are_400_and_write_nothing() {
         ("", "JSON object is required"),
         ("[]", "must be a JSON object"),
         ("{\"shop_id\": \"xiaolu-home\"}", "missing field `text`"),
-        ("{\"text\": \"发货了吗\"}", "missing field `shop_id`"),
+        ("{\"text\": \"发货了吗\"}", "shop_id: is required"),
         (
             "{\"shop_id\": \"xiaolu-home\", \"text\": 5}",
             "invalid type: integer `5`",

@@ -72,26 +72,140 @@ async fn the_urge_shipment_fixtures_play_the_flow_in_order() {
 }
 
 #[tokio::test]
-async fn unfinished_http_functions_answer_501_json() {
-    for (file, is_replies) in [
-        ("replies-get.json", true),
-        ("replies-put.json", true),
-        ("feedback-post.json", false),
-    ] {
-        let event = event_file(file);
-        let resp = if is_replies {
-            replies::handle(event).await
+async fn the_workbench_fixtures_edit_replies_send_feedback_and_read_figures() {
+    let store = seeded().await;
+    let blobs = integration_tests::fresh_blobs().await;
+    // The robot goes on (it is off in the demo data), then the admin edits a reply.
+    let (status, v) = invoke(&store, Function::Replies, event_file("robot-put.json"), NOW).await;
+    assert_eq!(status, 200, "{v}");
+    assert_eq!(v["on"], true);
+    let (status, v) = invoke(&store, Function::Replies, event_file("robot-get.json"), NOW).await;
+    assert_eq!((status, v["version"].as_i64()), (200, Some(1)), "{v}");
+    let (status, v) = invoke(
+        &store,
+        Function::Replies,
+        event_file("replies-put.json"),
+        NOW,
+    )
+    .await;
+    assert_eq!(status, 200, "{v}");
+    assert_eq!(v["version"], 1);
+    let (status, v) = invoke(
+        &store,
+        Function::Replies,
+        event_file("replies-get.json"),
+        NOW,
+    )
+    .await;
+    assert_eq!(status, 200, "{v}");
+    let overdue = v["solutions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["solution_id"] == "urge_shipment.overdue")
+        .unwrap();
+    assert_eq!(overdue["edited"], true);
+    assert_eq!(overdue["replies"].as_array().unwrap().len(), 2);
+    assert_eq!(v["history"][0]["by"], "admin-lin");
+
+    // The conversation of the feedback fixture exists once the buyer has written.
+    let (status, _) = invoke(
+        &store,
+        Function::Intake,
+        event_file("intake-post-message.json"),
+        NOW,
+    )
+    .await;
+    assert_eq!(status, 201);
+    let resp = feedback::handle(&store, &blobs, event_file("feedback-post.json"), NOW).await;
+    let v = response_json(&resp);
+    assert_eq!(resp.status_code, 201, "{v}");
+    let id = v["feedback"]["feedback_id"].as_str().unwrap().to_string();
+    assert_eq!(v["feedback"]["screenshots"][0]["content_type"], "image/png");
+    let resp = feedback::handle(&store, &blobs, event_file("feedback-list.json"), NOW).await;
+    let v = response_json(&resp);
+    assert_eq!(resp.status_code, 200, "{v}");
+    assert_eq!(v["items"][0]["feedback_id"], id.as_str());
+    let mut shot = event_file("feedback-screenshot.json");
+    shot.path_parameters
+        .insert("feedback_id".into(), id.clone());
+    let resp = feedback::handle(&store, &blobs, shot, NOW).await;
+    assert_eq!(resp.status_code, 200);
+    assert!(resp.is_base64_encoded);
+    assert_eq!(resp.headers["content-type"], "image/png");
+
+    let (status, v) = invoke(
+        &store,
+        Function::Suggest,
+        event_file("suggest-adoption-shop.json"),
+        NOW,
+    )
+    .await;
+    assert_eq!(status, 200, "{v}");
+    let row = v["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["solution_id"] == "urge_shipment.overdue")
+        .unwrap()
+        .clone();
+    assert_eq!(row["feedback"], 1);
+    let (status, v) = invoke(
+        &store,
+        Function::Suggest,
+        event_file("suggest-adoption-all.json"),
+        NOW,
+    )
+    .await;
+    assert_eq!(status, 200, "{v}");
+    assert!(!v["rows"].as_array().unwrap().is_empty());
+
+    let (status, v) = invoke(
+        &store,
+        Function::Intake,
+        event_file("intake-agent-message.json"),
+        NOW,
+    )
+    .await;
+    assert_eq!(status, 201, "{v}");
+    let (status, v) = invoke(
+        &store,
+        Function::Intake,
+        event_file("intake-queue.json"),
+        NOW,
+    )
+    .await;
+    assert_eq!(status, 200, "{v}");
+    assert_eq!(
+        v["items"].as_array().unwrap().len(),
+        0,
+        "the agent answered: {v}"
+    );
+}
+
+#[tokio::test]
+async fn without_identity_every_function_says_401_first() {
+    let store = seeded().await;
+    let blobs = integration_tests::fresh_blobs().await;
+    for file in ["replies-get.json", "robot-put.json", "intake-queue.json"] {
+        let mut event = event_file(file);
+        event.request_context.authorizer = None;
+        let function = if file.starts_with("intake") {
+            Function::Intake
         } else {
-            feedback::handle(event).await
+            Function::Replies
         };
-        assert_eq!(resp.status_code, 501, "{file}");
-        let v = response_json(&resp);
-        assert_eq!(v["error"]["code"], "not_implemented", "{file}: {v}");
+        assert_eq!(invoke(&store, function, event, NOW).await.0, 401, "{file}");
     }
-    // Without identity they still say 401 first.
-    let mut event = event_file("replies-get.json");
+    let mut event = event_file("feedback-post.json");
     event.request_context.authorizer = None;
-    assert_eq!(replies::handle(event).await.status_code, 401);
+    assert_eq!(
+        feedback::handle(&store, &blobs, event, NOW)
+            .await
+            .status_code,
+        401
+    );
+    assert!(blobs.keys("").await.unwrap().is_empty());
 }
 
 #[tokio::test]

@@ -247,15 +247,20 @@ async fn non_urging_messages_send_no_card() {
     for (conv, text) in [
         ("c1", "你好"),
         ("c2", "不着急，你们慢慢发"),
-        ("c3", "快递到哪了"),
+        ("c3", "能开发票吗"),
     ] {
         let v = urge(&store, conv, text).await;
         assert!(v["card"].is_null(), "{text}: {v}");
         assert_ne!(v["classification"]["intent"], "urge_shipment", "{text}");
     }
-    // A covered intent vs. one the assistant has no solution for.
-    let v = urge(&store, "c4", "快递到哪了").await;
+    // An intent the assistant has no solution for (and the robot is off): nothing to offer.
+    let v = urge(&store, "c4", "能开增值税发票吗").await;
     assert_eq!(v["panel"]["state"], "not_covered");
+    // 查物流 is covered: it gets a card like 催发货, but is not urging.
+    let v = urge(&store, "c5", "快递到哪了").await;
+    assert_eq!(v["classification"]["intent"], "logistics");
+    assert!(v["card"].is_object(), "{v}");
+    assert_eq!(v["panel"]["state"], "awaiting_order");
 }
 
 #[tokio::test]
@@ -335,7 +340,8 @@ async fn agent_use_is_stored_and_counted_per_solution() {
             shown: 2,
             copied: 1,
             sent: 2,
-            edited_sent: 1
+            edited_sent: 1,
+            feedback: 0
         }
     );
 
@@ -420,8 +426,9 @@ async fn a_stale_or_wrong_use_of_the_panel_is_refused() {
 #[tokio::test]
 async fn the_demo_plays_every_node_and_reports_requests() {
     let store = fresh_store().await;
+    let blobs = integration_tests::fresh_blobs().await;
     let mut out = Vec::new();
-    let steps = assistant_cli::demo::run(&store, NOW, &mut out)
+    let steps = assistant_cli::demo::run(&store, Some(&blobs), NOW, &mut out)
         .await
         .unwrap();
     let text = String::from_utf8(out).unwrap();
@@ -433,6 +440,13 @@ async fn the_demo_plays_every_node_and_reports_requests() {
     }
     assert!(text.contains("订单预测卡片（以客服"), "{text}");
     assert!(!text.contains("错误:"), "no step failed:\n{text}");
+    // The shop's part: refused while the robot is off, then an edit every agent sees, a
+    // feedback with its screenshot stored, the robot's answer and the handoff.
+    assert!(text.contains("拒绝 (409): robot_off"), "{text}");
+    assert!(text.contains("真的很抱歉，订单没能在"), "{text}");
+    assert!(text.contains("截图 1 张（image/png"), "{text}");
+    assert!(text.contains("已为您转接人工客服"), "{text}");
+    assert_eq!(blobs.keys("feedback/").await.unwrap().len(), 1);
     assert!(
         steps.iter().all(|(_, _, n)| (1..=6).contains(n)),
         "{steps:?}"

@@ -11,3 +11,4 @@ mod lambda_watch;
 mod openapi;
 mod support;
 mod template;
+mod workbench;

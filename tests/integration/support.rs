@@ -41,6 +41,7 @@ pub const GET_CARD: &str = "GET /conversations/{conversation_id}/prediction-card
 pub const SELECT: &str = "POST /conversations/{conversation_id}/order-selection";
 pub const PANEL: &str = "GET /conversations/{conversation_id}/panel";
 pub const USE: &str = "POST /conversations/{conversation_id}/panel/events";
+pub const RATE_ROBOT: &str = "POST /conversations/{conversation_id}/robot-rating";
 
 /// Calls the function that serves `route`.
 pub async fn call(
@@ -51,7 +52,7 @@ pub async fn call(
     body: Option<Value>,
 ) -> (i64, Value) {
     let function = match route {
-        POST_MESSAGE | LIST_MESSAGES => Function::Intake,
+        POST_MESSAGE | LIST_MESSAGES | RATE_ROBOT => Function::Intake,
         GET_CARD | SELECT => Function::OrderCard,
         _ => Function::Suggest,
     };

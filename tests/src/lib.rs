@@ -116,3 +116,60 @@ pub fn event_file(name: &str) -> aws_lambda_events::apigw::ApiGatewayV2httpReque
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
+
+/// Starts moto's S3 server (PyPI `moto[server]`, installed by scripts/setup.sh) like DynamoDB
+/// Local above: killed when the test process ends.
+fn spawn_moto() -> String {
+    let port = free_port();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        use std::os::unix::process::CommandExt;
+        let mut cmd = std::process::Command::new("moto_server");
+        cmd.args(["-H", "127.0.0.1", "-p", &port.to_string()])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null());
+        // SAFETY: prctl is async-signal-safe; it only sets a flag on the child.
+        unsafe {
+            cmd.pre_exec(|| {
+                libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
+                Ok(())
+            });
+        }
+        let child = cmd.spawn();
+        let _ = tx.send(child.is_ok());
+        loop {
+            std::thread::park();
+        }
+    });
+    assert!(
+        rx.recv().unwrap_or(false),
+        "could not start moto_server: run scripts/setup.sh"
+    );
+    assert!(
+        wait_for_port(port, Duration::from_secs(30)),
+        "moto_server did not open port {port}"
+    );
+    format!("http://127.0.0.1:{port}")
+}
+
+/// The S3 endpoint (moto) for this test binary: `AWS_ENDPOINT_URL_S3` if set, else our own.
+pub fn s3_endpoint() -> &'static str {
+    static ENDPOINT: OnceLock<String> = OnceLock::new();
+    ENDPOINT.get_or_init(|| match std::env::var("AWS_ENDPOINT_URL_S3") {
+        Ok(url) if !url.is_empty() => url,
+        _ => spawn_moto(),
+    })
+}
+
+/// A screenshot store over a fresh bucket, unique to the caller.
+pub async fn fresh_blobs() -> assistant_aws::s3::S3Blobs {
+    let client = assistant_aws::s3::local_s3_client(s3_endpoint());
+    let bucket = format!("t{}", &uuid::Uuid::new_v4().simple().to_string()[..12]);
+    client
+        .create_bucket()
+        .bucket(&bucket)
+        .send()
+        .await
+        .expect("a bucket in moto");
+    assistant_aws::s3::S3Blobs::new(client, bucket)
+}

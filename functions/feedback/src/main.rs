@@ -1,7 +1,14 @@
 // Deep async nesting (lambda runtime over the SDK) needs more than the default query depth.
 #![recursion_limit = "256"]
 
+use assistant_domain::time::now_millis;
+
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
-    assistant_aws::lambda::serve_http(|_store, event| feedback::handle(event)).await
+    let blobs = assistant_aws::s3::blobs_from_env().await?;
+    assistant_aws::lambda::serve_http(move |store, event| {
+        let blobs = blobs.clone();
+        async move { feedback::handle(&store, &blobs, event, now_millis()).await }
+    })
+    .await
 }

@@ -1,12 +1,18 @@
-//! Message intake + intent: a buyer's message is stored and classified; on 催发货 with no confirmed
-//! order, the order prediction card goes out in the serving agent's name.
+//! Message intake + intent: a buyer's message is stored and classified; on a covered intent with
+//! no confirmed order, the order prediction card goes out in the serving agent's name; on an
+//! intent the assistant does not cover, the shop's robot answers when it is on. Also the robot
+//! rating that hands a buyer to a person, and the agents' queue.
 //!
 //! Routes:
-//! - `POST /conversations/{conversation_id}/messages` (buyer): `{"shop_id", "text"}` → 201
+//! - `POST /conversations/{conversation_id}/messages`: a buyer `{"shop_id", "text"}` → 201 with
+//!   the intent, card, robot reply and panel; the shop's staff `{"text"}` → 201 with the message
 //! - `GET /conversations/{conversation_id}/messages` (the buyer, or the shop's staff) → 200
+//! - `POST /conversations/{conversation_id}/robot-rating` (buyer) `{"message_id", "rating"}` → 200
+//! - `GET /shops/{shop_id}/queue` (the shop's staff) → 200, longest wait first
 
 use assistant_aws::http::{respond, unknown_route, Reply, Request};
-use assistant_domain::ids::ConversationId;
+use assistant_domain::identity::Actor;
+use assistant_domain::ids::{ConversationId, ShopId};
 use assistant_domain::service;
 use assistant_domain::store::Store;
 use assistant_domain::time::Millis;
@@ -23,15 +29,32 @@ pub async fn handle<S: Store>(
 
 async fn route<S: Store>(store: &S, event: ApiGatewayV2httpRequest, now: Millis) -> Result<Reply> {
     let req = Request::from_event(event)?;
-    let id = req.path("conversation_id", ConversationId::parse)?;
+    let conversation = || req.path("conversation_id", ConversationId::parse);
     match req.route.as_str() {
         "POST /conversations/{conversation_id}/messages" => {
+            let id = conversation()?;
             let input = req.json()?;
-            Reply::created(&service::post_buyer_message(store, &req.actor, &id, input, now).await?)
+            match req.actor {
+                Actor::Buyer(_) => Reply::created(
+                    &service::post_buyer_message(store, &req.actor, &id, input, now).await?,
+                ),
+                _ => Reply::created(
+                    &service::post_staff_message(store, &req.actor, &id, input, now).await?,
+                ),
+            }
         }
         "GET /conversations/{conversation_id}/messages" => {
-            let messages = service::list_messages(store, &req.actor, &id).await?;
+            let messages = service::list_messages(store, &req.actor, &conversation()?).await?;
             Reply::ok(&serde_json::json!({ "messages": messages }))
+        }
+        "POST /conversations/{conversation_id}/robot-rating" => {
+            let id = conversation()?;
+            let input = req.json()?;
+            Reply::ok(&service::rate_robot(store, &req.actor, &id, input, now).await?)
+        }
+        "GET /shops/{shop_id}/queue" => {
+            let shop = req.path("shop_id", ShopId::parse)?;
+            Reply::ok(&service::queue(store, &req.actor, &shop, now).await?)
         }
         other => Err(unknown_route(other)),
     }

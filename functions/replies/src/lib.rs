@@ -1,17 +1,56 @@
-//! Reply editing (编辑回复): its route and template entry exist; the work arrives in its own issue. Until then
-//! every authenticated call gets a clear 501 JSON error.
+//! Reply editing (编辑回复) and the shop's robot (飞鸽机器人). Staff of the shop and the platform
+//! read; only the shop's admin changes, and replies only while the robot is on. Every change is
+//! versioned: a stale `expected_version` is a 409.
 //!
 //! Routes:
-//! - `GET|PUT /shops/{shop_id}/replies/{intent}`
+//! - `GET /shops/{shop_id}/replies/{intent}` → 200: per solution the official and effective
+//!   replies, the variables, the latest changes
+//! - `PUT /shops/{shop_id}/replies/{intent}` (shop_admin):
+//!   `{"expected_version", "solution_id", "replies": [official, extra…]}` or `{…, "reset": true}`
+//! - `GET /shops/{shop_id}/robot` → 200 `{"on", "answers", "version"}`
+//! - `PUT /shops/{shop_id}/robot` (shop_admin): `{"expected_version", "on", "answers"?}`
 
-use assistant_aws::http::{respond, Request};
-use assistant_domain::Error;
+use assistant_aws::http::{respond, unknown_route, Reply, Request};
+use assistant_domain::ids::ShopId;
+use assistant_domain::shop_replies as replies;
+use assistant_domain::store::ShopStore;
+use assistant_domain::time::Millis;
+use assistant_domain::Result;
 use aws_lambda_events::apigw::{ApiGatewayV2httpRequest, ApiGatewayV2httpResponse};
 
-pub async fn handle(event: ApiGatewayV2httpRequest) -> ApiGatewayV2httpResponse {
-    respond(Request::from_event(event).and_then(|_| {
-        Err(Error::NotImplemented(
-            "reply editing (编辑回复) is not available yet".into(),
-        ))
-    }))
+pub async fn handle<S: ShopStore>(
+    store: &S,
+    event: ApiGatewayV2httpRequest,
+    now: Millis,
+) -> ApiGatewayV2httpResponse {
+    respond(route(store, event, now).await)
+}
+
+async fn route<S: ShopStore>(
+    store: &S,
+    event: ApiGatewayV2httpRequest,
+    now: Millis,
+) -> Result<Reply> {
+    let req = Request::from_event(event)?;
+    let shop = req.path("shop_id", ShopId::parse)?;
+    let intent = || req.path("intent", Ok);
+    match req.route.as_str() {
+        "GET /shops/{shop_id}/replies/{intent}" => {
+            Reply::ok(&replies::get_replies(store, &req.actor, &shop, &intent()?).await?)
+        }
+        "PUT /shops/{shop_id}/replies/{intent}" => {
+            let input = req.json()?;
+            Reply::ok(
+                &replies::edit_replies(store, &req.actor, &shop, &intent()?, input, now).await?,
+            )
+        }
+        "GET /shops/{shop_id}/robot" => {
+            Reply::ok(&replies::get_robot(store, &req.actor, &shop).await?)
+        }
+        "PUT /shops/{shop_id}/robot" => {
+            let input = req.json()?;
+            Reply::ok(&replies::edit_robot(store, &req.actor, &shop, input, now).await?)
+        }
+        other => Err(unknown_route(other)),
+    }
 }

@@ -1,7 +1,12 @@
 // Deep async nesting (lambda runtime over the SDK) needs more than the default query depth.
 #![recursion_limit = "256"]
 
+use assistant_domain::time::now_millis;
+
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
-    assistant_aws::lambda::serve_http(|_store, event| replies::handle(event)).await
+    assistant_aws::lambda::serve_http(|store, event| async move {
+        replies::handle(&store, event, now_millis()).await
+    })
+    .await
 }

@@ -6,9 +6,11 @@
 //! - `POST /conversations/{conversation_id}/panel/events` (the shop's staff):
 //!   `{"solution_id", "event": "copied"|"sent"|"edited_sent", "reply_index"?, "action_id"?, "text"?}`
 //!   → 201 when something was sent, else 200
+//! - `GET /shops/{shop_id}/adoption` (the shop's admin, the platform) and `GET /adoption?shop_id=`
+//!   (platform): shown / copied / sent / edited-then-sent / feedback per solution, with ratios
 
 use assistant_aws::http::{respond, unknown_route, Reply, Request};
-use assistant_domain::ids::ConversationId;
+use assistant_domain::ids::{ConversationId, ShopId};
 use assistant_domain::service;
 use assistant_domain::store::Store;
 use assistant_domain::time::Millis;
@@ -25,12 +27,21 @@ pub async fn handle<S: Store>(
 
 async fn route<S: Store>(store: &S, event: ApiGatewayV2httpRequest, now: Millis) -> Result<Reply> {
     let req = Request::from_event(event)?;
-    let id = req.path("conversation_id", ConversationId::parse)?;
+    let conversation = || req.path("conversation_id", ConversationId::parse);
     match req.route.as_str() {
         "GET /conversations/{conversation_id}/panel" => {
-            Reply::ok(&service::panel(store, &req.actor, &id, now).await?)
+            Reply::ok(&service::panel(store, &req.actor, &conversation()?, now).await?)
+        }
+        "GET /shops/{shop_id}/adoption" => {
+            let shop = req.path("shop_id", ShopId::parse)?;
+            Reply::ok(&service::adoption(store, &req.actor, Some(&shop)).await?)
+        }
+        "GET /adoption" => {
+            let shop = req.query("shop_id").map(ShopId::parse).transpose()?;
+            Reply::ok(&service::adoption(store, &req.actor, shop.as_ref()).await?)
         }
         "POST /conversations/{conversation_id}/panel/events" => {
+            let id = conversation()?;
             let input = req.json()?;
             let outcome = service::use_solution(store, &req.actor, &id, input, now).await?;
             let status = if outcome.message.is_some() { 201 } else { 200 };

@@ -27,7 +27,7 @@ use assistant_domain::money::Fen;
 use assistant_domain::order::Order;
 use assistant_domain::store::{
     CompensationStore, ConversationChange, ConversationStore, OrderStore, Page, ReportStore,
-    ShopStore, SolutionEvent, SolutionStats, StatEvent, StatsStore,
+    StatEvent,
 };
 use assistant_domain::time::{beijing_date, Millis};
 use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
@@ -84,6 +84,31 @@ pub fn due_shard_key(shard: u32) -> String {
 pub fn paid_day_key(day: &str, shard: u32) -> String {
     format!("{day}#{shard:02}")
 }
+/// The `StatsIndex` partition of a shop's usage counters: a stable hash of the shop, 16 shards.
+pub fn stat_shard_key(shop: &ShopId) -> String {
+    let hash = shop.as_str().bytes().fold(0x811c_9dc5u32, |h, b| {
+        (h ^ b as u32).wrapping_mul(0x0100_0193)
+    });
+    format!("STAT#{:02}", hash % STAT_SHARDS)
+}
+pub const STAT_SHARDS: u32 = 16;
+pub const STATS_INDEX: &str = "StatsIndex";
+pub const WAITING_INDEX: &str = "WaitingIndex";
+pub const WAITING_SHOP: &str = "waiting_shop";
+pub const FEEDBACK_INDEX: &str = "FeedbackIndex";
+/// The one `FeedbackIndex` partition.
+pub const FEEDBACK_ALL: &str = "FEEDBACK";
+pub fn feedback_sk(feedback_id: &str) -> String {
+    format!("FEEDBACK#{feedback_id}")
+}
+pub fn replies_sk(intent: &str) -> String {
+    format!("REPLIES#{intent}")
+}
+/// Reply changes sort before `PROFILE`, so the setup read (`PROFILE` ..= `ROBOT`) skips them.
+pub fn reply_history_sk(intent: &str, version: u64) -> String {
+    format!("HISTORY#REPLIES#{intent}#{version:010}")
+}
+pub const ROBOT: &str = "ROBOT";
 pub const DUE_INDEX: &str = "DueIndex";
 pub const PAID_INDEX: &str = "PaidIndex";
 pub const ARREARS_INDEX: &str = "ArrearsIndex";
@@ -91,7 +116,7 @@ pub const ARREARS: &str = "ARREARS";
 pub const STATUS_DUE: &str = "due";
 pub const STATUS_PAID: &str = "paid";
 
-fn s(v: impl Into<String>) -> AttributeValue {
+pub(crate) fn s(v: impl Into<String>) -> AttributeValue {
     AttributeValue::S(v.into())
 }
 
@@ -117,7 +142,7 @@ pub fn from_item<T: DeserializeOwned>(mut item: Item) -> Result<T> {
 
 /// SDK failures as domain errors: a failed condition is a typed conflict, throttling and
 /// transport trouble are "unavailable" (retryable), anything else is internal.
-fn sdk_error<E, R>(err: SdkError<E, R>) -> Error
+pub(crate) fn sdk_error<E, R>(err: SdkError<E, R>) -> Error
 where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
     R: std::fmt::Debug + Send + Sync + 'static,
@@ -180,11 +205,11 @@ impl DynamoStore {
         self.requests.load(Ordering::Relaxed)
     }
 
-    fn count(&self) {
+    pub(crate) fn count(&self) {
         self.requests.fetch_add(1, Ordering::Relaxed);
     }
 
-    async fn get<T: DeserializeOwned>(
+    pub(crate) async fn get<T: DeserializeOwned>(
         &self,
         table: &str,
         pk: String,
@@ -203,7 +228,7 @@ impl DynamoStore {
         out.item.map(from_item).transpose()
     }
 
-    async fn put(&self, table: &str, item: Item) -> Result<()> {
+    pub(crate) async fn put(&self, table: &str, item: Item) -> Result<()> {
         self.count();
         self.client
             .put_item()
@@ -216,7 +241,7 @@ impl DynamoStore {
     }
 
     /// All items of one partition whose sort key starts with `prefix`, following pages.
-    async fn query_prefix(
+    pub(crate) async fn query_prefix(
         &self,
         table: &str,
         pk: String,
@@ -254,14 +279,15 @@ impl DynamoStore {
         Ok(items)
     }
 
-    fn stat_update(&self, event: &StatEvent) -> Update {
+    pub(crate) fn stat_update(&self, event: &StatEvent) -> Update {
         Update::builder()
             .table_name(&self.tables.shops)
             .key("pk", s(shop_pk(&event.shop)))
             .key("sk", s(stat_sk(&event.solution_id)))
-            .update_expression("ADD #e :one")
+            .update_expression("ADD #e :one SET stat_shard = :shard")
             .expression_attribute_names("#e", event.event.as_str())
             .expression_attribute_values(":one", AttributeValue::N("1".into()))
+            .expression_attribute_values(":shard", s(stat_shard_key(&event.shop)))
             .build()
             .expect("table, key and expression are set")
     }
@@ -297,18 +323,29 @@ impl OrderStore for DynamoStore {
     }
 }
 
-impl ShopStore for DynamoStore {
-    async fn shop(&self, shop: &ShopId) -> Result<Option<Shop>> {
-        self.get(&self.tables.shops, shop_pk(shop), PROFILE).await
-    }
-
-    async fn put_shop(&self, shop: &Shop) -> Result<()> {
-        let item = to_item(shop, shop_pk(&shop.shop_id), PROFILE.into())?;
-        self.put(&self.tables.shops, item).await
-    }
-}
-
 impl ConversationStore for DynamoStore {
+    async fn waiting(&self, shop: &ShopId, limit: usize) -> Result<Vec<Conversation>> {
+        self.count();
+        let out = self
+            .client
+            .query()
+            .table_name(&self.tables.conversations)
+            .index_name(WAITING_INDEX)
+            .key_condition_expression("#k = :v")
+            .expression_attribute_names("#k", WAITING_SHOP)
+            .expression_attribute_values(":v", s(shop.as_str()))
+            .scan_index_forward(true)
+            .limit(limit.min(1000) as i32)
+            .send()
+            .await
+            .map_err(sdk_error)?;
+        out.items
+            .unwrap_or_default()
+            .into_iter()
+            .map(from_item)
+            .collect()
+    }
+
     async fn conversation(&self, id: &ConversationId) -> Result<Option<Conversation>> {
         self.get(&self.tables.conversations, conversation_pk(id), META)
             .await
@@ -331,9 +368,14 @@ impl ConversationStore for DynamoStore {
     async fn commit(&self, change: ConversationChange) -> Result<()> {
         let conv = &change.conversation;
         let pk = conversation_pk(&conv.conversation_id);
+        let mut item = to_item(conv, pk.clone(), META.into())?;
+        if conv.waiting_since.is_some() {
+            // In WaitingIndex only while the buyer waits for a person.
+            item.insert(WAITING_SHOP.into(), s(conv.shop_id.as_str()));
+        }
         let mut meta = Put::builder()
             .table_name(&self.tables.conversations)
-            .set_item(Some(to_item(conv, pk.clone(), META.into())?));
+            .set_item(Some(item));
         meta = match change.expected_version {
             None => meta.condition_expression("attribute_not_exists(pk)"),
             Some(v) => meta
@@ -376,50 +418,6 @@ impl ConversationStore for DynamoStore {
             .await
             .map_err(sdk_error)?;
         Ok(())
-    }
-}
-
-impl StatsStore for DynamoStore {
-    async fn record(&self, event: &StatEvent) -> Result<()> {
-        let u = self.stat_update(event);
-        self.count();
-        self.client
-            .update_item()
-            .table_name(u.table_name())
-            .set_key(Some(u.key().clone()))
-            .update_expression(u.update_expression())
-            .set_expression_attribute_names(u.expression_attribute_names().cloned())
-            .set_expression_attribute_values(u.expression_attribute_values().cloned())
-            .send()
-            .await
-            .map_err(sdk_error)?;
-        Ok(())
-    }
-
-    async fn stats(&self, shop: &ShopId, solution_id: &str) -> Result<SolutionStats> {
-        self.count();
-        let out = self
-            .client
-            .get_item()
-            .table_name(&self.tables.shops)
-            .key("pk", s(shop_pk(shop)))
-            .key("sk", s(stat_sk(solution_id)))
-            .send()
-            .await
-            .map_err(sdk_error)?;
-        let item = out.item.unwrap_or_default();
-        let n = |e: SolutionEvent| -> u64 {
-            item.get(e.as_str())
-                .and_then(|v| v.as_n().ok())
-                .and_then(|n| n.parse().ok())
-                .unwrap_or(0)
-        };
-        Ok(SolutionStats {
-            shown: n(SolutionEvent::Shown),
-            copied: n(SolutionEvent::Copied),
-            sent: n(SolutionEvent::Sent),
-            edited_sent: n(SolutionEvent::EditedSent),
-        })
     }
 }
 
@@ -663,7 +661,7 @@ impl CompensationStore for DynamoStore {
 
 impl DynamoStore {
     /// Every item of one index partition, following pages.
-    async fn query_index(
+    pub(crate) async fn query_index(
         &self,
         table: &str,
         index: &str,

@@ -12,6 +12,16 @@ use serde::Serialize;
 
 /// Largest request body accepted, in bytes (after base64 decoding).
 pub const MAX_BODY_BYTES: usize = 16 * 1024;
+/// Largest body of a route that takes files (feedback with screenshots).
+pub const MAX_UPLOAD_BYTES: usize = 4 * 1024 * 1024;
+
+/// One part of a `multipart/form-data` body.
+#[derive(Debug, Clone)]
+pub struct FormPart {
+    pub name: String,
+    pub file_name: Option<String>,
+    pub bytes: Vec<u8>,
+}
 
 /// A request as the handlers see it.
 #[derive(Debug)]
@@ -59,8 +69,21 @@ impl Request {
         parse(raw)
     }
 
-    /// The body as UTF-8 text: base64 undone, size and encoding checked.
-    pub fn body_text(&self) -> Result<String, Error> {
+    /// A query-string parameter, if given.
+    pub fn query(&self, name: &str) -> Option<String> {
+        self.event
+            .query_string_parameters
+            .first(name)
+            .map(str::to_string)
+    }
+
+    /// A request header, if given and readable as text.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.event.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    /// The body's bytes: base64 undone, at most `limit` bytes.
+    pub fn body_bytes(&self, limit: usize) -> Result<Vec<u8>, Error> {
         let raw = self.event.body.as_deref().unwrap_or("");
         let bytes = if self.event.is_base64_encoded {
             base64::engine::general_purpose::STANDARD
@@ -69,15 +92,58 @@ impl Request {
         } else {
             raw.as_bytes().to_vec()
         };
-        if bytes.len() > MAX_BODY_BYTES {
-            return Err(Error::invalid(
-                "body",
-                format!(
-                    "must be at most {MAX_BODY_BYTES} bytes (got {})",
-                    bytes.len()
-                ),
-            ));
+        if bytes.len() > limit {
+            let message = format!("must be at most {limit} bytes (got {})", bytes.len());
+            return Err(if limit > MAX_BODY_BYTES {
+                Error::TooLarge(format!("body: {message}"))
+            } else {
+                Error::invalid("body", message)
+            });
         }
+        Ok(bytes)
+    }
+
+    /// The body's media type, lower case, without parameters ("application/json").
+    pub fn media_type(&self) -> Option<String> {
+        self.header("content-type").map(|ct| {
+            ct.split(';')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_ascii_lowercase()
+        })
+    }
+
+    /// The parts of a `multipart/form-data` body (the `multer` crate), at most `limit` bytes.
+    pub async fn multipart(&self, limit: usize) -> Result<Vec<FormPart>, Error> {
+        let content_type = self.header("content-type").unwrap_or("");
+        let boundary = multer::parse_boundary(content_type)
+            .map_err(|_| Error::invalid("content-type", "multipart/form-data needs a boundary"))?;
+        let bytes = self.body_bytes(limit)?;
+        let stream = futures_util::stream::once(async move {
+            Ok::<_, std::convert::Infallible>(bytes::Bytes::from(bytes))
+        });
+        let mut form = multer::Multipart::new(stream, boundary);
+        let broken = |e: multer::Error| {
+            Error::invalid("body", format!("is not valid multipart/form-data ({e})"))
+        };
+        let mut parts = Vec::new();
+        while let Some(field) = form.next_field().await.map_err(broken)? {
+            let name = field.name().unwrap_or("").to_string();
+            let file_name = field.file_name().map(str::to_string);
+            let data = field.bytes().await.map_err(broken)?;
+            parts.push(FormPart {
+                name,
+                file_name,
+                bytes: data.to_vec(),
+            });
+        }
+        Ok(parts)
+    }
+
+    /// The body as UTF-8 text: base64 undone, size and encoding checked.
+    pub fn body_text(&self) -> Result<String, Error> {
+        let bytes = self.body_bytes(MAX_BODY_BYTES)?;
         String::from_utf8(bytes).map_err(|e| {
             Error::invalid(
                 "body",
@@ -91,7 +157,21 @@ impl Request {
 
     /// The body parsed as JSON into `T`; serde's message says which field is wrong.
     pub fn json<T: DeserializeOwned>(&self) -> Result<T, Error> {
-        let text = self.body_text()?;
+        self.json_within(MAX_BODY_BYTES)
+    }
+
+    /// As [`Request::json`], for a route that allows a larger body.
+    pub fn json_within<T: DeserializeOwned>(&self, limit: usize) -> Result<T, Error> {
+        let bytes = self.body_bytes(limit)?;
+        let text = String::from_utf8(bytes).map_err(|e| {
+            Error::invalid(
+                "body",
+                format!(
+                    "must be UTF-8 text (invalid byte at {})",
+                    e.utf8_error().valid_up_to()
+                ),
+            )
+        })?;
         if text.trim().is_empty() {
             return Err(Error::invalid("body", "a JSON object is required"));
         }
@@ -112,7 +192,9 @@ pub fn status_of(err: &Error) -> u16 {
         Error::Unauthenticated(_) => 401,
         Error::Forbidden(_) => 403,
         Error::NotFound(_) => 404,
-        Error::Conflict(_) => 409,
+        Error::Conflict(_) | Error::RobotOff => 409,
+        Error::TooLarge(_) => 413,
+        Error::UnsupportedMedia(_) => 415,
         Error::NotImplemented(_) => 501,
         Error::Unavailable(_) => 503,
         Error::Internal(_) => 500,
@@ -150,17 +232,31 @@ pub fn error_response(err: &Error) -> ApiGatewayV2httpResponse {
     json_response(status, &body)
 }
 
-/// A successful answer: a status and a JSON body.
+/// A successful answer: a status and a JSON body, or bytes of a given type (screenshots).
 #[derive(Debug)]
 pub struct Reply {
     pub status: u16,
     pub body: serde_json::Value,
+    pub bytes: Option<(String, Vec<u8>)>,
 }
 
 impl Reply {
     pub fn with_status<T: Serialize>(status: u16, value: &T) -> Result<Self, Error> {
         let body = serde_json::to_value(value).map_err(|e| Error::Internal(Box::new(e)))?;
-        Ok(Reply { status, body })
+        Ok(Reply {
+            status,
+            body,
+            bytes: None,
+        })
+    }
+
+    /// 200 with bytes of a content type, sent base64-encoded as API Gateway expects.
+    pub fn binary(content_type: String, bytes: Vec<u8>) -> Result<Self, Error> {
+        Ok(Reply {
+            status: 200,
+            body: serde_json::Value::Null,
+            bytes: Some((content_type, bytes)),
+        })
     }
 
     /// 200 with the value.
@@ -177,6 +273,24 @@ impl Reply {
 /// Turns a handler's result into the response.
 pub fn respond(result: Result<Reply, Error>) -> ApiGatewayV2httpResponse {
     match result {
+        Ok(Reply {
+            bytes: Some((content_type, bytes)),
+            status,
+            ..
+        }) => {
+            let mut resp = ApiGatewayV2httpResponse::default();
+            resp.status_code = status as i64;
+            if let Ok(v) = HeaderValue::from_str(&content_type) {
+                resp.headers.insert("content-type", v);
+            }
+            resp.headers.insert(
+                "cache-control",
+                HeaderValue::from_static("private, max-age=300"),
+            );
+            resp.body = Some(Body::Binary(bytes));
+            resp.is_base64_encoded = true;
+            resp
+        }
         Ok(reply) => json_response(reply.status, &reply.body),
         Err(err) => error_response(&err),
     }

@@ -5,7 +5,9 @@ pub mod config;
 pub mod dynamo;
 pub mod http;
 pub mod lambda;
+pub mod s3;
 pub mod schema;
+pub mod shops;
 
 pub use config::Tables;
 pub use dynamo::DynamoStore;

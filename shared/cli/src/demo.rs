@@ -3,8 +3,10 @@
 
 use crate::seed::{self, ADMIN, AGENTS, MAIN_BUYER, SHOP};
 use assistant_aws::http::{local_event, response_json};
+use assistant_aws::s3::S3Blobs;
 use assistant_aws::DynamoStore;
 use assistant_domain::time::{beijing_text, Millis};
+use base64::Engine;
 use serde_json::{json, Value};
 use std::io::Write;
 
@@ -14,6 +16,9 @@ pub enum Function {
     Intake,
     OrderCard,
     Suggest,
+    Replies,
+    /// Needs a screenshot store: see [`run`].
+    Feedback,
 }
 
 /// Calls a function's handler with an API Gateway event, as the Lambda runtime would.
@@ -27,6 +32,12 @@ pub async fn invoke(
         Function::Intake => intake::handle(store, event, now).await,
         Function::OrderCard => order_card::handle(store, event, now).await,
         Function::Suggest => suggest::handle(store, event, now).await,
+        Function::Replies => replies::handle(store, event, now).await,
+        Function::Feedback => {
+            let err =
+                assistant_domain::Error::Unavailable("the demo has no screenshot store".into());
+            assistant_aws::http::error_response(&err)
+        }
     };
     (resp.status_code, response_json(&resp))
 }
@@ -42,6 +53,7 @@ fn agent(id: &str) -> Vec<(&str, &str)> {
 /// One step of the script: a call, its figures, and what it printed.
 struct Script<'a, W: Write> {
     store: &'a DynamoStore,
+    blobs: Option<&'a S3Blobs>,
     out: &'a mut W,
     now: Millis,
     step: usize,
@@ -59,16 +71,46 @@ impl<W: Write> Script<'_, W> {
         claims: &[(&str, &str)],
         body: Option<Value>,
     ) -> std::io::Result<Value> {
-        self.step += 1;
-        self.now += 20_000; // twenty seconds between steps
-        let before = self.store.requests();
         let event = local_event(
             route,
             &[("conversation_id", conversation)],
             claims,
             body.as_ref(),
         );
-        let (status, value) = invoke(self.store, function, event, self.now).await;
+        self.send(what, function, route, event).await
+    }
+
+    /// A step on a route with other path parameters (shops, feedback).
+    async fn call_with(
+        &mut self,
+        what: &str,
+        function: Function,
+        route: &str,
+        params: &[(&str, &str)],
+        claims: &[(&str, &str)],
+        body: Option<Value>,
+    ) -> std::io::Result<Value> {
+        let event = local_event(route, params, claims, body.as_ref());
+        self.send(what, function, route, event).await
+    }
+
+    async fn send(
+        &mut self,
+        what: &str,
+        function: Function,
+        route: &str,
+        event: aws_lambda_events::apigw::ApiGatewayV2httpRequest,
+    ) -> std::io::Result<Value> {
+        self.step += 1;
+        self.now += 20_000; // twenty seconds between steps
+        let before = self.store.requests();
+        let (status, value) = match (function, self.blobs) {
+            (Function::Feedback, Some(blobs)) => {
+                let resp = feedback::handle(self.store, blobs, event, self.now).await;
+                (resp.status_code, response_json(&resp))
+            }
+            _ => invoke(self.store, function, event, self.now).await,
+        };
         let used = self.store.requests() - before;
         self.requests.push((self.step, what.to_string(), used));
         writeln!(
@@ -77,11 +119,22 @@ impl<W: Write> Script<'_, W> {
             self.step,
             beijing_text(self.now)
         )?;
-        if status >= 400 {
+        if status >= 400 && what.ends_with("（预期拒绝）") {
+            writeln!(
+                self.out,
+                "   拒绝 ({status}): {}",
+                s(&value["error"]["code"])
+            )?;
+        } else if status >= 400 {
             writeln!(self.out, "   错误: {value}")?;
         }
         Ok(value)
     }
+}
+
+/// A real PNG an agent might attach (a crop of the panel with the reply in question).
+fn demo_screenshot() -> &'static [u8] {
+    include_bytes!("../assets/feedback-screenshot.png")
 }
 
 fn s(v: &Value) -> String {
@@ -225,6 +278,7 @@ fn print_messages<W: Write>(out: &mut W, title: &str, value: &Value) -> std::io:
         let who = match m["sender"]["role"].as_str() {
             Some("buyer") => format!("买家 {}", s(&m["sender"]["id"])),
             Some("agent") => format!("客服 {}", s(&m["sender"]["id"])),
+            Some("robot") => "飞鸽机器人".into(),
             _ => "系统".into(),
         };
         writeln!(out, "   · {who}: {}", describe(&m["body"]))?;
@@ -235,6 +289,7 @@ fn print_messages<W: Write>(out: &mut W, title: &str, value: &Value) -> std::io:
 /// Seeds the demo shop and plays the script. Returns the request figures per step.
 pub async fn run<W: Write>(
     store: &DynamoStore,
+    blobs: Option<&S3Blobs>,
     start: Millis,
     out: &mut W,
 ) -> Result<Vec<(usize, String, u64)>, Box<dyn std::error::Error>> {
@@ -251,6 +306,7 @@ pub async fn run<W: Write>(
 
     let mut sc = Script {
         store,
+        blobs,
         out,
         now: start,
         step: 0,
@@ -392,6 +448,178 @@ pub async fn run<W: Write>(
         describe(&v["message"]["body"])
     )?;
 
+    // 6b. The shop admin switches the robot on and rewrites the overdue reply shop-wide; the
+    // next panel, for any agent, shows the shop's words. Then 我要反馈 with a screenshot.
+    writeln!(
+        sc.out,
+        "\n==== 店铺编辑回复（需开启飞鸽机器人）与我要反馈 ===="
+    )?;
+    let admin = vec![("sub", ADMIN), ("role", "shop_admin"), ("shop_id", SHOP)];
+    let shop_params = [("shop_id", SHOP)];
+    let replies_params = [("shop_id", SHOP), ("intent", "urge_shipment")];
+    let replies_route = "PUT /shops/{shop_id}/replies/{intent}";
+    let new_replies = json!({"expected_version": 0, "solution_id": solution_id, "replies": [
+        "真的很抱歉，订单没能在{promised_ship_time}发出！仓库正在加急，预计{new_ship_time}发出，平台送您的{coupon_amount}优惠券已经到账～",
+        "亲，我们已经催仓库优先处理您的订单（{order_id}），一发出马上告诉您～"]});
+    let v = sc
+        .call_with(
+            "机器人未开启时编辑回复（预期拒绝）",
+            Function::Replies,
+            replies_route,
+            &replies_params,
+            &admin,
+            Some(new_replies.clone()),
+        )
+        .await?;
+    writeln!(sc.out, "   → {}", s(&v["error"]["message"]))?;
+    let v = sc
+        .call_with("店铺开启飞鸽机器人", Function::Replies, "PUT /shops/{shop_id}/robot", &shop_params, &admin,
+            Some(json!({"expected_version": 0, "on": true, "answers": {
+                "invoice": "亲，发票可以在“订单详情-申请开票”里自助开具，电子发票1个工作日内发到您的邮箱～"}})))
+        .await?;
+    writeln!(
+        sc.out,
+        "   飞鸽机器人: {}，已配置回答: {}",
+        if v["on"] == true {
+            "已开启"
+        } else {
+            "未开启"
+        },
+        v["answers"]
+    )?;
+    let v = sc
+        .call_with(
+            "店铺管理员编辑回复",
+            Function::Replies,
+            replies_route,
+            &replies_params,
+            &admin,
+            Some(new_replies),
+        )
+        .await?;
+    writeln!(
+        sc.out,
+        "   回复版本 {}，修改记录: {} 由 {} 修改",
+        s(&v["version"]),
+        s(&v["history"][0]["solution_id"]),
+        s(&v["history"][0]["by"])
+    )?;
+    let ahao = agent(AGENTS[1]);
+    let v = sc
+        .call(
+            "另一位客服打开面板",
+            Function::Suggest,
+            "GET /conversations/{conversation_id}/panel",
+            conv,
+            &ahao,
+            None,
+        )
+        .await?;
+    print_panel(sc.out, &v)?;
+    if sc.blobs.is_some() {
+        let shot = base64::engine::general_purpose::STANDARD.encode(demo_screenshot());
+        let v = sc
+            .call_with("客服提交我要反馈（附截图）", Function::Feedback, "POST /feedback", &[], &xiaomei,
+                Some(json!({"intent": "urge_shipment", "solution_id": solution_id, "conversation_id": conv,
+                    "description": "预计发货日期写死成一天后，仓库周末不发货，买家会觉得我们又食言了",
+                    "screenshots": [shot]})))
+            .await?;
+        let fb = &v["feedback"];
+        writeln!(
+            sc.out,
+            "   反馈 {} 已保存，截图 {} 张（{}，{} 字节）",
+            s(&fb["feedback_id"]),
+            fb["screenshots"].as_array().map_or(0, Vec::len),
+            s(&fb["screenshots"][0]["content_type"]),
+            s(&fb["screenshots"][0]["bytes"])
+        )?;
+        let platform = vec![("sub", "ops-demo"), ("role", "platform")];
+        let v = sc
+            .call_with(
+                "平台查看反馈",
+                Function::Feedback,
+                "GET /feedback",
+                &[],
+                &platform,
+                None,
+            )
+            .await?;
+        for f in v["items"].as_array().into_iter().flatten() {
+            writeln!(
+                sc.out,
+                "   · [{}] {}：{}（{}）",
+                s(&f["intent"]),
+                s(&f["author"]),
+                s(&f["description"]),
+                s(&f["shop_id"])
+            )?;
+        }
+    } else {
+        writeln!(
+            sc.out,
+            "   （未配置截图存储，跳过我要反馈：设置 AWS_ENDPOINT_URL_S3 指向 moto）"
+        )?;
+    }
+
+    // 6c. An intent the assistant does not cover: the robot answers; a bad rating hands the
+    // buyer to a person, and the queue shows who has waited longest.
+    let v = sc
+        .call(
+            "买家问发票（机器人回答）",
+            Function::Intake,
+            post,
+            conv,
+            &zhang,
+            Some(json!({"shop_id": SHOP, "text": "能开发票吗？"})),
+        )
+        .await?;
+    writeln!(
+        sc.out,
+        "   [飞鸽机器人 → 买家] {}",
+        s(&v["robot_reply"]["body"]["text"])
+    )?;
+    let robot_msg = s(&v["robot_reply"]["message_id"]);
+    let v = sc
+        .call(
+            "买家评价机器人：没帮到我",
+            Function::Intake,
+            "POST /conversations/{conversation_id}/robot-rating",
+            conv,
+            &zhang,
+            Some(json!({"message_id": robot_msg, "rating": "bad"})),
+        )
+        .await?;
+    writeln!(
+        sc.out,
+        "   [系统 → 买家] {}",
+        s(&v["message"]["body"]["text"])
+    )?;
+    let v = sc
+        .call_with(
+            "客服查看等待队列",
+            Function::Intake,
+            "GET /shops/{shop_id}/queue",
+            &shop_params,
+            &xiaomei,
+            None,
+        )
+        .await?;
+    for w in v["items"].as_array().into_iter().flatten() {
+        writeln!(
+            sc.out,
+            "   · 会话 {} 买家 {} 已等待 {} 秒{}：{}",
+            s(&w["conversation_id"]),
+            s(&w["buyer_id"]),
+            w["waited_ms"].as_i64().unwrap_or(0) / 1000,
+            if w["handed_off"] == true {
+                "（转人工）"
+            } else {
+                ""
+            },
+            s(&w["last_text"])
+        )?;
+    }
+
     // 7. What each side sees of the conversation.
     let list = "GET /conversations/{conversation_id}/messages";
     let v = sc
@@ -510,22 +738,30 @@ pub async fn run<W: Write>(
         }
     )?;
 
-    // 10. Usage figures of the overdue solution in this shop.
-    let stats = assistant_domain::service::solution_stats(
-        store,
-        &assistant_domain::identity::Actor::from_claims(
-            Some(ADMIN),
-            Some("shop_admin"),
-            Some(SHOP),
-        )?,
-        &solution_id,
-    )
-    .await?;
-    writeln!(
-        sc.out,
-        "\n方案 {solution_id} 在本店的使用: 展示 {} 次，复制 {} 次，发送 {} 次，修改后发送 {} 次",
-        stats.shown, stats.copied, stats.sent, stats.edited_sent
-    )?;
+    // 10. Adoption figures of this shop, as its admin reads them.
+    let v = sc
+        .call_with(
+            "店铺查看采纳数据",
+            Function::Suggest,
+            "GET /shops/{shop_id}/adoption",
+            &[("shop_id", SHOP)],
+            &[("sub", ADMIN), ("role", "shop_admin"), ("shop_id", SHOP)],
+            None,
+        )
+        .await?;
+    for r in v["rows"].as_array().into_iter().flatten() {
+        writeln!(
+            sc.out,
+            "   {}: 展示 {}，复制 {}，发送 {}，修改后发送 {}，反馈 {}（发送率 {}）",
+            s(&r["solution_id"]),
+            s(&r["shown"]),
+            s(&r["copied"]),
+            s(&r["sent"]),
+            s(&r["edited_sent"]),
+            s(&r["feedback"]),
+            s(&r["send_rate"])
+        )?;
+    }
 
     writeln!(sc.out, "\n==== 每一步的 DynamoDB 请求数 ====")?;
     let requests = std::mem::take(&mut sc.requests);

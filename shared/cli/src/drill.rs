@@ -8,9 +8,11 @@ use assistant_domain::compensation::{sweep, DueCompensation, PayOutcome, SweepRe
 use assistant_domain::conversation::Shop;
 use assistant_domain::identity::Actor;
 use assistant_domain::ids::{ConversationId, OrderId, ShopId, UserId};
+use assistant_domain::intent::IntentId;
 use assistant_domain::money::Fen;
 use assistant_domain::order::{Order, OrderItem};
 use assistant_domain::service::{post_buyer_message, PostMessage};
+use assistant_domain::shop_replies::{IntentReplies, ReplyChange, RobotSettings, ShopSetup};
 use assistant_domain::store::{CompensationStore, OrderStore, Page, ShopStore};
 use assistant_domain::time::{Millis, HOUR, MINUTE};
 use assistant_domain::{Error, Result};
@@ -56,6 +58,23 @@ impl ShopStore for Flaky {
     }
     async fn put_shop(&self, shop: &Shop) -> Result<()> {
         self.inner.put_shop(shop).await
+    }
+    async fn shop_setup(&self, shop: &ShopId) -> Result<Option<ShopSetup>> {
+        self.inner.shop_setup(shop).await
+    }
+    async fn reply_history(
+        &self,
+        shop: &ShopId,
+        intent: IntentId,
+        limit: usize,
+    ) -> Result<Vec<ReplyChange>> {
+        self.inner.reply_history(shop, intent, limit).await
+    }
+    async fn save_replies(&self, replies: &IntentReplies, change: &ReplyChange) -> Result<()> {
+        self.inner.save_replies(replies, change).await
+    }
+    async fn save_robot(&self, robot_on: bool, robot: &RobotSettings) -> Result<()> {
+        self.inner.save_robot(robot_on, robot).await
     }
 }
 
@@ -366,7 +385,7 @@ pub async fn run(
                 "怎么还不发货啊".to_string(),
             ] {
                 let input = PostMessage {
-                    shop_id: order.shop_id.clone(),
+                    shop_id: Some(order.shop_id.clone()),
                     text,
                 };
                 post_buyer_message(&store, &actor, &conv, input, now).await?;

@@ -27,7 +27,7 @@ use std::process::ExitCode;
 const USAGE: &str = "usage:
   assistant classify [--evidence]    < messages.txt   (one JSON object per line)
   assistant eval FILE.tsv [--predictions LABELS.txt]   (ours, or a peer's predictions, one label a line)
-  assistant demo [--endpoint URL]                     (DynamoDB Local; default $AWS_ENDPOINT_URL_DYNAMODB)
+  assistant demo [--endpoint URL] [--s3-endpoint URL] (DynamoDB Local, moto S3; defaults $AWS_ENDPOINT_URL_DYNAMODB, $AWS_ENDPOINT_URL_S3)
   assistant create-tables --prefix P [--endpoint URL]
   assistant seed --prefix P [--endpoint URL]          (tables + demo data; prints tables and identities as JSON)
   assistant drill compensation [--orders 1000] [--sweeps 4] [--endpoint URL]
@@ -181,8 +181,19 @@ async fn run_demo(args: &[String]) -> Result<(), Box<dyn std::error::Error>> {
     let tables = Tables::prefixed(&format!("demo{}", now_millis()));
     assistant_aws::schema::create_tables(&client, &tables).await?;
     let store = DynamoStore::new(client, tables);
+    // Screenshots go to a local S3 (moto) when one is given; the feedback step needs it.
+    let s3 = flag(args, "--s3-endpoint").or_else(|| std::env::var("AWS_ENDPOINT_URL_S3").ok());
+    let blobs = match s3.filter(|e| !e.is_empty()) {
+        Some(endpoint) => {
+            let client = assistant_aws::s3::local_s3_client(&endpoint);
+            let bucket = format!("demo-feedback-{}", now_millis());
+            client.create_bucket().bucket(&bucket).send().await?;
+            Some(assistant_aws::s3::S3Blobs::new(client, bucket))
+        }
+        None => None,
+    };
     let mut out = std::io::stdout().lock();
-    assistant_cli::demo::run(&store, now_millis(), &mut out).await?;
+    assistant_cli::demo::run(&store, blobs.as_ref(), now_millis(), &mut out).await?;
     Ok(())
 }
 

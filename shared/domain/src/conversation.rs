@@ -79,6 +79,16 @@ pub struct Conversation {
     /// The prediction card waiting for the buyer's answer.
     pub open_card: Option<PredictionCard>,
     pub last_intent: Option<LastIntent>,
+    /// Since when the buyer has waited for a person: their first message no agent has answered
+    /// yet (the robot's answers do not count). None while nobody is waiting.
+    #[serde(default)]
+    pub waiting_since: Option<Millis>,
+    /// The buyer rated the robot badly and was handed to a person (转人工); the robot stays out.
+    #[serde(default)]
+    pub handed_off: bool,
+    /// The buyer's latest text, shortened, for the agents' queue.
+    #[serde(default)]
+    pub preview: Option<String>,
     pub created_at: Millis,
     pub updated_at: Millis,
     /// Bumped by every change; a write succeeds only over the version it read.
@@ -95,6 +105,9 @@ impl Conversation {
             confirmed_order: None,
             open_card: None,
             last_intent: None,
+            waiting_since: None,
+            handed_off: false,
+            preview: None,
             created_at: now,
             updated_at: now,
             version: 0,
@@ -117,6 +130,8 @@ impl Conversation {
 pub enum Sender {
     Buyer(UserId),
     Agent(UserId),
+    /// The shop's chat robot (飞鸽机器人).
+    Robot,
     System,
 }
 
@@ -169,12 +184,45 @@ pub enum MessageBody {
     ShippingDelayReport {
         order_id: OrderId,
     },
+    /// 修改地址卡片: the buyer fills in the new address.
+    AddressChangeForm {
+        order_id: OrderId,
+        /// Whether the address can still change before shipping (after it, the courier redirects).
+        before_shipping: bool,
+    },
+    /// 取消订单入口
+    CancelEntry {
+        order_id: OrderId,
+        title: String,
+    },
+    /// To the warehouse: hold this order's shipment; the buyer does not see it.
+    ShipmentHold {
+        order_id: OrderId,
+    },
+    /// To the courier: intercept or redirect the parcel; the buyer does not see it.
+    CourierIntercept {
+        order_id: OrderId,
+        courier: String,
+        tracking_no: String,
+    },
     /// A coupon notice from the platform.
     Coupon {
         order_id: OrderId,
         amount: Fen,
         text: String,
     },
+}
+
+/// How long a queue preview of the buyer's text is, in characters.
+pub const PREVIEW_CHARS: usize = 40;
+
+/// The start of a text, for a preview.
+pub fn preview(text: &str) -> String {
+    let mut out: String = text.chars().take(PREVIEW_CHARS).collect();
+    if text.chars().count() > PREVIEW_CHARS {
+        out.push('…');
+    }
+    out
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -200,7 +248,10 @@ impl Message {
     ) -> Self {
         let visible_to_buyer = !matches!(
             body,
-            MessageBody::WarehouseReminder { .. } | MessageBody::ShippingDelayReport { .. }
+            MessageBody::WarehouseReminder { .. }
+                | MessageBody::ShippingDelayReport { .. }
+                | MessageBody::ShipmentHold { .. }
+                | MessageBody::CourierIntercept { .. }
         );
         Message {
             message_id: MessageId::generate(),

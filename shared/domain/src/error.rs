@@ -22,6 +22,15 @@ pub enum Error {
     /// The request is valid but the state does not allow it (409).
     #[error("conflict: {0}")]
     Conflict(String),
+    /// Editing replies while the shop's robot (飞鸽机器人) is off (409).
+    #[error("店铺未开启飞鸽机器人，暂不能编辑回复：请先开启飞鸽机器人，再编辑回复")]
+    RobotOff,
+    /// A request body over the size allowed for its route (413).
+    #[error("{0}")]
+    TooLarge(String),
+    /// A request body in a format the route does not take (415).
+    #[error("{0}")]
+    UnsupportedMedia(String),
     /// A route that exists but whose work is not built yet (501).
     #[error("not implemented: {0}")]
     NotImplemented(String),
@@ -51,6 +60,9 @@ impl Error {
             Error::Forbidden(_) => "forbidden",
             Error::NotFound(_) => "not_found",
             Error::Conflict(_) => "conflict",
+            Error::RobotOff => "robot_off",
+            Error::TooLarge(_) => "payload_too_large",
+            Error::UnsupportedMedia(_) => "unsupported_media_type",
             Error::NotImplemented(_) => "not_implemented",
             Error::Unavailable(_) => "unavailable",
             Error::Internal(_) => "internal",

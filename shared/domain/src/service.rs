@@ -9,8 +9,9 @@ use crate::identity::Actor;
 use crate::ids::{CardId, ConversationId, MessageId, OrderId, ShopId, UserId};
 use crate::intent::{classify_with_context, Classification, IntentId};
 use crate::order::Order;
-use crate::solution::{covers, lookup, render, ActionKind, Solution, NO_ORDER_REPLY};
-use crate::store::{ConversationChange, SolutionEvent, StatEvent, Store};
+use crate::shop_replies::{Offer, ShopSetup};
+use crate::solution::{covers, lookup, render_with, ActionKind, Solution, NO_ORDER_REPLY};
+use crate::store::{ConversationChange, SolutionEvent, StatEvent, StatRow, Store};
 use crate::time::{beijing_text, deadline_text, Millis};
 use serde::{Deserialize, Serialize};
 
@@ -33,6 +34,8 @@ pub enum PanelState {
     NoOrder,
     /// Intent and order known: replies and actions are ready.
     Ready,
+    /// An intent the assistant does not cover, which the shop's robot answers.
+    Robot,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -51,8 +54,27 @@ pub struct Panel {
     pub intent: Option<IntentView>,
     pub order: Option<OrderSummary>,
     pub solution: Option<Solution>,
+    /// The robot's configured answer, for an intent the assistant does not cover.
+    pub robot_answer: Option<String>,
     /// A line for the agent when there is no solution to show.
     pub note: Option<String>,
+}
+
+/// The shop's setup, read once per step and only when a step needs it.
+async fn setup_for<'a, S: Store>(
+    store: &S,
+    conv: &Conversation,
+    cached: &'a mut Option<ShopSetup>,
+) -> Result<&'a ShopSetup> {
+    if cached.is_none() {
+        *cached = Some(
+            store
+                .shop_setup(&conv.shop_id)
+                .await?
+                .ok_or(Error::NotFound("shop"))?,
+        );
+    }
+    Ok(cached.as_ref().expect("just filled"))
 }
 
 /// The solution in force for this conversation now, with the order it is about. `known` is an
@@ -62,6 +84,7 @@ async fn current_solution<S: Store>(
     conv: &Conversation,
     now: Millis,
     known: Option<&Order>,
+    setup: &mut Option<ShopSetup>,
 ) -> Result<Option<(Order, Solution)>> {
     let Some(last) = &conv.last_intent else {
         return Ok(None);
@@ -76,11 +99,16 @@ async fn current_solution<S: Store>(
             None => return Ok(None),
         },
     };
-    let node = order.node_at(now);
-    Ok(lookup(last.intent, node).map(|t| {
-        let s = render(t, &order, now);
-        (order, s)
-    }))
+    let Some(template) = lookup(last.intent, order.node_at(now)) else {
+        return Ok(None);
+    };
+    let setup = setup_for(store, conv, setup).await?;
+    let edits = match setup.offer(last.intent, Some(template)) {
+        Offer::Assistant { edits } => edits,
+        Offer::Robot(_) | Offer::Nothing => None,
+    };
+    let solution = render_with(template, &order, now, edits);
+    Ok(Some((order, solution)))
 }
 
 async fn build_panel<S: Store>(
@@ -88,6 +116,7 @@ async fn build_panel<S: Store>(
     conv: &Conversation,
     now: Millis,
     known: Option<&Order>,
+    setup: &mut Option<ShopSetup>,
 ) -> Result<Panel> {
     let mut panel = Panel {
         conversation_id: conv.conversation_id.clone(),
@@ -95,6 +124,7 @@ async fn build_panel<S: Store>(
         intent: None,
         order: None,
         solution: None,
+        robot_answer: None,
         note: None,
     };
     let Some(last) = &conv.last_intent else {
@@ -107,7 +137,15 @@ async fn build_panel<S: Store>(
         evidence: last.evidence.clone(),
     });
     if !covers(last.intent) {
-        panel.state = PanelState::NotCovered;
+        let setup = setup_for(store, conv, setup).await?;
+        match setup.offer(last.intent, None) {
+            Offer::Robot(answer) => {
+                panel.state = PanelState::Robot;
+                panel.robot_answer = Some(answer.to_string());
+                panel.note = Some("智能助手暂未覆盖该问题，已由飞鸽机器人按店铺设置回复".into());
+            }
+            Offer::Assistant { .. } | Offer::Nothing => panel.state = PanelState::NotCovered,
+        }
         return Ok(panel);
     }
     if conv.confirmed_order.is_none() {
@@ -120,7 +158,7 @@ async fn build_panel<S: Store>(
         }
         return Ok(panel);
     }
-    match current_solution(store, conv, now, known).await? {
+    match current_solution(store, conv, now, known, setup).await? {
         Some((order, solution)) => {
             panel.state = PanelState::Ready;
             panel.order = Some(OrderSummary::of(&order, now));
@@ -146,7 +184,7 @@ fn shown(conv: &Conversation, panel: &Panel) -> Option<StatEvent> {
 /// Builds the panel and counts a "shown" for the solution in it (a read-only step: the count is
 /// its only write).
 async fn show_panel<S: Store>(store: &S, conv: &Conversation, now: Millis) -> Result<Panel> {
-    let panel = build_panel(store, conv, now, None).await?;
+    let panel = build_panel(store, conv, now, None, &mut None).await?;
     if let Some(stat) = shown(conv, &panel) {
         store.record(&stat).await?;
     }
@@ -178,7 +216,8 @@ fn next_version(conv: &mut Conversation, now: Millis) -> Option<u64> {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PostMessage {
-    pub shop_id: ShopId,
+    /// Required from a buyer (a new conversation opens in this shop); staff may leave it out.
+    pub shop_id: Option<ShopId>,
     pub text: String,
 }
 
@@ -189,6 +228,8 @@ pub struct IntakeOutcome {
     pub message: Message,
     pub classification: Classification,
     pub card: Option<PredictionCard>,
+    /// The robot's answer, for an intent the assistant does not cover (robot on, not handed off).
+    pub robot_reply: Option<Message>,
     pub panel: Panel,
 }
 
@@ -206,11 +247,15 @@ pub async fn post_buyer_message<S: Store>(
     now: Millis,
 ) -> Result<IntakeOutcome> {
     let buyer = actor.require_buyer()?;
+    let shop_id = input
+        .shop_id
+        .as_ref()
+        .ok_or_else(|| Error::invalid("shop_id", "is required"))?;
     let text = message_text("text", &input.text)?;
     let mut attempt = 0;
     loop {
         attempt += 1;
-        match try_post(store, buyer, id, &input.shop_id, &text, now).await {
+        match try_post(store, buyer, id, shop_id, &text, now).await {
             Err(Error::Conflict(_)) if attempt < COMMIT_ATTEMPTS => continue,
             other => return other,
         }
@@ -266,14 +311,23 @@ async fn try_post<S: Store>(
     text: &str,
     now: Millis,
 ) -> Result<IntakeOutcome> {
+    // The shop's setup is read only when this step needs it (a new conversation, the robot, or
+    // a panel with a solution), and then once.
+    let mut setup: Option<ShopSetup> = None;
     let mut conv = match store.conversation(id).await? {
         Some(c) if c.buyer_id == *buyer && c.shop_id == *shop_id => c,
         Some(_) => return Err(Error::NotFound("conversation")),
         None => {
-            let shop = store.shop(shop_id).await?.ok_or(Error::NotFound("shop"))?;
-            Conversation::open(id, &shop, buyer, now)
+            let s = store
+                .shop_setup(shop_id)
+                .await?
+                .ok_or(Error::NotFound("shop"))?;
+            let conv = Conversation::open(id, &s.shop, buyer, now);
+            setup = Some(s);
+            conv
         }
     };
+    conv.preview = Some(crate::conversation::preview(text));
 
     // A short follow-up may take the previous question's intent, if that was recent.
     let previous = conv
@@ -354,10 +408,37 @@ async fn try_post<S: Store>(
         }
     }
 
+    // An intent the assistant does not cover: the shop's robot answers, if it is on and has an
+    // answer, until the buyer has asked for a person.
+    let mut robot_reply = None;
+    if classification.confident
+        && !covers(classification.intent)
+        && classification.intent != IntentId::Other
+        && !conv.handed_off
+    {
+        let s = setup_for(store, &conv, &mut setup).await?;
+        if let Offer::Robot(answer) = s.offer(classification.intent, None) {
+            let reply = Message::new(
+                id,
+                Sender::Robot,
+                MessageBody::Text {
+                    text: answer.to_string(),
+                },
+                now + 1,
+            );
+            messages.push(reply.clone());
+            robot_reply = Some(reply);
+        }
+    }
+    // The buyer now waits for a person, unless the robot answered them.
+    if robot_reply.is_none() && conv.waiting_since.is_none() {
+        conv.waiting_since = Some(now);
+    }
+
     let expected_version = next_version(&mut conv, now);
     // The panel is worked out before the write, so that its "shown" count goes in the same
     // transaction and the order read above is not read again.
-    let panel = build_panel(store, &conv, now, linked.as_ref()).await?;
+    let panel = build_panel(store, &conv, now, linked.as_ref(), &mut setup).await?;
     store
         .commit(ConversationChange {
             conversation: conv.clone(),
@@ -371,7 +452,187 @@ async fn try_post<S: Store>(
         message,
         classification,
         card,
+        robot_reply,
         panel,
+    })
+}
+
+/// What staff posting a message get back.
+#[derive(Debug, Clone, Serialize)]
+pub struct StaffOutcome {
+    pub message: Message,
+}
+
+/// An agent writes to the buyer in their own words (not from the panel). The buyer stops waiting.
+pub async fn post_staff_message<S: Store>(
+    store: &S,
+    actor: &Actor,
+    id: &ConversationId,
+    input: PostMessage,
+    now: Millis,
+) -> Result<StaffOutcome> {
+    let (agent, shop) = actor.require_staff()?;
+    if input.shop_id.as_ref().is_some_and(|s| s != shop) {
+        return Err(Error::NotFound("conversation"));
+    }
+    let text = message_text("text", &input.text)?;
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        let mut conv = visible_conversation(store, actor, id).await?;
+        let message = Message::new(
+            id,
+            Sender::Agent(agent.clone()),
+            MessageBody::Text { text: text.clone() },
+            now,
+        );
+        conv.serving_agent = Some(agent.clone());
+        conv.waiting_since = None;
+        let expected_version = next_version(&mut conv, now);
+        let result = store
+            .commit(ConversationChange {
+                conversation: conv,
+                expected_version,
+                messages: vec![message.clone()],
+                stats: vec![],
+                compensations: vec![],
+            })
+            .await;
+        match result {
+            Err(Error::Conflict(_)) if attempt < COMMIT_ATTEMPTS => continue,
+            Err(e) => return Err(e),
+            Ok(()) => return Ok(StaffOutcome { message }),
+        }
+    }
+}
+
+/// How a buyer rates a robot answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Rating {
+    Good,
+    Bad,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RateRobot {
+    pub message_id: MessageId,
+    pub rating: Rating,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct RatingOutcome {
+    pub handed_off: bool,
+    /// The notice the buyer sees when handed to a person.
+    pub message: Option<Message>,
+}
+
+/// The notice a buyer handed to a person sees.
+pub const HANDOFF_NOTICE: &str = "已为您转接人工客服，请稍候～";
+
+/// The buyer rates a robot answer: a bad rating hands the conversation to a person (转人工), who
+/// finds it in the queue from that moment.
+pub async fn rate_robot<S: Store>(
+    store: &S,
+    actor: &Actor,
+    id: &ConversationId,
+    input: RateRobot,
+    now: Millis,
+) -> Result<RatingOutcome> {
+    actor.require_buyer()?;
+    let mut conv = visible_conversation(store, actor, id).await?;
+    let messages = store.messages(id, MESSAGE_PAGE).await?;
+    let rated = messages
+        .iter()
+        .find(|m| m.message_id == input.message_id)
+        .ok_or(Error::NotFound("message"))?;
+    if rated.sender != Sender::Robot {
+        return Err(Error::invalid(
+            "message_id",
+            "only the robot's answers can be rated",
+        ));
+    }
+    if input.rating == Rating::Good || conv.handed_off {
+        return Ok(RatingOutcome {
+            handed_off: conv.handed_off,
+            message: None,
+        });
+    }
+    let notice = Message::new(
+        id,
+        Sender::System,
+        MessageBody::Text {
+            text: HANDOFF_NOTICE.into(),
+        },
+        now,
+    );
+    conv.handed_off = true;
+    if conv.waiting_since.is_none() {
+        conv.waiting_since = Some(now);
+    }
+    let expected_version = next_version(&mut conv, now);
+    store
+        .commit(ConversationChange {
+            conversation: conv,
+            expected_version,
+            messages: vec![notice.clone()],
+            stats: vec![],
+            compensations: vec![],
+        })
+        .await?;
+    Ok(RatingOutcome {
+        handed_off: true,
+        message: Some(notice),
+    })
+}
+
+/// A conversation in the agents' queue.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Waiting {
+    pub conversation_id: ConversationId,
+    pub buyer_id: UserId,
+    pub waiting_since: Millis,
+    pub waited_ms: i64,
+    pub last_text: Option<String>,
+    pub handed_off: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Queue {
+    pub items: Vec<Waiting>,
+}
+
+/// How many waiting conversations the queue lists.
+pub const QUEUE_LIMIT: usize = 50;
+
+/// The shop's conversations waiting for a person, longest wait first.
+pub async fn queue<S: Store>(
+    store: &S,
+    actor: &Actor,
+    shop: &ShopId,
+    now: Millis,
+) -> Result<Queue> {
+    let (_, own) = actor.require_staff()?;
+    if own != shop {
+        return Err(Error::NotFound("shop"));
+    }
+    let convs = store.waiting(shop, QUEUE_LIMIT).await?;
+    Ok(Queue {
+        items: convs
+            .into_iter()
+            .filter_map(|c| {
+                let since = c.waiting_since?;
+                Some(Waiting {
+                    conversation_id: c.conversation_id,
+                    buyer_id: c.buyer_id,
+                    waiting_since: since,
+                    waited_ms: (now - since).max(0),
+                    last_text: c.preview,
+                    handed_off: c.handed_off,
+                })
+            })
+            .collect(),
     })
 }
 
@@ -513,8 +774,11 @@ pub async fn select_order<S: Store>(
     let message = Message::new(id, Sender::Buyer(conv.buyer_id.clone()), body, now);
     conv.confirmed_order = Some(order_id);
     conv.open_card = None;
+    if conv.waiting_since.is_none() {
+        conv.waiting_since = Some(now);
+    }
     let expected_version = next_version(&mut conv, now);
-    let panel = build_panel(store, &conv, now, Some(&order)).await?;
+    let panel = build_panel(store, &conv, now, Some(&order), &mut None).await?;
     store
         .commit(ConversationChange {
             conversation: conv.clone(),
@@ -628,6 +892,20 @@ pub fn action_message(action: ActionKind, order: &Order, now: Millis) -> Message
             }
         }
         ActionKind::ReportShippingDelay => MessageBody::ShippingDelayReport { order_id },
+        ActionKind::SendAddressChangeForm => MessageBody::AddressChangeForm {
+            order_id,
+            before_shipping: order.shipped_at.is_none_or(|t| t > now),
+        },
+        ActionKind::SendCancelEntry => MessageBody::CancelEntry {
+            order_id,
+            title: order.title(),
+        },
+        ActionKind::HoldShipment => MessageBody::ShipmentHold { order_id },
+        ActionKind::RequestCourierIntercept => MessageBody::CourierIntercept {
+            order_id,
+            courier: or(&order.courier, "快递公司待更新"),
+            tracking_no: or(&order.tracking_no, "运单号待更新"),
+        },
     }
 }
 
@@ -641,7 +919,7 @@ pub async fn use_solution<S: Store>(
     let (agent, _) = actor.require_staff()?;
     let agent = agent.clone();
     let mut conv = visible_conversation(store, actor, id).await?;
-    let (order, solution) = current_solution(store, &conv, now, None)
+    let (order, solution) = current_solution(store, &conv, now, None, &mut None)
         .await?
         .ok_or_else(|| {
             Error::Conflict("there is no solution to use in this conversation yet".into())
@@ -734,6 +1012,7 @@ pub async fn use_solution<S: Store>(
     let mut message = Message::new(id, Sender::Agent(agent.clone()), body, now);
     message.solution_id = Some(solution.solution_id.clone());
     conv.serving_agent = Some(agent);
+    conv.waiting_since = None;
     let expected_version = next_version(&mut conv, now);
     store
         .commit(ConversationChange {
@@ -749,6 +1028,93 @@ pub async fn use_solution<S: Store>(
         event,
         message: Some(message),
     })
+}
+
+/// One row of adoption figures: how agents used a solution in a shop, and the ratios per shown.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AdoptionRow {
+    pub shop_id: ShopId,
+    pub intent: Option<IntentId>,
+    pub solution_id: String,
+    pub shown: u64,
+    pub copied: u64,
+    pub sent: u64,
+    pub edited_sent: u64,
+    pub feedback: u64,
+    pub copy_rate: f64,
+    pub send_rate: f64,
+    pub edited_rate: f64,
+    pub feedback_rate: f64,
+}
+
+impl AdoptionRow {
+    pub fn of(row: StatRow) -> Self {
+        let st = row.stats;
+        let rate = |n: u64| {
+            if st.shown == 0 {
+                0.0
+            } else {
+                // Three decimals: figures for people, not for further arithmetic.
+                ((n as f64 / st.shown as f64) * 1000.0).round() / 1000.0
+            }
+        };
+        let intent = IntentId::parse(row.solution_id.split('.').next().unwrap_or(""));
+        AdoptionRow {
+            shop_id: row.shop,
+            intent,
+            copy_rate: rate(st.copied),
+            send_rate: rate(st.sent),
+            edited_rate: rate(st.edited_sent),
+            feedback_rate: rate(st.feedback),
+            solution_id: row.solution_id,
+            shown: st.shown,
+            copied: st.copied,
+            sent: st.sent,
+            edited_sent: st.edited_sent,
+            feedback: st.feedback,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Adoption {
+    pub rows: Vec<AdoptionRow>,
+}
+
+/// Adoption figures: a shop admin for their own shop; the platform for one shop or all.
+pub async fn adoption<S: Store>(
+    store: &S,
+    actor: &Actor,
+    shop: Option<&ShopId>,
+) -> Result<Adoption> {
+    let scope = match actor {
+        Actor::Platform(_) => shop,
+        Actor::ShopAdmin { shop: own, .. } => match shop {
+            Some(s) if s == own => Some(own),
+            Some(_) => return Err(Error::NotFound("shop")),
+            None => {
+                return Err(Error::Forbidden(
+                    "only the platform may read every shop's figures".into(),
+                ))
+            }
+        },
+        _ => {
+            return Err(Error::Forbidden(
+                "only shop admins and the platform may read adoption figures".into(),
+            ))
+        }
+    };
+    let mut rows: Vec<AdoptionRow> = store
+        .stat_rows(scope)
+        .await?
+        .into_iter()
+        .map(AdoptionRow::of)
+        .collect();
+    rows.sort_by(|a, b| {
+        (a.shop_id.as_str(), a.solution_id.as_str())
+            .cmp(&(b.shop_id.as_str(), b.solution_id.as_str()))
+    });
+    Ok(Adoption { rows })
 }
 
 /// Usage counts of one solution in the caller's shop.

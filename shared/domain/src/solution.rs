@@ -18,6 +18,7 @@ pub const VARIABLES: &[&str] = &[
     "coupon_amount",
     "courier",
     "tracking_no",
+    "shipped_time",
     "delivered_time",
     "close_reason",
 ];
@@ -51,6 +52,14 @@ pub enum ActionKind {
     SendLogisticsCardWithProof,
     /// 发送售后入口
     SendAfterSaleEntry,
+    /// 发送修改地址卡片 (the buyer fills in the new address)
+    SendAddressChangeForm,
+    /// 发送取消订单入口
+    SendCancelEntry,
+    /// 通知仓库暂停发货 (to the warehouse; the buyer does not see it)
+    HoldShipment,
+    /// 申请快递拦截 (to the courier; the buyer does not see it)
+    RequestCourierIntercept,
 }
 
 impl ActionKind {
@@ -64,6 +73,10 @@ impl ActionKind {
             ActionKind::SendLogisticsCard => "send_logistics_card",
             ActionKind::SendLogisticsCardWithProof => "send_logistics_card_with_proof",
             ActionKind::SendAfterSaleEntry => "send_after_sale_entry",
+            ActionKind::SendAddressChangeForm => "send_address_change_form",
+            ActionKind::SendCancelEntry => "send_cancel_entry",
+            ActionKind::HoldShipment => "hold_shipment",
+            ActionKind::RequestCourierIntercept => "request_courier_intercept",
         }
     }
 
@@ -77,6 +90,10 @@ impl ActionKind {
             ActionKind::SendLogisticsCard => "发送物流卡片",
             ActionKind::SendLogisticsCardWithProof => "发送物流卡片（含签收凭证）",
             ActionKind::SendAfterSaleEntry => "发送售后入口",
+            ActionKind::SendAddressChangeForm => "发送修改地址卡片",
+            ActionKind::SendCancelEntry => "发送取消订单入口",
+            ActionKind::HoldShipment => "通知仓库暂停发货",
+            ActionKind::RequestCourierIntercept => "申请快递拦截",
         }
     }
 
@@ -87,6 +104,8 @@ impl ActionKind {
             ActionKind::RemindWarehouse
                 | ActionKind::RemindWarehouseUrgent
                 | ActionKind::ReportShippingDelay
+                | ActionKind::HoldShipment
+                | ActionKind::RequestCourierIntercept
         )
     }
 }
@@ -179,6 +198,263 @@ pub const CATALOGUE: &[SolutionTemplate] = &[
         )],
         actions: &[SendOrderCard],
     },
+
+    // 查物流: by node, with the courier and tracking facts once shipped.
+    SolutionTemplate {
+        intent: IntentId::Logistics,
+        node: Unpaid,
+        replies: &[reply(
+            "亲，这笔订单（{order_id}）还没有付款，所以暂时还没有物流信息哦～付款后我们会尽快为您安排发货。",
+            "亲，这笔订单（{order_id}）还没有付款，所以暂时还没有物流信息哦～付款后我们会尽快为您安排发货。",
+        )],
+        actions: &[SendOrderCard],
+    },
+    SolutionTemplate {
+        intent: IntentId::Logistics,
+        node: AwaitingShipment,
+        replies: &[reply(
+            "亲，您的订单还在仓库打包中，暂时还没有物流信息。我们会在{promised_ship_time}发出，发出后就能查看物流啦～",
+            "亲，您的订单（{order_id}）还在仓库打包中，暂时还没有物流信息，我们会在承诺的时间内尽快发出～",
+        )],
+        actions: &[RemindWarehouse, SendPromisedDateCard],
+    },
+    SolutionTemplate {
+        intent: IntentId::Logistics,
+        node: Overdue,
+        replies: &[reply(
+            "非常抱歉，您的订单还没有发出，所以暂时查不到物流。我们已经加急处理，预计{new_ship_time}发出，发出后第一时间通知您～",
+            "非常抱歉，您的订单（{order_id}）还没有发出，我们已经加急处理，发出后第一时间通知您～",
+        )],
+        actions: &[RemindWarehouseUrgent, ReportShippingDelay],
+    },
+    SolutionTemplate {
+        intent: IntentId::Logistics,
+        node: Shipped,
+        replies: &[reply(
+            "亲，您的包裹正在路上～快递公司：{courier}，运单号：{tracking_no}，{shipped_time}发出。点开物流卡片可以看到实时进度。",
+            "亲，您的包裹已经发出，正在路上～在订单详情里可以看到实时物流进度。",
+        )],
+        actions: &[SendLogisticsCard],
+    },
+    SolutionTemplate {
+        intent: IntentId::Logistics,
+        node: Delivered,
+        replies: &[reply(
+            "亲，物流显示包裹已于{delivered_time}签收（{courier}，运单号：{tracking_no}）。如果没收到，麻烦先看看门口、快递柜或驿站，还是找不到的话告诉我们，马上帮您联系快递核实～",
+            "亲，物流显示包裹已经签收了。如果没收到，麻烦先看看门口、快递柜或驿站，还是找不到的话告诉我们，马上帮您联系快递核实～",
+        )],
+        actions: &[SendLogisticsCardWithProof],
+    },
+    SolutionTemplate {
+        intent: IntentId::Logistics,
+        node: AfterSale,
+        replies: &[reply(
+            "亲，这笔订单（{order_id}）正在售后处理中，退回商品的物流进度可以在“订单详情-售后进度”里查看～",
+            "亲，这笔订单（{order_id}）正在售后处理中，退回商品的物流进度可以在“订单详情-售后进度”里查看～",
+        )],
+        actions: &[SendAfterSaleEntry],
+    },
+    SolutionTemplate {
+        intent: IntentId::Logistics,
+        node: Closed,
+        replies: &[reply(
+            "亲，这笔订单（{order_id}）{close_reason}，不会再有物流信息了。如果还需要，可以重新下单哦～",
+            "亲，这笔订单（{order_id}）已经关闭，不会再有物流信息了。如果还需要，可以重新下单哦～",
+        )],
+        actions: &[SendOrderCard],
+    },
+    // 修改地址: possible until the order ships; after that, redirect or intercept.
+    SolutionTemplate {
+        intent: IntentId::ChangeAddress,
+        node: Unpaid,
+        replies: &[reply(
+            "亲，订单还没付款，可以在订单详情里直接改好收货地址再付款哦～也可以在下方的修改地址卡片里填写新地址。",
+            "亲，订单还没付款，可以在订单详情里直接改好收货地址再付款哦～也可以在下方的修改地址卡片里填写新地址。",
+        )],
+        actions: &[SendAddressChangeForm],
+    },
+    SolutionTemplate {
+        intent: IntentId::ChangeAddress,
+        node: AwaitingShipment,
+        replies: &[reply(
+            "亲，您的订单还没发货，可以修改地址～请在下方的修改地址卡片里填写新地址，提交后我们会按新地址发货。",
+            "亲，您的订单还没发货，可以修改地址～请在下方的修改地址卡片里填写新地址，提交后我们会按新地址发货。",
+        )],
+        actions: &[SendAddressChangeForm, HoldShipment],
+    },
+    SolutionTemplate {
+        intent: IntentId::ChangeAddress,
+        node: Overdue,
+        replies: &[reply(
+            "亲，您的订单还没发出，现在还来得及改地址～请在下方的修改地址卡片里填写新地址，我们会按新地址尽快发货，预计{new_ship_time}发出。",
+            "亲，您的订单还没发出，现在还来得及改地址～请在下方的修改地址卡片里填写新地址，我们会按新地址尽快发货。",
+        )],
+        actions: &[SendAddressChangeForm, RemindWarehouseUrgent],
+    },
+    SolutionTemplate {
+        intent: IntentId::ChangeAddress,
+        node: Shipped,
+        replies: &[reply(
+            "亲，您的订单已经发货了（{courier}，运单号：{tracking_no}），地址没法直接修改。我们马上帮您联系快递改派，如果改派不成功，也可以等快递员联系您时协商转寄～",
+            "亲，您的订单已经发货了，地址没法直接修改。我们马上帮您联系快递改派，如果改派不成功，也可以等快递员联系您时协商转寄～",
+        )],
+        actions: &[RequestCourierIntercept, SendLogisticsCard],
+    },
+    SolutionTemplate {
+        intent: IntentId::ChangeAddress,
+        node: Delivered,
+        replies: &[reply(
+            "亲，包裹已于{delivered_time}签收，没办法再修改地址了。如果不是您本人签收的，请告诉我们，马上帮您核实～",
+            "亲，包裹已经签收，没办法再修改地址了。如果不是您本人签收的，请告诉我们，马上帮您核实～",
+        )],
+        actions: &[SendLogisticsCardWithProof],
+    },
+    SolutionTemplate {
+        intent: IntentId::ChangeAddress,
+        node: AfterSale,
+        replies: &[reply(
+            "亲，这笔订单（{order_id}）正在售后处理中，暂时不能修改收货地址。如果是换货，新的收货地址可以在“售后详情”里填写～",
+            "亲，这笔订单（{order_id}）正在售后处理中，暂时不能修改收货地址。如果是换货，新的收货地址可以在“售后详情”里填写～",
+        )],
+        actions: &[SendAfterSaleEntry],
+    },
+    SolutionTemplate {
+        intent: IntentId::ChangeAddress,
+        node: Closed,
+        replies: &[reply(
+            "亲，这笔订单（{order_id}）{close_reason}，不用再改地址了。重新下单的时候记得选对收货地址哦～",
+            "亲，这笔订单（{order_id}）已经关闭，不用再改地址了。重新下单的时候记得选对收货地址哦～",
+        )],
+        actions: &[SendOrderCard],
+    },
+    // 取消订单: free before shipping; after that, refuse the parcel or return it.
+    SolutionTemplate {
+        intent: IntentId::CancelOrder,
+        node: Unpaid,
+        replies: &[reply(
+            "亲，订单还没付款，不会扣款的～您可以在订单详情里直接点“取消订单”，超时未付款也会自动取消。",
+            "亲，订单还没付款，不会扣款的～您可以在订单详情里直接点“取消订单”，超时未付款也会自动取消。",
+        )],
+        actions: &[SendCancelEntry],
+    },
+    SolutionTemplate {
+        intent: IntentId::CancelOrder,
+        node: AwaitingShipment,
+        replies: &[reply(
+            "亲，您的订单还没发货，可以直接取消，款项会原路退回～点开下方的取消订单入口就能操作，我们这边也先帮您暂停发货。",
+            "亲，您的订单还没发货，可以直接取消，款项会原路退回～点开下方的取消订单入口就能操作，我们这边也先帮您暂停发货。",
+        )],
+        actions: &[SendCancelEntry, HoldShipment],
+    },
+    SolutionTemplate {
+        intent: IntentId::CancelOrder,
+        node: Overdue,
+        replies: &[reply(
+            "非常抱歉让您久等了！订单还没发出，现在可以直接取消，款项会原路退回。如果您还想要，我们已经加急处理，预计{new_ship_time}发出。",
+            "非常抱歉让您久等了！订单还没发出，现在可以直接取消，款项会原路退回。如果您还想要，我们已经加急处理，会尽快为您发出。",
+        )],
+        actions: &[SendCancelEntry, HoldShipment],
+    },
+    SolutionTemplate {
+        intent: IntentId::CancelOrder,
+        node: Shipped,
+        replies: &[reply(
+            "亲，订单已经发货（{courier}，运单号：{tracking_no}），没法直接取消了～我们先帮您申请快递拦截；拦截不成功的话，您可以拒收，或者签收后申请退货退款。",
+            "亲，订单已经发货，没法直接取消了～我们先帮您申请快递拦截；拦截不成功的话，您可以拒收，或者签收后申请退货退款。",
+        )],
+        actions: &[RequestCourierIntercept, SendAfterSaleEntry],
+    },
+    SolutionTemplate {
+        intent: IntentId::CancelOrder,
+        node: Delivered,
+        replies: &[reply(
+            "亲，订单已经签收，不能取消了～如果不想要了，可以在订单详情里申请退货退款，我们收到退货后会尽快为您退款。",
+            "亲，订单已经签收，不能取消了～如果不想要了，可以在订单详情里申请退货退款，我们收到退货后会尽快为您退款。",
+        )],
+        actions: &[SendAfterSaleEntry],
+    },
+    SolutionTemplate {
+        intent: IntentId::CancelOrder,
+        node: AfterSale,
+        replies: &[reply(
+            "亲，这笔订单（{order_id}）已经在售后处理中了，不用再单独取消，进展可以在“订单详情-售后进度”里查看～",
+            "亲，这笔订单（{order_id}）已经在售后处理中了，不用再单独取消，进展可以在“订单详情-售后进度”里查看～",
+        )],
+        actions: &[SendAfterSaleEntry],
+    },
+    SolutionTemplate {
+        intent: IntentId::CancelOrder,
+        node: Closed,
+        replies: &[reply(
+            "亲，这笔订单（{order_id}）{close_reason}，不需要再取消了～",
+            "亲，这笔订单（{order_id}）已经关闭，不需要再取消了～",
+        )],
+        actions: &[SendOrderCard],
+    },
+    // 退款退货: refund only before shipping, return and refund after.
+    SolutionTemplate {
+        intent: IntentId::RefundReturn,
+        node: Unpaid,
+        replies: &[reply(
+            "亲，这笔订单还没付款，没有产生扣款，不需要退款哦～不想要的话直接取消订单就可以。",
+            "亲，这笔订单还没付款，没有产生扣款，不需要退款哦～不想要的话直接取消订单就可以。",
+        )],
+        actions: &[SendCancelEntry],
+    },
+    SolutionTemplate {
+        intent: IntentId::RefundReturn,
+        node: AwaitingShipment,
+        replies: &[reply(
+            "亲，订单还没发货，可以直接申请仅退款，审核通过后款项原路退回～点开下方的售后入口就能申请。",
+            "亲，订单还没发货，可以直接申请仅退款，审核通过后款项原路退回～点开下方的售后入口就能申请。",
+        )],
+        actions: &[SendAfterSaleEntry, HoldShipment],
+    },
+    SolutionTemplate {
+        intent: IntentId::RefundReturn,
+        node: Overdue,
+        replies: &[reply(
+            "非常抱歉订单没能按时发出！您可以直接申请仅退款，我们会优先处理，款项原路退回～",
+            "非常抱歉订单没能按时发出！您可以直接申请仅退款，我们会优先处理，款项原路退回～",
+        )],
+        actions: &[SendAfterSaleEntry, HoldShipment],
+    },
+    SolutionTemplate {
+        intent: IntentId::RefundReturn,
+        node: Shipped,
+        replies: &[reply(
+            "亲，包裹已经在路上了（{courier}，运单号：{tracking_no}）。您可以拒收，包裹退回后我们马上退款；也可以签收后在售后入口申请退货退款～",
+            "亲，包裹已经在路上了。您可以拒收，包裹退回后我们马上退款；也可以签收后在售后入口申请退货退款～",
+        )],
+        actions: &[SendAfterSaleEntry, RequestCourierIntercept],
+    },
+    SolutionTemplate {
+        intent: IntentId::RefundReturn,
+        node: Delivered,
+        replies: &[reply(
+            "亲，签收后可以在售后入口申请退货退款，寄回时请保持商品完好、配件齐全，我们收到退货后会尽快为您退款～",
+            "亲，签收后可以在售后入口申请退货退款，寄回时请保持商品完好、配件齐全，我们收到退货后会尽快为您退款～",
+        )],
+        actions: &[SendAfterSaleEntry],
+    },
+    SolutionTemplate {
+        intent: IntentId::RefundReturn,
+        node: AfterSale,
+        replies: &[reply(
+            "亲，您的售后申请（订单{order_id}）正在处理中，可以在“订单详情-售后进度”里查看最新进展，有新进展我们也会第一时间通知您～",
+            "亲，您的售后申请（订单{order_id}）正在处理中，可以在“订单详情-售后进度”里查看最新进展，有新进展我们也会第一时间通知您～",
+        )],
+        actions: &[SendAfterSaleEntry],
+    },
+    SolutionTemplate {
+        intent: IntentId::RefundReturn,
+        node: Closed,
+        replies: &[reply(
+            "亲，这笔订单（{order_id}）{close_reason}。如果是退款，款项一般1–3个工作日原路退回，请留意账户～",
+            "亲，这笔订单（{order_id}）已经关闭。如果是退款，款项一般1–3个工作日原路退回，请留意账户～",
+        )],
+        actions: &[SendOrderCard],
+    },
 ];
 
 /// The reply the panel shows when the buyer has no order in this shop yet.
@@ -192,9 +468,28 @@ pub fn lookup(intent: IntentId, node: OrderNode) -> Option<&'static SolutionTemp
         .find(|s| s.intent == intent && s.node == node)
 }
 
+/// The intents the assistant covers: the catalogue has a solution for every node of each.
+pub const COVERED: [IntentId; 5] = [
+    IntentId::UrgeShipment,
+    IntentId::Logistics,
+    IntentId::ChangeAddress,
+    IntentId::CancelOrder,
+    IntentId::RefundReturn,
+];
+
 /// Whether the assistant has solutions for this intent at all (otherwise the robot may answer).
 pub fn covers(intent: IntentId) -> bool {
-    CATALOGUE.iter().any(|s| s.intent == intent)
+    COVERED.contains(&intent)
+}
+
+/// The catalogue entries of one intent, in node order.
+pub fn solutions_of(intent: IntentId) -> impl Iterator<Item = &'static SolutionTemplate> {
+    CATALOGUE.iter().filter(move |s| s.intent == intent)
+}
+
+/// The catalogue entry with this id ("urge_shipment.overdue").
+pub fn by_id(solution_id: &str) -> Option<&'static SolutionTemplate> {
+    CATALOGUE.iter().find(|s| s.id() == solution_id)
 }
 
 /// A variable's value for this order at `now`, or None when the fact is missing.
@@ -209,6 +504,7 @@ pub fn variable(name: &str, order: &Order, now: Millis) -> Option<String> {
         "coupon_amount" => Some(Fen::OVERDUE_COUPON.yuan_text()),
         "courier" => nonempty(&order.courier),
         "tracking_no" => nonempty(&order.tracking_no),
+        "shipped_time" => order.shipped_at.map(beijing_text),
         "delivered_time" => order.delivered_at.map(beijing_text),
         "close_reason" => order.close_reason.map(|r| {
             match r {
@@ -271,7 +567,8 @@ pub struct Solution {
 pub struct RenderedReply {
     pub index: usize,
     pub text: String,
-    /// "official" for the platform's reply.
+    /// "official" for the platform's reply, "shop" for the shop's rewrite of it, "shop_extra"
+    /// for a reply the shop added.
     pub source: String,
 }
 
@@ -283,18 +580,60 @@ pub struct RenderedAction {
 }
 
 pub fn render(template: &SolutionTemplate, order: &Order, now: Millis) -> Solution {
+    render_with(template, order, now, None)
+}
+
+/// Renders a solution with a shop's replies in place of the official ones, when it has edited
+/// them (see `shop_replies`). The shop's rewrite of the official reply falls back to the official
+/// fallback sentence when a fact is missing; an extra reply that cannot be filled is left out.
+pub fn render_with(
+    template: &SolutionTemplate,
+    order: &Order,
+    now: Millis,
+    edits: Option<&[String]>,
+) -> Solution {
+    let value = |name: &str| variable(name, order, now);
+    let replies: Vec<(String, &str)> = match edits {
+        Some(edits) if !edits.is_empty() => {
+            let official = template.replies[0];
+            let mut out = vec![(
+                fill(&edits[0], value).unwrap_or_else(|| {
+                    render_reply(
+                        &ReplyTemplate {
+                            text: official.fallback,
+                            fallback: official.fallback,
+                        },
+                        order,
+                        now,
+                    )
+                }),
+                "shop",
+            )];
+            out.extend(
+                edits[1..]
+                    .iter()
+                    .filter_map(|e| fill(e, value))
+                    .map(|t| (t, "shop_extra")),
+            );
+            out
+        }
+        _ => template
+            .replies
+            .iter()
+            .map(|r| (render_reply(r, order, now), "official"))
+            .collect(),
+    };
     Solution {
         solution_id: template.id(),
         intent: template.intent,
         node: template.node,
-        replies: template
-            .replies
-            .iter()
+        replies: replies
+            .into_iter()
             .enumerate()
-            .map(|(index, r)| RenderedReply {
+            .map(|(index, (text, source))| RenderedReply {
                 index,
-                text: render_reply(r, order, now),
-                source: "official".into(),
+                text,
+                source: source.into(),
             })
             .collect(),
         actions: template
@@ -315,13 +654,44 @@ mod tests {
     use crate::order::fixtures::*;
 
     #[test]
-    fn urge_shipment_covers_all_seven_nodes() {
-        for node in OrderNode::ALL {
-            let s = lookup(IntentId::UrgeShipment, node).expect("a solution per node");
-            assert!(!s.replies.is_empty() && !s.actions.is_empty(), "{node:?}");
+    fn covered_intents_have_a_solution_for_all_seven_nodes() {
+        for intent in COVERED {
+            for node in OrderNode::ALL {
+                let s = lookup(intent, node).expect("a solution per node");
+                assert!(
+                    !s.replies.is_empty() && !s.actions.is_empty(),
+                    "{intent:?} {node:?}"
+                );
+            }
+            assert!(covers(intent));
         }
-        assert!(covers(IntentId::UrgeShipment));
-        assert!(!covers(IntentId::Invoice));
+        assert_eq!(CATALOGUE.len(), COVERED.len() * OrderNode::ALL.len());
+        for intent in IntentId::ALL {
+            assert_eq!(covers(intent), COVERED.contains(&intent), "{intent:?}");
+        }
+    }
+
+    #[test]
+    fn shipped_orders_get_courier_facts_in_every_covered_intent() {
+        let o = order_in("100000000001", OrderNode::Shipped);
+        for intent in [
+            IntentId::Logistics,
+            IntentId::ChangeAddress,
+            IntentId::CancelOrder,
+        ] {
+            let s = render(lookup(intent, OrderNode::Shipped).unwrap(), &o, T0);
+            assert!(
+                s.replies[0].text.contains("ZT7312345678901"),
+                "{intent:?}: {}",
+                s.replies[0].text
+            );
+        }
+        // Before shipping, an address change is offered as a form; after, the courier redirects.
+        let before = lookup(IntentId::ChangeAddress, OrderNode::AwaitingShipment).unwrap();
+        assert!(before.actions.contains(&ActionKind::SendAddressChangeForm));
+        let after = lookup(IntentId::ChangeAddress, OrderNode::Shipped).unwrap();
+        assert!(after.actions.contains(&ActionKind::RequestCourierIntercept));
+        assert!(!after.actions.contains(&ActionKind::SendAddressChangeForm));
     }
 
     #[test]
@@ -375,17 +745,20 @@ mod tests {
 
     #[test]
     fn missing_facts_use_the_fallback_and_never_leak_braces() {
-        for node in OrderNode::ALL {
-            let mut bare = order_in("100000000001", node);
+        for t in CATALOGUE {
+            let mut bare = order_in("100000000001", t.node);
             bare.courier = None;
             bare.tracking_no = Some("  ".into());
             bare.promised_ship_by = None;
             bare.close_reason = None;
-            let s = render(lookup(IntentId::UrgeShipment, node).unwrap(), &bare, T0);
+            bare.shipped_at = None;
+            bare.delivered_at = None;
+            let s = render(t, &bare, T0);
             for r in &s.replies {
                 assert!(
                     !r.text.contains('{') && !r.text.contains('}'),
-                    "{node:?}: {}",
+                    "{}: {}",
+                    t.id(),
                     r.text
                 );
             }
@@ -398,6 +771,32 @@ mod tests {
             T0,
         );
         assert_eq!(s.replies[0].text, CATALOGUE[3].replies[0].fallback);
+    }
+
+    #[test]
+    fn a_shops_replies_replace_the_official_ones() {
+        let t = lookup(IntentId::UrgeShipment, OrderNode::Shipped).unwrap();
+        let o = order_in("100000000001", OrderNode::Shipped);
+        let edits = vec![
+            "单号{tracking_no}，已经在路上啦".to_string(),
+            "还有问题随时找我～".to_string(),
+        ];
+        let s = render_with(t, &o, T0, Some(&edits));
+        assert_eq!(s.replies.len(), 2);
+        assert_eq!(s.replies[0].text, "单号ZT7312345678901，已经在路上啦");
+        assert_eq!(s.replies[0].source, "shop");
+        assert_eq!(s.replies[1].source, "shop_extra");
+        assert_eq!(s.actions, render(t, &o, T0).actions);
+        // A missing fact: the rewrite falls back to the official fallback; an extra is left out.
+        let mut bare = o.clone();
+        bare.tracking_no = None;
+        let edits = vec![
+            "单号{tracking_no}".to_string(),
+            "{delivered_time}签收".to_string(),
+        ];
+        let s = render_with(t, &bare, T0, Some(&edits));
+        assert_eq!(s.replies.len(), 1);
+        assert_eq!(s.replies[0].text, t.replies[0].fallback);
     }
 
     #[test]

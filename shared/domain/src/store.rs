@@ -4,9 +4,12 @@
 use crate::compensation::{DueCompensation, PaidCompensation, PayOutcome, ShopInArrears};
 use crate::conversation::{Conversation, Message, Shop};
 use crate::error::Result;
+use crate::feedback::Feedback;
 use crate::ids::{ConversationId, OrderId, ShopId, UserId};
+use crate::intent::IntentId;
 use crate::money::Fen;
 use crate::order::Order;
+use crate::shop_replies::{IntentReplies, ReplyChange, RobotSettings, ShopSetup};
 use crate::time::Millis;
 use serde::{Deserialize, Serialize};
 use std::future::Future;
@@ -30,6 +33,29 @@ pub trait OrderStore: Send + Sync {
 pub trait ShopStore: Send + Sync {
     fn shop(&self, shop: &ShopId) -> impl Future<Output = Result<Option<Shop>>> + Send;
     fn put_shop(&self, shop: &Shop) -> impl Future<Output = Result<()>> + Send;
+    /// The shop with its edited replies and its robot's answers, in one read.
+    fn shop_setup(&self, shop: &ShopId) -> impl Future<Output = Result<Option<ShopSetup>>> + Send;
+    /// The latest changes to a shop's replies for an intent, newest first.
+    fn reply_history(
+        &self,
+        shop: &ShopId,
+        intent: IntentId,
+        limit: usize,
+    ) -> impl Future<Output = Result<Vec<ReplyChange>>> + Send;
+    /// Saves a shop's replies for an intent and the change record together, only if the stored
+    /// version is still `replies.version - 1`; otherwise `Error::Conflict`.
+    fn save_replies(
+        &self,
+        replies: &IntentReplies,
+        change: &ReplyChange,
+    ) -> impl Future<Output = Result<()>> + Send;
+    /// Switches the robot and saves its answers together, only if the stored version is still
+    /// `robot.version - 1`; otherwise `Error::Conflict`.
+    fn save_robot(
+        &self,
+        robot_on: bool,
+        robot: &RobotSettings,
+    ) -> impl Future<Output = Result<()>> + Send;
 }
 
 /// How an agent used a solution (recorded per shop and solution).
@@ -40,14 +66,17 @@ pub enum SolutionEvent {
     Copied,
     Sent,
     EditedSent,
+    /// 我要反馈: an agent said the solution was wrong.
+    Feedback,
 }
 
 impl SolutionEvent {
-    pub const ALL: [SolutionEvent; 4] = [
+    pub const ALL: [SolutionEvent; 5] = [
         SolutionEvent::Shown,
         SolutionEvent::Copied,
         SolutionEvent::Sent,
         SolutionEvent::EditedSent,
+        SolutionEvent::Feedback,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -56,6 +85,7 @@ impl SolutionEvent {
             SolutionEvent::Copied => "copied",
             SolutionEvent::Sent => "sent",
             SolutionEvent::EditedSent => "edited_sent",
+            SolutionEvent::Feedback => "feedback",
         }
     }
 }
@@ -74,6 +104,16 @@ pub struct SolutionStats {
     pub copied: u64,
     pub sent: u64,
     pub edited_sent: u64,
+    pub feedback: u64,
+}
+
+/// The counts of one solution in one shop, as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StatRow {
+    pub shop: ShopId,
+    /// A solution id ("urge_shipment.overdue"), or an intent id for feedback given without one.
+    pub solution_id: String,
+    pub stats: SolutionStats,
 }
 
 /// Everything one step changes in a conversation, written all or nothing.
@@ -102,6 +142,12 @@ pub trait ConversationStore: Send + Sync {
     ) -> impl Future<Output = Result<Vec<Message>>> + Send;
     /// Writes the change atomically; `Error::Conflict` when someone else changed it first.
     fn commit(&self, change: ConversationChange) -> impl Future<Output = Result<()>> + Send;
+    /// A shop's conversations whose buyer waits for a person, longest wait first.
+    fn waiting(
+        &self,
+        shop: &ShopId,
+        limit: usize,
+    ) -> impl Future<Output = Result<Vec<Conversation>>> + Send;
 }
 
 pub trait StatsStore: Send + Sync {
@@ -111,6 +157,40 @@ pub trait StatsStore: Send + Sync {
         shop: &ShopId,
         solution_id: &str,
     ) -> impl Future<Output = Result<SolutionStats>> + Send;
+    /// Every stat row of one shop, or of all shops.
+    fn stat_rows(&self, shop: Option<&ShopId>)
+        -> impl Future<Output = Result<Vec<StatRow>>> + Send;
+}
+
+/// Feedback records (我要反馈); their screenshots live in a [`BlobStore`].
+pub trait FeedbackStore: Send + Sync {
+    /// Writes the record and its count in one transaction.
+    fn put_feedback(
+        &self,
+        feedback: &Feedback,
+        stat: &StatEvent,
+    ) -> impl Future<Output = Result<()>> + Send;
+    /// Newest first, of one shop or all, optionally of one intent.
+    fn feedback_page(
+        &self,
+        shop: Option<&ShopId>,
+        intent: Option<IntentId>,
+        limit: usize,
+        after: Option<String>,
+    ) -> impl Future<Output = Result<Page<Feedback>>> + Send;
+    fn feedback(&self, feedback_id: &str) -> impl Future<Output = Result<Option<Feedback>>> + Send;
+}
+
+/// Private object storage for screenshots.
+pub trait BlobStore: Send + Sync {
+    fn put_blob(
+        &self,
+        key: &str,
+        bytes: Vec<u8>,
+        content_type: &str,
+    ) -> impl Future<Output = Result<()>> + Send;
+    fn get_blob(&self, key: &str) -> impl Future<Output = Result<Option<Vec<u8>>>> + Send;
+    fn delete_blob(&self, key: &str) -> impl Future<Output = Result<()>> + Send;
 }
 
 /// One page of a longer listing; `next` continues it.
@@ -156,7 +236,11 @@ pub trait ReportStore: Send + Sync {
 
 /// Everything the services use.
 pub trait Store:
-    OrderStore + ShopStore + ConversationStore + StatsStore + CompensationStore
+    OrderStore + ShopStore + ConversationStore + StatsStore + CompensationStore + FeedbackStore
 {
 }
-impl<T: OrderStore + ShopStore + ConversationStore + StatsStore + CompensationStore> Store for T {}
+impl<
+        T: OrderStore + ShopStore + ConversationStore + StatsStore + CompensationStore + FeedbackStore,
+    > Store for T
+{
+}

@@ -1,0 +1,139 @@
+//! Screenshots in S3: a private bucket, objects encrypted at rest. The bucket comes from
+//! `FEEDBACK_BUCKET` (set by the template); `AWS_ENDPOINT_URL_S3` points the client at moto.
+
+use crate::dynamo::sdk_error;
+use assistant_domain::error::{Error, Result};
+use assistant_domain::store::BlobStore;
+use aws_sdk_s3::error::ProvideErrorMetadata;
+use aws_sdk_s3::primitives::ByteStream;
+use aws_sdk_s3::types::ServerSideEncryption;
+use aws_sdk_s3::Client;
+
+#[derive(Clone)]
+pub struct S3Blobs {
+    client: Client,
+    bucket: String,
+}
+
+impl S3Blobs {
+    pub fn new(client: Client, bucket: impl Into<String>) -> Self {
+        S3Blobs {
+            client,
+            bucket: bucket.into(),
+        }
+    }
+
+    pub fn client(&self) -> &Client {
+        &self.client
+    }
+
+    pub fn bucket(&self) -> &str {
+        &self.bucket
+    }
+
+    /// Every key under a prefix (tests and the orphan check).
+    pub async fn keys(&self, prefix: &str) -> Result<Vec<String>> {
+        let mut keys = Vec::new();
+        let mut token = None;
+        loop {
+            let out = self
+                .client
+                .list_objects_v2()
+                .bucket(&self.bucket)
+                .prefix(prefix)
+                .set_continuation_token(token)
+                .send()
+                .await
+                .map_err(sdk_error)?;
+            keys.extend(
+                out.contents()
+                    .iter()
+                    .filter_map(|o| o.key().map(str::to_string)),
+            );
+            token = out.next_continuation_token().map(str::to_string);
+            if token.is_none() {
+                return Ok(keys);
+            }
+        }
+    }
+}
+
+impl BlobStore for S3Blobs {
+    async fn put_blob(&self, key: &str, bytes: Vec<u8>, content_type: &str) -> Result<()> {
+        self.client
+            .put_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .content_type(content_type)
+            .server_side_encryption(ServerSideEncryption::Aes256)
+            .body(ByteStream::from(bytes))
+            .send()
+            .await
+            .map_err(sdk_error)?;
+        Ok(())
+    }
+
+    async fn get_blob(&self, key: &str) -> Result<Option<Vec<u8>>> {
+        let out = match self
+            .client
+            .get_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .send()
+            .await
+        {
+            Ok(out) => out,
+            Err(e) if e.code() == Some("NoSuchKey") => return Ok(None),
+            Err(e) => return Err(sdk_error(e)),
+        };
+        let bytes = out
+            .body
+            .collect()
+            .await
+            .map_err(|e| Error::Unavailable(Box::new(e)))?;
+        Ok(Some(bytes.into_bytes().to_vec()))
+    }
+
+    async fn delete_blob(&self, key: &str) -> Result<()> {
+        self.client
+            .delete_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .send()
+            .await
+            .map_err(sdk_error)?;
+        Ok(())
+    }
+}
+
+/// The S3 client from the standard configuration chain; path-style addressing so that a local
+/// endpoint (moto) works without DNS tricks.
+pub async fn s3_client() -> Client {
+    let config = aws_config::load_from_env().await;
+    let s3 = aws_sdk_s3::config::Builder::from(&config)
+        .force_path_style(true)
+        .build();
+    Client::from_conf(s3)
+}
+
+/// A client for a local S3 (moto server) with test credentials.
+pub fn local_s3_client(endpoint: &str) -> Client {
+    use aws_sdk_s3::config::{BehaviorVersion, Credentials, Region};
+    let config = aws_sdk_s3::Config::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .endpoint_url(endpoint)
+        .region(Region::new("us-east-1"))
+        .credentials_provider(Credentials::new("local", "local", None, None, "local"))
+        .force_path_style(true)
+        .build();
+    Client::from_conf(config)
+}
+
+/// The screenshot store a function uses, from `FEEDBACK_BUCKET`.
+pub async fn blobs_from_env() -> Result<S3Blobs, crate::config::MissingConfig> {
+    let bucket = std::env::var("FEEDBACK_BUCKET")
+        .ok()
+        .filter(|b| !b.is_empty())
+        .ok_or(crate::config::MissingConfig("FEEDBACK_BUCKET"))?;
+    Ok(S3Blobs::new(s3_client().await, bucket))
+}

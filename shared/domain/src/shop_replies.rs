@@ -1,0 +1,603 @@
+//! A shop's own wording (编辑回复) and its chat robot (飞鸽机器人).
+//!
+//! With the robot on, a shop admin may rewrite the official reply of a solution and add at most
+//! two more; the edit applies shop-wide from the next panel on. The robot's own answers, set up
+//! by the shop in advance, apply only to intents the assistant does not cover: for covered
+//! intents the assistant's solution always comes first, robot on or off.
+
+use crate::conversation::Shop;
+use crate::error::{Error, Result};
+use crate::identity::Actor;
+use crate::ids::{ShopId, UserId};
+use crate::intent::IntentId;
+use crate::solution::{by_id, covers, placeholders, solutions_of, SolutionTemplate, VARIABLES};
+use crate::store::ShopStore;
+use crate::time::Millis;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// Replies a shop may add to the official one.
+pub const MAX_EXTRA_REPLIES: usize = 2;
+/// Longest reply or robot answer, in characters.
+pub const MAX_REPLY_CHARS: usize = 300;
+/// How many past changes a replies read lists.
+pub const HISTORY_SHOWN: usize = 20;
+
+/// A shop's edits for one intent: per solution, the replies in force (the rewritten official
+/// one first, then the extras). One stored item per shop and intent, versioned.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IntentReplies {
+    pub shop_id: ShopId,
+    pub intent: IntentId,
+    /// 0 until the first edit; every change adds one.
+    pub version: u64,
+    pub solutions: BTreeMap<String, Vec<String>>,
+    pub updated_at: Millis,
+    pub updated_by: Option<UserId>,
+}
+
+impl IntentReplies {
+    pub fn empty(shop_id: &ShopId, intent: IntentId) -> Self {
+        IntentReplies {
+            shop_id: shop_id.clone(),
+            intent,
+            version: 0,
+            solutions: BTreeMap::new(),
+            updated_at: 0,
+            updated_by: None,
+        }
+    }
+}
+
+/// One change to a shop's replies, kept for the record (who, when, before, after).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReplyChange {
+    pub shop_id: ShopId,
+    pub intent: IntentId,
+    /// The version this change produced.
+    pub version: u64,
+    pub by: UserId,
+    pub at: Millis,
+    pub solution_id: String,
+    /// The replies before; empty when they were the official ones.
+    pub before: Vec<String>,
+    /// The replies after; empty for a reset to the official ones.
+    pub after: Vec<String>,
+}
+
+/// The robot's pre-configured answers, per intent the assistant does not cover.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RobotSettings {
+    pub shop_id: ShopId,
+    pub version: u64,
+    pub answers: BTreeMap<IntentId, String>,
+    pub updated_at: Millis,
+    pub updated_by: Option<UserId>,
+}
+
+impl RobotSettings {
+    pub fn empty(shop_id: &ShopId) -> Self {
+        RobotSettings {
+            shop_id: shop_id.clone(),
+            version: 0,
+            answers: BTreeMap::new(),
+            updated_at: 0,
+            updated_by: None,
+        }
+    }
+}
+
+/// Everything about a shop the panel and intake need, read together.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ShopSetup {
+    pub shop: Shop,
+    pub replies: BTreeMap<IntentId, IntentReplies>,
+    pub robot: RobotSettings,
+}
+
+/// What the panel offers for an intent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Offer<'a> {
+    /// The assistant's solution, with the shop's replies when the robot is on and it edited them.
+    Assistant { edits: Option<&'a [String]> },
+    /// An intent the assistant does not cover: the robot's configured answer.
+    Robot(&'a str),
+    /// Nothing to offer.
+    Nothing,
+}
+
+impl ShopSetup {
+    pub fn bare(shop: Shop) -> Self {
+        let robot = RobotSettings::empty(&shop.shop_id);
+        ShopSetup {
+            shop,
+            replies: BTreeMap::new(),
+            robot,
+        }
+    }
+
+    /// The shop's replies for a solution, when they apply (robot on and edited).
+    pub fn edits_for(&self, solution: &SolutionTemplate) -> Option<&[String]> {
+        if !self.shop.robot_on {
+            return None;
+        }
+        self.replies
+            .get(&solution.intent)
+            .and_then(|r| r.solutions.get(&solution.id()))
+            .map(Vec::as_slice)
+    }
+
+    /// The priority rule: covered intents get the assistant's solution whether or not the robot
+    /// is on; others get the robot's answer when the robot is on and has one.
+    pub fn offer(&self, intent: IntentId, solution: Option<&SolutionTemplate>) -> Offer<'_> {
+        if covers(intent) {
+            return Offer::Assistant {
+                edits: solution.and_then(|s| self.edits_for(s)),
+            };
+        }
+        match self.robot.answers.get(&intent) {
+            Some(answer) if self.shop.robot_on => Offer::Robot(answer),
+            _ => Offer::Nothing,
+        }
+    }
+}
+
+/// Checks one reply or robot answer: trimmed, not empty, not too long, and only known
+/// `{variables}` (robot answers may use none).
+fn checked_text(field: &str, raw: &str, variables: &[&str]) -> Result<String> {
+    let text = raw.trim();
+    if text.is_empty() {
+        return Err(Error::invalid(field, "must not be empty"));
+    }
+    let chars = text.chars().count();
+    if chars > MAX_REPLY_CHARS {
+        return Err(Error::invalid(
+            field,
+            format!("must be at most {MAX_REPLY_CHARS} characters (got {chars})"),
+        ));
+    }
+    let opens = text.matches('{').count();
+    let closes = text.matches('}').count();
+    let names = placeholders(text);
+    if opens != closes || names.len() != opens {
+        return Err(Error::invalid(
+            field,
+            "has an unmatched '{' or '}': write variables as {name}",
+        ));
+    }
+    if let Some(bad) = names.iter().find(|n| !variables.contains(n)) {
+        let allowed = if variables.is_empty() {
+            "none are allowed here".to_string()
+        } else {
+            format!("known: {}", variables.join(", "))
+        };
+        return Err(Error::invalid(
+            field,
+            format!("uses an unknown variable {{{bad}}} ({allowed})"),
+        ));
+    }
+    Ok(text.to_string())
+}
+
+/// The replies a shop admin submits for a solution: the rewritten official reply first, then at
+/// most two more.
+pub fn validate_replies(replies: &[String]) -> Result<Vec<String>> {
+    if replies.is_empty() {
+        return Err(Error::invalid(
+            "replies",
+            "must hold the official reply's text (use reset to go back to the official one)",
+        ));
+    }
+    if replies.len() > 1 + MAX_EXTRA_REPLIES {
+        return Err(Error::invalid(
+            "replies",
+            format!(
+                "may hold the official reply and at most {MAX_EXTRA_REPLIES} more (got {})",
+                replies.len()
+            ),
+        ));
+    }
+    let mut out = Vec::with_capacity(replies.len());
+    for (i, r) in replies.iter().enumerate() {
+        let text = checked_text(&format!("replies[{i}]"), r, VARIABLES)?;
+        if out.contains(&text) {
+            return Err(Error::invalid(
+                format!("replies[{i}]"),
+                "repeats another reply",
+            ));
+        }
+        out.push(text);
+    }
+    Ok(out)
+}
+
+/// The robot's answers a shop admin submits: only for intents the assistant does not cover.
+pub fn validate_robot_answers(
+    answers: &BTreeMap<String, String>,
+) -> Result<BTreeMap<IntentId, String>> {
+    let mut out = BTreeMap::new();
+    for (raw, text) in answers {
+        let field = format!("answers.{raw}");
+        let intent = IntentId::parse(raw)
+            .ok_or_else(|| Error::invalid(&field, "is not a known intent id"))?;
+        if covers(intent) {
+            return Err(Error::invalid(
+                &field,
+                "is covered by the assistant, whose solution always comes first; edit its replies instead",
+            ));
+        }
+        out.insert(intent, checked_text(&field, text, &[])?);
+    }
+    Ok(out)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Use cases: read and edit a shop's replies, switch and set up its robot
+
+/// One solution as the reply editor shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SolutionReplies {
+    pub solution_id: String,
+    pub node: crate::order::OrderNode,
+    /// The node in the agent's words (超时未发货 …).
+    pub title: String,
+    pub official: String,
+    /// The replies in force: the official one, or the shop's.
+    pub replies: Vec<String>,
+    pub edited: bool,
+}
+
+/// A shop's replies for one intent, as `GET /shops/{shop_id}/replies/{intent}` answers.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RepliesView {
+    pub shop_id: ShopId,
+    pub intent: IntentId,
+    pub robot_on: bool,
+    pub version: u64,
+    /// The variables a reply may use, written `{name}`.
+    pub variables: Vec<&'static str>,
+    pub solutions: Vec<SolutionReplies>,
+    pub history: Vec<ReplyChange>,
+}
+
+/// What `PUT /shops/{shop_id}/replies/{intent}` takes.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EditReplies {
+    pub expected_version: u64,
+    pub solution_id: String,
+    #[serde(default)]
+    pub replies: Option<Vec<String>>,
+    #[serde(default)]
+    pub reset: bool,
+}
+
+/// The robot's settings, as `GET /shops/{shop_id}/robot` answers.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RobotView {
+    pub shop_id: ShopId,
+    pub on: bool,
+    pub answers: BTreeMap<IntentId, String>,
+    pub version: u64,
+}
+
+/// What `PUT /shops/{shop_id}/robot` takes.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EditRobot {
+    pub expected_version: u64,
+    pub on: bool,
+    #[serde(default)]
+    pub answers: Option<BTreeMap<String, String>>,
+}
+
+/// Staff of the shop or the platform may read its settings; others get 404 for another shop.
+fn may_read(actor: &Actor, shop: &ShopId) -> Result<()> {
+    match actor {
+        Actor::Platform(_) => Ok(()),
+        Actor::Agent { shop: own, .. } | Actor::ShopAdmin { shop: own, .. } if own == shop => {
+            Ok(())
+        }
+        Actor::Agent { .. } | Actor::ShopAdmin { .. } => Err(Error::NotFound("shop")),
+        Actor::Buyer(_) => Err(Error::Forbidden(
+            "only the shop's staff and the platform may read its replies".into(),
+        )),
+    }
+}
+
+/// Only the shop's own admin may change its settings; another shop's staff get 404.
+fn may_edit<'a>(actor: &'a Actor, shop: &ShopId) -> Result<&'a UserId> {
+    match actor {
+        Actor::ShopAdmin { user, shop: own } if own == shop => Ok(user),
+        Actor::ShopAdmin { .. } => Err(Error::NotFound("shop")),
+        Actor::Agent { shop: own, .. } if own != shop => Err(Error::NotFound("shop")),
+        _ => Err(Error::Forbidden(
+            "only the shop's admin may edit its replies and robot".into(),
+        )),
+    }
+}
+
+fn covered_intent(raw: &str) -> Result<IntentId> {
+    let intent =
+        IntentId::parse(raw).ok_or_else(|| Error::invalid("intent", "is not a known intent id"))?;
+    if !covers(intent) {
+        return Err(Error::invalid(
+            "intent",
+            "has no assistant solution to edit (set the robot's answer for it instead)",
+        ));
+    }
+    Ok(intent)
+}
+
+async fn setup_of<S: ShopStore>(store: &S, shop: &ShopId) -> Result<ShopSetup> {
+    store.shop_setup(shop).await?.ok_or(Error::NotFound("shop"))
+}
+
+fn replies_view(setup: &ShopSetup, intent: IntentId, history: Vec<ReplyChange>) -> RepliesView {
+    let stored = setup.replies.get(&intent);
+    RepliesView {
+        shop_id: setup.shop.shop_id.clone(),
+        intent,
+        robot_on: setup.shop.robot_on,
+        version: stored.map_or(0, |r| r.version),
+        variables: VARIABLES.to_vec(),
+        solutions: solutions_of(intent)
+            .map(|t| {
+                let official = t.replies[0].text.to_string();
+                let edits = stored.and_then(|r| r.solutions.get(&t.id()));
+                SolutionReplies {
+                    solution_id: t.id(),
+                    node: t.node,
+                    title: t.node.label().to_string(),
+                    official: official.clone(),
+                    replies: edits
+                        .cloned()
+                        .unwrap_or_else(|| t.replies.iter().map(|r| r.text.to_string()).collect()),
+                    edited: edits.is_some(),
+                }
+            })
+            .collect(),
+        history,
+    }
+}
+
+pub async fn get_replies<S: ShopStore>(
+    store: &S,
+    actor: &Actor,
+    shop: &ShopId,
+    intent: &str,
+) -> Result<RepliesView> {
+    may_read(actor, shop)?;
+    let intent = covered_intent(intent)?;
+    let setup = setup_of(store, shop).await?;
+    let history = store.reply_history(shop, intent, HISTORY_SHOWN).await?;
+    Ok(replies_view(&setup, intent, history))
+}
+
+/// Edits (or resets) a solution's replies shop-wide. Refused while the robot is off; a stale
+/// `expected_version` is a 409, never a silent overwrite.
+pub async fn edit_replies<S: ShopStore>(
+    store: &S,
+    actor: &Actor,
+    shop: &ShopId,
+    intent: &str,
+    input: EditReplies,
+    now: Millis,
+) -> Result<RepliesView> {
+    let by = may_edit(actor, shop)?.clone();
+    let intent = covered_intent(intent)?;
+    let template = by_id(&input.solution_id)
+        .filter(|t| t.intent == intent)
+        .ok_or_else(|| Error::invalid("solution_id", "is not a solution of this intent"))?;
+    let after = match (input.reset, &input.replies) {
+        (true, None) => Vec::new(),
+        (false, Some(r)) => validate_replies(r)?,
+        _ => {
+            return Err(Error::invalid(
+                "replies",
+                "give either replies or reset: true",
+            ))
+        }
+    };
+    let setup = setup_of(store, shop).await?;
+    if !setup.shop.robot_on {
+        return Err(Error::RobotOff);
+    }
+    let mut replies = setup
+        .replies
+        .get(&intent)
+        .cloned()
+        .unwrap_or_else(|| IntentReplies::empty(shop, intent));
+    if replies.version != input.expected_version {
+        return Err(Error::Conflict(format!(
+            "the replies were changed by someone else (now version {}); reload and edit again",
+            replies.version
+        )));
+    }
+    let solution_id = template.id();
+    let before = replies
+        .solutions
+        .get(&solution_id)
+        .cloned()
+        .unwrap_or_default();
+    if after.is_empty() {
+        replies.solutions.remove(&solution_id);
+    } else {
+        replies.solutions.insert(solution_id.clone(), after.clone());
+    }
+    replies.version += 1;
+    replies.updated_at = now;
+    replies.updated_by = Some(by.clone());
+    let change = ReplyChange {
+        shop_id: shop.clone(),
+        intent,
+        version: replies.version,
+        by,
+        at: now,
+        solution_id,
+        before,
+        after,
+    };
+    store.save_replies(&replies, &change).await?;
+    let mut setup = setup;
+    setup.replies.insert(intent, replies);
+    let history = store.reply_history(shop, intent, HISTORY_SHOWN).await?;
+    Ok(replies_view(&setup, intent, history))
+}
+
+fn robot_view(setup: &ShopSetup) -> RobotView {
+    RobotView {
+        shop_id: setup.shop.shop_id.clone(),
+        on: setup.shop.robot_on,
+        answers: setup.robot.answers.clone(),
+        version: setup.robot.version,
+    }
+}
+
+pub async fn get_robot<S: ShopStore>(store: &S, actor: &Actor, shop: &ShopId) -> Result<RobotView> {
+    may_read(actor, shop)?;
+    Ok(robot_view(&setup_of(store, shop).await?))
+}
+
+/// Switches the robot on or off and, optionally, replaces its answers.
+pub async fn edit_robot<S: ShopStore>(
+    store: &S,
+    actor: &Actor,
+    shop: &ShopId,
+    input: EditRobot,
+    now: Millis,
+) -> Result<RobotView> {
+    let by = may_edit(actor, shop)?.clone();
+    let answers = input
+        .answers
+        .as_ref()
+        .map(validate_robot_answers)
+        .transpose()?;
+    let mut setup = setup_of(store, shop).await?;
+    if setup.robot.version != input.expected_version {
+        return Err(Error::Conflict(format!(
+            "the robot settings were changed by someone else (now version {}); reload and edit again",
+            setup.robot.version
+        )));
+    }
+    if let Some(a) = answers {
+        setup.robot.answers = a;
+    }
+    setup.robot.version += 1;
+    setup.robot.updated_at = now;
+    setup.robot.updated_by = Some(by);
+    setup.shop.robot_on = input.on;
+    store.save_robot(input.on, &setup.robot).await?;
+    Ok(robot_view(&setup))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::money::Fen;
+    use crate::order::OrderNode;
+    use crate::solution::lookup;
+
+    fn setup(robot_on: bool) -> ShopSetup {
+        let shop = Shop {
+            shop_id: ShopId::parse("s1").unwrap(),
+            name: "s".into(),
+            agents: vec![],
+            robot_on,
+            deposit: Fen(0),
+        };
+        let mut s = ShopSetup::bare(shop);
+        let mut r = IntentReplies::empty(&s.shop.shop_id, IntentId::UrgeShipment);
+        r.solutions.insert(
+            "urge_shipment.overdue".into(),
+            vec!["店铺自己的话 {order_id}".into()],
+        );
+        s.replies.insert(IntentId::UrgeShipment, r);
+        s.robot
+            .answers
+            .insert(IntentId::Invoice, "发票在订单详情里申请～".into());
+        s
+    }
+
+    #[test]
+    fn priority_all_ways_round() {
+        let overdue = lookup(IntentId::UrgeShipment, OrderNode::Overdue).unwrap();
+        let shipped = lookup(IntentId::UrgeShipment, OrderNode::Shipped).unwrap();
+        // Covered, robot on: the assistant, with the shop's edits where it made them.
+        let on = setup(true);
+        assert_eq!(
+            on.offer(IntentId::UrgeShipment, Some(overdue)),
+            Offer::Assistant {
+                edits: Some(&["店铺自己的话 {order_id}".to_string()][..])
+            }
+        );
+        assert_eq!(
+            on.offer(IntentId::UrgeShipment, Some(shipped)),
+            Offer::Assistant { edits: None }
+        );
+        // Covered, robot off: the assistant's official solution; stored edits do not apply.
+        let off = setup(false);
+        assert_eq!(
+            off.offer(IntentId::UrgeShipment, Some(overdue)),
+            Offer::Assistant { edits: None }
+        );
+        // A robot answer for a covered intent would never win (and cannot be configured).
+        let mut sneaky = setup(true);
+        sneaky
+            .robot
+            .answers
+            .insert(IntentId::Logistics, "机器人".into());
+        assert!(matches!(
+            sneaky.offer(IntentId::Logistics, None),
+            Offer::Assistant { .. }
+        ));
+        // Not covered: the robot's answer only when the robot is on and has one.
+        assert_eq!(
+            on.offer(IntentId::Invoice, None),
+            Offer::Robot("发票在订单详情里申请～")
+        );
+        assert_eq!(off.offer(IntentId::Invoice, None), Offer::Nothing);
+        assert_eq!(on.offer(IntentId::ProductQuestion, None), Offer::Nothing);
+    }
+
+    #[test]
+    fn replies_are_checked() {
+        let ok = validate_replies(&[" 亲，{order_id}马上发 ".into(), "好的".into()]).unwrap();
+        assert_eq!(ok[0], "亲，{order_id}马上发");
+        let code = |r: &[&str]| {
+            let v: Vec<String> = r.iter().map(|s| s.to_string()).collect();
+            validate_replies(&v).unwrap_err().to_string()
+        };
+        assert!(code(&[]).contains("official"));
+        assert!(code(&["a", "b", "c", "d"]).contains("at most 2 more"));
+        assert!(code(&["  "]).contains("must not be empty"));
+        assert!(code(&["{phone}"]).contains("unknown variable {phone}"));
+        assert!(code(&["{order_id"]).contains("unmatched"));
+        assert!(code(&["a}"]).contains("unmatched"));
+        assert!(code(&["a", "a"]).contains("repeats"));
+        let long = "好".repeat(MAX_REPLY_CHARS + 1);
+        assert!(code(&[&long]).contains("at most 300"));
+        assert!(validate_replies(&["好".repeat(MAX_REPLY_CHARS)]).is_ok());
+    }
+
+    #[test]
+    fn robot_answers_only_for_uncovered_intents() {
+        let mut a = BTreeMap::new();
+        a.insert("invoice".to_string(), "发票～".to_string());
+        assert_eq!(
+            validate_robot_answers(&a).unwrap()[&IntentId::Invoice],
+            "发票～"
+        );
+        a.insert("logistics".to_string(), "x".to_string());
+        assert!(validate_robot_answers(&a)
+            .unwrap_err()
+            .to_string()
+            .contains("covered"));
+        let mut b = BTreeMap::new();
+        b.insert("nope".to_string(), "x".to_string());
+        assert!(validate_robot_answers(&b).is_err());
+        let mut c = BTreeMap::new();
+        c.insert("invoice".to_string(), "{order_id}".to_string());
+        assert!(validate_robot_answers(&c).is_err());
+    }
+}
