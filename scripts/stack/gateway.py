@@ -544,8 +544,9 @@ class Gateway:
     # -- one request --------------------------------------------------------------------------
 
     def handle(self, method: str, target: str, headers: list[tuple[str, str]], body: bytes) -> Answer:
-        split = urllib.parse.urlsplit(target)
-        path, query = split.path or "/", split.query
+        # The request target as sent (not urlsplit: "//x/y" is a path here, not a host).
+        path, _, query = target.partition("#")[0].partition("?")
+        path = path or "/"
         if path.startswith("/local/"):
             return self.local(method, path, body)
         if method in ("GET", "HEAD") and (path == "/" or path == "/console" or path.startswith("/console/")):

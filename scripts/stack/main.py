@@ -19,6 +19,7 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -89,6 +90,19 @@ class Processes:
                 pass
             say(f"stopped {name}")
         self.children.clear()
+
+
+class GatewayLog:
+    """The gateway's log lines, appended to one file from any request thread."""
+
+    def __init__(self, path: Path) -> None:
+        self.file = open(path, "a", encoding="utf-8")
+        self.lock = threading.Lock()
+
+    def __call__(self, line: str) -> None:
+        with self.lock:
+            self.file.write(line + "\n")
+            self.file.flush()
 
 
 def aws_env(dynamodb: str, s3: str) -> dict[str, str]:
@@ -273,7 +287,7 @@ def main() -> int:
             console_dir=ROOT / "console",
             openapi_path=ROOT / "openapi.yaml",
             compensate_event=ROOT / "events" / "compensate-schedule.json",
-            log=lambda m: print(m, file=open(run_dir / "gateway.log", "a", encoding="utf-8"), flush=True),
+            log=GatewayLog(run_dir / "gateway.log"),
         )
         warm(gateway, sorted({r.binary for r in routes}))
         if stopping.is_set():

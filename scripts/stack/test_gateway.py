@@ -43,8 +43,13 @@ class TemplateRoutes(unittest.TestCase):
         t = template()
         env = t["Globals"]["Function"]["Environment"]["Variables"]
         self.assertEqual(env["ORDERS_TABLE"], {"Ref": "OrdersTable"})
-        resolved = gw.function_environment(t, lambda ref: f"local-{ref}" if ref.endswith("Table") else None)
+        kinds = {ref: res["Type"] for ref, res in t["Resources"].items()}
+        local = {"AWS::DynamoDB::Table", "AWS::S3::Bucket"}
+        resolved = gw.function_environment(
+            t, lambda ref: f"local-{ref}" if kinds.get(ref) in local else None)
         self.assertEqual(resolved["ORDERS_TABLE"], "local-OrdersTable")
+        for name, value in resolved.items():
+            self.assertNotIsInstance(value, dict, f"{name} is resolved")
         self.assertEqual(resolved["RUST_LOG"], "info")
 
     def test_an_unresolvable_ref_is_an_error_not_a_guess(self):
