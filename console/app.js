@@ -508,10 +508,11 @@ async function refreshQueue() {
 }
 
 function openFromQueue(q) {
-  setAgentConversation(q.conversation_id);
+  if (state.agent.conv !== q.conversation_id) setAgentConversation(q.conversation_id);
   refreshAgent().catch(() => {});
   // The console plays both sides: the buyer pane follows when the buyer is a demo identity.
-  if (state.identities.some((i) => i.sub === q.buyer_id && i.role === "buyer")) {
+  const sameBuyerPane = state.buyer.sub === q.buyer_id && state.buyer.conv === q.conversation_id;
+  if (!sameBuyerPane && state.identities.some((i) => i.sub === q.buyer_id && i.role === "buyer")) {
     switchBuyer(q.buyer_id, q.conversation_id).catch((e) => showError("buyer-error", e));
   }
 }

@@ -240,6 +240,12 @@ test("the robot answers an uncovered intent; a bad rating hands the buyer to a h
   const order = await page.$$eval("#queue-list li", (lis) => lis.map((li) => li.dataset.conversationId));
   await page.click("#jump-longest");
   await page.waitForFunction((c) => document.getElementById("agent-conv-id").textContent.includes(c), order[0]);
+  // The agent sees the robot's answer and the handoff in the conversation they jumped to.
+  if (order[0] === conv) {
+    await page.locator("#agent-messages .msg.robot").first().waitFor({ timeout: 15000 });
+    await page.locator("#agent-messages .msg.system", { hasText: "已为您转接人工客服" }).waitFor({ timeout: 15000 });
+    await page.locator("#buyer-messages .msg.robot").first().waitFor({ timeout: 15000 });
+  }
   await page.screenshot({ path: join(ARTIFACTS, "console-handoff.png"), fullPage: true });
 });
 
