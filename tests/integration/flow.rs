@@ -4,7 +4,7 @@ use crate::support::*;
 use assistant_cli::seed::{self, AGENTS};
 use assistant_domain::ids::ShopId;
 use assistant_domain::order::OrderNode;
-use assistant_domain::store::{SolutionStats, StatsStore};
+use assistant_domain::store::{ConversationStore, SolutionStats, StatsStore};
 use assistant_domain::time::HOUR;
 use serde_json::json;
 
@@ -337,7 +337,8 @@ async fn agent_use_is_stored_and_counted_per_solution() {
     assert_eq!(
         stats,
         SolutionStats {
-            shown: 2,
+            // Once per solution put in front of the agents, however often the panel is fetched.
+            shown: 1,
             copied: 1,
             sent: 2,
             edited_sent: 1,
@@ -447,8 +448,12 @@ async fn the_demo_plays_every_node_and_reports_requests() {
     assert!(text.contains("截图 1 张（image/png"), "{text}");
     assert!(text.contains("已为您转接人工客服"), "{text}");
     assert_eq!(blobs.keys("feedback/").await.unwrap().len(), 1);
+    // Every step is a handful of requests; the queue reads its 8 index partitions.
     assert!(
-        steps.iter().all(|(_, _, n)| (1..=6).contains(n)),
+        steps
+            .iter()
+            .all(|(_, what, n)| (1..=6).contains(n)
+                || (what.as_str() == "客服查看等待队列" && *n == 8)),
         "{steps:?}"
     );
 }
@@ -471,8 +476,62 @@ async fn a_greeting_after_a_question_keeps_the_panel_on_that_question() {
     )
     .await;
     let v = urge(&store, "c1", "好的，谢谢").await;
+    assert!(v["panel"].is_null(), "nothing changed for the agent: {v}");
+    let (_, panel) = call(&store, PANEL, "c1", &agent_of(SHOP), None).await;
     assert_eq!(
-        v["panel"]["solution"]["solution_id"], "urge_shipment.overdue",
-        "{v}"
+        panel["solution"]["solution_id"], "urge_shipment.overdue",
+        "{panel}"
+    );
+}
+
+#[tokio::test]
+async fn an_ordinary_message_is_two_requests_and_fetching_the_panel_writes_nothing() {
+    let store = seeded().await;
+    let v = urge(&store, "c1", "什么时候发货").await;
+    call(
+        &store,
+        SELECT,
+        "c1",
+        &buyer(MAIN_BUYER),
+        Some(json!({"via": "confirm", "card_id": v["card"]["card_id"]})),
+    )
+    .await;
+    let before = store.requests();
+    let v = urge(&store, "c1", "好的，谢谢").await;
+    assert_eq!(
+        store.requests() - before,
+        2,
+        "read the conversation, put the message: {v}"
+    );
+    let version = store
+        .conversation(&assistant_domain::ids::ConversationId::parse("c1").unwrap())
+        .await
+        .unwrap()
+        .unwrap()
+        .version;
+    for _ in 0..3 {
+        let (status, _) = call(&store, PANEL, "c1", &agent_of(SHOP), None).await;
+        assert_eq!(status, 200);
+    }
+    let stats = store
+        .stats(&ShopId::parse(SHOP).unwrap(), "urge_shipment.overdue")
+        .await
+        .unwrap();
+    assert_eq!(stats.shown, 1, "{stats:?}");
+    let after = store
+        .conversation(&assistant_domain::ids::ConversationId::parse("c1").unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(after.version, version, "polling the panel wrote nothing");
+    // Every message is there, in order.
+    let (_, msgs) = call(&store, LIST_MESSAGES, "c1", &buyer(MAIN_BUYER), None).await;
+    assert!(
+        msgs["messages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|m| m["body"]["text"] == "好的，谢谢"),
+        "{msgs}"
     );
 }

@@ -404,7 +404,7 @@ async fn a_bad_robot_rating_hands_the_buyer_to_a_person_at_the_head_of_the_queue
     assert_eq!(items[0]["conversation_id"], "conv-early");
     assert_eq!(items[1]["conversation_id"], "conv-h");
     assert_eq!(items[1]["handed_off"], true);
-    assert_eq!(items[1]["last_text"], "发票到底怎么开");
+    assert_eq!(items[1]["last_text"], "怎么开发票");
     // Another shop's staff do not see it; a buyer may not ask.
     assert_error(
         &shop_call(
@@ -752,6 +752,9 @@ impl ConversationStore for Failing {
     async fn waiting(&self, shop: &ShopId, limit: usize) -> Result<Vec<Conversation>> {
         self.store.waiting(shop, limit).await
     }
+    async fn append(&self, message: &Message) -> Result<()> {
+        self.store.append(message).await
+    }
 }
 
 #[tokio::test]
@@ -796,7 +799,7 @@ async fn a_failure_part_way_leaves_no_orphan_object_and_no_record() {
 async fn adoption_figures_count_each_use_and_stay_in_their_shop() {
     let store = seeded().await;
     let blobs = integration_tests::fresh_blobs().await;
-    overdue_panel(&store, "conv-a").await; // shown twice: on the answer and on the panel fetch
+    overdue_panel(&store, "conv-a").await; // shown once, however often the panel is fetched
     let (status, _) = call(
         &store,
         USE,
@@ -847,11 +850,11 @@ async fn adoption_figures_count_each_use_and_stay_in_their_shop() {
             row["edited_sent"].as_u64(),
             row["feedback"].as_u64()
         ),
-        (Some(2), Some(1), Some(1), Some(1)),
+        (Some(1), Some(1), Some(1), Some(1)),
         "{row}"
     );
-    assert_eq!(row["copy_rate"], 0.5);
-    assert_eq!(row["feedback_rate"], 0.5);
+    assert_eq!(row["copy_rate"], 1.0);
+    assert_eq!(row["feedback_rate"], 1.0);
     assert_error(&adoption(admin_of(seed::OTHER_SHOP), SHOP).await, 404);
     assert_error(&adoption(agent_of(SHOP), SHOP).await, 403);
     let (status, v) = adoption(platform(), SHOP).await;

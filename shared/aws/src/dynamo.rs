@@ -31,7 +31,9 @@ use assistant_domain::store::{
 };
 use assistant_domain::time::{beijing_date, Millis};
 use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
-use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem, Update};
+use aws_sdk_dynamodb::types::{
+    AttributeValue, ConsumedCapacity, Put, ReturnConsumedCapacity, TransactWriteItem, Update,
+};
 use aws_sdk_dynamodb::Client;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -95,6 +97,16 @@ pub const STAT_SHARDS: u32 = 16;
 pub const STATS_INDEX: &str = "StatsIndex";
 pub const WAITING_INDEX: &str = "WaitingIndex";
 pub const WAITING_SHOP: &str = "waiting_shop";
+/// `WaitingIndex` partitions per shop: a big shop's conversations starting to wait spread over
+/// several keys instead of one hot one.
+pub const WAITING_SHARDS: u32 = 8;
+/// The `WaitingIndex` key of a waiting conversation: its shop and a stable shard.
+pub fn waiting_key(shop: &ShopId, conversation: &ConversationId) -> String {
+    let hash = conversation.as_str().bytes().fold(0x811c_9dc5u32, |h, b| {
+        (h ^ b as u32).wrapping_mul(0x0100_0193)
+    });
+    format!("{shop}#{}", hash % WAITING_SHARDS)
+}
 pub const FEEDBACK_INDEX: &str = "FeedbackIndex";
 /// The one `FeedbackIndex` partition.
 pub const FEEDBACK_ALL: &str = "FEEDBACK";
@@ -181,6 +193,45 @@ pub struct DynamoStore {
     client: Client,
     tables: Tables,
     requests: Arc<AtomicU64>,
+    /// Capacity units DynamoDB reported consumed (ReturnConsumedCapacity), in thousandths.
+    milli_units: Arc<AtomicU64>,
+}
+
+/// The capacity a response reports consumed.
+pub trait Consumed {
+    fn units(&self) -> f64;
+}
+
+fn sum(c: &[ConsumedCapacity]) -> f64 {
+    c.iter().filter_map(|c| c.capacity_units()).sum()
+}
+
+macro_rules! consumed_one {
+    ($($t:ty),*) => {$(
+        impl Consumed for $t {
+            fn units(&self) -> f64 {
+                self.consumed_capacity().and_then(|c| c.capacity_units()).unwrap_or(0.0)
+            }
+        }
+    )*};
+}
+consumed_one!(
+    aws_sdk_dynamodb::operation::get_item::GetItemOutput,
+    aws_sdk_dynamodb::operation::put_item::PutItemOutput,
+    aws_sdk_dynamodb::operation::update_item::UpdateItemOutput,
+    aws_sdk_dynamodb::operation::query::QueryOutput
+);
+
+impl Consumed for aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsOutput {
+    fn units(&self) -> f64 {
+        sum(self.consumed_capacity())
+    }
+}
+
+impl Consumed for aws_sdk_dynamodb::operation::batch_write_item::BatchWriteItemOutput {
+    fn units(&self) -> f64 {
+        sum(self.consumed_capacity())
+    }
 }
 
 impl DynamoStore {
@@ -189,6 +240,7 @@ impl DynamoStore {
             client,
             tables,
             requests: Arc::new(AtomicU64::new(0)),
+            milli_units: Arc::new(AtomicU64::new(0)),
         }
     }
 
@@ -203,6 +255,16 @@ impl DynamoStore {
     /// DynamoDB requests made so far by this store.
     pub fn requests(&self) -> u64 {
         self.requests.load(Ordering::Relaxed)
+    }
+
+    /// Capacity units consumed so far, as DynamoDB reported them.
+    pub fn capacity_units(&self) -> f64 {
+        self.milli_units.load(Ordering::Relaxed) as f64 / 1000.0
+    }
+
+    pub(crate) fn track(&self, out: &impl Consumed) {
+        let milli = (out.units() * 1000.0).round() as u64;
+        self.milli_units.fetch_add(milli, Ordering::Relaxed);
     }
 
     pub(crate) fn count(&self) {
@@ -222,21 +284,26 @@ impl DynamoStore {
             .table_name(table)
             .key("pk", s(pk))
             .key("sk", s(sk))
+            .return_consumed_capacity(ReturnConsumedCapacity::Total)
             .send()
             .await
             .map_err(sdk_error)?;
+        self.track(&out);
         out.item.map(from_item).transpose()
     }
 
     pub(crate) async fn put(&self, table: &str, item: Item) -> Result<()> {
         self.count();
-        self.client
+        let out = self
+            .client
             .put_item()
             .table_name(table)
             .set_item(Some(item))
+            .return_consumed_capacity(ReturnConsumedCapacity::Total)
             .send()
             .await
             .map_err(sdk_error)?;
+        self.track(&out);
         Ok(())
     }
 
@@ -263,9 +330,11 @@ impl DynamoStore {
                 .scan_index_forward(!newest_first)
                 .set_limit(limit.map(|l| l.min(1000) as i32))
                 .set_exclusive_start_key(start)
+                .return_consumed_capacity(ReturnConsumedCapacity::Total)
                 .send()
                 .await
                 .map_err(sdk_error)?;
+            self.track(&out);
             items.extend(out.items.unwrap_or_default());
             start = out.last_evaluated_key;
             let full = limit.is_some_and(|l| items.len() >= l);
@@ -324,26 +393,52 @@ impl OrderStore for DynamoStore {
 }
 
 impl ConversationStore for DynamoStore {
-    async fn waiting(&self, shop: &ShopId, limit: usize) -> Result<Vec<Conversation>> {
+    async fn append(&self, message: &Message) -> Result<()> {
+        let pk = conversation_pk(&message.conversation_id);
+        let item = to_item(message, pk, message_sk(message))?;
         self.count();
         let out = self
             .client
-            .query()
+            .put_item()
             .table_name(&self.tables.conversations)
-            .index_name(WAITING_INDEX)
-            .key_condition_expression("#k = :v")
-            .expression_attribute_names("#k", WAITING_SHOP)
-            .expression_attribute_values(":v", s(shop.as_str()))
-            .scan_index_forward(true)
-            .limit(limit.min(1000) as i32)
+            .set_item(Some(item))
+            .condition_expression("attribute_not_exists(pk)")
+            .return_consumed_capacity(ReturnConsumedCapacity::Total)
             .send()
             .await
             .map_err(sdk_error)?;
-        out.items
-            .unwrap_or_default()
-            .into_iter()
-            .map(from_item)
-            .collect()
+        self.track(&out);
+        Ok(())
+    }
+
+    async fn waiting(&self, shop: &ShopId, limit: usize) -> Result<Vec<Conversation>> {
+        // Each shard holds its oldest waits first; the longest waits overall are among the first
+        // `limit` of every shard.
+        let mut all: Vec<Conversation> = Vec::new();
+        for shard in 0..WAITING_SHARDS {
+            self.count();
+            let out = self
+                .client
+                .query()
+                .table_name(&self.tables.conversations)
+                .index_name(WAITING_INDEX)
+                .key_condition_expression("#k = :v")
+                .expression_attribute_names("#k", WAITING_SHOP)
+                .expression_attribute_values(":v", s(format!("{shop}#{shard}")))
+                .scan_index_forward(true)
+                .limit(limit.min(1000) as i32)
+                .return_consumed_capacity(ReturnConsumedCapacity::Total)
+                .send()
+                .await
+                .map_err(sdk_error)?;
+            self.track(&out);
+            for item in out.items.unwrap_or_default() {
+                all.push(from_item(item)?);
+            }
+        }
+        all.sort_by_key(|c| c.waiting_since);
+        all.truncate(limit);
+        Ok(all)
     }
 
     async fn conversation(&self, id: &ConversationId) -> Result<Option<Conversation>> {
@@ -371,7 +466,10 @@ impl ConversationStore for DynamoStore {
         let mut item = to_item(conv, pk.clone(), META.into())?;
         if conv.waiting_since.is_some() {
             // In WaitingIndex only while the buyer waits for a person.
-            item.insert(WAITING_SHOP.into(), s(conv.shop_id.as_str()));
+            item.insert(
+                WAITING_SHOP.into(),
+                s(waiting_key(&conv.shop_id, &conv.conversation_id)),
+            );
         }
         let mut meta = Put::builder()
             .table_name(&self.tables.conversations)
@@ -411,12 +509,15 @@ impl ConversationStore for DynamoStore {
             writes.push(TransactWriteItem::builder().put(put).build());
         }
         self.count();
-        self.client
+        let out = self
+            .client
             .transact_write_items()
             .set_transact_items(Some(writes))
+            .return_consumed_capacity(ReturnConsumedCapacity::Total)
             .send()
             .await
             .map_err(sdk_error)?;
+        self.track(&out);
         Ok(())
     }
 }
@@ -468,9 +569,11 @@ impl CompensationStore for DynamoStore {
             .key("pk", s(order_pk(shop, buyer)))
             .key("sk", s(compensation_sk(order)))
             .projection_expression("pk")
+            .return_consumed_capacity(ReturnConsumedCapacity::Total)
             .send()
             .await
             .map_err(sdk_error)?;
+        self.track(&out);
         Ok(out.item.is_some())
     }
 
@@ -509,9 +612,11 @@ impl CompensationStore for DynamoStore {
             .expression_attribute_values(":shard", s(due_shard_key(shard % DUE_SHARDS)))
             .limit(limit.clamp(1, 1000) as i32)
             .set_exclusive_start_key(start)
+            .return_consumed_capacity(ReturnConsumedCapacity::Total)
             .send()
             .await
             .map_err(sdk_error)?;
+        self.track(&out);
         let items = out
             .items
             .unwrap_or_default()
@@ -637,10 +742,14 @@ impl CompensationStore for DynamoStore {
             .transact_items(TransactWriteItem::builder().update(deduct).build())
             .transact_items(TransactWriteItem::builder().put(ledger).build())
             .transact_items(TransactWriteItem::builder().put(message).build())
+            .return_consumed_capacity(ReturnConsumedCapacity::Total)
             .send()
             .await;
         match result {
-            Ok(_) => Ok(PayOutcome::Paid { balance_after }),
+            Ok(out) => {
+                self.track(&out);
+                Ok(PayOutcome::Paid { balance_after })
+            }
             Err(err) => match failed_conditions(&err) {
                 Some(failed) if failed.first() == Some(&true) => Ok(PayOutcome::AlreadyPaid),
                 Some(failed) if failed.get(2) == Some(&true) => Ok(PayOutcome::DepositMoved),
@@ -681,9 +790,11 @@ impl DynamoStore {
                 .expression_attribute_names("#k", key)
                 .expression_attribute_values(":v", s(value.clone()))
                 .set_exclusive_start_key(start)
+                .return_consumed_capacity(ReturnConsumedCapacity::Total)
                 .send()
                 .await
                 .map_err(sdk_error)?;
+            self.track(&out);
             items.extend(out.items.unwrap_or_default());
             start = out.last_evaluated_key;
             if start.is_none() {
@@ -718,9 +829,11 @@ impl DynamoStore {
                     .client
                     .batch_write_item()
                     .request_items(table, pending)
+                    .return_consumed_capacity(ReturnConsumedCapacity::Total)
                     .send()
                     .await
                     .map_err(sdk_error)?;
+                self.track(&out);
                 pending = out
                     .unprocessed_items
                     .and_then(|mut m| m.remove(table))

@@ -26,7 +26,9 @@ use assistant_domain::shop_replies::{IntentReplies, ReplyChange, RobotSettings, 
 use assistant_domain::store::{
     FeedbackStore, Page, ShopStore, SolutionEvent, SolutionStats, StatEvent, StatRow, StatsStore,
 };
-use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem, Update};
+use aws_sdk_dynamodb::types::{
+    AttributeValue, Put, ReturnConsumedCapacity, TransactWriteItem, Update,
+};
 
 fn n(v: u64) -> AttributeValue {
     AttributeValue::N(v.to_string())
@@ -47,12 +49,15 @@ fn versioned_put(table: &str, item: Item, version: u64) -> Put {
 impl DynamoStore {
     async fn transact(&self, writes: Vec<TransactWriteItem>) -> Result<()> {
         self.count();
-        self.client()
+        let out = self
+            .client()
             .transact_write_items()
             .set_transact_items(Some(writes))
+            .return_consumed_capacity(ReturnConsumedCapacity::Total)
             .send()
             .await
             .map_err(sdk_error)?;
+        self.track(&out);
         Ok(())
     }
 }
@@ -81,9 +86,11 @@ impl ShopStore for DynamoStore {
                 .expression_attribute_values(":from", s(PROFILE))
                 .expression_attribute_values(":to", s(ROBOT))
                 .set_exclusive_start_key(start)
+                .return_consumed_capacity(ReturnConsumedCapacity::Total)
                 .send()
                 .await
                 .map_err(sdk_error)?;
+            self.track(&out);
             items.extend(out.items.unwrap_or_default());
             start = out.last_evaluated_key;
             if start.is_none() {
@@ -213,16 +220,19 @@ impl StatsStore for DynamoStore {
     async fn record(&self, event: &StatEvent) -> Result<()> {
         let u = self.stat_update(event);
         self.count();
-        self.client()
+        let out = self
+            .client()
             .update_item()
             .table_name(u.table_name())
             .set_key(Some(u.key().clone()))
             .update_expression(u.update_expression())
             .set_expression_attribute_names(u.expression_attribute_names().cloned())
             .set_expression_attribute_values(u.expression_attribute_values().cloned())
+            .return_consumed_capacity(ReturnConsumedCapacity::Total)
             .send()
             .await
             .map_err(sdk_error)?;
+        self.track(&out);
         Ok(())
     }
 
@@ -234,9 +244,11 @@ impl StatsStore for DynamoStore {
             .table_name(&self.tables().shops)
             .key("pk", s(shop_pk(shop)))
             .key("sk", s(stat_sk(solution_id)))
+            .return_consumed_capacity(ReturnConsumedCapacity::Total)
             .send()
             .await
             .map_err(sdk_error)?;
+        self.track(&out);
         Ok(stats_of(&out.item.unwrap_or_default()))
     }
 
@@ -360,7 +372,12 @@ impl FeedbackStore for DynamoStore {
                     .expression_attribute_values(":intent", s(intent.as_str()));
             }
             self.count();
-            let out = q.send().await.map_err(sdk_error)?;
+            let out = q
+                .return_consumed_capacity(ReturnConsumedCapacity::Total)
+                .send()
+                .await
+                .map_err(sdk_error)?;
+            self.track(&out);
             for item in out.items.unwrap_or_default() {
                 items.push(from_item(item)?);
             }
@@ -389,9 +406,11 @@ impl FeedbackStore for DynamoStore {
             .key_condition_expression("feedback_all = :all AND feedback_id = :id")
             .expression_attribute_values(":all", s(FEEDBACK_ALL))
             .expression_attribute_values(":id", s(feedback_id))
+            .return_consumed_capacity(ReturnConsumedCapacity::Total)
             .send()
             .await
             .map_err(sdk_error)?;
+        self.track(&out);
         out.items
             .unwrap_or_default()
             .into_iter()

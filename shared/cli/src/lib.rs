@@ -3,4 +3,5 @@
 pub mod bench;
 pub mod demo;
 pub mod drill;
+pub mod flow_bench;
 pub mod seed;

@@ -86,9 +86,12 @@ pub struct Conversation {
     /// The buyer rated the robot badly and was handed to a person (转人工); the robot stays out.
     #[serde(default)]
     pub handed_off: bool,
-    /// The buyer's latest text, shortened, for the agents' queue.
+    /// The text the buyer started waiting with, shortened, for the agents' queue.
     #[serde(default)]
     pub preview: Option<String>,
+    /// The solution last put in front of the agents (its "shown" was counted).
+    #[serde(default)]
+    pub shown_solution: Option<String>,
     pub created_at: Millis,
     pub updated_at: Millis,
     /// Bumped by every change; a write succeeds only over the version it read.
@@ -108,6 +111,7 @@ impl Conversation {
             waiting_since: None,
             handed_off: false,
             preview: None,
+            shown_solution: None,
             created_at: now,
             updated_at: now,
             version: 0,

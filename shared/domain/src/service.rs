@@ -3,7 +3,9 @@
 
 use crate::card::{order_numbers_in, prediction_card, CardAnswer, OrderSummary, PredictionCard};
 use crate::compensation::{owed_for, DueCompensation};
-use crate::conversation::{message_text, Conversation, LastIntent, Message, MessageBody, Sender};
+use crate::conversation::{
+    message_text, preview, Conversation, LastIntent, Message, MessageBody, Sender,
+};
 use crate::error::{Error, Result};
 use crate::identity::Actor;
 use crate::ids::{CardId, ConversationId, MessageId, OrderId, ShopId, UserId};
@@ -172,21 +174,41 @@ async fn build_panel<S: Store>(
     Ok(panel)
 }
 
-/// The "shown" count a panel with a solution earns.
-fn shown(conv: &Conversation, panel: &Panel) -> Option<StatEvent> {
-    panel.solution.as_ref().map(|s| StatEvent {
+/// The "shown" count a panel earns: once per solution put in front of the agents of a
+/// conversation, however often the panel is fetched. Notes the solution in the conversation.
+fn shown(conv: &mut Conversation, panel: &Panel) -> Option<StatEvent> {
+    let solution = panel.solution.as_ref()?;
+    if conv.shown_solution.as_deref() == Some(solution.solution_id.as_str()) {
+        return None;
+    }
+    conv.shown_solution = Some(solution.solution_id.clone());
+    Some(StatEvent {
         shop: conv.shop_id.clone(),
-        solution_id: s.solution_id.clone(),
+        solution_id: solution.solution_id.clone(),
         event: SolutionEvent::Shown,
     })
 }
 
-/// Builds the panel and counts a "shown" for the solution in it (a read-only step: the count is
-/// its only write).
+/// Builds the panel. Fetching it again writes nothing; when its solution is new to this
+/// conversation (the order moved to another node since), the "shown" count and the note go in
+/// one conversation write. If someone else changed the conversation meanwhile, the count is left
+/// to the next fetch.
 async fn show_panel<S: Store>(store: &S, conv: &Conversation, now: Millis) -> Result<Panel> {
     let panel = build_panel(store, conv, now, None, &mut None).await?;
-    if let Some(stat) = shown(conv, &panel) {
-        store.record(&stat).await?;
+    let mut conv = conv.clone();
+    if let Some(stat) = shown(&mut conv, &panel) {
+        let expected_version = next_version(&mut conv, now);
+        let change = ConversationChange {
+            conversation: conv,
+            expected_version,
+            messages: vec![],
+            stats: vec![stat],
+            compensations: vec![],
+        };
+        match store.commit(change).await {
+            Ok(()) | Err(Error::Conflict(_)) => {}
+            Err(e) => return Err(e),
+        }
     }
     Ok(panel)
 }
@@ -230,7 +252,9 @@ pub struct IntakeOutcome {
     pub card: Option<PredictionCard>,
     /// The robot's answer, for an intent the assistant does not cover (robot on, not handed off).
     pub robot_reply: Option<Message>,
-    pub panel: Panel,
+    /// The agent's panel when this message changed it (a question, a new conversation); null when
+    /// it is unchanged (`GET …/panel` has it).
+    pub panel: Option<Panel>,
 }
 
 /// How long a buyer's intent stays the context for a short follow-up ("还没好吗").
@@ -314,6 +338,7 @@ async fn try_post<S: Store>(
     // The shop's setup is read only when this step needs it (a new conversation, the robot, or
     // a panel with a solution), and then once.
     let mut setup: Option<ShopSetup> = None;
+    let mut is_new = false;
     let mut conv = match store.conversation(id).await? {
         Some(c) if c.buyer_id == *buyer && c.shop_id == *shop_id => c,
         Some(_) => return Err(Error::NotFound("conversation")),
@@ -324,10 +349,10 @@ async fn try_post<S: Store>(
                 .ok_or(Error::NotFound("shop"))?;
             let conv = Conversation::open(id, &s.shop, buyer, now);
             setup = Some(s);
+            is_new = true;
             conv
         }
     };
-    conv.preview = Some(crate::conversation::preview(text));
 
     // A short follow-up may take the previous question's intent, if that was recent.
     let previous = conv
@@ -345,6 +370,21 @@ async fn try_post<S: Store>(
         now,
     );
     message.classification = Some(classification.clone());
+
+    // An ordinary message (no new question) in a conversation whose buyer already waits changes
+    // nothing but the message list: one conditional put, no panel to rebuild. The agent's panel
+    // (GET …/panel) is unchanged, so the answer carries none.
+    let asks = classification.confident && classification.intent != IntentId::Other;
+    if !is_new && !asks && conv.waiting_since.is_some() {
+        store.append(&message).await?;
+        return Ok(IntakeOutcome {
+            message,
+            classification,
+            card: None,
+            robot_reply: None,
+            panel: None,
+        });
+    }
     let mut messages = vec![message.clone()];
     let mut card = None;
     let mut compensations = Vec::new();
@@ -430,21 +470,31 @@ async fn try_post<S: Store>(
             robot_reply = Some(reply);
         }
     }
-    // The buyer now waits for a person, unless the robot answered them.
+    // The buyer now waits for a person, unless the robot answered them; the queue shows the
+    // message they started waiting with.
     if robot_reply.is_none() && conv.waiting_since.is_none() {
         conv.waiting_since = Some(now);
+        conv.preview = Some(preview(text));
     }
 
+    // The panel changes only when the buyer asked something (or the conversation is new).
+    let panel = if asks || is_new {
+        Some(build_panel(store, &conv, now, linked.as_ref(), &mut setup).await?)
+    } else {
+        None
+    };
+    let stats: Vec<StatEvent> = panel
+        .as_ref()
+        .and_then(|p| shown(&mut conv, p))
+        .into_iter()
+        .collect();
     let expected_version = next_version(&mut conv, now);
-    // The panel is worked out before the write, so that its "shown" count goes in the same
-    // transaction and the order read above is not read again.
-    let panel = build_panel(store, &conv, now, linked.as_ref(), &mut setup).await?;
     store
         .commit(ConversationChange {
             conversation: conv.clone(),
             expected_version,
             messages,
-            stats: shown(&conv, &panel).into_iter().collect(),
+            stats,
             compensations,
         })
         .await?;
@@ -570,6 +620,14 @@ pub async fn rate_robot<S: Store>(
     conv.handed_off = true;
     if conv.waiting_since.is_none() {
         conv.waiting_since = Some(now);
+        // The queue shows what the buyer last asked.
+        conv.preview = messages
+            .iter()
+            .rev()
+            .find_map(|m| match (&m.sender, &m.body) {
+                (Sender::Buyer(_), MessageBody::Text { text }) => Some(preview(text)),
+                _ => None,
+            });
     }
     let expected_version = next_version(&mut conv, now);
     store
@@ -777,14 +835,15 @@ pub async fn select_order<S: Store>(
     if conv.waiting_since.is_none() {
         conv.waiting_since = Some(now);
     }
-    let expected_version = next_version(&mut conv, now);
     let panel = build_panel(store, &conv, now, Some(&order), &mut None).await?;
+    let stats = shown(&mut conv, &panel).into_iter().collect();
+    let expected_version = next_version(&mut conv, now);
     store
         .commit(ConversationChange {
             conversation: conv.clone(),
             expected_version,
             messages: vec![message.clone()],
-            stats: shown(&conv, &panel).into_iter().collect(),
+            stats,
             compensations,
         })
         .await?;

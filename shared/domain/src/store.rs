@@ -142,6 +142,8 @@ pub trait ConversationStore: Send + Sync {
     ) -> impl Future<Output = Result<Vec<Message>>> + Send;
     /// Writes the change atomically; `Error::Conflict` when someone else changed it first.
     fn commit(&self, change: ConversationChange) -> impl Future<Output = Result<()>> + Send;
+    /// Adds one message that changes nothing else (a single conditional put).
+    fn append(&self, message: &Message) -> impl Future<Output = Result<()>> + Send;
     /// A shop's conversations whose buyer waits for a person, longest wait first.
     fn waiting(
         &self,
