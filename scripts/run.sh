@@ -4,7 +4,7 @@
 # template.yaml, with a JWT check like the deployed authorizer), seeds the demo shop, and prints
 # the one URL of the agent console. Ctrl-C stops everything it started.
 #
-# The scripted terminal demo of earlier is still there: cargo run --bin assistant -- demo
+# The scripted terminal demo of earlier is still there: bash scripts/demo.sh
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
