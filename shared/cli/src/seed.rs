@@ -14,6 +14,39 @@ pub const AGENTS: [&str; 2] = ["agent-xiaomei", "agent-ahao"];
 pub const ADMIN: &str = "admin-lin";
 /// The buyer of the scripted conversation: several orders in several nodes.
 pub const MAIN_BUYER: &str = "buyer-zhang";
+/// The other shop's one agent: sees nothing of the demo shop.
+pub const OTHER_SHOP_AGENT: &str = "agent-dapeng";
+/// A platform operator (平台运营).
+pub const PLATFORM_OPERATOR: &str = "platform-ops";
+
+/// Who may sign in to the local stack: the JWT claims of every seeded person.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Identity {
+    pub sub: String,
+    pub role: &'static str,
+    pub shop_id: Option<&'static str>,
+}
+
+/// Every seeded identity: the buyers (the main one first), the demo shop's agents and admin, the
+/// other shop's agent and a platform operator.
+pub fn identities() -> Vec<Identity> {
+    let person = |sub: &str, role, shop_id| Identity {
+        sub: sub.to_string(),
+        role,
+        shop_id,
+    };
+    let mut out = vec![person(MAIN_BUYER, "buyer", None)];
+    for (_, order) in node_buyers(0) {
+        out.push(person(order.buyer_id.as_str(), "buyer", None));
+    }
+    for agent in AGENTS {
+        out.push(person(agent, "agent", Some(SHOP)));
+    }
+    out.push(person(ADMIN, "shop_admin", Some(SHOP)));
+    out.push(person(OTHER_SHOP_AGENT, "agent", Some(OTHER_SHOP)));
+    out.push(person(PLATFORM_OPERATOR, "platform", None));
+    out
+}
 
 fn id<T>(parse: fn(String) -> Result<T>, raw: &str) -> T {
     parse(raw.to_string()).expect("seed ids are valid")
@@ -224,7 +257,7 @@ pub async fn seed<S: OrderStore + ShopStore>(store: &S, now: Millis) -> Result<(
         .put_shop(&Shop {
             shop_id: id(ShopId::parse, OTHER_SHOP),
             name: "大鹏数码专营店".into(),
-            agents: vec![id(UserId::parse, "agent-dapeng")],
+            agents: vec![id(UserId::parse, OTHER_SHOP_AGENT)],
             robot_on: true,
             deposit: Fen(100_000),
         })
@@ -236,4 +269,26 @@ pub async fn seed<S: OrderStore + ShopStore>(store: &S, now: Millis) -> Result<(
         store.put_order(&order).await?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn identities_are_the_seeded_people_once_each() {
+        let ids = identities();
+        let mut subs: Vec<&str> = ids.iter().map(|i| i.sub.as_str()).collect();
+        subs.sort_unstable();
+        subs.dedup();
+        assert_eq!(subs.len(), ids.len(), "no identity twice");
+        assert_eq!(ids[0].sub, MAIN_BUYER);
+        assert!(ids
+            .iter()
+            .all(|i| (i.role == "buyer" || i.role == "platform") == i.shop_id.is_none()));
+        assert!(ids
+            .iter()
+            .any(|i| i.sub == ADMIN && i.role == "shop_admin" && i.shop_id == Some(SHOP)));
+        assert_eq!(ids.iter().filter(|i| i.role == "buyer").count(), 8);
+    }
 }

@@ -1,0 +1,335 @@
+"""Unit tests of the local gateway: template routes, the JWT check, the event it builds, the
+answer it maps back, and a real HTTP round trip against a fake Lambda Invoke API.
+
+    python3 -m unittest discover -s scripts/stack -p 'test_*.py'
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import sys
+import threading
+import time
+import unittest
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+import urllib.error
+import urllib.request
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import gateway as gw  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def template() -> dict:
+    return gw.load_template(ROOT / "template.yaml")
+
+
+class TemplateRoutes(unittest.TestCase):
+    def test_every_http_api_event_is_a_route_to_its_binary(self):
+        routes = {r.key: r.binary for r in gw.routes_from_template(template())}
+        self.assertEqual(routes["POST /conversations/{conversation_id}/messages"], "intake")
+        self.assertEqual(routes["GET /conversations/{conversation_id}/panel"], "suggest")
+        self.assertEqual(routes["GET /conversations/{conversation_id}/prediction-card"], "order-card")
+        # The schedule is no route.
+        self.assertNotIn("compensate", routes.values())
+        # Count the template's HttpApi events independently of the parser under test.
+        text = (ROOT / "template.yaml").read_text(encoding="utf-8")
+        self.assertEqual(len(routes), text.count("Type: HttpApi"))
+
+    def test_tags_are_kept_as_intrinsics(self):
+        t = template()
+        env = t["Globals"]["Function"]["Environment"]["Variables"]
+        self.assertEqual(env["ORDERS_TABLE"], {"Ref": "OrdersTable"})
+        kinds = {ref: res["Type"] for ref, res in t["Resources"].items()}
+        local = {"AWS::DynamoDB::Table", "AWS::S3::Bucket"}
+        resolved = gw.function_environment(
+            t, lambda ref: f"local-{ref}" if kinds.get(ref) in local else None)
+        self.assertEqual(resolved["ORDERS_TABLE"], "local-OrdersTable")
+        for name, value in resolved.items():
+            self.assertNotIsInstance(value, dict, f"{name} is resolved")
+        self.assertEqual(resolved["RUST_LOG"], "info")
+
+    def test_an_unresolvable_ref_is_an_error_not_a_guess(self):
+        t = {"Globals": {"Function": {"Environment": {"Variables": {"X": {"Ref": "Nope"}}}}}}
+        with self.assertRaises(ValueError):
+            gw.function_environment(t, lambda _ref: None)
+
+    def test_issuer_and_audience_are_the_parameter_defaults(self):
+        self.assertEqual(gw.jwt_settings(template()), ("https://auth.example.com/", "zhineng-assistant"))
+
+    def test_matching_is_by_segment_and_most_specific_wins(self):
+        routes = [
+            gw.Route("GET", "/shops/{shop_id}/replies/{intent}", "replies", "R"),
+            gw.Route("GET", "/shops/{shop_id}/queue", "intake", "I"),
+            gw.Route("GET", "/shops/{shop_id}/{thing}", "other", "O"),
+            gw.Route("ANY", "/files/{path+}", "files", "F"),
+        ]
+        g = gateway_with(routes)
+        r, params = g.route_for("GET", "/shops/xiaolu-home/queue")
+        self.assertEqual((r.binary, params), ("intake", {"shop_id": "xiaolu-home"}))
+        r, params = g.route_for("GET", "/shops/a/other")
+        self.assertEqual((r.binary, params), ("other", {"shop_id": "a", "thing": "other"}))
+        r, params = g.route_for("DELETE", "/files/a/b%20c")
+        self.assertEqual(params, {"path": "a/b c"})
+        self.assertIsNone(g.route_for("POST", "/shops/a/queue"))
+        self.assertIsNone(g.route_for("GET", "/shops/a/replies/x/y"))
+        self.assertIsNone(g.route_for("GET", "/shops//queue"))
+
+
+class Tokens(unittest.TestCase):
+    def setUp(self):
+        self.auth = gw.Authority("https://auth.example.com/", "zhineng-assistant")
+
+    def test_a_minted_token_verifies_with_string_claims(self):
+        token, exp = self.auth.mint({"sub": "agent-xiaomei", "role": "agent", "shop_id": "xiaolu-home"})
+        claims = self.auth.verify(f"Bearer {token}")
+        self.assertEqual(claims["sub"], "agent-xiaomei")
+        self.assertEqual(claims["shop_id"], "xiaolu-home")
+        self.assertEqual(claims["exp"], str(exp))
+        self.assertTrue(all(isinstance(v, str) for v in claims.values()))
+
+    def test_bad_tokens_are_refused(self):
+        token, _ = self.auth.mint({"sub": "buyer-zhang", "role": "buyer"})
+        head, body, sig = token.split(".")
+        forged_claims = json.loads(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)))
+        forged_claims["role"] = "platform"
+        forged = gw._b64url(json.dumps(forged_claims).encode())
+        other = gw.Authority("https://auth.example.com/", "zhineng-assistant")
+        none_head = gw._b64url(b'{"alg":"none"}')
+        cases = {
+            "missing": None,
+            "not bearer": f"Basic {token}",
+            "empty": "Bearer ",
+            "garbage": "Bearer abc.def",
+            "forged claims": f"Bearer {head}.{forged}.{sig}",
+            "other secret": f"Bearer {other.mint({'sub': 'buyer-zhang', 'role': 'buyer'})[0]}",
+            "alg none": f"Bearer {none_head}.{body}.",
+        }
+        for name, header in cases.items():
+            with self.subTest(name), self.assertRaises(gw.TokenError):
+                self.auth.verify(header)
+
+    def test_expiry_issuer_and_audience_are_checked(self):
+        token, exp = self.auth.mint({"sub": "buyer-zhang", "role": "buyer"}, now=1000)
+        self.auth.verify(f"Bearer {token}", now=exp - 1)
+        with self.assertRaises(gw.TokenError):
+            self.auth.verify(f"Bearer {token}", now=exp)
+        wrong_iss = gw.Authority("https://evil.example/", "zhineng-assistant", self.auth.secret)
+        with self.assertRaises(gw.TokenError):
+            self.auth.verify(f"Bearer {wrong_iss.mint({'sub': 'x', 'role': 'buyer'})[0]}")
+        wrong_aud = gw.Authority("https://auth.example.com/", "other", self.auth.secret)
+        with self.assertRaises(gw.TokenError):
+            self.auth.verify(f"Bearer {wrong_aud.mint({'sub': 'x', 'role': 'buyer'})[0]}")
+
+
+class Events(unittest.TestCase):
+    route = gw.Route("POST", "/conversations/{conversation_id}/messages", "intake", "IntakeFunction")
+
+    def test_the_event_has_the_fixture_shape(self):
+        fixture = json.loads((ROOT / "events" / "intake-post-message.json").read_text(encoding="utf-8"))
+        claims = fixture["requestContext"]["authorizer"]["jwt"]["claims"]
+        ev = gw.build_event(self.route, "POST", "/conversations/conv-fixture-001/messages", "a=1&a=2&b=",
+                            [("Content-Type", "application/json"), ("X-Dup", "1"), ("x-dup", "2"),
+                             ("Cookie", "k=v; z=y")],
+                            fixture["body"].encode(), {"conversation_id": "conv-fixture-001"}, claims)
+        self.assertEqual(set(fixture) - {"isBase64Encoded"} - set(ev), set(), "every fixture key is there")
+        self.assertEqual(set(fixture["requestContext"]) - set(ev["requestContext"]), set())
+        self.assertEqual(ev["routeKey"], fixture["routeKey"])
+        self.assertEqual(ev["body"], fixture["body"])
+        self.assertFalse(ev["isBase64Encoded"])
+        self.assertEqual(ev["headers"]["x-dup"], "1,2")
+        self.assertEqual(ev["cookies"], ["k=v", "z=y"])
+        self.assertEqual(ev["queryStringParameters"], {"a": "1,2", "b": ""})
+        self.assertEqual(ev["requestContext"]["authorizer"]["jwt"]["claims"]["sub"], "buyer-zhang")
+
+    def test_binary_and_multipart_bodies_are_base64(self):
+        raw = b"--x\r\nContent-Type: image/png\r\n\r\n\x89PNG\r\n--x--"
+        ev = gw.build_event(self.route, "POST", "/feedback", "",
+                            [("content-type", "multipart/form-data; boundary=x")], raw, {}, None)
+        self.assertTrue(ev["isBase64Encoded"])
+        self.assertEqual(base64.b64decode(ev["body"]), raw)
+        self.assertNotIn("authorizer", ev["requestContext"])
+        ev = gw.build_event(self.route, "POST", "/x", "", [("content-type", "application/json")],
+                            b"\xff\xfe", {}, None)
+        self.assertTrue(ev["isBase64Encoded"], "invalid UTF-8 goes as base64 even when typed as text")
+
+    def test_answers_map_back(self):
+        a = gw.answer_from_result({"statusCode": 201, "headers": {"content-type": "application/json"},
+                                   "body": "{\"ok\":true}", "cookies": ["a=b"]})
+        self.assertEqual(a.status, 201)
+        self.assertIn(("set-cookie", "a=b"), a.headers)
+        a = gw.answer_from_result({"statusCode": 200, "body": base64.b64encode(b"\x89PNG").decode(),
+                                   "isBase64Encoded": True, "headers": {"content-type": "image/png"}})
+        self.assertEqual(a.body, b"\x89PNG")
+        a = gw.answer_from_result({"plain": 1})
+        self.assertEqual((a.status, json.loads(a.body)), (200, {"plain": 1}))
+        self.assertEqual(gw.answer_from_result({"statusCode": "x"}).status, 500)
+
+
+# ---------------------------------------------------------------------------------------------
+# a real round trip: HTTP -> gateway -> a fake Lambda Invoke API -> HTTP
+
+
+class FakeLambda:
+    """Answers invocations like `cargo lambda watch`, recording the events it got."""
+
+    def __init__(self):
+        self.events: list[tuple[str, dict]] = []
+        outer = self
+
+        class H(BaseHTTPRequestHandler):
+            def log_message(self, *a):
+                pass
+
+            def do_POST(self):
+                binary = self.path.split("/")[3]
+                event = json.loads(self.rfile.read(int(self.headers["content-length"])))
+                outer.events.append((binary, event))
+                if binary == "broken":
+                    out = json.dumps({"errorType": "Panic", "errorMessage": "boom"}).encode()
+                    self.send_response(200)
+                    self.send_header("X-Amz-Function-Error", "Unhandled")
+                elif binary == "slow":
+                    time.sleep(1.5)
+                    out = b"{}"
+                    self.send_response(200)
+                else:
+                    out = json.dumps({"statusCode": 201, "headers": {"content-type": "application/json"},
+                                      "body": json.dumps({"routeKey": event["routeKey"]})}).encode()
+                    self.send_response(200)
+                self.send_header("content-length", str(len(out)))
+                self.end_headers()
+                try:
+                    self.wfile.write(out)
+                except BrokenPipeError:  # the gateway gave up on "slow", as it should
+                    pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), H)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def gateway_with(routes, invoker=None) -> gw.Gateway:
+    return gw.Gateway(
+        routes=routes,
+        authority=gw.Authority("https://auth.example.com/", "zhineng-assistant"),
+        invoker=invoker or gw.Invoker("http://127.0.0.1:9"),
+        identities=[{"sub": "buyer-zhang", "role": "buyer", "shop_id": None},
+                    {"sub": "agent-xiaomei", "role": "agent", "shop_id": "xiaolu-home"}],
+        console_dir=ROOT / "console",
+        openapi_path=ROOT / "openapi.yaml",
+        compensate_event=ROOT / "events" / "compensate-schedule.json",
+    )
+
+
+class RoundTrip(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.fake = FakeLambda()
+        routes = gw.routes_from_template(template()) + [
+            gw.Route("GET", "/broken", "broken", "B"),
+            gw.Route("GET", "/slow", "slow", "S"),
+        ]
+        cls.gateway = gateway_with(routes, gw.Invoker(cls.fake.url, timeout=0.5))
+        cls.server = gw.make_server(cls.gateway)
+        gw.serve_in_thread(cls.server)
+        cls.url = f"http://127.0.0.1:{cls.server.server_address[1]}"
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.server.shutdown()
+        cls.server.server_close()
+        cls.fake.close()
+
+    def request(self, method, path, body=None, token=None, headers=None):
+        h = dict(headers or {})
+        if token:
+            h["authorization"] = f"Bearer {token}"
+        data = body if isinstance(body, bytes) or body is None else json.dumps(body).encode()
+        if data is not None and "content-type" not in h:
+            h["content-type"] = "application/json"
+        req = urllib.request.Request(self.url + path, data=data, method=method, headers=h)
+        try:
+            with urllib.request.urlopen(req, timeout=10) as r:
+                return r.status, r.headers, r.read()
+        except urllib.error.HTTPError as e:
+            return e.code, e.headers, e.read()
+
+    def login(self, sub):
+        status, _, body = self.request("POST", "/local/login", {"sub": sub})
+        self.assertEqual(status, 200, body)
+        return json.loads(body)["token"]
+
+    def test_login_is_for_demo_identities_only(self):
+        for body in ({"sub": "someone-else"}, {"sub": ""}, {}, [1], b"not json"):
+            status, _, raw = self.request("POST", "/local/login", body)
+            self.assertEqual(status, 400, body)
+            self.assertEqual(json.loads(raw)["error"]["code"], "invalid_input")
+        token = self.login("agent-xiaomei")
+        claims = self.gateway.authority.verify(f"Bearer {token}")
+        self.assertEqual((claims["role"], claims["shop_id"]), ("agent", "xiaolu-home"))
+
+    def test_a_template_route_reaches_its_binary_with_claims(self):
+        token = self.login("buyer-zhang")
+        n = len(self.fake.events)
+        status, headers, body = self.request(
+            "POST", "/conversations/c-1/messages?x=1", {"shop_id": "xiaolu-home", "text": "发货了吗"}, token)
+        self.assertEqual(status, 201)
+        self.assertEqual(json.loads(body), {"routeKey": "POST /conversations/{conversation_id}/messages"})
+        binary, event = self.fake.events[n]
+        self.assertEqual(binary, "intake")
+        self.assertEqual(event["pathParameters"], {"conversation_id": "c-1"})
+        self.assertEqual(event["queryStringParameters"], {"x": "1"})
+        self.assertEqual(event["requestContext"]["authorizer"]["jwt"]["claims"]["sub"], "buyer-zhang")
+        self.assertEqual(json.loads(event["body"])["text"], "发货了吗")
+
+    def test_without_a_valid_token_the_function_is_not_called(self):
+        n = len(self.fake.events)
+        for token in (None, "abc", self.login("buyer-zhang") + "x"):
+            status, headers, body = self.request("GET", "/conversations/c-1/messages", token=token)
+            self.assertEqual(status, 401)
+            self.assertEqual(json.loads(body), {"message": "Unauthorized"})
+        self.assertEqual(len(self.fake.events), n)
+
+    def test_unknown_routes_and_methods_are_404(self):
+        token = self.login("buyer-zhang")
+        for method, path in (("GET", "/nope"), ("DELETE", "/conversations/c-1/messages"),
+                             ("TRACE", "/conversations/c-1/messages"), ("PROPFIND", "/"),
+                             ("GET", "/conversations/c-1/messages/extra")):
+            status, _, body = self.request(method, path, token=token)
+            self.assertEqual(status, 404, path)
+            self.assertEqual(json.loads(body), {"message": "Not Found"})
+
+    def test_function_errors_and_timeouts_are_500_and_503(self):
+        token = self.login("buyer-zhang")
+        self.assertEqual(self.request("GET", "/broken", token=token)[0], 500)
+        self.assertEqual(self.request("GET", "/slow", token=token)[0], 503)
+
+    def test_the_console_is_served_and_nothing_outside_it(self):
+        status, headers, body = self.request("GET", "/")
+        self.assertEqual(status, 200)
+        self.assertIn("智能助手", body.decode())
+        self.assertTrue(headers["content-type"].startswith("text/html"))
+        status, headers, _ = self.request("GET", "/console/app.js")
+        self.assertEqual(status, 200)
+        for path in ("/console/../template.yaml", "/console/%2e%2e/template.yaml", "/console/nope.js"):
+            self.assertEqual(self.request("GET", path)[0], 404, path)
+
+    def test_oversized_requests_are_413(self):
+        token = self.login("buyer-zhang")
+        big = b"x" * (gw.MAX_EVENT_BYTES + 10)
+        status, _, body = self.request("POST", "/conversations/c-1/messages", big, token,
+                                       {"content-type": "text/plain"})
+        self.assertEqual(status, 413)
+        self.assertEqual(json.loads(body), {"message": "Request Entity Too Large"})
+
+
+if __name__ == "__main__":
+    unittest.main()
