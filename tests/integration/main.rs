@@ -5,6 +5,7 @@
 mod access;
 mod bad_input;
 mod compensation;
+mod faults;
 mod fixtures;
 mod flow;
 mod lambda_watch;

@@ -4,6 +4,8 @@
 //! Otherwise the harness starts its own from `.local/dynamodb-local` (scripts/setup.sh installs it)
 //! and it dies with the test process.
 
+pub mod fault_proxy;
+
 use assistant_aws::{local_client, DynamoStore, Tables};
 use std::net::TcpListener;
 use std::path::PathBuf;
@@ -38,32 +40,20 @@ fn wait_for_port(port: u16, timeout: Duration) -> bool {
     false
 }
 
-/// Starts DynamoDB Local from a thread that lives as long as the process, with PDEATHSIG set, so
-/// the Java process is killed when the test process ends, however it ends.
-fn spawn_dynamodb_local() -> String {
-    let dir = std::env::var("DYNAMODB_LOCAL_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|_| workspace_root().join(".local/dynamodb-local"));
-    let jar = dir.join("DynamoDBLocal.jar");
-    assert!(
-        jar.exists(),
-        "DynamoDB Local is not installed at {}: run scripts/setup.sh",
-        jar.display()
-    );
+/// Starts a local server (`program args…`, its port chosen by `args(port)`) from a thread that
+/// lives as long as the process, with PDEATHSIG set, so the server is killed when the test
+/// process ends, however it ends. Returns its URL once it listens.
+fn spawn_server(name: &str, program: &str, args: impl FnOnce(u16) -> Vec<String>) -> String {
     let port = free_port();
+    let args = args(port);
+    let program = program.to_string();
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
         use std::os::unix::process::CommandExt;
-        let mut cmd = std::process::Command::new("java");
-        cmd.arg(format!(
-            "-Djava.library.path={}",
-            dir.join("DynamoDBLocal_lib").display()
-        ))
-        .arg("-jar")
-        .arg(&jar)
-        .args(["-inMemory", "-port", &port.to_string()])
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null());
+        let mut cmd = std::process::Command::new(program);
+        cmd.args(args)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null());
         // SAFETY: prctl is async-signal-safe; it only sets a flag on the child.
         unsafe {
             cmd.pre_exec(|| {
@@ -80,13 +70,39 @@ fn spawn_dynamodb_local() -> String {
     });
     assert!(
         rx.recv().unwrap_or(false),
-        "could not start java for DynamoDB Local"
+        "could not start {name}: run scripts/setup.sh"
     );
     assert!(
         wait_for_port(port, Duration::from_secs(30)),
-        "DynamoDB Local did not open port {port}"
+        "{name} did not open port {port}"
     );
     format!("http://127.0.0.1:{port}")
+}
+
+/// DynamoDB Local, from `.local/dynamodb-local` (scripts/setup.sh installs it).
+fn spawn_dynamodb_local() -> String {
+    let dir = std::env::var("DYNAMODB_LOCAL_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| workspace_root().join(".local/dynamodb-local"));
+    let jar = dir.join("DynamoDBLocal.jar");
+    assert!(
+        jar.exists(),
+        "DynamoDB Local is not installed at {}: run scripts/setup.sh",
+        jar.display()
+    );
+    spawn_server("DynamoDB Local", "java", |port| {
+        vec![
+            format!(
+                "-Djava.library.path={}",
+                dir.join("DynamoDBLocal_lib").display()
+            ),
+            "-jar".into(),
+            jar.display().to_string(),
+            "-inMemory".into(),
+            "-port".into(),
+            port.to_string(),
+        ]
+    })
 }
 
 /// The DynamoDB Local endpoint for this test binary.
@@ -117,39 +133,16 @@ pub fn event_file(name: &str) -> aws_lambda_events::apigw::ApiGatewayV2httpReque
     serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
-/// Starts moto's S3 server (PyPI `moto[server]`, installed by scripts/setup.sh) like DynamoDB
-/// Local above: killed when the test process ends.
+/// moto's S3 server (PyPI `moto[server]`, installed by scripts/setup.sh).
 fn spawn_moto() -> String {
-    let port = free_port();
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        use std::os::unix::process::CommandExt;
-        let mut cmd = std::process::Command::new("moto_server");
-        cmd.args(["-H", "127.0.0.1", "-p", &port.to_string()])
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null());
-        // SAFETY: prctl is async-signal-safe; it only sets a flag on the child.
-        unsafe {
-            cmd.pre_exec(|| {
-                libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
-                Ok(())
-            });
-        }
-        let child = cmd.spawn();
-        let _ = tx.send(child.is_ok());
-        loop {
-            std::thread::park();
-        }
-    });
-    assert!(
-        rx.recv().unwrap_or(false),
-        "could not start moto_server: run scripts/setup.sh"
-    );
-    assert!(
-        wait_for_port(port, Duration::from_secs(30)),
-        "moto_server did not open port {port}"
-    );
-    format!("http://127.0.0.1:{port}")
+    spawn_server("moto_server", "moto_server", |port| {
+        vec![
+            "-H".into(),
+            "127.0.0.1".into(),
+            "-p".into(),
+            port.to_string(),
+        ]
+    })
 }
 
 /// The S3 endpoint (moto) for this test binary: `AWS_ENDPOINT_URL_S3` if set, else our own.

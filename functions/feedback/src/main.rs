@@ -5,7 +5,7 @@ use assistant_domain::time::now_millis;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
-    let blobs = assistant_aws::s3::blobs_from_env().await?;
+    let blobs = assistant_aws::s3::blobs_from_env()?;
     assistant_aws::lambda::serve_http(move |store, event| {
         let blobs = blobs.clone();
         async move { feedback::handle(&store, &blobs, event, now_millis()).await }

@@ -19,7 +19,7 @@ pub const TABLES: [(&str, &str); 3] = [
 
 #[derive(Debug, Error)]
 #[error(
-    "missing environment variable {0}: the template sets it with !Ref; set it when running locally"
+    "missing environment variable {0}: Lambda and the template set it; set it when running locally"
 )]
 pub struct MissingConfig(pub &'static str);
 

@@ -45,6 +45,14 @@ use crate::config::Tables;
 
 pub type Item = HashMap<String, AttributeValue>;
 
+/// Which sort keys of a partition a query reads.
+#[derive(Debug, Clone, Copy)]
+pub enum SortKeys<'a> {
+    Prefix(&'a str),
+    /// Inclusive at both ends.
+    Between(&'a str, &'a str),
+}
+
 // ---- keys -----------------------------------------------------------------------------------
 
 pub fn order_pk(shop: &ShopId, buyer: &UserId) -> String {
@@ -159,6 +167,19 @@ where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
     R: std::fmt::Debug + Send + Sync + 'static,
 {
+    // Transport trouble (a timeout, a dropped or refused connection, an answer cut short) after the
+    // SDK's own retries is retryable; a request the SDK could not even build is our fault.
+    match &err {
+        SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) | SdkError::ResponseError(_) => {
+            let detail = aws_sdk_dynamodb::error::DisplayErrorContext(&err).to_string();
+            return Error::Unavailable(Box::new(DynamoFault("transport".into(), detail)));
+        }
+        SdkError::ConstructionFailure(_) => {
+            let detail = aws_sdk_dynamodb::error::DisplayErrorContext(&err).to_string();
+            return Error::Internal(Box::new(DynamoFault("request".into(), detail)));
+        }
+        _ => {}
+    }
     let code = err.code().unwrap_or_default().to_string();
     match code.as_str() {
         "ConditionalCheckFailedException" => {
@@ -316,20 +337,41 @@ impl DynamoStore {
         newest_first: bool,
         limit: Option<usize>,
     ) -> Result<Vec<Item>> {
+        self.query_sort_keys(table, pk, SortKeys::Prefix(prefix), newest_first, limit)
+            .await
+    }
+
+    /// All items of one partition whose sort key is in `keys`, following pages.
+    pub(crate) async fn query_sort_keys(
+        &self,
+        table: &str,
+        pk: String,
+        keys: SortKeys<'_>,
+        newest_first: bool,
+        limit: Option<usize>,
+    ) -> Result<Vec<Item>> {
         let mut items = Vec::new();
         let mut start = None;
         loop {
             self.count();
-            let out = self
+            let q = self
                 .client
                 .query()
                 .table_name(table)
-                .key_condition_expression("pk = :pk AND begins_with(sk, :prefix)")
                 .expression_attribute_values(":pk", s(pk.clone()))
-                .expression_attribute_values(":prefix", s(prefix))
                 .scan_index_forward(!newest_first)
                 .set_limit(limit.map(|l| l.min(1000) as i32))
-                .set_exclusive_start_key(start)
+                .set_exclusive_start_key(start);
+            let q = match keys {
+                SortKeys::Prefix(prefix) => q
+                    .key_condition_expression("pk = :pk AND begins_with(sk, :prefix)")
+                    .expression_attribute_values(":prefix", s(prefix)),
+                SortKeys::Between(from, to) => q
+                    .key_condition_expression("pk = :pk AND sk BETWEEN :from AND :to")
+                    .expression_attribute_values(":from", s(from))
+                    .expression_attribute_values(":to", s(to)),
+            };
+            let out = q
                 .return_consumed_capacity(ReturnConsumedCapacity::Total)
                 .send()
                 .await

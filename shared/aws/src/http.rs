@@ -229,8 +229,17 @@ pub fn error_response(err: &Error) -> ApiGatewayV2httpResponse {
         body["error"]["field"] = field.clone().into();
         body["error"]["message"] = format!("{field}: {message}").into();
     }
-    json_response(status, &body)
+    let mut resp = json_response(status, &body);
+    if let Error::Unavailable(_) = err {
+        // The SDK has already retried; tell the client when to try again.
+        resp.headers
+            .insert("retry-after", HeaderValue::from_static(RETRY_AFTER_SECONDS));
+    }
+    resp
 }
+
+/// The `Retry-After` a 503 carries, in seconds.
+pub const RETRY_AFTER_SECONDS: &str = "1";
 
 /// A successful answer: a status and a JSON body, or bytes of a given type (screenshots).
 #[derive(Debug)]
@@ -407,5 +416,19 @@ mod tests {
             panic!()
         };
         assert!(!t.contains("secret"), "{t}");
+    }
+
+    #[test]
+    fn only_unavailable_carries_a_retry_hint() {
+        let resp = error_response(&Error::Unavailable("throttled".into()));
+        assert_eq!(resp.status_code, 503);
+        assert_eq!(
+            resp.headers
+                .get("retry-after")
+                .and_then(|v| v.to_str().ok()),
+            Some(RETRY_AFTER_SECONDS)
+        );
+        let resp = error_response(&Error::Internal("bug".into()));
+        assert!(resp.headers.get("retry-after").is_none());
     }
 }

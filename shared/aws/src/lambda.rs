@@ -17,6 +17,7 @@ where
 {
     crate::init_tracing();
     let store = store_from_env().await?;
+    warm_up(&store).await;
     lambda_runtime::run(service_fn(|event: LambdaEvent<ApiGatewayV2httpRequest>| {
         let response = handler(store.clone(), event.payload);
         async move { Ok::<_, std::convert::Infallible>(response.await) }
@@ -35,8 +36,35 @@ where
 {
     crate::init_tracing();
     let store = store_from_env().await?;
+    warm_up(&store).await;
     lambda_runtime::run(service_fn(|event: LambdaEvent<E>| {
         handler(store.clone(), event.payload)
     }))
     .await
+}
+
+/// One cheap call during init, so the first invocation finds credentials resolved, the endpoint
+/// known and a TLS connection open in the client's pool: a GetItem for a key no item has, on the
+/// Shops table. A refusal (a function whose policy does not grant GetItem there) still opens the
+/// connection; any failure is logged and never fatal, since the invocation would retry anyway.
+pub async fn warm_up(store: &DynamoStore) {
+    use aws_sdk_dynamodb::types::AttributeValue;
+    let started = std::time::Instant::now();
+    let result = store
+        .client()
+        .get_item()
+        .table_name(&store.tables().shops)
+        .key("pk", AttributeValue::S("WARMUP#".into()))
+        .key("sk", AttributeValue::S("WARMUP".into()))
+        .send()
+        .await;
+    let millis = started.elapsed().as_millis() as u64;
+    match result {
+        Ok(_) => tracing::info!(millis, "DynamoDB connection warmed"),
+        Err(err) => {
+            use aws_sdk_dynamodb::error::ProvideErrorMetadata;
+            let code = err.code().unwrap_or("transport").to_string();
+            tracing::warn!(millis, code, error = %err, "DynamoDB warm-up failed; continuing");
+        }
+    }
 }

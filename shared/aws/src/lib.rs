@@ -24,17 +24,91 @@ pub fn init_tracing() {
         .try_init();
 }
 
-/// The DynamoDB client from the standard AWS configuration chain. `AWS_ENDPOINT_URL_DYNAMODB`
-/// points it at DynamoDB Local.
-pub async fn dynamodb_client() -> aws_sdk_dynamodb::Client {
-    let config = aws_config::load_from_env().await;
-    aws_sdk_dynamodb::Client::new(&config)
+/// Per-attempt and whole-call limits for every DynamoDB request. A request path makes a few calls
+/// and the function's timeout is 10 s (template.yaml), so a hung connection must give up in time
+/// for the handler to answer 503 rather than be killed by the runtime.
+pub fn sdk_timeouts() -> aws_sdk_dynamodb::config::timeout::TimeoutConfig {
+    use std::time::Duration;
+    aws_sdk_dynamodb::config::timeout::TimeoutConfig::builder()
+        .connect_timeout(Duration::from_secs(1))
+        .operation_attempt_timeout(Duration::from_secs(2))
+        .operation_timeout(Duration::from_secs(5))
+        .build()
+}
+
+/// Throttling, timeouts and dropped connections are retried by the SDK (standard mode, jittered
+/// backoff) before they surface as `Error::Unavailable` and a 503.
+pub fn sdk_retries() -> aws_sdk_dynamodb::config::retry::RetryConfig {
+    aws_sdk_dynamodb::config::retry::RetryConfig::standard()
+        .with_max_attempts(3)
+        .with_initial_backoff(std::time::Duration::from_millis(50))
+}
+
+/// The DynamoDB client a function uses, from the environment Lambda sets: `AWS_REGION` and the
+/// execution role's `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, `AWS_SESSION_TOKEN`;
+/// `AWS_ENDPOINT_URL_DYNAMODB` (or `AWS_ENDPOINT_URL`) points it at DynamoDB Local.
+///
+/// Built without aws-config on purpose: Lambda always hands the role's credentials in the
+/// environment, and the full provider chain (profiles, SSO, STS, IMDS) cost megabytes of binary
+/// and cold-start work that a function never uses (BENCHMARKS.md, "Cold start and binary size").
+pub fn dynamodb_client() -> Result<aws_sdk_dynamodb::Client, config::MissingConfig> {
+    dynamodb_client_from(|k| std::env::var(k).ok())
+}
+
+/// What every SDK client of a function reads from the environment Lambda sets.
+pub struct LambdaEnv<'a> {
+    pub region: String,
+    pub credentials: aws_sdk_dynamodb::config::Credentials,
+    get: &'a dyn Fn(&str) -> Option<String>,
+}
+
+impl<'a> LambdaEnv<'a> {
+    pub fn read(get: &'a dyn Fn(&str) -> Option<String>) -> Result<Self, config::MissingConfig> {
+        use aws_sdk_dynamodb::config::Credentials;
+        use config::MissingConfig;
+        let var = |name: &str| get(name).filter(|v| !v.is_empty());
+        let region = var("AWS_REGION")
+            .or_else(|| var("AWS_DEFAULT_REGION"))
+            .ok_or(MissingConfig("AWS_REGION"))?;
+        let key = var("AWS_ACCESS_KEY_ID").ok_or(MissingConfig("AWS_ACCESS_KEY_ID"))?;
+        let secret = var("AWS_SECRET_ACCESS_KEY").ok_or(MissingConfig("AWS_SECRET_ACCESS_KEY"))?;
+        let credentials =
+            Credentials::new(key, secret, var("AWS_SESSION_TOKEN"), None, "environment");
+        Ok(LambdaEnv {
+            region,
+            credentials,
+            get,
+        })
+    }
+
+    /// The service's endpoint override (`AWS_ENDPOINT_URL_<SERVICE>`, then `AWS_ENDPOINT_URL`).
+    pub fn endpoint(&self, service_variable: &str) -> Option<String> {
+        let var = |name: &str| (self.get)(name).filter(|v| !v.is_empty());
+        var(service_variable).or_else(|| var("AWS_ENDPOINT_URL"))
+    }
+}
+
+pub fn dynamodb_client_from(
+    get: impl Fn(&str) -> Option<String>,
+) -> Result<aws_sdk_dynamodb::Client, config::MissingConfig> {
+    use aws_sdk_dynamodb::config::{BehaviorVersion, Region};
+    let env = LambdaEnv::read(&get)?;
+    let mut builder = aws_sdk_dynamodb::Config::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(Region::new(env.region.clone()))
+        .credentials_provider(env.credentials.clone())
+        .timeout_config(sdk_timeouts())
+        .retry_config(sdk_retries());
+    if let Some(url) = env.endpoint("AWS_ENDPOINT_URL_DYNAMODB") {
+        builder = builder.endpoint_url(url);
+    }
+    Ok(aws_sdk_dynamodb::Client::from_conf(builder.build()))
 }
 
 /// Builds the store a function uses: config from the environment, one client, built once.
 pub async fn store_from_env() -> Result<DynamoStore, config::MissingConfig> {
     let tables = Tables::from_env()?;
-    Ok(DynamoStore::new(dynamodb_client().await, tables))
+    Ok(DynamoStore::new(dynamodb_client()?, tables))
 }
 
 /// A client for DynamoDB Local: fixed test credentials and region, the given endpoint.
@@ -45,6 +119,41 @@ pub fn local_client(endpoint: &str) -> aws_sdk_dynamodb::Client {
         .endpoint_url(endpoint)
         .region(Region::new("us-east-1"))
         .credentials_provider(Credentials::new("local", "local", None, None, "local"))
+        .timeout_config(sdk_timeouts())
+        .retry_config(sdk_retries())
         .build();
     aws_sdk_dynamodb::Client::from_conf(config)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env<'a>(pairs: &'a [(&'a str, &'a str)]) -> impl Fn(&str) -> Option<String> + 'a {
+        move |k| {
+            pairs
+                .iter()
+                .find(|(n, _)| *n == k)
+                .map(|(_, v)| v.to_string())
+        }
+    }
+
+    #[test]
+    fn the_client_comes_from_the_lambda_environment_and_names_what_is_missing() {
+        let lambda = [
+            ("AWS_REGION", "ap-east-1"),
+            ("AWS_ACCESS_KEY_ID", "AKIA"),
+            ("AWS_SECRET_ACCESS_KEY", "secret"),
+            ("AWS_SESSION_TOKEN", "token"),
+        ];
+        let client = dynamodb_client_from(env(&lambda)).unwrap();
+        assert_eq!(
+            client.config().region().map(|r| r.as_ref()),
+            Some("ap-east-1")
+        );
+        let err = dynamodb_client_from(env(&lambda[..2])).unwrap_err();
+        assert!(err.to_string().contains("AWS_SECRET_ACCESS_KEY"), "{err}");
+        let err = dynamodb_client_from(env(&lambda[1..])).unwrap_err();
+        assert!(err.to_string().contains("AWS_REGION"), "{err}");
+    }
 }

@@ -106,14 +106,27 @@ impl BlobStore for S3Blobs {
     }
 }
 
-/// The S3 client from the standard configuration chain; path-style addressing so that a local
-/// endpoint (moto) works without DNS tricks.
-pub async fn s3_client() -> Client {
-    let config = aws_config::load_from_env().await;
-    let s3 = aws_sdk_s3::config::Builder::from(&config)
-        .force_path_style(true)
-        .build();
-    Client::from_conf(s3)
+/// The S3 client from the environment Lambda sets (as [`crate::dynamodb_client`]: region, the
+/// role's credentials; `AWS_ENDPOINT_URL_S3` points it at moto), with path-style addressing so
+/// that a local endpoint works without DNS tricks.
+pub fn s3_client() -> Result<Client, crate::config::MissingConfig> {
+    s3_client_from(|k| std::env::var(k).ok())
+}
+
+pub fn s3_client_from(
+    get: impl Fn(&str) -> Option<String>,
+) -> Result<Client, crate::config::MissingConfig> {
+    use aws_sdk_s3::config::{BehaviorVersion, Region};
+    let env = crate::LambdaEnv::read(&get)?;
+    let mut builder = aws_sdk_s3::Config::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(Region::new(env.region.clone()))
+        .credentials_provider(env.credentials.clone())
+        .force_path_style(true);
+    if let Some(url) = env.endpoint("AWS_ENDPOINT_URL_S3") {
+        builder = builder.endpoint_url(url);
+    }
+    Ok(Client::from_conf(builder.build()))
 }
 
 /// A client for a local S3 (moto server) with test credentials.
@@ -130,10 +143,10 @@ pub fn local_s3_client(endpoint: &str) -> Client {
 }
 
 /// The screenshot store a function uses, from `FEEDBACK_BUCKET`.
-pub async fn blobs_from_env() -> Result<S3Blobs, crate::config::MissingConfig> {
+pub fn blobs_from_env() -> Result<S3Blobs, crate::config::MissingConfig> {
     let bucket = std::env::var("FEEDBACK_BUCKET")
         .ok()
         .filter(|b| !b.is_empty())
         .ok_or(crate::config::MissingConfig("FEEDBACK_BUCKET"))?;
-    Ok(S3Blobs::new(s3_client().await, bucket))
+    Ok(S3Blobs::new(s3_client()?, bucket))
 }

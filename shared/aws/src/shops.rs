@@ -15,7 +15,8 @@
 
 use crate::dynamo::{
     feedback_sk, from_item, replies_sk, reply_history_sk, s, sdk_error, shop_pk, stat_sk, to_item,
-    DynamoStore, Item, FEEDBACK_ALL, FEEDBACK_INDEX, PROFILE, ROBOT, STATS_INDEX, STAT_SHARDS,
+    DynamoStore, Item, SortKeys, FEEDBACK_ALL, FEEDBACK_INDEX, PROFILE, ROBOT, STATS_INDEX,
+    STAT_SHARDS,
 };
 use assistant_domain::conversation::Shop;
 use assistant_domain::error::{Error, Result};
@@ -73,30 +74,10 @@ impl ShopStore for DynamoStore {
     }
 
     async fn shop_setup(&self, shop: &ShopId) -> Result<Option<ShopSetup>> {
-        let mut items = Vec::new();
-        let mut start = None;
-        loop {
-            self.count();
-            let out = self
-                .client()
-                .query()
-                .table_name(&self.tables().shops)
-                .key_condition_expression("pk = :pk AND sk BETWEEN :from AND :to")
-                .expression_attribute_values(":pk", s(shop_pk(shop)))
-                .expression_attribute_values(":from", s(PROFILE))
-                .expression_attribute_values(":to", s(ROBOT))
-                .set_exclusive_start_key(start)
-                .return_consumed_capacity(ReturnConsumedCapacity::Total)
-                .send()
-                .await
-                .map_err(sdk_error)?;
-            self.track(&out);
-            items.extend(out.items.unwrap_or_default());
-            start = out.last_evaluated_key;
-            if start.is_none() {
-                break;
-            }
-        }
+        let keys = SortKeys::Between(PROFILE, ROBOT);
+        let items = self
+            .query_sort_keys(&self.tables().shops, shop_pk(shop), keys, false, None)
+            .await?;
         let mut profile = None;
         let mut robot = None;
         let mut replies = std::collections::BTreeMap::new();

@@ -1,6 +1,7 @@
 //! The `assistant` command's library: demo data and the scripted demo, shared with the tests.
 
 pub mod bench;
+pub mod coldstart;
 pub mod demo;
 pub mod drill;
 pub mod flow_bench;

@@ -13,6 +13,9 @@
 //!   Beijing day (payouts, total fen, shops in arrears with their balance), as JSON
 //! - `assistant bench sweep --totals 10000,200000 --due 500`: the sweep's time at each total
 //!   number of orders with the same number due, and payouts per second
+//! - `assistant bench coldstart --runs 10`: every function's release binary and a hello-world
+//!   `lambda_runtime` one, cold-started on a local Runtime API: bootstrap size, spawn → first
+//!   response median and p90, and the ratio to hello world
 //! - `assistant create-tables --prefix P [--endpoint URL]`: the tables of template.yaml, named `P-<LogicalId>`
 //! - `assistant seed --prefix P [--endpoint URL]`: creates those tables, writes the demo shops and
 //!   orders, and prints one JSON object: `tables` (variable → name) and `identities` (the claims of
@@ -33,7 +36,9 @@ const USAGE: &str = "usage:
   assistant drill compensation [--orders 1000] [--sweeps 4] [--endpoint URL]
   assistant report payouts --day YYYY-MM-DD --prefix P [--endpoint URL]
   assistant bench sweep [--totals 10000,200000] [--due 500] [--endpoint URL]
-  assistant bench flow [--messages 1000] [--due 500] [--endpoint URL]";
+  assistant bench flow [--messages 1000] [--due 500] [--endpoint URL]
+  assistant bench coldstart [--runs 10] [--target-dir target] [--endpoint URL]
+                                                      (release binaries: cargo build --release)";
 
 fn flag(args: &[String], name: &str) -> Option<String> {
     args.iter()
@@ -269,8 +274,16 @@ async fn run_bench(args: &[String]) -> Result<(), Box<dyn std::error::Error>> {
     if args.get(1).map(String::as_str) == Some("flow") {
         return run_bench_flow(args).await;
     }
+    if args.get(1).map(String::as_str) == Some("coldstart") {
+        return assistant_cli::coldstart::run(args, &endpoint(args)?).await;
+    }
     if args.get(1).map(String::as_str) != Some("sweep") {
-        return Err("usage: assistant bench sweep [--totals 10000,200000] [--due 500] | assistant bench flow [--messages 1000] [--due 500]".into());
+        return Err(
+            "usage: assistant bench sweep [--totals 10000,200000] [--due 500]
+       assistant bench flow [--messages 1000] [--due 500]
+       assistant bench coldstart [--runs 10] [--target-dir target] [--endpoint URL]"
+                .into(),
+        );
     }
     let totals: Vec<usize> = flag(args, "--totals")
         .unwrap_or_else(|| "10000,200000".into())

@@ -1,0 +1,16 @@
+//! replies: arbitrary bytes as a whole API Gateway event or as the body of
+//! `events/replies-put.json`, through the handler (identity, route, path, body parsing and the work
+//! behind them) on the seeded in-memory store. Every answer must be a mapped status with a JSON
+//! body; nothing may panic.
+#![no_main]
+
+use assistant_fuzz::{block_on, check_response, fixtures, http_event};
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    let Some(event) = http_event(data, fixtures::REPLIES_PUT) else {
+        return;
+    };
+    let resp = block_on(replies::handle(event));
+    check_response(&resp);
+});
