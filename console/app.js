@@ -187,7 +187,9 @@ function messageView(m, viewer) {
   const li = el("li", { class: cls, "data-message-id": m.message_id, "data-sender": role || "" },
     el("span", { class: "who" }, `${senderName(m.sender, viewer)} · ${beijing(m.sent_at)}`),
     bodyView(m, viewer));
-  if (viewer === "buyer" && role === "robot") {
+  const handedOff = buyerMessages.some((x) => x.sender && x.sender.role === "system" && x.sent_at >= m.sent_at
+    && x.body && x.body.type === "text" && x.body.text.includes("转接人工"));
+  if (viewer === "buyer" && role === "robot" && !rated.has(m.message_id) && !handedOff) {
     li.append(el("div", { class: "rating" }, el("span", {}, "这个回答有帮助吗？"),
       el("button", { class: "small ghost rate-good", onclick: () => rateRobot(m.message_id, "good") }, "满意"),
       el("button", { class: "small ghost rate-bad", onclick: () => rateRobot(m.message_id, "bad") }, "不满意")));
@@ -206,6 +208,8 @@ function renderMessages(listId, messages, viewer) {
 // buyer pane
 
 let buyerMessages = [];
+// Robot answers this page has rated (the rating buttons go away).
+const rated = new Set();
 
 function newConversationId(buyer) {
   const slug = buyer.replace(/[^A-Za-z0-9_-]/g, "").slice(0, 30) || "buyer";
@@ -285,6 +289,8 @@ async function rateRobot(messageId, rating) {
   showError("buyer-error", null);
   try {
     const r = await api(state.buyer, "POST", `/conversations/${state.buyer.conv}/robot-rating`, { message_id: messageId, rating });
+    rated.add(messageId);
+    state.buyer.lastSig = "";
     toast(r.handed_off ? "已为您转接人工客服" : "感谢您的评价");
     await refreshBuyer();
     refreshQueue().catch(() => {});

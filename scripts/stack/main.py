@@ -245,6 +245,11 @@ def main() -> int:
                            run_dir / "moto.log")
         wait_port(ddb_port, ddb, "DynamoDB Local", 60)
         wait_port(s3_port, moto, "moto", 60)
+        time.sleep(0.5)
+        for name, proc in (("DynamoDB Local", ddb), ("moto", moto)):
+            # Ours must be the one listening: a server that lost the port to another exits.
+            if proc.poll() is not None:
+                raise RuntimeError(f"{name} exited with {proc.returncode}; see {run_dir}")
         dynamodb, s3 = f"http://127.0.0.1:{ddb_port}", f"http://127.0.0.1:{s3_port}"
         say(f"DynamoDB Local {dynamodb}, moto S3 {s3}")
         if stopping.is_set():
@@ -256,12 +261,17 @@ def main() -> int:
         if build.returncode != 0:
             say("cargo build failed")
             return 1
-        prefix = f"local{int(time.time())}"
-        seeded = subprocess.run(
-            [str(ROOT / "target" / "debug" / "assistant"), "seed", "--prefix", prefix,
-             "--endpoint", dynamodb], cwd=ROOT, env=env, capture_output=True, text=True)
-        if seeded.returncode != 0:
-            say(f"seeding failed: {seeded.stderr.strip()}")
+        # A busy machine can time a CreateTable out after it took effect (the SDK's retry then
+        # finds the table): seed again under a fresh prefix, a few times at most.
+        for attempt in range(3):
+            prefix = f"local{int(time.time() * 1000)}"
+            seeded = subprocess.run(
+                [str(ROOT / "target" / "debug" / "assistant"), "seed", "--prefix", prefix,
+                 "--endpoint", dynamodb], cwd=ROOT, env=env, capture_output=True, text=True)
+            if seeded.returncode == 0:
+                break
+            say(f"seeding failed (attempt {attempt + 1}): {seeded.stderr.strip()[:300]}")
+        else:
             return 1
         seed = json.loads(seeded.stdout)
         identities = seed["identities"]

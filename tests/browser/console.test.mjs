@@ -200,6 +200,8 @@ test("编辑回复 with the robot on: the admin adds a reply and the panel shows
     return;
   }
   await page.selectOption("#agent-identity", "admin-lin");
+  // Signed in as the admin once the robot badge becomes the admin's switch.
+  await page.waitForFunction(() => !document.getElementById("robot-state").disabled, null, { timeout: 15000 });
   await page.locator("#robot-state.on").waitFor({ timeout: 15000 });
   await page.locator("#open-edit").waitFor({ state: "visible", timeout: 15000 });
   const before = await page.locator("#ap-replies li").count();
@@ -214,6 +216,7 @@ test("编辑回复 with the robot on: the admin adds a reply and the panel shows
   await page.locator("#ap-replies li", { hasText: "仓库已经在加急打包" }).waitFor({ timeout: 15000 });
   assert.equal(await page.locator("#ap-replies li").count(), before + 1);
   await page.selectOption("#agent-identity", "agent-xiaomei");
+  await page.waitForFunction(() => document.getElementById("robot-state").disabled, null, { timeout: 15000 });
 });
 
 test("the robot answers an uncovered intent; a bad rating hands the buyer to a human, first in the queue", async (t) => {
@@ -223,7 +226,9 @@ test("the robot answers an uncovered intent; a bad rating hands the buyer to a h
     return;
   }
   await page.selectOption("#buyer-identity", "buyer-wang");
-  await page.click("#new-conversation");
+  // Switching signs in and opens a new conversation for that buyer; wait for it.
+  await page.waitForFunction(() => document.getElementById("buyer-conv-id").textContent.includes("c-buyer-wang-"));
+  await page.waitForFunction(() => !document.getElementById("buyer-messages").children.length);
   const conv = (await page.textContent("#buyer-conv-id")).replace("会话 ", "").trim();
   await page.fill("#buyer-input", "可以开发票吗？我要电子发票");
   await page.click("#buyer-send");
