@@ -30,6 +30,15 @@ ROOT = Path(__file__).resolve().parents[2]
 LOCAL = ROOT / ".local"
 
 
+def target_dir() -> Path:
+    """Cargo's target directory: CARGO_TARGET_DIR when set (relative to the workspace), else target/."""
+    configured = os.environ.get("CARGO_TARGET_DIR")
+    if not configured:
+        return ROOT / "target"
+    path = Path(configured)
+    return path if path.is_absolute() else ROOT / path
+
+
 def say(msg: str) -> None:
     print(f"[stack] {msg}", file=sys.stderr, flush=True)
 
@@ -266,7 +275,7 @@ def main() -> int:
         for attempt in range(3):
             prefix = f"local{int(time.time() * 1000)}"
             seeded = subprocess.run(
-                [str(ROOT / "target" / "debug" / "assistant"), "seed", "--prefix", prefix,
+                [str(target_dir() / "debug" / "assistant"), "seed", "--prefix", prefix,
                  "--endpoint", dynamodb], cwd=ROOT, env=env, capture_output=True, text=True)
             if seeded.returncode == 0:
                 break
