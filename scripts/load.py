@@ -4,7 +4,7 @@ message is read back. Prints throughput, latency percentiles, errors and lost me
     python3 scripts/load.py --url http://127.0.0.1:PORT [--seconds 180] [--workers 16]
                             [--conversations 400] [--json target/artifacts/load.json]
 
-The URL is the local gateway (`bash scripts/run.sh`, or `scripts/load.sh`, which starts the stack,
+Every conversation stays within one read-back page (see MAX_PER_CONVERSATION). The URL is the local gateway (`bash scripts/run.sh`, or `scripts/load.sh`, which starts the stack,
 runs this and stops it). Each worker owns its conversations (a buyer writes one message at a time,
 as a person does), so a 409 would be a real conflict, not the load generator's. Exit status 1 when
 any request failed or any accepted message is missing.
@@ -30,7 +30,9 @@ TEXTS = [
     "能开发票吗", "地址填错了能改吗", "不想要了，能取消吗", "收到的东西有问题，要退货",
     "还没发吗？？", "嗯嗯", "麻烦快点发", "发货了吗 亲", "OK", "这个枕头是什么材质的",
 ]
-MAX_PER_CONVERSATION = 90  # the read-back returns the latest 100 messages
+# The read-back returns a conversation's latest 100 messages, and a buyer message stores at most two
+# (with a card or the robot's answer), so no conversation gets more than 45 buyer messages.
+MAX_PER_CONVERSATION = 45
 
 
 def call(url: str, method: str, path: str, token: str | None, body: dict | None = None):
