@@ -288,6 +288,21 @@ impl DynamoStore {
         self.milli_units.fetch_add(milli, Ordering::Relaxed);
     }
 
+    /// One all-or-nothing write; a failed condition is `Error::Conflict`.
+    pub(crate) async fn transact(&self, writes: Vec<TransactWriteItem>) -> Result<()> {
+        self.count();
+        let out = self
+            .client
+            .transact_write_items()
+            .set_transact_items(Some(writes))
+            .return_consumed_capacity(ReturnConsumedCapacity::Total)
+            .send()
+            .await
+            .map_err(sdk_error)?;
+        self.track(&out);
+        Ok(())
+    }
+
     pub(crate) fn count(&self) {
         self.requests.fetch_add(1, Ordering::Relaxed);
     }
@@ -550,17 +565,7 @@ impl ConversationStore for DynamoStore {
                 .expect("table and item are set");
             writes.push(TransactWriteItem::builder().put(put).build());
         }
-        self.count();
-        let out = self
-            .client
-            .transact_write_items()
-            .set_transact_items(Some(writes))
-            .return_consumed_capacity(ReturnConsumedCapacity::Total)
-            .send()
-            .await
-            .map_err(sdk_error)?;
-        self.track(&out);
-        Ok(())
+        self.transact(writes).await
     }
 }
 

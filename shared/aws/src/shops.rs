@@ -47,22 +47,6 @@ fn versioned_put(table: &str, item: Item, version: u64) -> Put {
     put.build().expect("table and item are set")
 }
 
-impl DynamoStore {
-    async fn transact(&self, writes: Vec<TransactWriteItem>) -> Result<()> {
-        self.count();
-        let out = self
-            .client()
-            .transact_write_items()
-            .set_transact_items(Some(writes))
-            .return_consumed_capacity(ReturnConsumedCapacity::Total)
-            .send()
-            .await
-            .map_err(sdk_error)?;
-        self.track(&out);
-        Ok(())
-    }
-}
-
 impl ShopStore for DynamoStore {
     async fn shop(&self, shop: &ShopId) -> Result<Option<Shop>> {
         self.get(&self.tables().shops, shop_pk(shop), PROFILE).await
