@@ -18,11 +18,7 @@ fn bench(c: &mut Criterion) {
     // Cold start: the model is loaded on first use.
     let started = std::time::Instant::now();
     let m = model();
-    println!(
-        "model load: {:?} ({} features)",
-        started.elapsed(),
-        m.index.len()
-    );
+    println!("model load: {:?} ({} features)", started.elapsed(), m.len());
 
     let mut g = c.benchmark_group("classify");
     for (name, text) in [

@@ -544,56 +544,219 @@ impl Model {
         self.temperature = best.0;
     }
 
-    /// A compact little-endian form: temperature, bias, n, then n × (key, K weights).
+    /// The shipped form ([`Packed`]): weights quantised to one signed byte each with one scale
+    /// per label, features whose every weight rounds to zero left out (they add exactly nothing),
+    /// keys sorted and bucketed by their top bits so that lookups need no table built at start.
     pub fn to_bytes(&self) -> Vec<u8> {
-        let mut entries: Vec<(u64, u32)> = self.index.iter().map(|(k, v)| (*k, *v)).collect();
-        entries.sort_unstable();
-        let mut out = Vec::with_capacity(8 + 4 * K + entries.len() * (8 + 4 * K));
+        let mut scale = [0.0f32; K];
+        for w in &self.weights {
+            for k in 0..K {
+                scale[k] = scale[k].max(w[k].abs() / 127.0);
+            }
+        }
+        for s in scale.iter_mut() {
+            if *s == 0.0 {
+                *s = 1.0;
+            }
+        }
+        let mut entries: Vec<(u64, [i8; K])> = self
+            .index
+            .iter()
+            .map(|(key, &i)| {
+                let w = &self.weights[i as usize];
+                let mut q = [0i8; K];
+                for k in 0..K {
+                    q[k] = (w[k] / scale[k]).round().clamp(-127.0, 127.0) as i8;
+                }
+                (Packed::mix(*key), q)
+            })
+            .filter(|(_, q)| q.iter().any(|x| *x != 0))
+            .collect();
+        entries.sort_unstable_by_key(|e| e.0);
+        let n = entries.len();
+        assert!(
+            entries
+                .windows(2)
+                .all(|w| Packed::stored(w[0].0) != Packed::stored(w[1].0)
+                    || Packed::bucket(w[0].0) != Packed::bucket(w[1].0)),
+            "two features share their stored key bits"
+        );
+        let mut out = Vec::with_capacity(Packed::HEADER + n * (4 + K));
+        out.extend_from_slice(Packed::MAGIC);
         out.extend_from_slice(&self.temperature.to_le_bytes());
         for b in self.bias {
             out.extend_from_slice(&b.to_le_bytes());
         }
-        out.extend_from_slice(&(entries.len() as u32).to_le_bytes());
-        for (key, i) in entries {
-            out.extend_from_slice(&key.to_le_bytes());
-            for w in self.weights[i as usize] {
-                out.extend_from_slice(&w.to_le_bytes());
+        for s in scale {
+            out.extend_from_slice(&s.to_le_bytes());
+        }
+        out.extend_from_slice(&(n as u32).to_le_bytes());
+        // offsets[b] = the first entry whose bucket is ≥ b, for b in 0..=BUCKETS.
+        let mut at = 0usize;
+        for b in 0..=Packed::BUCKETS {
+            while at < n && Packed::bucket(entries[at].0) < b {
+                at += 1;
             }
+            out.extend_from_slice(&(at as u32).to_le_bytes());
+        }
+        for (key, _) in &entries {
+            out.extend_from_slice(&Packed::stored(*key).to_le_bytes());
+        }
+        for (_, q) in &entries {
+            out.extend(q.iter().map(|x| *x as u8));
         }
         out
     }
+}
 
-    pub fn from_bytes(bytes: &[u8]) -> Option<Model> {
+/// The model as it ships, read in place from its bytes (no table built at cold start):
+/// `MAGIC`, temperature, K biases, K scales (f32), n (u32), `BUCKETS + 1` bucket offsets (u32),
+/// n sorted keys, then n × K weights (i8, times the label's scale), all little-endian. A key is
+/// stored as the 32 bits after its bucket's 12 (u32): an unknown feature is mistaken for a known
+/// one only when 44 of its 64 hash bits match, about once in 10^8 lookups.
+#[derive(Debug, Clone, Copy)]
+pub struct Packed<'a> {
+    temperature: f32,
+    bias: [f32; K],
+    scale: [f32; K],
+    n: usize,
+    offsets: &'a [u8],
+    keys: &'a [u8],
+    weights: &'a [u8],
+}
+
+impl<'a> Packed<'a> {
+    pub const MAGIC: &'static [u8; 4] = b"IMq8";
+    const BUCKET_BITS: u32 = 12;
+    pub const BUCKETS: usize = 1 << Self::BUCKET_BITS;
+    const HEADER: usize = 4 + 4 + 8 * K + 4 + 4 * (Self::BUCKETS + 1);
+
+    /// Feature hashes (FNV) differ mostly in some bits; murmur3's finaliser, a bijection, spreads
+    /// every bit over all 64 before buckets and stored bits are taken.
+    fn mix(mut key: u64) -> u64 {
+        key ^= key >> 33;
+        key = key.wrapping_mul(0xff51_afd7_ed55_8ccd);
+        key ^= key >> 33;
+        key = key.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
+        key ^ (key >> 33)
+    }
+
+    fn bucket(mixed: u64) -> usize {
+        (mixed >> (64 - Self::BUCKET_BITS)) as usize
+    }
+
+    /// The key bits kept below the bucket's: in the same order as the whole keys within a bucket.
+    fn stored(mixed: u64) -> u32 {
+        (mixed >> (32 - Self::BUCKET_BITS)) as u32
+    }
+
+    /// Checks the layout (sizes, offsets in order and in range); None when it does not hold.
+    pub fn parse(bytes: &'a [u8]) -> Option<Packed<'a>> {
         let f32_at = |at: usize| -> Option<f32> {
             Some(f32::from_le_bytes(bytes.get(at..at + 4)?.try_into().ok()?))
         };
-        let temperature = f32_at(0)?;
-        let mut bias = [0.0; K];
-        for (k, b) in bias.iter_mut().enumerate() {
-            *b = f32_at(4 + 4 * k)?;
+        if bytes.get(..4)? != Self::MAGIC {
+            return None;
         }
-        let mut at = 4 + 4 * K;
+        let temperature = f32_at(4)?;
+        let (mut bias, mut scale) = ([0.0; K], [0.0; K]);
+        for k in 0..K {
+            bias[k] = f32_at(8 + 4 * k)?;
+            scale[k] = f32_at(8 + 4 * K + 4 * k)?;
+        }
+        let at = 8 + 8 * K;
         let n = u32::from_le_bytes(bytes.get(at..at + 4)?.try_into().ok()?) as usize;
-        at += 4;
-        let mut index = HashMap::with_capacity_and_hasher(n, BuildIdentity);
-        let mut weights = Vec::with_capacity(n);
-        for i in 0..n {
-            let key = u64::from_le_bytes(bytes.get(at..at + 8)?.try_into().ok()?);
-            at += 8;
-            let mut w = [0.0f32; K];
-            for x in w.iter_mut() {
-                *x = f32_at(at)?;
-                at += 4;
-            }
-            weights.push(w);
-            index.insert(key, i as u32);
+        let offsets = bytes.get(at + 4..Self::HEADER)?;
+        let keys = bytes.get(Self::HEADER..Self::HEADER + 4 * n)?;
+        let weights = bytes.get(Self::HEADER + 4 * n..)?;
+        if weights.len() != n * K || !temperature.is_finite() || temperature <= 0.0 {
+            return None;
         }
-        Some(Model {
-            index,
-            weights,
-            bias,
+        let packed = Packed {
             temperature,
-        })
+            bias,
+            scale,
+            n,
+            offsets,
+            keys,
+            weights,
+        };
+        let offs: Vec<usize> = (0..=Self::BUCKETS).map(|b| packed.offset(b)).collect();
+        if offs[0] != 0 || offs[Self::BUCKETS] != n || offs.windows(2).any(|w| w[0] > w[1]) {
+            return None;
+        }
+        Some(packed)
+    }
+
+    /// How many features carry weight.
+    pub fn len(&self) -> usize {
+        self.n
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.n == 0
+    }
+
+    fn offset(&self, bucket: usize) -> usize {
+        let at = 4 * bucket;
+        u32::from_le_bytes(self.offsets[at..at + 4].try_into().expect("4 bytes")) as usize
+    }
+
+    fn key(&self, i: usize) -> u32 {
+        u32::from_le_bytes(self.keys[4 * i..4 * i + 4].try_into().expect("4 bytes"))
+    }
+
+    /// The entry of a feature, if it carries weight.
+    fn find(&self, feature: u64) -> Option<usize> {
+        let feature = Self::mix(feature);
+        let b = Self::bucket(feature);
+        let (mut lo, mut hi) = (self.offset(b), self.offset(b + 1));
+        let feature = Self::stored(feature);
+        while lo < hi {
+            let mid = (lo + hi) / 2;
+            match self.key(mid).cmp(&feature) {
+                std::cmp::Ordering::Less => lo = mid + 1,
+                std::cmp::Ordering::Greater => hi = mid,
+                std::cmp::Ordering::Equal => return Some(mid),
+            }
+        }
+        None
+    }
+
+    fn row(&self, i: usize) -> &'a [u8] {
+        &self.weights[K * i..K * i + K]
+    }
+
+    /// Raw scores (logits) for a feature set.
+    pub fn logits(&self, features: &[u64]) -> [f32; K] {
+        let mut sum = [0i32; K];
+        for f in features {
+            if let Some(i) = self.find(*f) {
+                for (s, w) in sum.iter_mut().zip(self.row(i)) {
+                    *s += *w as i8 as i32;
+                }
+            }
+        }
+        let norm = 1.0 / (features.len().max(1) as f32).sqrt();
+        let mut scores = self.bias;
+        for k in 0..K {
+            scores[k] += sum[k] as f32 * self.scale[k] * norm;
+        }
+        scores
+    }
+
+    /// Calibrated probabilities.
+    pub fn probabilities(&self, features: &[u64]) -> [f32; K] {
+        let mut p = self.logits(features);
+        softmax(&mut p, self.temperature);
+        p
+    }
+
+    /// A feature's weight for a label (0 when unknown).
+    pub fn weight(&self, feature: u64, label: usize) -> f32 {
+        self.find(feature)
+            .map(|i| self.row(i)[label] as i8 as f32 * self.scale[label])
+            .unwrap_or(0.0)
     }
 }
 
@@ -631,3 +794,70 @@ pub fn train_from_tsv(corpus: &str) -> Result<Model, String> {
 }
 
 pub const EPOCHS: usize = 100;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A small model trained from a few lines, and its packed form.
+    fn trained() -> Model {
+        let corpus = "什么时候发货\turge_shipment\n怎么还不发货\turge_shipment\n\
+                      快递到哪了\tlogistics\n物流怎么不动了\tlogistics\n\
+                      我要改地址\tchange_address\n能开发票吗\tinvoice\n";
+        let mut model = train_from_tsv(corpus).expect("valid corpus");
+        // A feature whose every weight rounds to zero once quantised.
+        model.index.insert(42, model.weights.len() as u32);
+        model.weights.push([1e-9; K]);
+        model
+    }
+
+    #[test]
+    fn the_packed_model_scores_as_the_trained_one_within_its_rounding() {
+        let model = trained();
+        let bytes = model.to_bytes();
+        let packed = Packed::parse(&bytes).expect("its own bytes parse");
+        assert_eq!(
+            packed.len(),
+            model.index.len() - 1,
+            "the all-zero feature is left out"
+        );
+        assert_eq!(packed.weight(42, 0), 0.0);
+        let mut feats = Vec::new();
+        for text in ["什么时候发货啊", "快递到哪了", "发票", "完全无关的一句话"]
+        {
+            features(&model_text(text), &mut feats);
+            let (a, b) = (model.probabilities(&feats), packed.probabilities(&feats));
+            for k in 0..K {
+                assert!((a[k] - b[k]).abs() < 0.02, "{text}: {a:?} vs {b:?}");
+            }
+            let best = |p: &[f32; K]| (0..K).max_by(|x, y| p[*x].total_cmp(&p[*y]));
+            assert_eq!(best(&a), best(&b), "{text}");
+        }
+        // Every known feature is found, with its weight to within half a quantisation step.
+        for (key, &i) in &model.index {
+            for k in 0..K {
+                let step = packed.scale[k];
+                let w = model.weights[i as usize][k];
+                assert!((packed.weight(*key, k) - w).abs() <= step / 2.0 + 1e-6);
+            }
+        }
+    }
+
+    #[test]
+    fn bytes_that_are_not_a_packed_model_are_refused() {
+        let bytes = trained().to_bytes();
+        assert!(
+            Packed::parse(&bytes[..bytes.len() - 1]).is_none(),
+            "truncated"
+        );
+        assert!(Packed::parse(&bytes[..100]).is_none(), "header only");
+        assert!(Packed::parse(&[]).is_none());
+        let mut other = bytes.clone();
+        other[0] = b'X';
+        assert!(Packed::parse(&other).is_none(), "wrong magic");
+        let mut unordered = bytes.clone();
+        let offsets = 8 + 8 * K + 4;
+        unordered[offsets + 4..offsets + 8].copy_from_slice(&u32::MAX.to_le_bytes());
+        assert!(Packed::parse(&unordered).is_none(), "offsets out of range");
+    }
+}

@@ -120,11 +120,12 @@ fn maybe_traditional(c: char) -> bool {
 
 static MODEL_BYTES: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/intent_model.bin"));
 
-/// The model trained from `shared/data/intents/train.tsv` at build time; loaded once.
-pub fn model() -> &'static learn::Model {
-    static MODEL: std::sync::OnceLock<learn::Model> = std::sync::OnceLock::new();
+/// The model trained from `shared/data/intents/train.tsv` at build time, read in place from the
+/// binary: its layout is checked once, nothing is copied or built.
+pub fn model() -> &'static learn::Packed<'static> {
+    static MODEL: std::sync::OnceLock<learn::Packed<'static>> = std::sync::OnceLock::new();
     MODEL.get_or_init(|| {
-        learn::Model::from_bytes(MODEL_BYTES).expect("the build script wrote a valid model")
+        learn::Packed::parse(MODEL_BYTES).expect("the build script wrote a valid model")
     })
 }
 
@@ -278,7 +279,7 @@ fn round3(x: f64) -> f64 {
 }
 
 /// The n-grams that pushed hardest towards the chosen intent, longest first among equals.
-fn evidence(model: &learn::Model, mtext: &str, label: usize) -> Vec<String> {
+fn evidence(model: &learn::Packed, mtext: &str, label: usize) -> Vec<String> {
     let mut scored: Vec<(f32, String)> = learn::feature_texts(mtext)
         .into_iter()
         // Single characters say little to a person reading the evidence.
@@ -370,10 +371,7 @@ mod tests {
 
     #[test]
     fn the_engine_is_deterministic_and_loads_its_model() {
-        assert!(
-            model().index.len() > 10_000,
-            "a model trained from the corpus"
-        );
+        assert!(model().len() > 10_000, "a model trained from the corpus");
         let a = classify("亲，我的连衣裙什么时候发货？");
         let b = classify("亲，我的连衣裙什么时候发货？");
         assert_eq!(a, b);
