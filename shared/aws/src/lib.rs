@@ -88,6 +88,32 @@ impl<'a> LambdaEnv<'a> {
     }
 }
 
+/// The root certificates AWS service endpoints chain to (Amazon Trust Services: Amazon Root CA 1–4
+/// and the Starfield Services G2 root that cross-signs them), compiled in.
+static AMAZON_ROOTS: &[u8] = include_bytes!("../certs/amazon-trust-services.pem");
+
+/// The HTTPS client every SDK client of a function shares (one connection pool): rustls with
+/// aws-lc, trusting the Amazon roots above. The SDK's default client reads the whole system trust
+/// store at start (146 files here, most of a cold start's own CPU time); a function only ever
+/// talks to AWS endpoints. An `https` endpoint override (a stand-in that is not AWS) adds the
+/// system store back.
+pub fn https_client(endpoint_override: Option<&str>) -> aws_sdk_dynamodb::config::SharedHttpClient {
+    use aws_smithy_http_client::tls::{self, rustls_provider::CryptoMode, TlsContext, TrustStore};
+    let foreign = endpoint_override.is_some_and(|url| url.starts_with("https://"));
+    let trust = TrustStore::empty()
+        .with_pem_certificate(AMAZON_ROOTS)
+        .with_native_roots(foreign);
+    aws_smithy_http_client::Builder::new()
+        .tls_provider(tls::Provider::Rustls(CryptoMode::AwsLc))
+        .tls_context(
+            TlsContext::builder()
+                .with_trust_store(trust)
+                .build()
+                .expect("a trust store is all this context holds"),
+        )
+        .build_https()
+}
+
 pub fn dynamodb_client_from(
     get: impl Fn(&str) -> Option<String>,
 ) -> Result<aws_sdk_dynamodb::Client, config::MissingConfig> {
@@ -99,7 +125,9 @@ pub fn dynamodb_client_from(
         .credentials_provider(env.credentials.clone())
         .timeout_config(sdk_timeouts())
         .retry_config(sdk_retries());
-    if let Some(url) = env.endpoint("AWS_ENDPOINT_URL_DYNAMODB") {
+    let endpoint = env.endpoint("AWS_ENDPOINT_URL_DYNAMODB");
+    builder = builder.http_client(https_client(endpoint.as_deref()));
+    if let Some(url) = endpoint {
         builder = builder.endpoint_url(url);
     }
     Ok(aws_sdk_dynamodb::Client::from_conf(builder.build()))
@@ -117,6 +145,7 @@ pub fn local_client(endpoint: &str) -> aws_sdk_dynamodb::Client {
     let config = aws_sdk_dynamodb::Config::builder()
         .behavior_version(BehaviorVersion::latest())
         .endpoint_url(endpoint)
+        .http_client(https_client(Some(endpoint)))
         .region(Region::new("us-east-1"))
         .credentials_provider(Credentials::new("local", "local", None, None, "local"))
         .timeout_config(sdk_timeouts())
@@ -135,6 +164,20 @@ mod tests {
                 .iter()
                 .find(|(n, _)| *n == k)
                 .map(|(_, v)| v.to_string())
+        }
+    }
+
+    #[test]
+    fn the_compiled_in_trust_store_is_the_amazon_roots() {
+        let pem = std::str::from_utf8(AMAZON_ROOTS).expect("PEM is text");
+        assert_eq!(pem.matches("-----BEGIN CERTIFICATE-----").count(), 5);
+        assert_eq!(pem.matches("-----END CERTIFICATE-----").count(), 5);
+        for root in [
+            "Amazon Root CA 1",
+            "Amazon Root CA 4",
+            "Starfield Services Root",
+        ] {
+            assert!(pem.contains(root), "{root}");
         }
     }
 

@@ -123,7 +123,9 @@ pub fn s3_client_from(
         .region(Region::new(env.region.clone()))
         .credentials_provider(env.credentials.clone())
         .force_path_style(true);
-    if let Some(url) = env.endpoint("AWS_ENDPOINT_URL_S3") {
+    let endpoint = env.endpoint("AWS_ENDPOINT_URL_S3");
+    builder = builder.http_client(crate::https_client(endpoint.as_deref()));
+    if let Some(url) = endpoint {
         builder = builder.endpoint_url(url);
     }
     Ok(Client::from_conf(builder.build()))
