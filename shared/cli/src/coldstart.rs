@@ -32,8 +32,24 @@ pub struct ColdStart {
     pub init: Duration,
     /// Process spawn → the first response posted to the runtime API.
     pub elapsed: Duration,
+    /// CPU time the process (all its threads) had used by then, when the platform tells
+    /// (Linux: `/proc/<pid>/task/*/schedstat`); the rest of `elapsed` is waiting (DynamoDB Local).
+    pub cpu: Option<Duration>,
     /// The response body the function posted.
     pub response: String,
+}
+
+/// CPU time a live process has used so far, summed over its threads (Linux only).
+fn cpu_time(pid: u32) -> Option<Duration> {
+    let mut nanos = 0u64;
+    for task in std::fs::read_dir(format!("/proc/{pid}/task"))
+        .ok()?
+        .flatten()
+    {
+        let stat = std::fs::read_to_string(task.path().join("schedstat")).ok()?;
+        nanos += stat.split_whitespace().next()?.parse::<u64>().ok()?;
+    }
+    Some(Duration::from_nanos(nanos))
 }
 
 /// What the runtime API saw from the child.
@@ -230,6 +246,7 @@ pub async fn cold_start(
     })
     .await;
     let elapsed = started.elapsed();
+    let cpu = child.id().and_then(cpu_time);
     let _ = child.start_kill();
     let status = child.wait().await;
     server.abort();
@@ -237,6 +254,7 @@ pub async fn cold_start(
         Ok(Some(Outcome::Response(response))) => Ok(ColdStart {
             init: init.unwrap_or(elapsed),
             elapsed,
+            cpu,
             response,
         }),
         Ok(Some(Outcome::Error(e))) => Err(format!("{} reported an error: {e}", subject.name)),
@@ -263,6 +281,8 @@ pub struct Figures {
     pub samples: Vec<Duration>,
     /// Spawn → first poll (init), per run.
     pub init_samples: Vec<Duration>,
+    /// CPU time used by the first response, per run (where the platform tells).
+    pub cpu_samples: Vec<Duration>,
     /// The HTTP status of the last response (API Gateway functions), if it had one.
     pub last_status: Option<i64>,
 }
@@ -276,6 +296,11 @@ impl Figures {
     /// The q-quantile (nearest rank) of spawn → first poll, in milliseconds.
     pub fn init_quantile_ms(&self, q: f64) -> f64 {
         quantile_ms(&self.init_samples, q)
+    }
+
+    /// The q-quantile (nearest rank) of the CPU time to the first response, in milliseconds.
+    pub fn cpu_quantile_ms(&self, q: f64) -> f64 {
+        quantile_ms(&self.cpu_samples, q)
     }
 }
 
@@ -315,6 +340,7 @@ pub async fn measure(
                     .len(),
                 samples: Vec::with_capacity(runs),
                 init_samples: Vec::with_capacity(runs),
+                cpu_samples: Vec::with_capacity(runs),
                 last_status: None,
             })
         })
@@ -332,6 +358,7 @@ pub async fn measure(
             fig.last_status = status;
             fig.samples.push(start.elapsed);
             fig.init_samples.push(start.init);
+            fig.cpu_samples.extend(start.cpu);
         }
     }
     Ok(figures)
@@ -446,8 +473,12 @@ pub async fn run(args: &[String], endpoint: &str) -> Result<(), Box<dyn std::err
         .last()
         .map(|f| f.init_quantile_ms(0.5))
         .unwrap_or(f64::NAN);
+    let hello_cpu = figures
+        .last()
+        .map(|f| f.cpu_quantile_ms(0.5))
+        .unwrap_or(f64::NAN);
     println!(
-        "{:<13} {:>15} {:>6} {:>8} {:>8} {:>10} {:>10} {:>8} {:>10} {:>6}",
+        "{:<13} {:>15} {:>6} {:>8} {:>8} {:>10} {:>10} {:>8} {:>10} {:>7} {:>6} {:>6}",
         "binary",
         "bootstrap_bytes",
         "MB",
@@ -457,31 +488,36 @@ pub async fn run(args: &[String], endpoint: &str) -> Result<(), Box<dyn std::err
         "first_p90",
         "first_x",
         "invoke_ms",
+        "cpu_ms",
+        "cpu_x",
         "status"
     );
     for f in &figures {
         println!(
-            "{:<13} {:>15} {:>6.2} {:>8.1} {:>8.2} {:>10.1} {:>10.1} {:>8.2} {:>10.1} {:>6}",
+            "{:<13} {:>15} {:>6.2} {:>8.1} {:>8.2} {:>10.1} {:>10.1} {:>8.2} {:>10.1} {:>7.1} {:>6.2} {:>6}",
             f.name,
             f.size_bytes,
-            f.size_bytes as f64 / (1024.0 * 1024.0),
+            f.size_bytes as f64 / 1e6,
             f.init_quantile_ms(0.5),
             f.init_quantile_ms(0.5) / hello_init,
             f.quantile_ms(0.5),
             f.quantile_ms(0.9),
             f.quantile_ms(0.5) / hello_median,
             f.quantile_ms(0.5) - f.init_quantile_ms(0.5),
+            f.cpu_quantile_ms(0.5),
+            f.cpu_quantile_ms(0.5) / hello_cpu,
             f.last_status.map_or("-".into(), |s| s.to_string())
         );
     }
     println!(
-        "init_ms: spawn -> first poll (medians); first_ms: spawn -> first response; *_x: over \
-         hello-lambda; invoke_ms: first_ms - init_ms, the first invocation's own work"
+        "MB: 10^6 bytes; init_ms: spawn -> first poll (medians); first_ms: spawn -> first response; \
+         *_x: over hello-lambda; invoke_ms: first_ms - init_ms, the first invocation's own work; \
+         cpu_ms: CPU time (all threads) used by the first response, the rest being waits"
     );
     let functions = &figures[..figures.len() - 1];
     let max_mb = functions
         .iter()
-        .map(|f| f.size_bytes as f64 / (1024.0 * 1024.0))
+        .map(|f| f.size_bytes as f64 / 1e6)
         .fold(0.0, f64::max);
     let max_ratio = functions
         .iter()
@@ -513,12 +549,14 @@ mod tests {
             size_bytes: 0,
             samples: (1..=10).map(Duration::from_millis).collect(),
             init_samples: vec![Duration::from_millis(3)],
+            cpu_samples: vec![],
             last_status: None,
         };
         assert_eq!(f.quantile_ms(0.5), 5.0);
         assert_eq!(f.quantile_ms(0.9), 9.0);
         assert_eq!(f.quantile_ms(1.0), 10.0);
         assert_eq!(f.init_quantile_ms(0.5), 3.0);
+        assert!(f.cpu_quantile_ms(0.5).is_nan(), "no samples: no figure");
     }
 
     #[test]

@@ -49,8 +49,11 @@ fn flag(args: &[String], name: &str) -> Option<String> {
 fn endpoint(args: &[String]) -> Result<String, String> {
     flag(args, "--endpoint")
         .or_else(|| std::env::var("AWS_ENDPOINT_URL_DYNAMODB").ok())
+        .filter(|url| url.starts_with("http://") || url.starts_with("https://"))
         .ok_or_else(|| {
-            "no DynamoDB endpoint: pass --endpoint or set AWS_ENDPOINT_URL_DYNAMODB".into()
+            "no DynamoDB endpoint: pass --endpoint http://HOST:PORT or set \
+             AWS_ENDPOINT_URL_DYNAMODB"
+                .into()
         })
 }
 
