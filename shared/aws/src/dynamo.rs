@@ -216,11 +216,17 @@ pub struct DynamoStore {
     requests: Arc<AtomicU64>,
     /// Capacity units DynamoDB reported consumed (ReturnConsumedCapacity), in thousandths.
     milli_units: Arc<AtomicU64>,
+    /// The same, per table and per index (`Table` or `Table/Index`), in thousandths.
+    milli_units_by_part: Arc<std::sync::Mutex<std::collections::BTreeMap<String, u64>>>,
 }
 
 /// The capacity a response reports consumed.
 pub trait Consumed {
-    fn units(&self) -> f64;
+    /// What the response reports, one entry per table (with its indexes).
+    fn capacities(&self) -> &[ConsumedCapacity];
+    fn units(&self) -> f64 {
+        sum(self.capacities())
+    }
 }
 
 fn sum(c: &[ConsumedCapacity]) -> f64 {
@@ -230,8 +236,8 @@ fn sum(c: &[ConsumedCapacity]) -> f64 {
 macro_rules! consumed_one {
     ($($t:ty),*) => {$(
         impl Consumed for $t {
-            fn units(&self) -> f64 {
-                self.consumed_capacity().and_then(|c| c.capacity_units()).unwrap_or(0.0)
+            fn capacities(&self) -> &[ConsumedCapacity] {
+                self.consumed_capacity().map(std::slice::from_ref).unwrap_or_default()
             }
         }
     )*};
@@ -244,14 +250,14 @@ consumed_one!(
 );
 
 impl Consumed for aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsOutput {
-    fn units(&self) -> f64 {
-        sum(self.consumed_capacity())
+    fn capacities(&self) -> &[ConsumedCapacity] {
+        self.consumed_capacity()
     }
 }
 
 impl Consumed for aws_sdk_dynamodb::operation::batch_write_item::BatchWriteItemOutput {
-    fn units(&self) -> f64 {
-        sum(self.consumed_capacity())
+    fn capacities(&self) -> &[ConsumedCapacity] {
+        self.consumed_capacity()
     }
 }
 
@@ -262,6 +268,7 @@ impl DynamoStore {
             tables,
             requests: Arc::new(AtomicU64::new(0)),
             milli_units: Arc::new(AtomicU64::new(0)),
+            milli_units_by_part: Arc::default(),
         }
     }
 
@@ -283,9 +290,37 @@ impl DynamoStore {
         self.milli_units.load(Ordering::Relaxed) as f64 / 1000.0
     }
 
+    /// Capacity units consumed so far per table (`Table`) and index (`Table/Index`): where
+    /// [`capacity_units`](Self::capacity_units) went.
+    pub fn capacity_by_part(&self) -> std::collections::BTreeMap<String, f64> {
+        let parts = self
+            .milli_units_by_part
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        parts
+            .iter()
+            .map(|(k, v)| (k.clone(), *v as f64 / 1000.0))
+            .collect()
+    }
+
     pub(crate) fn track(&self, out: &impl Consumed) {
-        let milli = (out.units() * 1000.0).round() as u64;
-        self.milli_units.fetch_add(milli, Ordering::Relaxed);
+        let milli = |units: f64| (units * 1000.0).round() as u64;
+        self.milli_units
+            .fetch_add(milli(out.units()), Ordering::Relaxed);
+        let mut parts = self
+            .milli_units_by_part
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        for c in out.capacities() {
+            let table = c.table_name().unwrap_or("?");
+            let mut rest = c.capacity_units().unwrap_or(0.0);
+            for (index, cap) in c.global_secondary_indexes().into_iter().flatten() {
+                let units = cap.capacity_units().unwrap_or(0.0);
+                *parts.entry(format!("{table}/{index}")).or_default() += milli(units);
+                rest -= units;
+            }
+            *parts.entry(table.to_string()).or_default() += milli(rest.max(0.0));
+        }
     }
 
     /// One all-or-nothing write; a failed condition is `Error::Conflict`.
@@ -295,7 +330,7 @@ impl DynamoStore {
             .client
             .transact_write_items()
             .set_transact_items(Some(writes))
-            .return_consumed_capacity(ReturnConsumedCapacity::Total)
+            .return_consumed_capacity(ReturnConsumedCapacity::Indexes)
             .send()
             .await
             .map_err(sdk_error)?;
@@ -320,7 +355,7 @@ impl DynamoStore {
             .table_name(table)
             .key("pk", s(pk))
             .key("sk", s(sk))
-            .return_consumed_capacity(ReturnConsumedCapacity::Total)
+            .return_consumed_capacity(ReturnConsumedCapacity::Indexes)
             .send()
             .await
             .map_err(sdk_error)?;
@@ -335,7 +370,7 @@ impl DynamoStore {
             .put_item()
             .table_name(table)
             .set_item(Some(item))
-            .return_consumed_capacity(ReturnConsumedCapacity::Total)
+            .return_consumed_capacity(ReturnConsumedCapacity::Indexes)
             .send()
             .await
             .map_err(sdk_error)?;
@@ -387,7 +422,7 @@ impl DynamoStore {
                     .expression_attribute_values(":to", s(to)),
             };
             let out = q
-                .return_consumed_capacity(ReturnConsumedCapacity::Total)
+                .return_consumed_capacity(ReturnConsumedCapacity::Indexes)
                 .send()
                 .await
                 .map_err(sdk_error)?;
@@ -460,7 +495,7 @@ impl ConversationStore for DynamoStore {
             .table_name(&self.tables.conversations)
             .set_item(Some(item))
             .condition_expression("attribute_not_exists(pk)")
-            .return_consumed_capacity(ReturnConsumedCapacity::Total)
+            .return_consumed_capacity(ReturnConsumedCapacity::Indexes)
             .send()
             .await
             .map_err(sdk_error)?;
@@ -484,7 +519,7 @@ impl ConversationStore for DynamoStore {
                 .expression_attribute_values(":v", s(format!("{shop}#{shard}")))
                 .scan_index_forward(true)
                 .limit(limit.min(1000) as i32)
-                .return_consumed_capacity(ReturnConsumedCapacity::Total)
+                .return_consumed_capacity(ReturnConsumedCapacity::Indexes)
                 .send()
                 .await
                 .map_err(sdk_error)?;
@@ -616,7 +651,7 @@ impl CompensationStore for DynamoStore {
             .key("pk", s(order_pk(shop, buyer)))
             .key("sk", s(compensation_sk(order)))
             .projection_expression("pk")
-            .return_consumed_capacity(ReturnConsumedCapacity::Total)
+            .return_consumed_capacity(ReturnConsumedCapacity::Indexes)
             .send()
             .await
             .map_err(sdk_error)?;
@@ -659,7 +694,7 @@ impl CompensationStore for DynamoStore {
             .expression_attribute_values(":shard", s(due_shard_key(shard % DUE_SHARDS)))
             .limit(limit.clamp(1, 1000) as i32)
             .set_exclusive_start_key(start)
-            .return_consumed_capacity(ReturnConsumedCapacity::Total)
+            .return_consumed_capacity(ReturnConsumedCapacity::Indexes)
             .send()
             .await
             .map_err(sdk_error)?;
@@ -789,7 +824,7 @@ impl CompensationStore for DynamoStore {
             .transact_items(TransactWriteItem::builder().update(deduct).build())
             .transact_items(TransactWriteItem::builder().put(ledger).build())
             .transact_items(TransactWriteItem::builder().put(message).build())
-            .return_consumed_capacity(ReturnConsumedCapacity::Total)
+            .return_consumed_capacity(ReturnConsumedCapacity::Indexes)
             .send()
             .await;
         match result {
@@ -837,7 +872,7 @@ impl DynamoStore {
                 .expression_attribute_names("#k", key)
                 .expression_attribute_values(":v", s(value.clone()))
                 .set_exclusive_start_key(start)
-                .return_consumed_capacity(ReturnConsumedCapacity::Total)
+                .return_consumed_capacity(ReturnConsumedCapacity::Indexes)
                 .send()
                 .await
                 .map_err(sdk_error)?;
@@ -876,7 +911,7 @@ impl DynamoStore {
                     .client
                     .batch_write_item()
                     .request_items(table, pending)
-                    .return_consumed_capacity(ReturnConsumedCapacity::Total)
+                    .return_consumed_capacity(ReturnConsumedCapacity::Indexes)
                     .send()
                     .await
                     .map_err(sdk_error)?;

@@ -193,7 +193,7 @@ impl StatsStore for DynamoStore {
             .update_expression(u.update_expression())
             .set_expression_attribute_names(u.expression_attribute_names().cloned())
             .set_expression_attribute_values(u.expression_attribute_values().cloned())
-            .return_consumed_capacity(ReturnConsumedCapacity::Total)
+            .return_consumed_capacity(ReturnConsumedCapacity::Indexes)
             .send()
             .await
             .map_err(sdk_error)?;
@@ -209,7 +209,7 @@ impl StatsStore for DynamoStore {
             .table_name(&self.tables().shops)
             .key("pk", s(shop_pk(shop)))
             .key("sk", s(stat_sk(solution_id)))
-            .return_consumed_capacity(ReturnConsumedCapacity::Total)
+            .return_consumed_capacity(ReturnConsumedCapacity::Indexes)
             .send()
             .await
             .map_err(sdk_error)?;
@@ -338,7 +338,7 @@ impl FeedbackStore for DynamoStore {
             }
             self.count();
             let out = q
-                .return_consumed_capacity(ReturnConsumedCapacity::Total)
+                .return_consumed_capacity(ReturnConsumedCapacity::Indexes)
                 .send()
                 .await
                 .map_err(sdk_error)?;
@@ -371,7 +371,7 @@ impl FeedbackStore for DynamoStore {
             .key_condition_expression("feedback_all = :all AND feedback_id = :id")
             .expression_attribute_values(":all", s(FEEDBACK_ALL))
             .expression_attribute_values(":id", s(feedback_id))
-            .return_consumed_capacity(ReturnConsumedCapacity::Total)
+            .return_consumed_capacity(ReturnConsumedCapacity::Indexes)
             .send()
             .await
             .map_err(sdk_error)?;

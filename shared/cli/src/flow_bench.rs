@@ -27,6 +27,8 @@ pub struct Step {
 pub struct FlowFigures {
     /// message (with the card), confirm, panel, send.
     pub flow: Vec<Step>,
+    /// The whole flow's capacity units per table and index (`Table` or `Table/Index`).
+    pub flow_by_part: Vec<(String, f64)>,
     /// Ordinary buyer messages (no new question) in a conversation under way.
     pub ordinary: Vec<Step>,
     /// A first message, a follow-up question, a panel fetched again.
@@ -76,6 +78,7 @@ pub async fn flow_figures(store: &DynamoStore, now: Millis) -> FlowFigures {
     let agent = [("sub", AGENTS[0]), ("role", "agent"), ("shop_id", SHOP)];
     let conv = "bench-flow";
     let mut flow = Vec::new();
+    let parts_before = store.capacity_by_part();
     let (s, v) = step(
         store,
         "buyer message (催发货, card sent)",
@@ -133,6 +136,17 @@ pub async fn flow_figures(store: &DynamoStore, now: Millis) -> FlowFigures {
     )
     .await;
     flow.push(s);
+    let flow_by_part = store
+        .capacity_by_part()
+        .into_iter()
+        .map(|(part, units)| {
+            let before = parts_before.get(&part).copied().unwrap_or(0.0);
+            // Table names carry the run's prefix ("flow123-ConversationsTable").
+            let name = part.split_once('-').map_or(part.as_str(), |(_, n)| n);
+            (name.to_string(), units - before)
+        })
+        .filter(|(_, units)| *units > 0.0)
+        .collect();
 
     let mut ordinary = Vec::new();
     let mut others = Vec::new();
@@ -208,6 +222,7 @@ pub async fn flow_figures(store: &DynamoStore, now: Millis) -> FlowFigures {
     others.push(s);
     FlowFigures {
         flow,
+        flow_by_part,
         ordinary,
         others,
     }
@@ -319,7 +334,7 @@ pub async fn run(
 ) -> Result<bool, Box<dyn std::error::Error>> {
     seed::seed(store, now - 60 * MINUTE).await?;
     let figures = flow_figures(store, now).await;
-    println!("DynamoDB requests and capacity units per step (ReturnConsumedCapacity=TOTAL):");
+    println!("DynamoDB requests and capacity units per step (ReturnConsumedCapacity=INDEXES):");
     println!(
         "{:<48} {:>6} {:>8} {:>8}",
         "step", "status", "requests", "units"
@@ -337,6 +352,12 @@ pub async fn run(
         "{:<48} {:>6} {:>8} {:>8.1}",
         "whole flow (message, card, confirm, panel, send)", "", requests, units
     );
+    let parts: Vec<String> = figures
+        .flow_by_part
+        .iter()
+        .map(|(part, units)| format!("{part} {units:.1}"))
+        .collect();
+    println!("  of which, per table and index: {}", parts.join(", "));
     for s in figures.ordinary.iter().chain(&figures.others) {
         println!(
             "{:<48} {:>6} {:>8} {:>8.1}",
