@@ -79,6 +79,21 @@ async fn setup_for<'a, S: Store>(
     Ok(cached.as_ref().expect("just filled"))
 }
 
+/// The shop's setup, read beside another read when the step will need it and has not read it
+/// yet. None when not wanted (or no such shop: `setup_for` then says so).
+async fn prefetch_setup<S: Store>(
+    store: &S,
+    conv: &Conversation,
+    cached: &Option<ShopSetup>,
+    wanted: bool,
+) -> Result<Option<ShopSetup>> {
+    if wanted && cached.is_none() {
+        store.shop_setup(&conv.shop_id).await
+    } else {
+        Ok(None)
+    }
+}
+
 /// The solution in force for this conversation now, with the order it is about. `known` is an
 /// order the caller already read in this step: it is used instead of reading it again.
 async fn current_solution<S: Store>(
@@ -96,10 +111,23 @@ async fn current_solution<S: Store>(
     };
     let order = match known {
         Some(o) if o.order_id == *order_id => o.clone(),
-        _ => match store.order(&conv.shop_id, &conv.buyer_id, order_id).await? {
-            Some(o) => o,
-            None => return Ok(None),
-        },
+        _ => {
+            // Both reads are needed for a covered intent: one round trip instead of two. Boxed:
+            // the two reads' states side by side would otherwise grow every caller's future.
+            let (order, prefetched) = Box::pin(futures_util::future::join(
+                store.order(&conv.shop_id, &conv.buyer_id, order_id),
+                prefetch_setup(store, conv, setup, covers(last.intent)),
+            ))
+            .await;
+            let order = order?;
+            if let Some(s) = prefetched? {
+                *setup = Some(s);
+            }
+            match order {
+                Some(o) => o,
+                None => return Ok(None),
+            }
+        }
     };
     let Some(template) = lookup(last.intent, order.node_at(now)) else {
         return Ok(None);
@@ -806,10 +834,17 @@ pub async fn select_order<S: Store>(
             (order_id, None)
         }
     };
-    let order = store
-        .order(&conv.shop_id, &conv.buyer_id, &order_id)
-        .await?
-        .ok_or(Error::NotFound("order"))?;
+    // The panel built below needs the shop's setup when the question is a covered intent: read
+    // it beside the order (boxed, as in `current_solution`).
+    let mut setup = None;
+    let wants_setup = conv.last_intent.as_ref().is_some_and(|q| covers(q.intent));
+    let (order, prefetched) = Box::pin(futures_util::future::join(
+        store.order(&conv.shop_id, &conv.buyer_id, &order_id),
+        prefetch_setup(store, &conv, &setup, wants_setup),
+    ))
+    .await;
+    let order = order?.ok_or(Error::NotFound("order"))?;
+    setup = prefetched?;
     let summary = OrderSummary::of(&order, now);
     // Naming the order links the conversation's question to it: judge it at the question's time.
     let compensations = match &conv.last_intent {
@@ -835,7 +870,7 @@ pub async fn select_order<S: Store>(
     if conv.waiting_since.is_none() {
         conv.waiting_since = Some(now);
     }
-    let panel = build_panel(store, &conv, now, Some(&order), &mut None).await?;
+    let panel = build_panel(store, &conv, now, Some(&order), &mut setup).await?;
     let stats = shown(&mut conv, &panel).into_iter().collect();
     let expected_version = next_version(&mut conv, now);
     store
