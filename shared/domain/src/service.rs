@@ -440,7 +440,18 @@ async fn try_post<S: Store>(
         linked = match linked_order(text, &orders, None) {
             Some(o) => Some(o.clone()),
             None => match (&conv.confirmed_order, covered) {
-                (Some(order_id), true) => store.order(&conv.shop_id, buyer, order_id).await?,
+                (Some(order_id), true) => {
+                    // The panel will show this order's solution: read the shop's setup beside it.
+                    let (order, prefetched) = Box::pin(futures_util::future::join(
+                        store.order(&conv.shop_id, buyer, order_id),
+                        prefetch_setup(store, &conv, &setup, true),
+                    ))
+                    .await;
+                    if let Some(s) = prefetched? {
+                        setup = Some(s);
+                    }
+                    order?
+                }
                 _ => None,
             },
         };
