@@ -2,7 +2,7 @@
 //! in-memory store (nothing due). Parsing must never panic and the sweep must succeed.
 #![no_main]
 
-use assistant_fuzz::{block_on, MemoryStore, NOW};
+use assistant_fuzz::{block_on, seeded, NOW};
 use aws_lambda_events::eventbridge::EventBridgeEvent;
 use libfuzzer_sys::fuzz_target;
 use serde_json::Value;
@@ -11,7 +11,7 @@ fuzz_target!(|data: &[u8]| {
     let Ok(event) = serde_json::from_slice::<EventBridgeEvent<Value>>(data) else {
         return;
     };
-    let store = MemoryStore::seeded();
+    let store = seeded();
     let report =
         block_on(compensate::handle(&store, &event, NOW)).expect("an empty sweep succeeds");
     assert_eq!(report.examined, 0);

@@ -4,14 +4,14 @@
 //! JSON body; nothing may panic.
 #![no_main]
 
-use assistant_fuzz::{block_on, check_response, fixtures, http_event, MemoryStore, NOW};
+use assistant_fuzz::{block_on, check_response, fixtures, http_event, seeded, NOW};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
     let Some(event) = http_event(data, fixtures::ORDER_CARD_SELECT) else {
         return;
     };
-    let store = MemoryStore::seeded();
+    let store = seeded();
     let resp = block_on(order_card::handle(&store, event, NOW));
     check_response(&resp);
 });

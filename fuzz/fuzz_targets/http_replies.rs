@@ -4,13 +4,14 @@
 //! body; nothing may panic.
 #![no_main]
 
-use assistant_fuzz::{block_on, check_response, fixtures, http_event};
+use assistant_fuzz::{block_on, check_response, fixtures, http_event, seeded, NOW};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
     let Some(event) = http_event(data, fixtures::REPLIES_PUT) else {
         return;
     };
-    let resp = block_on(replies::handle(event));
+    let store = seeded();
+    let resp = block_on(replies::handle(&store, event, NOW));
     check_response(&resp);
 });

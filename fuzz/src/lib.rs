@@ -1,187 +1,28 @@
-//! What the fuzz targets share: a fuzz-only in-memory store seeded with the demo shop (so a handler
-//! gets past "no such shop" and does its real work), the fixture events, and the checks every
-//! response must pass.
+//! What the fuzz targets share: the seeded in-memory store (so a handler gets past "no such shop"
+//! and does its real work), the fixture events, and the checks every response must pass.
 //!
-//! The store lives only here: the product's storage is DynamoDB, and this is no model of it beyond
-//! what the handlers need to run.
+//! The store is the domain's `MemoryStore` (`shared/domain/src/memory.rs`), compiled and tested
+//! with the workspace, so it keeps up with the store traits the handlers need.
 
-use assistant_domain::compensation::{DueCompensation, PayOutcome};
-use assistant_domain::conversation::{Conversation, Message, Shop};
-use assistant_domain::error::{Error, Result};
-use assistant_domain::ids::{ConversationId, OrderId, ShopId, UserId};
-use assistant_domain::money::Fen;
-use assistant_domain::order::Order;
-use assistant_domain::store::{
-    CompensationStore, ConversationChange, ConversationStore, OrderStore, Page, ShopStore,
-    SolutionStats, StatEvent, StatsStore,
-};
+pub use assistant_domain::memory::MemoryStore;
 use assistant_domain::time::{Millis, HOUR};
 use aws_lambda_events::apigw::{ApiGatewayV2httpRequest, ApiGatewayV2httpResponse};
 use aws_lambda_events::encodings::Body;
-use std::collections::{BTreeMap, HashMap, HashSet};
-use std::sync::{Mutex, OnceLock};
+use std::sync::OnceLock;
 
 /// The fixed "now" of every run: 2026-11-23T10:00:00Z, as the tests use.
 pub const NOW: Millis = 1_795_428_000_000;
 
-#[derive(Default, Clone)]
-struct State {
-    shops: HashMap<ShopId, Shop>,
-    orders: BTreeMap<(ShopId, UserId, OrderId), Order>,
-    conversations: HashMap<ConversationId, Conversation>,
-    messages: HashMap<ConversationId, Vec<Message>>,
-    compensations: HashSet<(ShopId, UserId, OrderId)>,
-    stats: HashMap<(ShopId, String), SolutionStats>,
-}
-
-/// An in-memory store with the conditional writes the handlers rely on (versioned commits,
-/// one compensation per order).
-#[derive(Default)]
-pub struct MemoryStore {
-    state: Mutex<State>,
-}
-
-impl MemoryStore {
-    /// A copy of the demo data: the shops, the main buyer's orders, a buyer in every node.
-    pub fn seeded() -> Self {
-        static BASE: OnceLock<State> = OnceLock::new();
-        let base = BASE.get_or_init(|| {
-            let store = MemoryStore::default();
-            block_on(assistant_cli::seed::seed(&store, NOW - HOUR)).expect("seed");
-            store.state.into_inner().expect("seed state")
-        });
-        MemoryStore {
-            state: Mutex::new(base.clone()),
-        }
-    }
-
-    fn with<T>(&self, f: impl FnOnce(&mut State) -> T) -> T {
-        f(&mut self.state.lock().expect("store lock"))
-    }
-}
-
-impl OrderStore for MemoryStore {
-    async fn buyer_orders(&self, shop: &ShopId, buyer: &UserId) -> Result<Vec<Order>> {
-        Ok(self.with(|s| {
-            s.orders
-                .iter()
-                .filter(|((sh, b, _), _)| sh == shop && b == buyer)
-                .map(|(_, o)| o.clone())
-                .collect()
-        }))
-    }
-    async fn order(&self, shop: &ShopId, buyer: &UserId, order: &OrderId) -> Result<Option<Order>> {
-        let key = (shop.clone(), buyer.clone(), order.clone());
-        Ok(self.with(|s| s.orders.get(&key).cloned()))
-    }
-    async fn put_order(&self, order: &Order) -> Result<()> {
-        let key = (
-            order.shop_id.clone(),
-            order.buyer_id.clone(),
-            order.order_id.clone(),
-        );
-        self.with(|s| s.orders.insert(key, order.clone()));
-        Ok(())
-    }
-}
-
-impl ShopStore for MemoryStore {
-    async fn shop(&self, shop: &ShopId) -> Result<Option<Shop>> {
-        Ok(self.with(|s| s.shops.get(shop).cloned()))
-    }
-    async fn put_shop(&self, shop: &Shop) -> Result<()> {
-        self.with(|s| s.shops.insert(shop.shop_id.clone(), shop.clone()));
-        Ok(())
-    }
-}
-
-impl ConversationStore for MemoryStore {
-    async fn conversation(&self, id: &ConversationId) -> Result<Option<Conversation>> {
-        Ok(self.with(|s| s.conversations.get(id).cloned()))
-    }
-    async fn messages(&self, id: &ConversationId, limit: usize) -> Result<Vec<Message>> {
-        Ok(self.with(|s| {
-            let all = s.messages.get(id).cloned().unwrap_or_default();
-            all[all.len().saturating_sub(limit)..].to_vec()
-        }))
-    }
-    async fn commit(&self, change: ConversationChange) -> Result<()> {
-        self.with(|s| {
-            let id = change.conversation.conversation_id.clone();
-            let stored = s.conversations.get(&id).map(|c| c.version);
-            if stored != change.expected_version {
-                return Err(Error::Conflict("version moved".into()));
-            }
-            for due in &change.compensations {
-                s.compensations.insert((
-                    due.shop_id.clone(),
-                    due.buyer_id.clone(),
-                    due.order_id.clone(),
-                ));
-            }
-            for stat in &change.stats {
-                record(s, stat);
-            }
-            let messages = s.messages.entry(id.clone()).or_default();
-            messages.extend(change.messages);
-            messages.sort_by_key(|m| m.sent_at);
-            s.conversations.insert(id, change.conversation);
-            Ok(())
-        })
-    }
-}
-
-fn record(s: &mut State, event: &StatEvent) {
-    use assistant_domain::store::SolutionEvent::*;
-    let stats = s
-        .stats
-        .entry((event.shop.clone(), event.solution_id.clone()))
-        .or_default();
-    match event.event {
-        Shown => stats.shown += 1,
-        Copied => stats.copied += 1,
-        Sent => stats.sent += 1,
-        EditedSent => stats.edited_sent += 1,
-    }
-}
-
-impl StatsStore for MemoryStore {
-    async fn record(&self, event: &StatEvent) -> Result<()> {
-        self.with(|s| record(s, event));
-        Ok(())
-    }
-    async fn stats(&self, shop: &ShopId, solution_id: &str) -> Result<SolutionStats> {
-        let key = (shop.clone(), solution_id.to_string());
-        Ok(self.with(|s| s.stats.get(&key).cloned().unwrap_or_default()))
-    }
-}
-
-impl CompensationStore for MemoryStore {
-    async fn compensation_exists(
-        &self,
-        shop: &ShopId,
-        buyer: &UserId,
-        order: &OrderId,
-    ) -> Result<bool> {
-        let key = (shop.clone(), buyer.clone(), order.clone());
-        Ok(self.with(|s| s.compensations.contains(&key)))
-    }
-    async fn due(
-        &self,
-        _shard: u32,
-        _limit: usize,
-        _after: Option<String>,
-    ) -> Result<Page<DueCompensation>> {
-        // The sweep's paging and payouts are covered by the integration tests; here only the
-        // schedule event's parsing is under test.
-        Ok(Page {
-            items: Vec::new(),
-            next: None,
-        })
-    }
-    async fn pay(&self, _due: &DueCompensation, _deposit: Fen, _now: Millis) -> Result<PayOutcome> {
-        Ok(PayOutcome::AlreadyPaid)
-    }
+/// A fresh copy of the demo data (the shops, the main buyer's orders, a buyer in every node),
+/// seeded once per process by the same code as `assistant seed`.
+pub fn seeded() -> MemoryStore {
+    static BASE: OnceLock<MemoryStore> = OnceLock::new();
+    BASE.get_or_init(|| {
+        let store = MemoryStore::default();
+        block_on(assistant_cli::seed::seed(&store, NOW - HOUR)).expect("seed");
+        store
+    })
+    .clone()
 }
 
 /// Runs a handler's future to completion on a current-thread runtime.
@@ -207,12 +48,15 @@ pub fn http_event(data: &[u8], fixture: &str) -> Option<ApiGatewayV2httpRequest>
     Some(event)
 }
 
-/// What every answer must be: a status the error mapping can give, and a JSON body. A 500 is a
-/// fault in our code (the in-memory store never fails), so it fails the run like a panic.
+/// What every answer must be: a status the error mapping can give, and a JSON body. A 500 or 503
+/// is a fault in our code (the in-memory store never fails), so it fails the run like a panic.
 pub fn check_response(resp: &ApiGatewayV2httpResponse) {
     let status = resp.status_code;
     assert!(
-        matches!(status, 200 | 201 | 400 | 401 | 403 | 404 | 409 | 501),
+        matches!(
+            status,
+            200 | 201 | 400 | 401 | 403 | 404 | 409 | 413 | 415 | 501
+        ),
         "unexpected status {status}: {:?}",
         resp.body
     );

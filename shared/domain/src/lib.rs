@@ -17,6 +17,7 @@ pub mod feedback;
 pub mod identity;
 pub mod ids;
 pub mod intent;
+pub mod memory;
 pub mod money;
 pub mod order;
 pub mod service;
