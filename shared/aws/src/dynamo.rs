@@ -400,28 +400,39 @@ impl DynamoStore {
         newest_first: bool,
         limit: Option<usize>,
     ) -> Result<Vec<Item>> {
+        let q = self
+            .client
+            .query()
+            .table_name(table)
+            .expression_attribute_values(":pk", s(pk))
+            .scan_index_forward(!newest_first)
+            .set_limit(limit.map(|l| l.min(1000) as i32));
+        let q = match keys {
+            SortKeys::Prefix(prefix) => q
+                .key_condition_expression("pk = :pk AND begins_with(sk, :prefix)")
+                .expression_attribute_values(":prefix", s(prefix)),
+            SortKeys::Between(from, to) => q
+                .key_condition_expression("pk = :pk AND sk BETWEEN :from AND :to")
+                .expression_attribute_values(":from", s(from))
+                .expression_attribute_values(":to", s(to)),
+        };
+        self.pages(q, limit).await
+    }
+
+    /// Sends a query and follows its pages until the last or until `limit` items are in (then
+    /// cut to `limit`); every page is a counted request with its capacity tracked.
+    async fn pages(
+        &self,
+        query: aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder,
+        limit: Option<usize>,
+    ) -> Result<Vec<Item>> {
         let mut items = Vec::new();
         let mut start = None;
         loop {
             self.count();
-            let q = self
-                .client
-                .query()
-                .table_name(table)
-                .expression_attribute_values(":pk", s(pk.clone()))
-                .scan_index_forward(!newest_first)
-                .set_limit(limit.map(|l| l.min(1000) as i32))
-                .set_exclusive_start_key(start);
-            let q = match keys {
-                SortKeys::Prefix(prefix) => q
-                    .key_condition_expression("pk = :pk AND begins_with(sk, :prefix)")
-                    .expression_attribute_values(":prefix", s(prefix)),
-                SortKeys::Between(from, to) => q
-                    .key_condition_expression("pk = :pk AND sk BETWEEN :from AND :to")
-                    .expression_attribute_values(":from", s(from))
-                    .expression_attribute_values(":to", s(to)),
-            };
-            let out = q
+            let out = query
+                .clone()
+                .set_exclusive_start_key(start)
                 .return_consumed_capacity(ReturnConsumedCapacity::Indexes)
                 .send()
                 .await
@@ -859,30 +870,15 @@ impl DynamoStore {
         key: &str,
         value: String,
     ) -> Result<Vec<Item>> {
-        let mut items = Vec::new();
-        let mut start = None;
-        loop {
-            self.count();
-            let out = self
-                .client
-                .query()
-                .table_name(table)
-                .index_name(index)
-                .key_condition_expression("#k = :v")
-                .expression_attribute_names("#k", key)
-                .expression_attribute_values(":v", s(value.clone()))
-                .set_exclusive_start_key(start)
-                .return_consumed_capacity(ReturnConsumedCapacity::Indexes)
-                .send()
-                .await
-                .map_err(sdk_error)?;
-            self.track(&out);
-            items.extend(out.items.unwrap_or_default());
-            start = out.last_evaluated_key;
-            if start.is_none() {
-                return Ok(items);
-            }
-        }
+        let q = self
+            .client
+            .query()
+            .table_name(table)
+            .index_name(index)
+            .key_condition_expression("#k = :v")
+            .expression_attribute_names("#k", key)
+            .expression_attribute_values(":v", s(value));
+        self.pages(q, None).await
     }
 }
 
