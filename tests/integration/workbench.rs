@@ -749,7 +749,11 @@ impl ConversationStore for Failing {
     async fn commit(&self, change: ConversationChange) -> Result<()> {
         self.store.commit(change).await
     }
-    async fn waiting(&self, shop: &ShopId, limit: usize) -> Result<Vec<Conversation>> {
+    async fn waiting(
+        &self,
+        shop: &ShopId,
+        limit: usize,
+    ) -> Result<Vec<assistant_domain::store::WaitingConversation>> {
         self.store.waiting(shop, limit).await
     }
     async fn append(&self, message: &Message) -> Result<()> {

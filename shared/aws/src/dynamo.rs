@@ -27,7 +27,7 @@ use assistant_domain::money::Fen;
 use assistant_domain::order::Order;
 use assistant_domain::store::{
     CompensationStore, ConversationChange, ConversationStore, OrderStore, Page, ReportStore,
-    StatEvent,
+    StatEvent, WaitingConversation,
 };
 use assistant_domain::time::{beijing_date, Millis};
 use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
@@ -250,6 +250,12 @@ consumed_one!(
 );
 
 impl Consumed for aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsOutput {
+    fn capacities(&self) -> &[ConsumedCapacity] {
+        self.consumed_capacity()
+    }
+}
+
+impl Consumed for aws_sdk_dynamodb::operation::batch_get_item::BatchGetItemOutput {
     fn capacities(&self) -> &[ConsumedCapacity] {
         self.consumed_capacity()
     }
@@ -514,10 +520,10 @@ impl ConversationStore for DynamoStore {
         Ok(())
     }
 
-    async fn waiting(&self, shop: &ShopId, limit: usize) -> Result<Vec<Conversation>> {
+    async fn waiting(&self, shop: &ShopId, limit: usize) -> Result<Vec<WaitingConversation>> {
         // Each shard holds its oldest waits first; the longest waits overall are among the first
-        // `limit` of every shard.
-        let mut all: Vec<Conversation> = Vec::new();
+        // `limit` of every shard. The index projects only what the queue shows.
+        let mut all: Vec<WaitingConversation> = Vec::new();
         for shard in 0..WAITING_SHARDS {
             self.count();
             let out = self
@@ -862,6 +868,41 @@ impl CompensationStore for DynamoStore {
 }
 
 impl DynamoStore {
+    /// The items with these keys (100 a request, asking again for what DynamoDB left
+    /// unprocessed); keys without an item are left out.
+    pub(crate) async fn batch_get(&self, table: &str, keys: Vec<Item>) -> Result<Vec<Item>> {
+        use aws_sdk_dynamodb::types::KeysAndAttributes;
+        let mut items = Vec::new();
+        for chunk in keys.chunks(100) {
+            let mut pending = Some(
+                KeysAndAttributes::builder()
+                    .set_keys(Some(chunk.to_vec()))
+                    .build()
+                    .map_err(|e| Error::Internal(Box::new(e)))?,
+            );
+            while let Some(request) = pending.take() {
+                self.count();
+                let out = self
+                    .client
+                    .batch_get_item()
+                    .request_items(table, request)
+                    .return_consumed_capacity(ReturnConsumedCapacity::Indexes)
+                    .send()
+                    .await
+                    .map_err(sdk_error)?;
+                self.track(&out);
+                if let Some(mut got) = out.responses {
+                    items.extend(got.remove(table).unwrap_or_default());
+                }
+                pending = out
+                    .unprocessed_keys
+                    .and_then(|mut left| left.remove(table))
+                    .filter(|k| !k.keys().is_empty());
+            }
+        }
+        Ok(items)
+    }
+
     /// Every item of one index partition, following pages.
     pub(crate) async fn query_index(
         &self,

@@ -39,6 +39,9 @@ pub struct IndexSpec {
 #[serde(rename_all = "PascalCase")]
 pub struct ProjectionSpec {
     pub projection_type: String,
+    /// For `INCLUDE`: the attributes besides the keys.
+    #[serde(default)]
+    pub non_key_attributes: Vec<String>,
 }
 
 #[derive(Debug, Clone, Deserialize, PartialEq)]
@@ -135,6 +138,10 @@ pub async fn create_tables(client: &Client, tables: &Tables) -> Result<(), Schem
                             .projection_type(ProjectionType::from(
                                 g.projection.projection_type.as_str(),
                             ))
+                            .set_non_key_attributes(
+                                Some(g.projection.non_key_attributes.clone())
+                                    .filter(|a| !a.is_empty()),
+                            )
                             .build(),
                     )
                     .build()

@@ -224,22 +224,29 @@ impl StatsStore for DynamoStore {
                     .await?
             }
             None => {
-                let mut items = Vec::new();
+                // The index holds keys only (a counter going up does not rewrite it): the rows
+                // are then read by key.
+                let mut keys = Vec::new();
                 for shard in 0..STAT_SHARDS {
-                    items.extend(
-                        self.query_index(
+                    let entries = self
+                        .query_index(
                             &self.tables().shops,
                             STATS_INDEX,
                             "stat_shard",
                             format!("STAT#{shard:02}"),
                         )
-                        .await?,
-                    );
+                        .await?;
+                    keys.extend(entries.into_iter().map(|mut entry| {
+                        entry.retain(|name, _| name == "pk" || name == "sk");
+                        entry
+                    }));
                 }
-                items
+                self.batch_get(&self.tables().shops, keys).await?
             }
         };
-        Ok(items.iter().filter_map(stat_row).collect())
+        let mut rows: Vec<StatRow> = items.iter().filter_map(stat_row).collect();
+        rows.sort_by(|a, b| (&a.shop, &a.solution_id).cmp(&(&b.shop, &b.solution_id)));
+        Ok(rows)
     }
 }
 

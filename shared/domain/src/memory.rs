@@ -19,6 +19,7 @@ use crate::shop_replies::{IntentReplies, ReplyChange, RobotSettings, ShopSetup};
 use crate::store::{
     BlobStore, CompensationStore, ConversationChange, ConversationStore, FeedbackStore, OrderStore,
     Page, ReportStore, ShopStore, SolutionEvent, SolutionStats, StatEvent, StatRow, StatsStore,
+    WaitingConversation,
 };
 use crate::time::{beijing_date, Millis};
 use std::collections::{BTreeMap, HashMap};
@@ -277,13 +278,13 @@ impl ConversationStore for MemoryStore {
         self.with(|s| put_message(s, message))
     }
 
-    async fn waiting(&self, shop: &ShopId, limit: usize) -> Result<Vec<Conversation>> {
+    async fn waiting(&self, shop: &ShopId, limit: usize) -> Result<Vec<WaitingConversation>> {
         Ok(self.with(|s| {
-            let mut waiting: Vec<Conversation> = s
+            let mut waiting: Vec<WaitingConversation> = s
                 .conversations
                 .values()
-                .filter(|c| c.shop_id == *shop && c.waiting_since.is_some())
-                .cloned()
+                .filter(|c| c.shop_id == *shop)
+                .filter_map(WaitingConversation::of)
                 .collect();
             waiting.sort_by(|a, b| {
                 (a.waiting_since, &a.conversation_id).cmp(&(b.waiting_since, &b.conversation_id))

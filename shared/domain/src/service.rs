@@ -714,20 +714,17 @@ pub async fn queue<S: Store>(
     if own != shop {
         return Err(Error::NotFound("shop"));
     }
-    let convs = store.waiting(shop, QUEUE_LIMIT).await?;
+    let waiting = store.waiting(shop, QUEUE_LIMIT).await?;
     Ok(Queue {
-        items: convs
+        items: waiting
             .into_iter()
-            .filter_map(|c| {
-                let since = c.waiting_since?;
-                Some(Waiting {
-                    conversation_id: c.conversation_id,
-                    buyer_id: c.buyer_id,
-                    waiting_since: since,
-                    waited_ms: (now - since).max(0),
-                    last_text: c.preview,
-                    handed_off: c.handed_off,
-                })
+            .map(|w| Waiting {
+                conversation_id: w.conversation_id,
+                buyer_id: w.buyer_id,
+                waiting_since: w.waiting_since,
+                waited_ms: (now - w.waiting_since).max(0),
+                last_text: w.preview,
+                handed_off: w.handed_off,
             })
             .collect(),
     })

@@ -116,6 +116,33 @@ pub struct StatRow {
     pub stats: SolutionStats,
 }
 
+/// What the agents' queue shows of a conversation whose buyer waits: only what changes when the
+/// wait starts or the buyer is handed off, so that the other steps of a waiting conversation do
+/// not rewrite the queue's index (`WaitingIndex` projects just these).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WaitingConversation {
+    pub conversation_id: ConversationId,
+    pub buyer_id: UserId,
+    pub waiting_since: Millis,
+    #[serde(default)]
+    pub preview: Option<String>,
+    #[serde(default)]
+    pub handed_off: bool,
+}
+
+impl WaitingConversation {
+    /// The queue entry of a conversation, if its buyer waits.
+    pub fn of(conversation: &Conversation) -> Option<Self> {
+        Some(WaitingConversation {
+            conversation_id: conversation.conversation_id.clone(),
+            buyer_id: conversation.buyer_id.clone(),
+            waiting_since: conversation.waiting_since?,
+            preview: conversation.preview.clone(),
+            handed_off: conversation.handed_off,
+        })
+    }
+}
+
 /// Everything one step changes in a conversation, written all or nothing.
 #[derive(Debug, Clone)]
 pub struct ConversationChange {
@@ -149,7 +176,7 @@ pub trait ConversationStore: Send + Sync {
         &self,
         shop: &ShopId,
         limit: usize,
-    ) -> impl Future<Output = Result<Vec<Conversation>>> + Send;
+    ) -> impl Future<Output = Result<Vec<WaitingConversation>>> + Send;
 }
 
 pub trait StatsStore: Send + Sync {
