@@ -522,9 +522,8 @@ impl ConversationStore for DynamoStore {
 
     async fn waiting(&self, shop: &ShopId, limit: usize) -> Result<Vec<WaitingConversation>> {
         // Each shard holds its oldest waits first; the longest waits overall are among the first
-        // `limit` of every shard. The index projects only what the queue shows.
-        let mut all: Vec<WaitingConversation> = Vec::new();
-        for shard in 0..WAITING_SHARDS {
+        // `limit` of every shard, read together. The index projects only what the queue shows.
+        let shards = (0..WAITING_SHARDS).map(|shard| async move {
             self.count();
             let out = self
                 .client
@@ -541,11 +540,20 @@ impl ConversationStore for DynamoStore {
                 .await
                 .map_err(sdk_error)?;
             self.track(&out);
-            for item in out.items.unwrap_or_default() {
-                all.push(from_item(item)?);
-            }
-        }
-        all.sort_by_key(|c| c.waiting_since);
+            out.items
+                .unwrap_or_default()
+                .into_iter()
+                .map(from_item)
+                .collect::<Result<Vec<WaitingConversation>>>()
+        });
+        let mut all: Vec<WaitingConversation> = futures_util::future::try_join_all(shards)
+            .await?
+            .into_iter()
+            .flatten()
+            .collect();
+        all.sort_by(|a, b| {
+            (a.waiting_since, &a.conversation_id).cmp(&(b.waiting_since, &b.conversation_id))
+        });
         all.truncate(limit);
         Ok(all)
     }
