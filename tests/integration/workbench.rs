@@ -1047,3 +1047,56 @@ async fn the_waiting_index_is_sparse() {
     let ids: Vec<&str> = waiting.iter().map(|c| c.conversation_id.as_str()).collect();
     assert_eq!(ids, vec!["q1", "q3"]);
 }
+
+/// `WaitingIndex` projects only what the queue shows: a step that changes a waiting conversation
+/// but not its wait (answering the card) rewrites META and leaves the index alone, and the queue
+/// still shows what the buyer started waiting with.
+#[tokio::test]
+async fn a_waiting_conversations_other_steps_do_not_rewrite_the_queue_index() {
+    let store = seeded().await;
+    let index_units = |store: &DynamoStore| {
+        store
+            .capacity_by_part()
+            .iter()
+            .filter(|(part, _)| part.ends_with("/WaitingIndex"))
+            .map(|(_, units)| *units)
+            .sum::<f64>()
+    };
+    let (status, asked) = call(
+        &store,
+        POST_MESSAGE,
+        "wq",
+        &buyer(MAIN_BUYER),
+        Some(json!({"shop_id": SHOP, "text": "我买的四件套怎么还没发货啊"})),
+    )
+    .await;
+    assert_eq!(status, 201);
+    let entered = index_units(&store);
+    assert!(entered > 0.0, "the wait starting writes the index");
+
+    let (status, _) = call(
+        &store,
+        SELECT,
+        "wq",
+        &buyer(MAIN_BUYER),
+        Some(json!({"via": "confirm", "card_id": asked["card"]["card_id"]})),
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        index_units(&store),
+        entered,
+        "answering the card left the index alone"
+    );
+
+    let queue = store
+        .waiting(&ShopId::parse(SHOP).unwrap(), 10)
+        .await
+        .unwrap();
+    let entry = queue
+        .iter()
+        .find(|w| w.conversation_id.as_str() == "wq")
+        .expect("still waiting");
+    assert_eq!(entry.preview.as_deref(), Some("我买的四件套怎么还没发货啊"));
+    assert!(!entry.handed_off);
+}
