@@ -429,9 +429,15 @@ async fn the_demo_plays_every_node_and_reports_requests() {
     let store = fresh_store().await;
     let blobs = integration_tests::fresh_blobs().await;
     let mut out = Vec::new();
-    let steps = assistant_cli::demo::run(&store, Some(&blobs), NOW, &mut out)
-        .await
-        .unwrap();
+    // Boxed: the whole demo is one future, too big for a test thread's stack in a debug build.
+    let steps = Box::pin(assistant_cli::demo::run(
+        &store,
+        Some(&blobs),
+        NOW,
+        &mut out,
+    ))
+    .await
+    .unwrap();
     let text = String::from_utf8(out).unwrap();
     for node in OrderNode::ALL {
         assert!(
