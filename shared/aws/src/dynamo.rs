@@ -425,6 +425,21 @@ impl DynamoStore {
         self.pages(q, limit).await
     }
 
+    /// Sends one page of a query: a counted request, its capacity tracked.
+    pub(crate) async fn query_page(
+        &self,
+        query: aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder,
+    ) -> Result<aws_sdk_dynamodb::operation::query::QueryOutput> {
+        self.count();
+        let out = query
+            .return_consumed_capacity(ReturnConsumedCapacity::Indexes)
+            .send()
+            .await
+            .map_err(sdk_error)?;
+        self.track(&out);
+        Ok(out)
+    }
+
     /// Sends a query and follows its pages until the last or until `limit` items are in (then
     /// cut to `limit`); every page is a counted request with its capacity tracked.
     async fn pages(
@@ -435,15 +450,9 @@ impl DynamoStore {
         let mut items = Vec::new();
         let mut start = None;
         loop {
-            self.count();
-            let out = query
-                .clone()
-                .set_exclusive_start_key(start)
-                .return_consumed_capacity(ReturnConsumedCapacity::Indexes)
-                .send()
-                .await
-                .map_err(sdk_error)?;
-            self.track(&out);
+            let out = self
+                .query_page(query.clone().set_exclusive_start_key(start))
+                .await?;
             items.extend(out.items.unwrap_or_default());
             start = out.last_evaluated_key;
             let full = limit.is_some_and(|l| items.len() >= l);
@@ -524,8 +533,7 @@ impl ConversationStore for DynamoStore {
         // Each shard holds its oldest waits first; the longest waits overall are among the first
         // `limit` of every shard, read together. The index projects only what the queue shows.
         let shards = (0..WAITING_SHARDS).map(|shard| async move {
-            self.count();
-            let out = self
+            let query = self
                 .client
                 .query()
                 .table_name(&self.tables.conversations)
@@ -534,13 +542,10 @@ impl ConversationStore for DynamoStore {
                 .expression_attribute_names("#k", WAITING_SHOP)
                 .expression_attribute_values(":v", s(format!("{shop}#{shard}")))
                 .scan_index_forward(true)
-                .limit(limit.min(1000) as i32)
-                .return_consumed_capacity(ReturnConsumedCapacity::Indexes)
-                .send()
-                .await
-                .map_err(sdk_error)?;
-            self.track(&out);
-            out.items
+                .limit(limit.min(1000) as i32);
+            self.query_page(query)
+                .await?
+                .items
                 .unwrap_or_default()
                 .into_iter()
                 .map(from_item)
@@ -709,8 +714,7 @@ impl CompensationStore for DynamoStore {
             }
             None => None,
         };
-        self.count();
-        let out = self
+        let query = self
             .client
             .query()
             .table_name(&self.tables.orders)
@@ -718,12 +722,8 @@ impl CompensationStore for DynamoStore {
             .key_condition_expression("due_shard = :shard")
             .expression_attribute_values(":shard", s(due_shard_key(shard % DUE_SHARDS)))
             .limit(limit.clamp(1, 1000) as i32)
-            .set_exclusive_start_key(start)
-            .return_consumed_capacity(ReturnConsumedCapacity::Indexes)
-            .send()
-            .await
-            .map_err(sdk_error)?;
-        self.track(&out);
+            .set_exclusive_start_key(start);
+        let out = self.query_page(query).await?;
         let items = out
             .items
             .unwrap_or_default()

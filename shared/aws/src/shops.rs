@@ -343,13 +343,7 @@ impl FeedbackStore for DynamoStore {
                     .filter_expression("intent = :intent")
                     .expression_attribute_values(":intent", s(intent.as_str()));
             }
-            self.count();
-            let out = q
-                .return_consumed_capacity(ReturnConsumedCapacity::Indexes)
-                .send()
-                .await
-                .map_err(sdk_error)?;
-            self.track(&out);
+            let out = self.query_page(q).await?;
             for item in out.items.unwrap_or_default() {
                 items.push(from_item(item)?);
             }
@@ -369,21 +363,17 @@ impl FeedbackStore for DynamoStore {
     }
 
     async fn feedback(&self, feedback_id: &str) -> Result<Option<Feedback>> {
-        self.count();
-        let out = self
+        let query = self
             .client()
             .query()
             .table_name(&self.tables().shops)
             .index_name(FEEDBACK_INDEX)
             .key_condition_expression("feedback_all = :all AND feedback_id = :id")
             .expression_attribute_values(":all", s(FEEDBACK_ALL))
-            .expression_attribute_values(":id", s(feedback_id))
-            .return_consumed_capacity(ReturnConsumedCapacity::Indexes)
-            .send()
-            .await
-            .map_err(sdk_error)?;
-        self.track(&out);
-        out.items
+            .expression_attribute_values(":id", s(feedback_id));
+        self.query_page(query)
+            .await?
+            .items
             .unwrap_or_default()
             .into_iter()
             .next()
