@@ -5,7 +5,7 @@ use assistant_domain::time::now_millis;
 use aws_lambda_events::eventbridge::EventBridgeEvent;
 use serde_json::Value;
 
-#[tokio::main]
+#[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_runtime::Error> {
     assistant_aws::lambda::serve_events(|store, event: EventBridgeEvent<Value>| async move {
         compensate::handle(&store, &event, now_millis())

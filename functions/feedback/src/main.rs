@@ -3,7 +3,7 @@
 
 use assistant_domain::time::now_millis;
 
-#[tokio::main]
+#[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_runtime::Error> {
     let blobs = assistant_aws::s3::blobs_from_env()?;
     assistant_aws::lambda::serve_http(move |store, event| {

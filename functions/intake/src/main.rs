@@ -3,10 +3,11 @@
 
 use assistant_domain::time::now_millis;
 
-#[tokio::main]
+#[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_runtime::Error> {
-    assistant_aws::lambda::serve_http(|store, event| async move {
-        intake::handle(&store, event, now_millis()).await
-    })
+    assistant_aws::lambda::serve_http_primed(
+        assistant_domain::intent::prime,
+        |store, event| async move { intake::handle(&store, event, now_millis()).await },
+    )
     .await
 }

@@ -3,7 +3,7 @@
 
 use assistant_domain::time::now_millis;
 
-#[tokio::main]
+#[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_runtime::Error> {
     assistant_aws::lambda::serve_http(|store, event| async move {
         replies::handle(&store, event, now_millis()).await

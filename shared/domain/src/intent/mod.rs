@@ -183,6 +183,19 @@ const FOLLOW_UPS: &[&str] = &[
     "快点",
 ];
 
+/// Does the engine's first-use work ahead of the first message: the model's layout check, the
+/// cue automaton, and the model's pages read once (the first message's features land on pages
+/// all over it). A cold start calls it while it waits on the network; afterwards a message costs
+/// ~10 µs instead of ~0.6 ms.
+pub fn prime() {
+    model();
+    let touched = MODEL_BYTES.iter().step_by(4096).fold(0u8, |acc, b| acc ^ b);
+    std::hint::black_box(touched);
+    for text in ["什么时候发货啊", "親，我的快遞到哪了"] {
+        std::hint::black_box(classify(text));
+    }
+}
+
 /// Classifies one message on its own, with evidence.
 pub fn classify(text: &str) -> Classification {
     classify_with_context(text, None)
