@@ -6,7 +6,8 @@
 //! first poll and the first invocation handled against DynamoDB Local.
 //!
 //! The same harness measures a hello-world `lambda_runtime` binary, the floor the functions are
-//! compared with.
+//! compared with, and `hello-dynamodb`, the floor of any function that reads DynamoDB before it
+//! answers (one GetItem per event, nothing else).
 
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
@@ -369,7 +370,8 @@ pub fn release_binary(target_dir: &Path, name: &str) -> PathBuf {
     target_dir.join("release").join(name)
 }
 
-/// Each measured function, the event it is given, and the hello-world baseline (last).
+/// Each measured function and the event it is given; then the two reference binaries: the
+/// DynamoDB floor and the hello-world baseline (last).
 pub const FUNCTIONS: [(&str, &str); 6] = [
     ("intake", "intake-post-message.json"),
     ("order-card", "order-card-select.json"),
@@ -381,6 +383,8 @@ pub const FUNCTIONS: [(&str, &str); 6] = [
     ("compensate", "compensate-schedule.json"),
 ];
 pub const BASELINE: &str = "hello-lambda";
+/// One GetItem per event and nothing else: what reading DynamoDB costs a first invocation.
+pub const DYNAMODB_FLOOR: &str = "hello-dynamodb";
 
 fn flag(args: &[String], name: &str) -> Option<String> {
     args.iter()
@@ -433,11 +437,13 @@ pub async fn run(args: &[String], endpoint: &str) -> Result<(), Box<dyn std::err
             event: read_event(file)?,
         });
     }
-    subjects.push(Subject {
-        name: BASELINE.into(),
-        binary: release_binary(&target_dir, BASELINE),
-        event: read_event("compensate-schedule.json")?,
-    });
+    for name in [DYNAMODB_FLOOR, BASELINE] {
+        subjects.push(Subject {
+            name: name.into(),
+            binary: release_binary(&target_dir, name),
+            event: read_event("compensate-schedule.json")?,
+        });
+    }
 
     let mut env: Vec<(String, String)> = tables
         .env()
@@ -469,6 +475,7 @@ pub async fn run(args: &[String], endpoint: &str) -> Result<(), Box<dyn std::err
         "cold start: spawn -> first response posted, {runs} runs each, release binaries in {}",
         target_dir.join("release").display()
     );
+    let floor_median = figures[figures.len() - 2].quantile_ms(0.5);
     let hello_init = figures
         .last()
         .map(|f| f.init_quantile_ms(0.5))
@@ -478,7 +485,7 @@ pub async fn run(args: &[String], endpoint: &str) -> Result<(), Box<dyn std::err
         .map(|f| f.cpu_quantile_ms(0.5))
         .unwrap_or(f64::NAN);
     println!(
-        "{:<13} {:>15} {:>6} {:>8} {:>8} {:>10} {:>10} {:>8} {:>10} {:>7} {:>6} {:>6}",
+        "{:<14} {:>15} {:>6} {:>8} {:>8} {:>10} {:>10} {:>8} {:>8} {:>10} {:>7} {:>6} {:>6}",
         "binary",
         "bootstrap_bytes",
         "MB",
@@ -487,6 +494,7 @@ pub async fn run(args: &[String], endpoint: &str) -> Result<(), Box<dyn std::err
         "first_ms",
         "first_p90",
         "first_x",
+        "floor_x",
         "invoke_ms",
         "cpu_ms",
         "cpu_x",
@@ -494,7 +502,7 @@ pub async fn run(args: &[String], endpoint: &str) -> Result<(), Box<dyn std::err
     );
     for f in &figures {
         println!(
-            "{:<13} {:>15} {:>6.2} {:>8.1} {:>8.2} {:>10.1} {:>10.1} {:>8.2} {:>10.1} {:>7.1} {:>6.2} {:>6}",
+            "{:<14} {:>15} {:>6.2} {:>8.1} {:>8.2} {:>10.1} {:>10.1} {:>8.2} {:>8.2} {:>10.1} {:>7.1} {:>6.2} {:>6}",
             f.name,
             f.size_bytes,
             f.size_bytes as f64 / 1e6,
@@ -503,6 +511,7 @@ pub async fn run(args: &[String], endpoint: &str) -> Result<(), Box<dyn std::err
             f.quantile_ms(0.5),
             f.quantile_ms(0.9),
             f.quantile_ms(0.5) / hello_median,
+            f.quantile_ms(0.5) / floor_median,
             f.quantile_ms(0.5) - f.init_quantile_ms(0.5),
             f.cpu_quantile_ms(0.5),
             f.cpu_quantile_ms(0.5) / hello_cpu,
@@ -511,10 +520,11 @@ pub async fn run(args: &[String], endpoint: &str) -> Result<(), Box<dyn std::err
     }
     println!(
         "MB: 10^6 bytes; init_ms: spawn -> first poll (medians); first_ms: spawn -> first response; \
-         *_x: over hello-lambda; invoke_ms: first_ms - init_ms, the first invocation's own work; \
+         *_x: over hello-lambda; floor_x: first_ms over hello-dynamodb's (one GetItem, nothing \
+         else); invoke_ms: first_ms - init_ms, the first invocation's own work; \
          cpu_ms: CPU time (all threads) used by the first response, the rest being waits"
     );
-    let functions = &figures[..figures.len() - 1];
+    let functions = &figures[..figures.len() - 2];
     let max_mb = functions
         .iter()
         .map(|f| f.size_bytes as f64 / 1e6)
@@ -527,6 +537,10 @@ pub async fn run(args: &[String], endpoint: &str) -> Result<(), Box<dyn std::err
         .iter()
         .map(|f| f.init_quantile_ms(0.5) / hello_init)
         .fold(0.0, f64::max);
+    let max_floor_ratio = functions
+        .iter()
+        .map(|f| f.quantile_ms(0.5) / floor_median)
+        .fold(0.0, f64::max);
     let verdict = |ok: bool| if ok { "met" } else { "MISSED" };
     println!(
         "largest bootstrap {max_mb:.2} MB (target <= 8): {}; worst first-response ratio \
@@ -534,6 +548,11 @@ pub async fn run(args: &[String], endpoint: &str) -> Result<(), Box<dyn std::err
         verdict(max_mb <= 8.0),
         verdict(max_ratio <= 1.5),
         verdict(max_init_ratio <= 1.5)
+    );
+    println!(
+        "hello-dynamodb (one GetItem) over hello-lambda: {:.2}; worst function over \
+         hello-dynamodb: {max_floor_ratio:.2}",
+        floor_median / hello_median
     );
     Ok(())
 }
