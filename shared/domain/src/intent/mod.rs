@@ -330,6 +330,22 @@ mod tests {
     use super::*;
     use IntentId::*;
 
+    #[test]
+    fn priming_changes_no_answer() {
+        let texts = [
+            "什么时候发货",
+            "親，我的快遞到哪了",
+            "不着急,慢慢发",
+            "在吗",
+        ];
+        let before: Vec<Classification> = texts.iter().map(|t| classify(t)).collect();
+        prime();
+        prime();
+        let after: Vec<Classification> = texts.iter().map(|t| classify(t)).collect();
+        assert_eq!(before, after);
+        assert_eq!(after[0].intent, UrgeShipment, "{:?}", after[0]);
+    }
+
     fn intent(text: &str) -> (IntentId, bool) {
         let c = classify(text);
         (c.intent, c.confident)
