@@ -76,25 +76,37 @@ async fn warm_up_and_prime(store: &DynamoStore, prime: impl FnOnce() + Send + 's
     warm_up(store).await;
 }
 
-/// One cheap call during init, so the first invocation finds credentials resolved, the endpoint
-/// known and a TLS connection open in the client's pool: a GetItem for a key no item has, on the
-/// Shops table. A refusal (a function whose policy does not grant GetItem there) still opens the
-/// connection; any failure is logged and never fatal, since the invocation would retry anyway.
+/// Connections the warm-up opens: a request path sends at most two reads side by side (the
+/// order and the shop's setup), and each needs a connection of its own; a third would only sit
+/// in the pool.
+pub const WARM_CONNECTIONS: usize = 2;
+
+/// Cheap calls during init, so the first invocation finds credentials resolved, the endpoint
+/// known and [`WARM_CONNECTIONS`] TLS connections open in the client's pool: GetItems for a key
+/// no item has, on the Shops table, sent together (so each takes a connection of its own). A
+/// refusal (a function whose policy does not grant GetItem there) still opens the connection;
+/// any failure is logged and never fatal, since the invocation would retry anyway.
 pub async fn warm_up(store: &DynamoStore) {
     use aws_sdk_dynamodb::types::AttributeValue;
     let started = std::time::Instant::now();
-    let result = store
-        .client()
-        .get_item()
-        .table_name(&store.tables().shops)
-        .key("pk", AttributeValue::S("WARMUP#".into()))
-        .key("sk", AttributeValue::S("WARMUP".into()))
-        .send()
-        .await;
+    let calls = (0..WARM_CONNECTIONS).map(|_| {
+        store
+            .client()
+            .get_item()
+            .table_name(&store.tables().shops)
+            .key("pk", AttributeValue::S("WARMUP#".into()))
+            .key("sk", AttributeValue::S("WARMUP".into()))
+            .send()
+    });
+    let results = futures_util::future::join_all(calls).await;
     let millis = started.elapsed().as_millis() as u64;
-    match result {
-        Ok(_) => tracing::info!(millis, "DynamoDB connection warmed"),
-        Err(err) => {
+    match results.into_iter().find_map(Result::err) {
+        None => tracing::info!(
+            millis,
+            connections = WARM_CONNECTIONS,
+            "DynamoDB connections warmed"
+        ),
+        Some(err) => {
             use aws_sdk_dynamodb::error::ProvideErrorMetadata;
             let code = err.code().unwrap_or("transport").to_string();
             tracing::warn!(millis, code, error = %err, "DynamoDB warm-up failed; continuing");

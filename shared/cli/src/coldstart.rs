@@ -465,6 +465,11 @@ pub async fn run(args: &[String], endpoint: &str) -> Result<(), Box<dyn std::err
     ] {
         env.push((k.into(), v.into()));
     }
+    // An `https` endpoint (scripts/tls-front.sh) is trusted through the certificate file named
+    // here; the functions then add the system store (SSL_CERT_FILE) to the Amazon roots.
+    if let Ok(file) = std::env::var("SSL_CERT_FILE") {
+        env.push(("SSL_CERT_FILE".into(), file));
+    }
 
     let figures = measure(&subjects, &env, runs).await?;
     let hello_median = figures
