@@ -460,6 +460,29 @@ def local_json(status: int, value: Any) -> Answer:
                   json.dumps(value, ensure_ascii=False).encode())
 
 
+# The console's own file types, fixed here rather than taken from the host's MIME database (which
+# may map `.js` to text/plain, or not know `.mjs`): a browser refuses an ES module served without
+# a JavaScript MIME type.
+STATIC_TYPES = {
+    ".html": "text/html; charset=utf-8",
+    ".css": "text/css; charset=utf-8",
+    ".js": "text/javascript; charset=utf-8",
+    ".mjs": "text/javascript; charset=utf-8",
+    ".json": "application/json",
+    ".svg": "image/svg+xml",
+    ".png": "image/png",
+}
+
+
+def static_content_type(name: str) -> str:
+    """The Content-Type of a console file, by its extension."""
+    suffix = Path(name).suffix.lower()
+    if suffix in STATIC_TYPES:
+        return STATIC_TYPES[suffix]
+    ctype = mimetypes.guess_type(name)[0] or "application/octet-stream"
+    return ctype + "; charset=utf-8" if ctype.startswith("text/") else ctype
+
+
 @dataclass
 class Gateway:
     routes: list[Route]
@@ -523,9 +546,7 @@ class Gateway:
         root = self.console_dir.resolve()
         if root not in target.parents or not target.is_file():
             return gateway_message(404, "Not Found")
-        ctype = mimetypes.guess_type(target.name)[0] or "application/octet-stream"
-        if ctype.startswith("text/") or ctype in ("application/javascript", "text/javascript"):
-            ctype += "; charset=utf-8"
+        ctype = static_content_type(target.name)
         return Answer(200, [("content-type", ctype), ("cache-control", "no-store")],
                       target.read_bytes())
 

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import base64
 import json
+import posixpath
+import re
 import sys
 import threading
 import time
@@ -155,6 +157,14 @@ class Events(unittest.TestCase):
         ev = gw.build_event(self.route, "POST", "/x", "", [("content-type", "application/json")],
                             b"\xff\xfe", {}, None)
         self.assertTrue(ev["isBase64Encoded"], "invalid UTF-8 goes as base64 even when typed as text")
+
+    def test_console_files_have_fixed_content_types(self):
+        # Not the host's MIME database: a module needs a JavaScript type wherever the stack runs.
+        self.assertEqual(gw.static_content_type("main.js"), "text/javascript; charset=utf-8")
+        self.assertEqual(gw.static_content_type("x.MJS"), "text/javascript; charset=utf-8")
+        self.assertEqual(gw.static_content_type("app.css"), "text/css; charset=utf-8")
+        self.assertEqual(gw.static_content_type("index.html"), "text/html; charset=utf-8")
+        self.assertEqual(gw.static_content_type("README"), "application/octet-stream")
 
     def test_answers_map_back(self):
         a = gw.answer_from_result({"statusCode": 201, "headers": {"content-type": "application/json"},
@@ -317,10 +327,33 @@ class RoundTrip(unittest.TestCase):
         self.assertEqual(status, 200)
         self.assertIn("智能助手", body.decode())
         self.assertTrue(headers["content-type"].startswith("text/html"))
-        status, headers, _ = self.request("GET", "/console/app.js")
+        status, headers, _ = self.request("GET", "/console/app.css")
         self.assertEqual(status, 200)
+        self.assertEqual(headers["content-type"], "text/css; charset=utf-8")
         for path in ("/console/../template.yaml", "/console/%2e%2e/template.yaml", "/console/nope.js"):
             self.assertEqual(self.request("GET", path)[0], 404, path)
+
+    def test_the_console_modules_are_served_as_javascript(self):
+        # The page loads one module; it and every module it imports, transitively, must come back
+        # as JavaScript, or the browser refuses to run them.
+        _, _, page = self.request("GET", "/")
+        entries = re.findall(r'<script type="module" src="(/console/[^"]+)"></script>', page.decode())
+        self.assertEqual(entries, ["/console/main.js"])
+        seen, todo = set(), list(entries)
+        while todo:
+            path = todo.pop()
+            if path in seen:
+                continue
+            seen.add(path)
+            status, headers, body = self.request("GET", path)
+            self.assertEqual(status, 200, path)
+            self.assertEqual(headers["content-type"], "text/javascript; charset=utf-8", path)
+            for spec in re.findall(r'^\s*import\b[^;]*?from\s+"([^"]+)";', body.decode(), re.M | re.S):
+                self.assertTrue(spec.startswith("./"), f"{path} imports {spec}: only the console's own modules")
+                todo.append(posixpath.normpath(posixpath.join(posixpath.dirname(path), spec)))
+        # Every module in console/ is part of the page: none is left behind by a split.
+        on_disk = {f"/console/{f.name}" for f in (ROOT / "console").glob("*.js")}
+        self.assertEqual(seen, on_disk)
 
     def test_oversized_requests_are_413(self):
         token = self.login("buyer-zhang")
