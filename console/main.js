@@ -1,12 +1,16 @@
 // 智能助手 · 本地工作台: a buyer pane and an agent pane over the local API (the same routes as the
-// deployed HTTP API). Plain ES modules, no build step, no CDN. This module starts the page:
-// it connects the two panes, fills the identity switchers, and polls.
+// deployed HTTP API). Plain ES modules, no build step, no CDN. This module starts the page: it
+// connects the two panes, fills the identity switchers, and polls. The other modules:
 //
-//   state.js       the one state object          api.js      requests, errors, sign-in
-//   formatting.js  time, money, the console's words   dom.js  element helpers, toast
-//   messages.js    a conversation's messages     buyer.js    the buyer pane
-//   agent.js       queue, conversation, panel    feedback.js 我要反馈
-//   admin.js       robot switch, 编辑回复
+//   state.js       the one state object
+//   api.js         requests, errors, signing in
+//   formatting.js  Beijing time, yuan, waits, and the few words the console owns
+//   dom.js         element helpers, the toast, error lines
+//   messages.js    a conversation's messages and cards
+//   buyer.js       the buyer pane
+//   agent.js       the agent pane: queue, conversation, assistant panel, robot badge
+//   feedback.js    我要反馈
+//   admin.js       the robot's switch, 编辑回复
 
 import * as agent from "./agent.js";
 import { setUpAdmin } from "./admin.js";

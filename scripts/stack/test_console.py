@@ -1,5 +1,5 @@
 """The agent console's source (console/*.js), checked without a browser: the words the server
-owns are not typed again in the console.
+owns are not typed again in the console, and its modules import each other without a circle.
 
     python3 -m unittest discover -s scripts/stack -p 'test_*.py'
 
@@ -72,6 +72,36 @@ class ServerOwnedLabels(unittest.TestCase):
             found.add(next(g for g in m.groups() if g is not None))
         labels = server_labels()
         self.assertEqual(found & {f"已{label}" for label in labels}, {"已发送订单卡片", "已通知仓库暂停发货"})
+
+
+IMPORT = re.compile(r'^\s*import\b[^;]*?from\s+"\./([^"]+)";', re.M | re.S)
+
+
+class Modules(unittest.TestCase):
+    def test_no_module_imports_itself_through_others(self):
+        graph = {js.name: IMPORT.findall(js.read_text(encoding="utf-8"))
+                 for js in (ROOT / "console").glob("*.js")}
+        self.assertIn("agent.js", graph["main.js"])
+        done: set[str] = set()
+
+        def visit(name: str, path: list[str]) -> None:
+            self.assertNotIn(name, path, f"import circle: {' -> '.join(path + [name])}")
+            if name in done:
+                return
+            for dep in graph[name]:
+                self.assertIn(dep, graph, f"{name} imports a missing module {dep}")
+                visit(dep, path + [name])
+            done.add(name)
+
+        for name in graph:
+            visit(name, [])
+        self.assertEqual(done, set(graph))
+
+    def test_the_panes_do_not_import_each_other(self):
+        # They call each other only through what main.js connects (connectAgent / connectBuyer).
+        for pane, other in (("buyer.js", "agent.js"), ("agent.js", "buyer.js")):
+            text = (ROOT / "console" / pane).read_text(encoding="utf-8")
+            self.assertNotIn(other, IMPORT.findall(text), pane)
 
 
 if __name__ == "__main__":
