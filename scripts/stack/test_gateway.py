@@ -7,6 +7,7 @@ answer it maps back, and a real HTTP round trip against a fake Lambda Invoke API
 from __future__ import annotations
 
 import base64
+import http.client
 import json
 import posixpath
 import re
@@ -122,6 +123,13 @@ class Tokens(unittest.TestCase):
         wrong_iss = gw.Authority("https://evil.example/", "zhineng-assistant", self.auth.secret)
         with self.assertRaises(gw.TokenError):
             self.auth.verify(f"Bearer {wrong_iss.mint({'sub': 'x', 'role': 'buyer'})[0]}")
+        early = self.auth.mint({"sub": "buyer-zhang", "role": "buyer", "nbf": 2000}, now=1000)[0]
+        with self.assertRaises(gw.TokenError):
+            self.auth.verify(f"Bearer {early}", now=1999)
+        self.auth.verify(f"Bearer {early}", now=2000)
+        bad_nbf = self.auth.mint({"sub": "buyer-zhang", "role": "buyer", "nbf": "soon"}, now=1000)[0]
+        with self.assertRaises(gw.TokenError):
+            self.auth.verify(f"Bearer {bad_nbf}", now=1001)
         wrong_aud = gw.Authority("https://auth.example.com/", "other", self.auth.secret)
         with self.assertRaises(gw.TokenError):
             self.auth.verify(f"Bearer {wrong_aud.mint({'sub': 'x', 'role': 'buyer'})[0]}")
@@ -316,6 +324,24 @@ class RoundTrip(unittest.TestCase):
             status, _, body = self.request(method, path, token=token)
             self.assertEqual(status, 404, path)
             self.assertEqual(json.loads(body), {"message": "Not Found"})
+
+    def test_only_requests_for_its_own_host_are_served(self):
+        port = self.server.server_address[1]
+        n = len(self.fake.events)
+        token = self.login("buyer-zhang")
+        for host in ("evil.example", f"evil.example:{port}", "127.0.0.1:1", f"127.0.0.2:{port}"):
+            for path in ("/", "/local/identities", "/conversations/c-1/messages"):
+                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+                conn.putrequest("GET", path, skip_host=True)
+                conn.putheader("Host", host)
+                conn.putheader("Authorization", f"Bearer {token}")
+                conn.endheaders()
+                r = conn.getresponse()
+                self.assertEqual((r.status, json.loads(r.read())), (403, {"message": "Forbidden"}), host)
+                conn.close()
+        self.assertEqual(len(self.fake.events), n)
+        self.assertTrue(gw.own_host(f"localhost:{port}", port))
+        self.assertEqual(self.request("GET", "/local/identities")[0], 200)
 
     def test_function_errors_and_timeouts_are_500_and_503(self):
         token = self.login("buyer-zhang")
