@@ -6,13 +6,16 @@ use crate::support::*;
 use assistant_aws::dynamo::{coupon_pk, coupon_sk, order_pk, ARREARS_INDEX, PAID_INDEX};
 use assistant_aws::DynamoStore;
 use assistant_cli::drill::{self, Flaky, QuickBackoff};
-use assistant_domain::compensation::{sweep, DueCompensation, PayOutcome, SweepError, DUE_SHARDS};
-use assistant_domain::conversation::Shop;
-use assistant_domain::ids::{ConversationId, MessageId, OrderId, ShopId, UserId};
-use assistant_domain::money::Fen;
-use assistant_domain::order::OrderNode;
-use assistant_domain::store::{CompensationStore, ConversationStore, OrderStore, ShopStore};
-use assistant_domain::time::{beijing_date, Millis, DAY, HOUR, MINUTE};
+use assistant_domain::model::compensation::{
+    payout_notice, DueCompensation, PayOutcome, DUE_SHARDS,
+};
+use assistant_domain::model::conversation::Shop;
+use assistant_domain::model::ids::{ConversationId, MessageId, OrderId, ShopId, UserId};
+use assistant_domain::model::money::Fen;
+use assistant_domain::model::order::OrderNode;
+use assistant_domain::model::time::{beijing_date, Millis, DAY, HOUR, MINUTE};
+use assistant_domain::ports::{CompensationStore, ConversationStore, OrderStore, ShopStore};
+use assistant_domain::usecases::{sweep, SweepError};
 use aws_sdk_dynamodb::types::AttributeValue;
 use serde_json::json;
 
@@ -303,12 +306,18 @@ async fn a_cancelled_condition_is_counted_not_failed() {
     let dep = deposit(&store, SHOP).await;
     // A stale deposit: the transaction is cancelled by the shop's condition, nothing written.
     assert_eq!(
-        store.pay(&due, Fen(dep.0 + 1), NOW).await.unwrap(),
+        store
+            .pay(&due, Fen(dep.0 + 1), &payout_notice(&due, NOW), NOW)
+            .await
+            .unwrap(),
         PayOutcome::DepositMoved
     );
     assert_eq!(comp_status(&store, OVERDUE).await.as_deref(), Some("due"));
     assert_eq!(
-        store.pay(&due, dep, NOW).await.unwrap(),
+        store
+            .pay(&due, dep, &payout_notice(&due, NOW), NOW)
+            .await
+            .unwrap(),
         PayOutcome::Paid {
             balance_after: Fen(dep.0 - 300)
         }
@@ -316,7 +325,10 @@ async fn a_cancelled_condition_is_counted_not_failed() {
     // Already paid: cancelled by the compensation's condition, even with the right deposit.
     let dep = deposit(&store, SHOP).await;
     assert_eq!(
-        store.pay(&due, dep, NOW + DAY).await.unwrap(),
+        store
+            .pay(&due, dep, &payout_notice(&due, NOW + DAY), NOW + DAY)
+            .await
+            .unwrap(),
         PayOutcome::AlreadyPaid
     );
     assert_eq!(deposit(&store, SHOP).await, dep);
@@ -372,7 +384,7 @@ async fn a_killed_sweep_leaves_nothing_half_paid() {
     for d in orders.iter().filter(|d| d.case == drill::Case::Eligible) {
         store.put_order(&d.order).await.unwrap();
         let due = DueCompensation::new(&d.order, &conv, &MessageId::parse("m1").unwrap(), NOW);
-        let mut c = assistant_domain::conversation::Conversation::open(
+        let mut c = assistant_domain::model::conversation::Conversation::open(
             &ConversationId::parse(format!("k{}", d.order.order_id)).unwrap(),
             &store.shop(&d.order.shop_id).await.unwrap().unwrap(),
             &d.order.buyer_id,
@@ -380,7 +392,7 @@ async fn a_killed_sweep_leaves_nothing_half_paid() {
         );
         c.version = 1;
         store
-            .commit(assistant_domain::store::ConversationChange {
+            .commit(assistant_domain::ports::ConversationChange {
                 conversation: c,
                 expected_version: None,
                 messages: vec![],
@@ -487,8 +499,8 @@ async fn a_compensation_that_cannot_be_paid_is_reported_and_stays_due() {
 
 #[tokio::test]
 async fn the_platform_report_shows_the_days_payouts_and_shops_in_arrears() {
-    use assistant_domain::identity::Actor;
-    use assistant_domain::service::payout_report;
+    use assistant_domain::model::identity::Actor;
+    use assistant_domain::usecases::payout_report;
     let store = with_one_due().await;
     let mut shop = store
         .shop(&ShopId::parse(SHOP).unwrap())

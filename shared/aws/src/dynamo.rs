@@ -17,19 +17,20 @@
 //!
 //! Every request path is a GetItem, a Query on one partition, or a TransactWriteItems: no Scan.
 
-use assistant_domain::compensation::{
-    coupon_notice, DueCompensation, PaidCompensation, PayOutcome, ShopInArrears, DUE_SHARDS,
-};
-use assistant_domain::conversation::{Conversation, Message, MessageBody, Sender, Shop};
 use assistant_domain::error::{Error, Result};
-use assistant_domain::ids::{ConversationId, OrderId, ShopId, UserId};
-use assistant_domain::money::Fen;
-use assistant_domain::order::Order;
-use assistant_domain::store::{
-    CompensationStore, ConversationChange, ConversationStore, OrderStore, Page, ReportStore,
-    StatEvent, WaitingConversation,
+use assistant_domain::model::compensation::{
+    DueCompensation, PaidCompensation, PayOutcome, ShopInArrears, DUE_SHARDS,
 };
-use assistant_domain::time::{beijing_date, Millis};
+use assistant_domain::model::conversation::{Conversation, Message, Shop};
+use assistant_domain::model::ids::{ConversationId, OrderId, ShopId, UserId};
+use assistant_domain::model::money::Fen;
+use assistant_domain::model::order::Order;
+use assistant_domain::model::time::{beijing_date, Millis};
+use assistant_domain::model::usage::StatEvent;
+use assistant_domain::ports::{
+    CompensationStore, ConversationChange, ConversationStore, OrderStore, Page, ReportStore,
+    WaitingConversation,
+};
 use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::types::{
     AttributeValue, ConsumedCapacity, Put, ReturnConsumedCapacity, TransactWriteItem, Update,
@@ -752,6 +753,7 @@ impl CompensationStore for DynamoStore {
         &self,
         due: &DueCompensation,
         deposit_read: Fen,
+        notice: &Message,
         now: Millis,
     ) -> Result<PayOutcome> {
         let balance_after = Fen(deposit_read.0 - due.amount.0);
@@ -819,23 +821,13 @@ impl CompensationStore for DynamoStore {
             .condition_expression("attribute_not_exists(pk)")
             .build()
             .expect("table and item are set");
-        // 4: the buyer is told in the conversation.
-        let notice = Message::new(
-            &due.conversation_id,
-            Sender::System,
-            MessageBody::Coupon {
-                order_id: due.order_id.clone(),
-                amount: due.amount,
-                text: coupon_notice(&due.order_id),
-            },
-            now,
-        );
+        // 4: the buyer is told in the conversation, in the words the domain chose.
         let message = Put::builder()
             .table_name(&self.tables.conversations)
             .set_item(Some(to_item(
-                &notice,
-                conversation_pk(&due.conversation_id),
-                message_sk(&notice),
+                notice,
+                conversation_pk(&notice.conversation_id),
+                message_sk(notice),
             )?))
             .build()
             .expect("table and item are set");
@@ -1025,8 +1017,8 @@ impl ReportStore for DynamoStore {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use assistant_domain::money::Fen;
-    use assistant_domain::order::OrderItem;
+    use assistant_domain::model::money::Fen;
+    use assistant_domain::model::order::OrderItem;
 
     fn order() -> Order {
         Order {
@@ -1075,7 +1067,7 @@ mod tests {
 
     #[test]
     fn a_due_item_sits_in_its_shard() {
-        use assistant_domain::ids::{ConversationId, MessageId};
+        use assistant_domain::model::ids::{ConversationId, MessageId};
         let o = order();
         let due = DueCompensation::new(
             &o,
@@ -1096,7 +1088,7 @@ mod tests {
 
     #[test]
     fn message_keys_sort_by_time() {
-        use assistant_domain::conversation::{MessageBody, Sender};
+        use assistant_domain::model::conversation::{MessageBody, Sender};
         let c = ConversationId::parse("c").unwrap();
         let a = Message::new(
             &c,

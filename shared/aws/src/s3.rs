@@ -3,7 +3,7 @@
 
 use crate::dynamo::sdk_error;
 use assistant_domain::error::{Error, Result};
-use assistant_domain::store::BlobStore;
+use assistant_domain::ports::BlobStore;
 use aws_sdk_s3::error::ProvideErrorMetadata;
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::ServerSideEncryption;

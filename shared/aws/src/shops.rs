@@ -18,15 +18,14 @@ use crate::dynamo::{
     DynamoStore, Item, SortKeys, FEEDBACK_ALL, FEEDBACK_INDEX, PROFILE, ROBOT, STATS_INDEX,
     STAT_SHARDS,
 };
-use assistant_domain::conversation::Shop;
 use assistant_domain::error::{Error, Result};
-use assistant_domain::feedback::Feedback;
-use assistant_domain::ids::ShopId;
 use assistant_domain::intent::IntentId;
-use assistant_domain::shop_replies::{IntentReplies, ReplyChange, RobotSettings, ShopSetup};
-use assistant_domain::store::{
-    FeedbackStore, Page, ShopStore, SolutionEvent, SolutionStats, StatEvent, StatRow, StatsStore,
-};
+use assistant_domain::model::conversation::Shop;
+use assistant_domain::model::feedback::Feedback;
+use assistant_domain::model::ids::ShopId;
+use assistant_domain::model::replies::{IntentReplies, ReplyChange, RobotSettings, ShopSetup};
+use assistant_domain::model::usage::{SolutionEvent, SolutionStats, StatEvent, StatRow};
+use assistant_domain::ports::{FeedbackStore, Page, ShopStore, StatsStore};
 use aws_sdk_dynamodb::types::{
     AttributeValue, Put, ReturnConsumedCapacity, TransactWriteItem, Update,
 };

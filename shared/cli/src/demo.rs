@@ -5,7 +5,7 @@ use crate::seed::{self, ADMIN, AGENTS, MAIN_BUYER, SHOP};
 use assistant_aws::http::{local_event, response_json};
 use assistant_aws::s3::S3Blobs;
 use assistant_aws::DynamoStore;
-use assistant_domain::time::{beijing_text, Millis};
+use assistant_domain::model::time::{beijing_text, Millis};
 use base64::Engine;
 use serde_json::{json, Value};
 use std::io::Write;
@@ -147,7 +147,7 @@ fn s(v: &Value) -> String {
 
 fn yuan(fen: &Value) -> String {
     fen.as_i64()
-        .map(|f| assistant_domain::money::Fen(f).yuan_text())
+        .map(|f| assistant_domain::model::money::Fen(f).yuan_text())
         .unwrap_or_default()
 }
 
@@ -686,7 +686,7 @@ pub async fn run<W: Write>(
             "   {delivery}: 检查 {} 笔，赔付 {} 笔，共 {}，已赔付跳过 {} 笔  [DynamoDB 请求 {} 次]",
             report.examined,
             report.paid,
-            assistant_domain::money::Fen(report.fen_paid).yuan_text(),
+            assistant_domain::model::money::Fen(report.fen_paid).yuan_text(),
             report.already_paid,
             store.requests() - before
         )?;
@@ -706,10 +706,13 @@ pub async fn run<W: Write>(
             writeln!(sc.out, "   · 系统: {}", s(&m["body"]["text"]))?;
         }
     }
-    let platform =
-        assistant_domain::identity::Actor::from_claims(Some("ops-demo"), Some("platform"), None)?;
-    let day = assistant_domain::time::beijing_date(sc.now);
-    let report = assistant_domain::service::payout_report(store, &platform, &day).await?;
+    let platform = assistant_domain::model::identity::Actor::from_claims(
+        Some("ops-demo"),
+        Some("platform"),
+        None,
+    )?;
+    let day = assistant_domain::model::time::beijing_date(sc.now);
+    let report = assistant_domain::usecases::payout_report(store, &platform, &day).await?;
     writeln!(
         sc.out,
         "   平台日报 {day}: 赔付 {} 笔，合计 {}",

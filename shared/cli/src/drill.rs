@@ -4,17 +4,18 @@
 
 use assistant_aws::dynamo::{coupon_pk, coupon_sk, order_pk, shop_pk};
 use assistant_aws::DynamoStore;
-use assistant_domain::compensation::{sweep, DueCompensation, PayOutcome, SweepReport, COUPON};
-use assistant_domain::conversation::Shop;
-use assistant_domain::identity::Actor;
-use assistant_domain::ids::{ConversationId, OrderId, ShopId, UserId};
 use assistant_domain::intent::IntentId;
-use assistant_domain::money::Fen;
-use assistant_domain::order::{Order, OrderItem};
-use assistant_domain::service::{post_buyer_message, PostMessage};
-use assistant_domain::shop_replies::{IntentReplies, ReplyChange, RobotSettings, ShopSetup};
-use assistant_domain::store::{CompensationStore, OrderStore, Page, ShopStore};
-use assistant_domain::time::{Millis, HOUR, MINUTE};
+use assistant_domain::model::compensation::{DueCompensation, PayOutcome, SweepReport, COUPON};
+use assistant_domain::model::conversation::{Message, Shop};
+use assistant_domain::model::identity::Actor;
+use assistant_domain::model::ids::{ConversationId, OrderId, ShopId, UserId};
+use assistant_domain::model::money::Fen;
+use assistant_domain::model::order::{Order, OrderItem};
+use assistant_domain::model::replies::{IntentReplies, ReplyChange, RobotSettings, ShopSetup};
+use assistant_domain::model::time::{Millis, HOUR, MINUTE};
+use assistant_domain::ports::{CompensationStore, OrderStore, Page, ShopStore};
+use assistant_domain::usecases::sweep;
+use assistant_domain::usecases::{post_buyer_message, PostMessage};
 use assistant_domain::{Error, Result};
 use aws_sdk_dynamodb::types::AttributeValue;
 use std::collections::HashMap;
@@ -99,13 +100,14 @@ impl CompensationStore for Flaky {
         &self,
         due: &DueCompensation,
         deposit_read: Fen,
+        notice: &Message,
         now: Millis,
     ) -> Result<PayOutcome> {
         let n = self.calls.fetch_add(1, Ordering::Relaxed) + 1;
         if self.fail_before_every > 0 && n.is_multiple_of(self.fail_before_every) {
             return Err(self.fault("TransactionConflict before the write"));
         }
-        let outcome = self.inner.pay(due, deposit_read, now).await?;
+        let outcome = self.inner.pay(due, deposit_read, notice, now).await?;
         if self.fail_after_every > 0 && n.is_multiple_of(self.fail_after_every) {
             return Err(self.fault("timeout after the write"));
         }
@@ -116,7 +118,7 @@ impl CompensationStore for Flaky {
 /// Backoff for the drill: short, so faults cost little time.
 pub struct QuickBackoff;
 
-impl assistant_domain::compensation::Backoff for QuickBackoff {
+impl assistant_domain::usecases::Backoff for QuickBackoff {
     async fn wait(&self, attempt: u32) {
         tokio::time::sleep(std::time::Duration::from_millis(2 * attempt as u64)).await;
     }
@@ -430,7 +432,7 @@ pub async fn run(
     while let Some(r) = set.join_next().await {
         match r? {
             Ok(rep) => add(&mut total, &rep),
-            Err(assistant_domain::compensation::SweepError::Incomplete { failed, report }) => {
+            Err(assistant_domain::usecases::SweepError::Incomplete { failed, report }) => {
                 incomplete += failed;
                 add(&mut total, &report);
             }
@@ -441,7 +443,7 @@ pub async fn run(
     let later = sweep(&flaky, &QuickBackoff, now + 24 * HOUR, 0).await;
     let later = match later {
         Ok(r) => r,
-        Err(assistant_domain::compensation::SweepError::Incomplete { report, .. }) => report,
+        Err(assistant_domain::usecases::SweepError::Incomplete { report, .. }) => report,
         Err(e) => return Err(e.into()),
     };
     add(&mut total, &later);

@@ -8,7 +8,7 @@ use crate::seed::{self, AGENTS, MAIN_BUYER, SHOP};
 use assistant_aws::dynamo::{conversation_pk, META};
 use assistant_aws::http::local_event;
 use assistant_aws::DynamoStore;
-use assistant_domain::time::{Millis, MINUTE};
+use assistant_domain::model::time::{Millis, MINUTE};
 use aws_sdk_dynamodb::types::AttributeValue;
 use serde_json::{json, Value};
 use std::time::Instant;
@@ -290,7 +290,7 @@ pub async fn latency(
             .key(
                 "pk",
                 AttributeValue::S(conversation_pk(
-                    &assistant_domain::ids::ConversationId::parse(conv.clone())?,
+                    &assistant_domain::model::ids::ConversationId::parse(conv.clone())?,
                 )),
             )
             .key("sk", AttributeValue::S(META.into()))
