@@ -104,12 +104,14 @@ impl<W: Write> Script<'_, W> {
         self.step += 1;
         self.now += 20_000; // twenty seconds between steps
         let before = self.store.requests();
+        // Boxed: each step's handler future lives on the heap, so the script's own future (one
+        // await per step) stays small enough for a thread's stack in a debug build.
         let (status, value) = match (function, self.blobs) {
             (Function::Feedback, Some(blobs)) => {
-                let resp = feedback::handle(self.store, blobs, event, self.now).await;
+                let resp = Box::pin(feedback::handle(self.store, blobs, event, self.now)).await;
                 (resp.status_code, response_json(&resp))
             }
-            _ => invoke(self.store, function, event, self.now).await,
+            _ => Box::pin(invoke(self.store, function, event, self.now)).await,
         };
         let used = self.store.requests() - before;
         self.requests.push((self.step, what.to_string(), used));
