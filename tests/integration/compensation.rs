@@ -3,7 +3,10 @@
 //! under duplicates, concurrency, a killed sweep, retries a day later, faults and lost answers.
 
 use crate::support::*;
-use assistant_aws::dynamo::{coupon_pk, coupon_sk, order_pk, ARREARS_INDEX, PAID_INDEX};
+use assistant_aws::dynamo::keys::{
+    compensation_sk, coupon_pk, coupon_sk, order_pk, paid_day_key, shop_pk, ARREARS, ARREARS_INDEX,
+    ARREARS_KEY, LEDGER_PREFIX, PAID_DAY, PAID_INDEX, PK, PK_AND_SK_PREFIX, PROFILE, SK, STATUS,
+};
 use assistant_aws::DynamoStore;
 use assistant_cli::drill::{self, Flaky, QuickBackoff};
 use assistant_domain::model::compensation::{
@@ -57,18 +60,21 @@ async fn comp_status(store: &DynamoStore, order: &str) -> Option<String> {
         .get_item()
         .table_name(&store.tables().orders)
         .key(
-            "pk",
+            PK,
             AttributeValue::S(order_pk(
                 &ShopId::parse(SHOP).unwrap(),
                 &UserId::parse(MAIN_BUYER).unwrap(),
             )),
         )
-        .key("sk", AttributeValue::S(format!("COMP#{order}")))
+        .key(
+            SK,
+            AttributeValue::S(compensation_sk(&OrderId::parse(order).unwrap())),
+        )
         .send()
         .await
         .unwrap()
         .item?;
-    item.get("status").and_then(|s| s.as_s().ok()).cloned()
+    item.get(STATUS).and_then(|s| s.as_s().ok()).cloned()
 }
 
 async fn deposit(store: &DynamoStore, shop: &str) -> Fen {
@@ -229,11 +235,11 @@ async fn the_sweep_pays_coupon_deposit_ledger_and_notice_in_one_go() {
         .get_item()
         .table_name(&store.tables().orders)
         .key(
-            "pk",
+            PK,
             AttributeValue::S(coupon_pk(&UserId::parse(MAIN_BUYER).unwrap())),
         )
         .key(
-            "sk",
+            SK,
             AttributeValue::S(coupon_sk(&OrderId::parse(OVERDUE).unwrap())),
         )
         .send()
@@ -247,9 +253,12 @@ async fn the_sweep_pays_coupon_deposit_ledger_and_notice_in_one_go() {
         .client()
         .query()
         .table_name(&store.tables().shops)
-        .key_condition_expression("pk = :pk AND begins_with(sk, :l)")
-        .expression_attribute_values(":pk", AttributeValue::S(format!("SHOP#{SHOP}")))
-        .expression_attribute_values(":l", AttributeValue::S("LEDGER#".into()))
+        .key_condition_expression(PK_AND_SK_PREFIX)
+        .expression_attribute_values(
+            ":pk",
+            AttributeValue::S(shop_pk(&ShopId::parse(SHOP).unwrap())),
+        )
+        .expression_attribute_values(":prefix", AttributeValue::S(LEDGER_PREFIX.into()))
         .send()
         .await
         .unwrap()
@@ -271,8 +280,8 @@ async fn the_sweep_pays_coupon_deposit_ledger_and_notice_in_one_go() {
             .query()
             .table_name(&store.tables().orders)
             .index_name(PAID_INDEX)
-            .key_condition_expression("paid_day = :d")
-            .expression_attribute_values(":d", AttributeValue::S(format!("{day}#{shard:02}")))
+            .key_condition_expression(format!("{PAID_DAY} = :d"))
+            .expression_attribute_values(":d", AttributeValue::S(paid_day_key(&day, shard)))
             .send()
             .await
             .unwrap();
@@ -465,8 +474,8 @@ async fn a_shop_in_arrears_still_pays_and_is_flagged() {
         .query()
         .table_name(&store.tables().shops)
         .index_name(ARREARS_INDEX)
-        .key_condition_expression("arrears = :a")
-        .expression_attribute_values(":a", AttributeValue::S("ARREARS".into()))
+        .key_condition_expression(format!("{ARREARS_KEY} = :a"))
+        .expression_attribute_values(":a", AttributeValue::S(ARREARS.into()))
         .send()
         .await
         .unwrap();
@@ -483,8 +492,11 @@ async fn a_compensation_that_cannot_be_paid_is_reported_and_stays_due() {
         .client()
         .delete_item()
         .table_name(&store.tables().shops)
-        .key("pk", AttributeValue::S(format!("SHOP#{SHOP}")))
-        .key("sk", AttributeValue::S("PROFILE".into()))
+        .key(
+            PK,
+            AttributeValue::S(shop_pk(&ShopId::parse(SHOP).unwrap())),
+        )
+        .key(SK, AttributeValue::S(PROFILE.into()))
         .send()
         .await
         .unwrap();

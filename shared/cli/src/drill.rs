@@ -2,7 +2,10 @@
 //! intake service, then concurrent sweeps with duplicate deliveries, an interrupted sweep and
 //! injected faults; finally every payout is checked against the rule and the ledger.
 
-use assistant_aws::dynamo::{coupon_pk, coupon_sk, order_pk, shop_pk};
+use assistant_aws::dynamo::keys::{
+    compensation_sk, coupon_pk, coupon_sk, order_pk, shop_pk, LEDGER_PREFIX, PK, PK_AND_SK_PREFIX,
+    SK, STATUS, STATUS_PAID,
+};
 use assistant_aws::DynamoStore;
 use assistant_domain::intent::IntentId;
 use assistant_domain::model::compensation::{DueCompensation, PayOutcome, SweepReport, COUPON};
@@ -228,9 +231,9 @@ async fn query_all(
             .client()
             .query()
             .table_name(table)
-            .key_condition_expression("pk = :pk AND begins_with(sk, :p)")
+            .key_condition_expression(PK_AND_SK_PREFIX)
             .expression_attribute_values(":pk", AttributeValue::S(pk.clone()))
-            .expression_attribute_values(":p", AttributeValue::S(prefix.into()))
+            .expression_attribute_values(":prefix", AttributeValue::S(prefix.into()))
             .set_exclusive_start_key(start)
             .send()
             .await
@@ -262,7 +265,7 @@ pub async fn verify(
     };
     let mut ledger_by_shop: HashMap<ShopId, Vec<HashMap<String, AttributeValue>>> = HashMap::new();
     for shop in deposits.keys() {
-        let entries = query_all(store, &store.tables().shops, shop_pk(shop), "LEDGER#").await;
+        let entries = query_all(store, &store.tables().shops, shop_pk(shop), LEDGER_PREFIX).await;
         ledger_by_shop.insert(shop.clone(), entries);
     }
     let mut ledger_count: HashMap<String, u64> = HashMap::new();
@@ -282,24 +285,24 @@ pub async fn verify(
             .client()
             .get_item()
             .table_name(&store.tables().orders)
-            .key("pk", AttributeValue::S(order_pk(&o.shop_id, &o.buyer_id)))
-            .key("sk", AttributeValue::S(format!("COMP#{}", o.order_id)))
+            .key(PK, AttributeValue::S(order_pk(&o.shop_id, &o.buyer_id)))
+            .key(SK, AttributeValue::S(compensation_sk(&o.order_id)))
             .send()
             .await
             .expect("get")
             .item;
         let paid = comp
             .as_ref()
-            .and_then(|c| c.get("status"))
+            .and_then(|c| c.get(STATUS))
             .and_then(|s| s.as_s().ok())
             .map(String::as_str)
-            == Some("paid");
+            == Some(STATUS_PAID);
         let coupon = store
             .client()
             .get_item()
             .table_name(&store.tables().orders)
-            .key("pk", AttributeValue::S(coupon_pk(&o.buyer_id)))
-            .key("sk", AttributeValue::S(coupon_sk(&o.order_id)))
+            .key(PK, AttributeValue::S(coupon_pk(&o.buyer_id)))
+            .key(SK, AttributeValue::S(coupon_sk(&o.order_id)))
             .send()
             .await
             .expect("get")

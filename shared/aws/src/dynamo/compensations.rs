@@ -1,0 +1,244 @@
+//! Compensations: due in the order's partition (and in `DueIndex` by shard), paid in one
+//! transaction with the buyer's coupon, the shop's deposit, the ledger entry and the notice.
+
+use super::codec::{cursor_to_key, from_item, key, key_to_cursor, n, s, to_item, Item};
+use super::errors::DynamoFault;
+use super::keys::{
+    compensation_sk, conversation_pk, coupon_pk, coupon_sk, due_shard_key, ledger_sk, message_sk,
+    order_pk, paid_day_key, shop_pk, ARREARS, ARREARS_KEY, ASKED_AT, DEPOSIT, DUE_INDEX, DUE_SHARD,
+    PAID_AT, PAID_DAY, PK, PROFILE, STATUS, STATUS_DUE, STATUS_PAID,
+};
+use super::{put_new, DynamoStore};
+use assistant_domain::error::Result;
+use assistant_domain::model::compensation::{DueCompensation, PayOutcome, DUE_SHARDS};
+use assistant_domain::model::conversation::Message;
+use assistant_domain::model::ids::{OrderId, ShopId, UserId};
+use assistant_domain::model::money::Fen;
+use assistant_domain::model::time::{beijing_date, Millis};
+use assistant_domain::ports::{CompensationStore, Page};
+use aws_sdk_dynamodb::types::{TransactWriteItem, Update};
+
+/// A due compensation as its item: in the order's partition, and in `DueIndex` by its shard.
+pub fn due_item(due: &DueCompensation) -> Result<Item> {
+    let mut item = to_item(
+        due,
+        order_pk(&due.shop_id, &due.buyer_id),
+        compensation_sk(&due.order_id),
+    )?;
+    item.insert(STATUS.into(), s(STATUS_DUE));
+    item.insert(DUE_SHARD.into(), s(due_shard_key(due.shard())));
+    Ok(item)
+}
+
+/// A `DueIndex` item back as the due compensation.
+fn from_due_item(mut item: Item) -> Result<DueCompensation> {
+    for k in [STATUS, DUE_SHARD] {
+        item.remove(k);
+    }
+    from_item(item)
+}
+
+impl DynamoStore {
+    /// Many due compensations at once (see `batch_put`).
+    pub async fn put_due(&self, due: &[DueCompensation]) -> Result<()> {
+        let items = due.iter().map(due_item).collect::<Result<Vec<_>>>()?;
+        self.batch_put(&self.tables.orders, items).await
+    }
+}
+
+impl CompensationStore for DynamoStore {
+    async fn compensation_exists(
+        &self,
+        shop: &ShopId,
+        buyer: &UserId,
+        order: &OrderId,
+    ) -> Result<bool> {
+        let request = self
+            .client
+            .get_item()
+            .table_name(&self.tables.orders)
+            .set_key(Some(key(order_pk(shop, buyer), compensation_sk(order))))
+            .projection_expression(PK);
+        Ok(self.send(request).await?.item.is_some())
+    }
+
+    async fn due(
+        &self,
+        shard: u32,
+        limit: usize,
+        after: Option<String>,
+    ) -> Result<Page<DueCompensation>> {
+        let start = after
+            .map(|cursor| cursor_to_key(&cursor, &[ASKED_AT]))
+            .transpose()?;
+        let query = self
+            .index_query(
+                &self.tables.orders,
+                DUE_INDEX,
+                DUE_SHARD,
+                due_shard_key(shard % DUE_SHARDS),
+            )
+            .limit(limit.clamp(1, 1000) as i32)
+            .set_exclusive_start_key(start);
+        let out = self.query_page(query).await?;
+        let items = out
+            .items
+            .unwrap_or_default()
+            .into_iter()
+            .map(from_due_item)
+            .collect::<Result<Vec<DueCompensation>>>()?;
+        let next = out.last_evaluated_key.map(key_to_cursor);
+        Ok(Page { items, next })
+    }
+
+    async fn pay(
+        &self,
+        due: &DueCompensation,
+        deposit_read: Fen,
+        notice: &Message,
+        now: Millis,
+    ) -> Result<PayOutcome> {
+        let balance_after = Fen(deposit_read.0 - due.amount.0);
+        let day = paid_day_key(&beijing_date(now), due.shard());
+
+        // 0: the order's compensation, only if still due; it leaves DueIndex and joins PaidIndex.
+        let mark_paid = Update::builder()
+            .table_name(&self.tables.orders)
+            .set_key(Some(key(
+                order_pk(&due.shop_id, &due.buyer_id),
+                compensation_sk(&due.order_id),
+            )))
+            .update_expression(format!(
+                "SET #status = :paid, {PAID_AT} = :now, {PAID_DAY} = :day, balance_after = :bal REMOVE {DUE_SHARD}"
+            ))
+            .condition_expression("#status = :due")
+            .expression_attribute_names("#status", STATUS)
+            .expression_attribute_values(":paid", s(STATUS_PAID))
+            .expression_attribute_values(":due", s(STATUS_DUE))
+            .expression_attribute_values(":now", n(now))
+            .expression_attribute_values(":day", s(day))
+            .expression_attribute_values(":bal", n(balance_after.0))
+            .build()
+            .expect("table, key and expression are set");
+        // 1: the buyer's coupon, one per order.
+        let mut coupon = key(coupon_pk(&due.buyer_id), coupon_sk(&due.order_id));
+        coupon.extend([
+            ("order_id".to_string(), s(due.order_id.as_str())),
+            ("shop_id".to_string(), s(due.shop_id.as_str())),
+            ("amount".to_string(), n(due.amount.0)),
+            ("issued_at".to_string(), n(now)),
+            ("reason".to_string(), s("overdue_shipment")),
+        ]);
+        let coupon = put_new(&self.tables.orders, coupon);
+        // 2: the shop's deposit, only if it is still what we read; arrears flagged in the same write.
+        let arrears = if balance_after.0 < 0 {
+            format!("SET {DEPOSIT} = :new, {ARREARS_KEY} = :arrears")
+        } else {
+            format!("SET {DEPOSIT} = :new REMOVE {ARREARS_KEY}")
+        };
+        let mut deduct = Update::builder()
+            .table_name(&self.tables.shops)
+            .set_key(Some(key(shop_pk(&due.shop_id), PROFILE)))
+            .update_expression(arrears)
+            .condition_expression(format!("{DEPOSIT} = :read"))
+            .expression_attribute_values(":new", n(balance_after.0))
+            .expression_attribute_values(":read", n(deposit_read.0));
+        if balance_after.0 < 0 {
+            deduct = deduct.expression_attribute_values(":arrears", s(ARREARS));
+        }
+        let deduct = deduct.build().expect("table, key and expression are set");
+        // 3: the ledger entry.
+        let mut ledger = key(shop_pk(&due.shop_id), ledger_sk(now, &due.order_id));
+        ledger.extend([
+            ("order_id".to_string(), s(due.order_id.as_str())),
+            ("delta".to_string(), n(-due.amount.0)),
+            ("balance_after".to_string(), n(balance_after.0)),
+            ("reason".to_string(), s("overdue_coupon")),
+            ("message_id".to_string(), s(due.message_id.as_str())),
+            ("at".to_string(), n(now)),
+        ]);
+        let ledger = put_new(&self.tables.shops, ledger);
+        // 4: the buyer is told in the conversation, in the words the domain chose.
+        let message = aws_sdk_dynamodb::types::Put::builder()
+            .table_name(&self.tables.conversations)
+            .set_item(Some(to_item(
+                notice,
+                conversation_pk(&notice.conversation_id),
+                message_sk(notice),
+            )?))
+            .build()
+            .expect("table and item are set");
+
+        let request = self
+            .client
+            .transact_write_items()
+            .transact_items(TransactWriteItem::builder().update(mark_paid).build())
+            .transact_items(TransactWriteItem::builder().put(coupon).build())
+            .transact_items(TransactWriteItem::builder().update(deduct).build())
+            .transact_items(TransactWriteItem::builder().put(ledger).build())
+            .transact_items(TransactWriteItem::builder().put(message).build());
+        match self.send_checked(request).await {
+            Ok(_) => Ok(PayOutcome::Paid { balance_after }),
+            Err(failure) if failure.condition_failed_at(0) => Ok(PayOutcome::AlreadyPaid),
+            Err(failure) if failure.condition_failed_at(2) => Ok(PayOutcome::DepositMoved),
+            Err(super::errors::Failure::Condition(items)) if items.contains(&true) => {
+                Err(DynamoFault::internal(
+                    "Inconsistent",
+                    format!(
+                        "coupon or ledger exists for a due compensation of order {}",
+                        due.order_id
+                    ),
+                ))
+            }
+            Err(failure) => Err(failure.into()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use assistant_domain::model::ids::{ConversationId, MessageId};
+    use assistant_domain::model::order::{Order, OrderItem};
+
+    #[test]
+    fn a_due_item_sits_in_its_shard() {
+        let o = Order {
+            order_id: OrderId::parse("6912345678901234567").unwrap(),
+            shop_id: ShopId::parse("shop1").unwrap(),
+            buyer_id: UserId::parse("buyer1").unwrap(),
+            items: vec![OrderItem {
+                name: "纯棉四件套".into(),
+                quantity: 1,
+                unit_price: Fen(29900),
+            }],
+            total: Fen(29900),
+            created_at: 1,
+            paid_at: Some(2),
+            promised_ship_by: Some(3),
+            shipped_at: None,
+            courier: None,
+            tracking_no: None,
+            delivered_at: None,
+            after_sale: None,
+            closed_at: None,
+            close_reason: None,
+        };
+        let due = DueCompensation::new(
+            &o,
+            &ConversationId::parse("c").unwrap(),
+            &MessageId::parse("m").unwrap(),
+            5,
+        );
+        let item = due_item(&due).unwrap();
+        assert_eq!(item["sk"].as_s().unwrap(), "COMP#6912345678901234567");
+        assert_eq!(item["status"].as_s().unwrap(), "due");
+        assert_eq!(
+            item["due_shard"].as_s().unwrap(),
+            &due_shard_key(due.shard())
+        );
+        assert_eq!(item["asked_at"].as_n().unwrap(), "5");
+        assert_eq!(item["amount"].as_n().unwrap(), "300");
+        assert_eq!(from_due_item(item).unwrap(), due);
+    }
+}
