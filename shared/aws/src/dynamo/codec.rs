@@ -84,14 +84,15 @@ pub(crate) fn cursor_to_key(cursor: &str, numbers: &[&str]) -> Result<Item> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::super::keys::{order_pk, order_sk, ASKED_AT, DUE_SHARD};
     use super::*;
     use assistant_domain::model::ids::{OrderId, ShopId, UserId};
     use assistant_domain::model::money::Fen;
     use assistant_domain::model::order::{Order, OrderItem};
 
-    fn order() -> Order {
+    /// An order for the adapter's unit tests.
+    pub(crate) fn order() -> Order {
         Order {
             order_id: OrderId::parse("6912345678901234567").unwrap(),
             shop_id: ShopId::parse("shop1").unwrap(),

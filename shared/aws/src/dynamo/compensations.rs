@@ -198,32 +198,12 @@ impl CompensationStore for DynamoStore {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::dynamo::codec::tests::order;
     use assistant_domain::model::ids::{ConversationId, MessageId};
-    use assistant_domain::model::order::{Order, OrderItem};
 
     #[test]
     fn a_due_item_sits_in_its_shard() {
-        let o = Order {
-            order_id: OrderId::parse("6912345678901234567").unwrap(),
-            shop_id: ShopId::parse("shop1").unwrap(),
-            buyer_id: UserId::parse("buyer1").unwrap(),
-            items: vec![OrderItem {
-                name: "纯棉四件套".into(),
-                quantity: 1,
-                unit_price: Fen(29900),
-            }],
-            total: Fen(29900),
-            created_at: 1,
-            paid_at: Some(2),
-            promised_ship_by: Some(3),
-            shipped_at: None,
-            courier: None,
-            tracking_no: None,
-            delivered_at: None,
-            after_sale: None,
-            closed_at: None,
-            close_reason: None,
-        };
+        let o = order();
         let due = DueCompensation::new(
             &o,
             &ConversationId::parse("c").unwrap(),

@@ -216,6 +216,21 @@ impl DynamoStore {
             .await
     }
 
+    /// Every item of these index partitions, one after the other, following pages.
+    pub(crate) async fn query_index_partitions(
+        &self,
+        table: &str,
+        index: &str,
+        key: &str,
+        partitions: impl IntoIterator<Item = String>,
+    ) -> Result<Vec<Item>> {
+        let mut items = Vec::new();
+        for value in partitions {
+            items.extend(self.query_index(table, index, key, value).await?);
+        }
+        Ok(items)
+    }
+
     /// Sends one page of a query.
     pub(crate) async fn query_page(&self, query: QueryFluentBuilder) -> Result<QueryOutput> {
         self.send(query).await

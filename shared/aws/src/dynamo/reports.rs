@@ -11,20 +11,13 @@ use assistant_domain::ports::ReportStore;
 
 impl ReportStore for DynamoStore {
     async fn paid_on(&self, day: &str) -> Result<Vec<PaidCompensation>> {
-        let mut out = Vec::new();
-        for shard in 0..DUE_SHARDS {
-            let items = self
-                .query_index(
-                    &self.tables.orders,
-                    PAID_INDEX,
-                    PAID_DAY,
-                    paid_day_key(day, shard),
-                )
-                .await?;
-            for item in items {
-                out.push(from_item(item)?);
-            }
-        }
+        let partitions = (0..DUE_SHARDS).map(|shard| paid_day_key(day, shard));
+        let mut out = self
+            .query_index_partitions(&self.tables.orders, PAID_INDEX, PAID_DAY, partitions)
+            .await?
+            .into_iter()
+            .map(from_item)
+            .collect::<Result<Vec<PaidCompensation>>>()?;
         out.sort_by_key(|p: &PaidCompensation| p.paid_at);
         Ok(out)
     }

@@ -83,20 +83,12 @@ impl StatsStore for DynamoStore {
             None => {
                 // The index holds keys only (a counter going up does not rewrite it): the rows
                 // are then read by key.
-                let mut keys = Vec::new();
-                for shard in 0..STAT_SHARDS {
-                    let entries = self
-                        .query_index(
-                            &self.tables.shops,
-                            STATS_INDEX,
-                            STAT_SHARD,
-                            stat_shard(shard),
-                        )
-                        .await?;
-                    keys.extend(entries.into_iter().map(|mut entry| {
-                        entry.retain(|name, _| name == PK || name == SK);
-                        entry
-                    }));
+                let partitions = (0..STAT_SHARDS).map(stat_shard);
+                let mut keys = self
+                    .query_index_partitions(&self.tables.shops, STATS_INDEX, STAT_SHARD, partitions)
+                    .await?;
+                for entry in &mut keys {
+                    entry.retain(|name, _| name == PK || name == SK);
                 }
                 self.batch_get(&self.tables.shops, keys).await?
             }
