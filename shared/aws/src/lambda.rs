@@ -98,9 +98,8 @@ pub async fn warm_up(store: &DynamoStore) {
             "DynamoDB connections warmed"
         ),
         Some(err) => {
-            // The SDK's code and detail are in the error's source (`DynamoFault`).
-            let code = err.code();
-            tracing::warn!(millis, code, error = ?err, "DynamoDB warm-up failed; continuing");
+            let code = crate::dynamo::errors::fault_code(&err).unwrap_or(err.code());
+            tracing::warn!(millis, code, error = %err, "DynamoDB warm-up failed; continuing");
         }
     }
 }

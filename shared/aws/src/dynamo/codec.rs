@@ -8,7 +8,7 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 use std::collections::HashMap;
 
-pub type Item = HashMap<String, AttributeValue>;
+pub(crate) type Item = HashMap<String, AttributeValue>;
 
 /// A string attribute.
 pub(crate) fn s(v: impl Into<String>) -> AttributeValue {
@@ -39,7 +39,7 @@ pub(crate) fn key(pk: impl Into<String>, sk: impl Into<String>) -> Item {
 }
 
 /// A domain value as an item under the given keys. `None` fields are left out, not stored as NULL.
-pub fn to_item<T: Serialize>(value: &T, pk: String, sk: String) -> Result<Item> {
+pub(crate) fn to_item<T: Serialize>(value: &T, pk: String, sk: String) -> Result<Item> {
     let mut item: Item = serde_dynamo::to_item(value).map_err(|e| Error::Internal(Box::new(e)))?;
     item.retain(|_, v| !matches!(v, AttributeValue::Null(true)));
     item.extend(key(pk, sk));
@@ -47,7 +47,7 @@ pub fn to_item<T: Serialize>(value: &T, pk: String, sk: String) -> Result<Item> 
 }
 
 /// An item back as a domain value; the keys are ignored.
-pub fn from_item<T: DeserializeOwned>(mut item: Item) -> Result<T> {
+pub(crate) fn from_item<T: DeserializeOwned>(mut item: Item) -> Result<T> {
     item.remove(PK);
     item.remove(SK);
     serde_dynamo::from_item(item).map_err(|e| Error::Internal(Box::new(e)))

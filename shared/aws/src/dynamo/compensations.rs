@@ -19,7 +19,7 @@ use assistant_domain::ports::{CompensationStore, Page};
 use aws_sdk_dynamodb::types::{TransactWriteItem, Update};
 
 /// A due compensation as its item: in the order's partition, and in `DueIndex` by its shard.
-pub fn due_item(due: &DueCompensation) -> Result<Item> {
+pub(crate) fn due_item(due: &DueCompensation) -> Result<Item> {
     let mut item = to_item(
         due,
         order_pk(&due.shop_id, &due.buyer_id),

@@ -48,6 +48,17 @@ impl DynamoFault {
     }
 }
 
+/// The code DynamoDB (or `transport`) gave for an error this module made, for logs.
+pub(crate) fn fault_code(err: &Error) -> Option<&str> {
+    let source = match err {
+        Error::Unavailable(source) | Error::Internal(source) => source,
+        _ => return None,
+    };
+    source
+        .downcast_ref::<DynamoFault>()
+        .map(|fault| fault.0.as_str())
+}
+
 /// Any SDK failure (DynamoDB's or S3's) as a domain error.
 pub(crate) fn sdk_error<E, R>(err: SdkError<E, R>) -> Error
 where
@@ -196,9 +207,13 @@ mod tests {
                 .meta(meta("ResourceNotFoundException", "no such table"))
                 .build(),
         ));
-        assert_eq!(sdk_error(err).code(), "internal");
+        let err = sdk_error(err);
+        assert_eq!(err.code(), "internal");
+        assert_eq!(fault_code(&err), Some("ResourceNotFoundException"));
         let err: SdkError<PutItemError, ()> = SdkError::timeout_error("slow");
-        assert!(matches!(sdk_error(err), Error::Unavailable(_)));
+        let err = sdk_error(err);
+        assert!(matches!(err, Error::Unavailable(_)));
+        assert_eq!(fault_code(&err), Some("transport"));
         let err: SdkError<PutItemError, ()> = SdkError::construction_failure("bad request");
         assert_eq!(sdk_error(err).code(), "internal");
     }

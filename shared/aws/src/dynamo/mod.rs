@@ -26,7 +26,7 @@
 //! Every request goes through [`meter`]: counted, its capacity tracked, its failure mapped by
 //! [`errors`]; items are encoded by [`codec`].
 
-pub mod codec;
+pub(crate) mod codec;
 mod compensations;
 mod conversations;
 pub(crate) mod errors;
@@ -38,9 +38,6 @@ mod reports;
 mod shops;
 mod stats;
 
-pub use codec::{from_item, to_item, Item};
-pub use compensations::due_item;
-
 use assistant_domain::error::{Error, Result};
 use aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder;
 use aws_sdk_dynamodb::operation::query::QueryOutput;
@@ -48,7 +45,7 @@ use aws_sdk_dynamodb::types::{
     KeysAndAttributes, Put, PutRequest, TransactWriteItem, WriteRequest,
 };
 use aws_sdk_dynamodb::Client;
-use codec::{key, s};
+use codec::{from_item, key, s, Item};
 use keys::{ITEM_IS_NEW, PK_AND_SK_BETWEEN, PK_AND_SK_PREFIX};
 use serde::de::DeserializeOwned;
 
@@ -287,7 +284,7 @@ impl DynamoStore {
 
     /// Writes many items with BatchWriteItem (25 a request), resending what DynamoDB left
     /// unprocessed. For seeding and benchmarks, not for request paths.
-    pub async fn batch_put(&self, table: &str, items: Vec<Item>) -> Result<()> {
+    pub(crate) async fn batch_put(&self, table: &str, items: Vec<Item>) -> Result<()> {
         for chunk in items.chunks(25) {
             let mut pending: Vec<WriteRequest> = chunk
                 .iter()
