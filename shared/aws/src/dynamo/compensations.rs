@@ -2,7 +2,7 @@
 //! transaction with the buyer's coupon, the shop's deposit, the ledger entry and the notice.
 
 use super::codec::{cursor_to_key, from_item, key, key_to_cursor, n, s, to_item, Item};
-use super::errors::DynamoFault;
+use super::errors::{DynamoFault, Failure};
 use super::keys::{
     compensation_sk, conversation_pk, coupon_pk, coupon_sk, due_shard_key, ledger_sk, message_sk,
     order_pk, paid_day_key, shop_pk, ARREARS, ARREARS_KEY, ASKED_AT, DEPOSIT, DUE_INDEX, DUE_SHARD,
@@ -16,7 +16,9 @@ use assistant_domain::model::ids::{OrderId, ShopId, UserId};
 use assistant_domain::model::money::Fen;
 use assistant_domain::model::time::{beijing_date, Millis};
 use assistant_domain::ports::{CompensationStore, Page};
-use aws_sdk_dynamodb::types::{TransactWriteItem, Update};
+use aws_sdk_dynamodb::types::{Put, TransactWriteItem, Update};
+
+use crate::config::Tables;
 
 /// A due compensation as its item: in the order's partition, and in `DueIndex` by its shard.
 pub(crate) fn due_item(due: &DueCompensation) -> Result<Item> {
@@ -98,11 +100,62 @@ impl CompensationStore for DynamoStore {
         notice: &Message,
         now: Millis,
     ) -> Result<PayOutcome> {
-        let balance_after = Fen(deposit_read.0 - due.amount.0);
-        let day = paid_day_key(&beijing_date(now), due.shard());
+        let payout = Payout {
+            tables: &self.tables,
+            due,
+            deposit_read,
+            balance_after: Fen(deposit_read.0 - due.amount.0),
+            now,
+        };
+        let writes = vec![
+            payout.mark_paid(),
+            payout.coupon(),
+            payout.deduct(),
+            payout.ledger(),
+            payout.notice(notice)?,
+        ];
+        let request = self
+            .client
+            .transact_write_items()
+            .set_transact_items(Some(writes));
+        match self.send_checked(request).await {
+            Ok(_) => Ok(PayOutcome::Paid {
+                balance_after: payout.balance_after,
+            }),
+            Err(failure) if failure.condition_failed_at(MARK_PAID) => Ok(PayOutcome::AlreadyPaid),
+            Err(failure) if failure.condition_failed_at(DEDUCT) => Ok(PayOutcome::DepositMoved),
+            Err(Failure::Condition(items)) if items.contains(&true) => Err(DynamoFault::internal(
+                "Inconsistent",
+                format!(
+                    "coupon or ledger exists for a due compensation of order {}",
+                    due.order_id
+                ),
+            )),
+            Err(failure) => Err(failure.into()),
+        }
+    }
+}
 
-        // 0: the order's compensation, only if still due; it leaves DueIndex and joins PaidIndex.
-        let mark_paid = Update::builder()
+/// The place in the payout's transaction of the write whose failed condition means "already
+/// paid", and of the one that means "the deposit moved since it was read".
+const MARK_PAID: usize = 0;
+const DEDUCT: usize = 2;
+
+/// The writes of one payout, all in one transaction.
+struct Payout<'a> {
+    tables: &'a Tables,
+    due: &'a DueCompensation,
+    deposit_read: Fen,
+    balance_after: Fen,
+    now: Millis,
+}
+
+impl Payout<'_> {
+    /// The order's compensation, only if still due; it leaves DueIndex and joins PaidIndex.
+    fn mark_paid(&self) -> TransactWriteItem {
+        let due = self.due;
+        let day = paid_day_key(&beijing_date(self.now), due.shard());
+        let update = Update::builder()
             .table_name(&self.tables.orders)
             .set_key(Some(key(
                 order_pk(&due.shop_id, &due.buyer_id),
@@ -115,83 +168,80 @@ impl CompensationStore for DynamoStore {
             .expression_attribute_names("#status", STATUS)
             .expression_attribute_values(":paid", s(STATUS_PAID))
             .expression_attribute_values(":due", s(STATUS_DUE))
-            .expression_attribute_values(":now", n(now))
+            .expression_attribute_values(":now", n(self.now))
             .expression_attribute_values(":day", s(day))
-            .expression_attribute_values(":bal", n(balance_after.0))
+            .expression_attribute_values(":bal", n(self.balance_after.0))
             .build()
             .expect("table, key and expression are set");
-        // 1: the buyer's coupon, one per order.
+        TransactWriteItem::builder().update(update).build()
+    }
+
+    /// The buyer's coupon, one per order.
+    fn coupon(&self) -> TransactWriteItem {
+        let due = self.due;
         let mut coupon = key(coupon_pk(&due.buyer_id), coupon_sk(&due.order_id));
         coupon.extend([
             ("order_id".to_string(), s(due.order_id.as_str())),
             ("shop_id".to_string(), s(due.shop_id.as_str())),
             ("amount".to_string(), n(due.amount.0)),
-            ("issued_at".to_string(), n(now)),
+            ("issued_at".to_string(), n(self.now)),
             ("reason".to_string(), s("overdue_shipment")),
         ]);
-        let coupon = put_new(&self.tables.orders, coupon);
-        // 2: the shop's deposit, only if it is still what we read; arrears flagged in the same write.
-        let arrears = if balance_after.0 < 0 {
+        let put = put_new(&self.tables.orders, coupon);
+        TransactWriteItem::builder().put(put).build()
+    }
+
+    /// The shop's deposit, only if it is still what was read; arrears flagged in the same write.
+    fn deduct(&self) -> TransactWriteItem {
+        let in_arrears = self.balance_after.0 < 0;
+        let expression = if in_arrears {
             format!("SET {DEPOSIT} = :new, {ARREARS_KEY} = :arrears")
         } else {
             format!("SET {DEPOSIT} = :new REMOVE {ARREARS_KEY}")
         };
         let mut deduct = Update::builder()
             .table_name(&self.tables.shops)
-            .set_key(Some(key(shop_pk(&due.shop_id), PROFILE)))
-            .update_expression(arrears)
+            .set_key(Some(key(shop_pk(&self.due.shop_id), PROFILE)))
+            .update_expression(expression)
             .condition_expression(format!("{DEPOSIT} = :read"))
-            .expression_attribute_values(":new", n(balance_after.0))
-            .expression_attribute_values(":read", n(deposit_read.0));
-        if balance_after.0 < 0 {
+            .expression_attribute_values(":new", n(self.balance_after.0))
+            .expression_attribute_values(":read", n(self.deposit_read.0));
+        if in_arrears {
             deduct = deduct.expression_attribute_values(":arrears", s(ARREARS));
         }
-        let deduct = deduct.build().expect("table, key and expression are set");
-        // 3: the ledger entry.
-        let mut ledger = key(shop_pk(&due.shop_id), ledger_sk(now, &due.order_id));
+        let update = deduct.build().expect("table, key and expression are set");
+        TransactWriteItem::builder().update(update).build()
+    }
+
+    /// The ledger entry, with the balance after.
+    fn ledger(&self) -> TransactWriteItem {
+        let due = self.due;
+        let mut ledger = key(shop_pk(&due.shop_id), ledger_sk(self.now, &due.order_id));
         ledger.extend([
             ("order_id".to_string(), s(due.order_id.as_str())),
             ("delta".to_string(), n(-due.amount.0)),
-            ("balance_after".to_string(), n(balance_after.0)),
+            ("balance_after".to_string(), n(self.balance_after.0)),
             ("reason".to_string(), s("overdue_coupon")),
             ("message_id".to_string(), s(due.message_id.as_str())),
-            ("at".to_string(), n(now)),
+            ("at".to_string(), n(self.now)),
         ]);
-        let ledger = put_new(&self.tables.shops, ledger);
-        // 4: the buyer is told in the conversation, in the words the domain chose.
-        let message = aws_sdk_dynamodb::types::Put::builder()
+        let put = put_new(&self.tables.shops, ledger);
+        TransactWriteItem::builder().put(put).build()
+    }
+
+    /// The buyer is told in the conversation, in the words the domain chose.
+    fn notice(&self, notice: &Message) -> Result<TransactWriteItem> {
+        let item = to_item(
+            notice,
+            conversation_pk(&notice.conversation_id),
+            message_sk(notice),
+        )?;
+        let put = Put::builder()
             .table_name(&self.tables.conversations)
-            .set_item(Some(to_item(
-                notice,
-                conversation_pk(&notice.conversation_id),
-                message_sk(notice),
-            )?))
+            .set_item(Some(item))
             .build()
             .expect("table and item are set");
-
-        let request = self
-            .client
-            .transact_write_items()
-            .transact_items(TransactWriteItem::builder().update(mark_paid).build())
-            .transact_items(TransactWriteItem::builder().put(coupon).build())
-            .transact_items(TransactWriteItem::builder().update(deduct).build())
-            .transact_items(TransactWriteItem::builder().put(ledger).build())
-            .transact_items(TransactWriteItem::builder().put(message).build());
-        match self.send_checked(request).await {
-            Ok(_) => Ok(PayOutcome::Paid { balance_after }),
-            Err(failure) if failure.condition_failed_at(0) => Ok(PayOutcome::AlreadyPaid),
-            Err(failure) if failure.condition_failed_at(2) => Ok(PayOutcome::DepositMoved),
-            Err(super::errors::Failure::Condition(items)) if items.contains(&true) => {
-                Err(DynamoFault::internal(
-                    "Inconsistent",
-                    format!(
-                        "coupon or ledger exists for a due compensation of order {}",
-                        due.order_id
-                    ),
-                ))
-            }
-            Err(failure) => Err(failure.into()),
-        }
+        Ok(TransactWriteItem::builder().put(put).build())
     }
 }
 
