@@ -5,7 +5,7 @@
 //! with the workspace, so it keeps up with the store traits the handlers need.
 
 pub use assistant_domain::memory::MemoryStore;
-use assistant_domain::time::{Millis, HOUR};
+use assistant_domain::model::time::{Millis, HOUR};
 use aws_lambda_events::apigw::{ApiGatewayV2httpRequest, ApiGatewayV2httpResponse};
 use aws_lambda_events::encodings::Body;
 use std::sync::OnceLock;

@@ -2,7 +2,7 @@
 
 use crate::support::*;
 use assistant_aws::http::MAX_BODY_BYTES;
-use assistant_domain::conversation::MAX_TEXT_CHARS;
+use assistant_domain::model::conversation::MAX_TEXT_CHARS;
 use serde_json::{json, Value};
 
 async fn post_raw(

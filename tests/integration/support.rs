@@ -3,10 +3,10 @@
 use assistant_aws::DynamoStore;
 pub use assistant_cli::demo::{invoke, Function};
 use assistant_cli::seed;
-use assistant_domain::conversation::{Conversation, Message};
-use assistant_domain::ids::ConversationId;
-use assistant_domain::store::ConversationStore;
-use assistant_domain::time::{Millis, HOUR};
+use assistant_domain::model::conversation::{Conversation, Message};
+use assistant_domain::model::ids::ConversationId;
+use assistant_domain::model::time::{Millis, HOUR};
+use assistant_domain::ports::ConversationStore;
 pub use integration_tests::{event_file, fresh_store, local_event};
 use serde_json::Value;
 

@@ -11,9 +11,11 @@
 //! - `GET /feedback/{feedback_id}/screenshots/{index}` (who may list it) → the image
 
 use assistant_aws::http::{respond, unknown_route, Reply, Request, MAX_UPLOAD_BYTES};
-use assistant_domain::feedback::{self, FeedbackForm, FeedbackQuery};
-use assistant_domain::store::{BlobStore, Store};
-use assistant_domain::time::Millis;
+use assistant_domain::access;
+use assistant_domain::model::feedback::FeedbackForm;
+use assistant_domain::model::time::Millis;
+use assistant_domain::ports::{BlobStore, Store};
+use assistant_domain::usecases::{self, FeedbackQuery};
 use assistant_domain::{Error, Result};
 use aws_lambda_events::apigw::{ApiGatewayV2httpRequest, ApiGatewayV2httpResponse};
 use base64::Engine;
@@ -38,9 +40,9 @@ async fn route<S: Store, B: BlobStore>(
     match req.route.as_str() {
         "POST /feedback" => {
             // Who may send is checked before the body is read.
-            req.actor.require_staff()?;
+            access::staff(&req.actor)?;
             let form = form_of(&req).await?;
-            let saved = feedback::post_feedback(store, blobs, &req.actor, form, now).await?;
+            let saved = usecases::post_feedback(store, blobs, &req.actor, form, now).await?;
             Reply::created(&serde_json::json!({ "feedback": saved }))
         }
         "GET /feedback" => {
@@ -50,14 +52,14 @@ async fn route<S: Store, B: BlobStore>(
                 limit: req.query("limit"),
                 cursor: req.query("cursor"),
             };
-            let page = feedback::list_feedback(store, &req.actor, query).await?;
+            let page = usecases::list_feedback(store, &req.actor, query).await?;
             Reply::ok(&serde_json::json!({ "items": page.items, "next_cursor": page.next }))
         }
         "GET /feedback/{feedback_id}/screenshots/{index}" => {
             let id = req.path("feedback_id", Ok)?;
             let index = req.path("index", Ok)?;
             let (content_type, bytes) =
-                feedback::screenshot(store, blobs, &req.actor, &id, &index).await?;
+                usecases::screenshot(store, blobs, &req.actor, &id, &index).await?;
             Reply::binary(content_type, bytes)
         }
         other => Err(unknown_route(other)),

@@ -2,7 +2,7 @@
 //! claims, the body checked and parsed, and the one error -> HTTP mapping.
 
 use assistant_domain::error::Error;
-use assistant_domain::identity::Actor;
+use assistant_domain::model::identity::Actor;
 use aws_lambda_events::apigw::{ApiGatewayV2httpRequest, ApiGatewayV2httpResponse};
 use aws_lambda_events::encodings::Body;
 use aws_lambda_events::http::{HeaderMap, HeaderValue};

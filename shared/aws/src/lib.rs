@@ -7,7 +7,6 @@ pub mod http;
 pub mod lambda;
 pub mod s3;
 pub mod schema;
-pub mod shops;
 
 pub use config::Tables;
 pub use dynamo::DynamoStore;

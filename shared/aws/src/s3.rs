@@ -1,9 +1,9 @@
 //! Screenshots in S3: a private bucket, objects encrypted at rest. The bucket comes from
 //! `FEEDBACK_BUCKET` (set by the template); `AWS_ENDPOINT_URL_S3` points the client at moto.
 
-use crate::dynamo::sdk_error;
+use crate::dynamo::errors::sdk_error;
 use assistant_domain::error::{Error, Result};
-use assistant_domain::store::BlobStore;
+use assistant_domain::ports::BlobStore;
 use aws_sdk_s3::error::ProvideErrorMetadata;
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::ServerSideEncryption;

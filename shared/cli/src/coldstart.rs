@@ -397,7 +397,7 @@ fn flag(args: &[String], name: &str) -> Option<String> {
 /// every event finds its data), then `runs` rounds of cold starts; prints one row per binary.
 pub async fn run(args: &[String], endpoint: &str) -> Result<(), Box<dyn std::error::Error>> {
     use assistant_aws::{local_client, DynamoStore, Tables};
-    use assistant_domain::time::{now_millis, HOUR};
+    use assistant_domain::model::time::{now_millis, HOUR};
 
     let runs: usize =
         flag(args, "--runs").map_or(Ok(10), |v| v.parse().map_err(|_| "--runs takes a number"))?;

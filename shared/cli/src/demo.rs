@@ -5,7 +5,7 @@ use crate::seed::{self, ADMIN, AGENTS, MAIN_BUYER, SHOP};
 use assistant_aws::http::{local_event, response_json};
 use assistant_aws::s3::S3Blobs;
 use assistant_aws::DynamoStore;
-use assistant_domain::time::{beijing_text, Millis};
+use assistant_domain::model::time::{beijing_text, Millis};
 use base64::Engine;
 use serde_json::{json, Value};
 use std::io::Write;
@@ -104,12 +104,14 @@ impl<W: Write> Script<'_, W> {
         self.step += 1;
         self.now += 20_000; // twenty seconds between steps
         let before = self.store.requests();
+        // Boxed: each step's handler future lives on the heap, so the script's own future (one
+        // await per step) stays small enough for a thread's stack in a debug build.
         let (status, value) = match (function, self.blobs) {
             (Function::Feedback, Some(blobs)) => {
-                let resp = feedback::handle(self.store, blobs, event, self.now).await;
+                let resp = Box::pin(feedback::handle(self.store, blobs, event, self.now)).await;
                 (resp.status_code, response_json(&resp))
             }
-            _ => invoke(self.store, function, event, self.now).await,
+            _ => Box::pin(invoke(self.store, function, event, self.now)).await,
         };
         let used = self.store.requests() - before;
         self.requests.push((self.step, what.to_string(), used));
@@ -147,7 +149,7 @@ fn s(v: &Value) -> String {
 
 fn yuan(fen: &Value) -> String {
     fen.as_i64()
-        .map(|f| assistant_domain::money::Fen(f).yuan_text())
+        .map(|f| assistant_domain::model::money::Fen(f).yuan_text())
         .unwrap_or_default()
 }
 
@@ -686,7 +688,7 @@ pub async fn run<W: Write>(
             "   {delivery}: 检查 {} 笔，赔付 {} 笔，共 {}，已赔付跳过 {} 笔  [DynamoDB 请求 {} 次]",
             report.examined,
             report.paid,
-            assistant_domain::money::Fen(report.fen_paid).yuan_text(),
+            assistant_domain::model::money::Fen(report.fen_paid).yuan_text(),
             report.already_paid,
             store.requests() - before
         )?;
@@ -706,10 +708,13 @@ pub async fn run<W: Write>(
             writeln!(sc.out, "   · 系统: {}", s(&m["body"]["text"]))?;
         }
     }
-    let platform =
-        assistant_domain::identity::Actor::from_claims(Some("ops-demo"), Some("platform"), None)?;
-    let day = assistant_domain::time::beijing_date(sc.now);
-    let report = assistant_domain::service::payout_report(store, &platform, &day).await?;
+    let platform = assistant_domain::model::identity::Actor::from_claims(
+        Some("ops-demo"),
+        Some("platform"),
+        None,
+    )?;
+    let day = assistant_domain::model::time::beijing_date(sc.now);
+    let report = assistant_domain::usecases::payout_report(store, &platform, &day).await?;
     writeln!(
         sc.out,
         "   平台日报 {day}: 赔付 {} 笔，合计 {}",
