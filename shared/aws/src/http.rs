@@ -34,11 +34,7 @@ pub struct Request {
 impl Request {
     /// Reads the route and the caller. Claims come from the JWT authorizer; without them: 401.
     pub fn from_event(event: ApiGatewayV2httpRequest) -> Result<Self, Error> {
-        let route = event
-            .route_key
-            .clone()
-            .or_else(|| event.request_context.route_key.clone())
-            .unwrap_or_default();
+        let route = crate::routes::route_key(&event).to_string();
         let claims = event
             .request_context
             .authorizer
@@ -303,11 +299,6 @@ pub fn respond(result: Result<Reply, Error>) -> ApiGatewayV2httpResponse {
         Ok(reply) => json_response(reply.status, &reply.body),
         Err(err) => error_response(&err),
     }
-}
-
-/// The answer for a route this function does not serve.
-pub fn unknown_route(route: &str) -> Error {
-    Error::invalid("route", format!("'{route}' is not served by this function"))
 }
 
 /// Builds an HTTP API event as API Gateway would deliver it after the JWT authorizer: for the local
