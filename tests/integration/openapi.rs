@@ -190,8 +190,12 @@ fn openapi_enums_are_the_domains_intent_node_and_action_ids() {
         .map(|a| a.id().to_string())
         .collect();
     let listed = enum_values(&schemas["ActionId"], "ActionId");
+    let listed_set: BTreeSet<String> = listed.iter().cloned().collect();
+    assert_eq!(
+        listed_set, actions,
+        "ActionId lists the domain's action ids"
+    );
     assert_eq!(listed.len(), actions.len(), "ActionId lists an id twice");
-    assert_eq!(listed.into_iter().collect::<BTreeSet<_>>(), actions);
     // A robot answers only the intents the assistant does not cover.
     let robot = &spec["paths"]["/shops/{shop_id}/robot"]["put"]["requestBody"]["content"]
         ["application/json"]["schema"]["properties"]["answers"]["propertyNames"];
