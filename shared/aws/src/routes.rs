@@ -7,8 +7,9 @@
 //! the template) sends it to the wrong function: a fault, logged and answered 500.
 //!
 //! The roles are what the route is open to at all; which caller may see which shop or
-//! conversation, and whether a refusal is a 403 or a 404, stays with the domain. The integration
-//! tests prove that template.yaml, openapi.yaml, this registry and the handlers agree.
+//! conversation, and whether a refusal is a 403 or a 404, stays with the domain's access policy
+//! (`assistant_domain::access`), and a test below proves the two agree. The integration tests
+//! prove that template.yaml, openapi.yaml, this registry and the handlers agree.
 
 use assistant_domain::error::Error;
 use assistant_domain::model::identity::Role;
@@ -205,6 +206,13 @@ pub fn served<R: Served>(event: &ApiGatewayV2httpRequest) -> Result<R, Error> {
 mod tests {
     use super::*;
     use crate::http::{error_response, local_event, response_json};
+    use assistant_domain::access;
+    use assistant_domain::intent::IntentId;
+    use assistant_domain::model::conversation::{Conversation, Shop};
+    use assistant_domain::model::feedback::Feedback;
+    use assistant_domain::model::identity::Actor;
+    use assistant_domain::model::ids::{ConversationId, ShopId, UserId};
+    use assistant_domain::model::money::Fen;
     use std::collections::HashSet;
 
     /// What `f` logs, and what it returns.
@@ -270,6 +278,83 @@ mod tests {
                 function.routes().collect::<Vec<_>>(),
                 "{function:?}"
             );
+        }
+    }
+
+    /// What the domain's access policy says of `actor` on `route`: the checks the route's use case
+    /// makes, for a caller reaching for their own shop's (or their own) conversation and feedback.
+    fn access_of(route: Route, actor: &Actor) -> Result<(), Error> {
+        let shop = ShopId::parse("shop-1").unwrap();
+        let buyer = UserId::parse("buyer-1").unwrap();
+        let id = ConversationId::parse("conv-1").unwrap();
+        let the_shop = Shop {
+            shop_id: shop.clone(),
+            name: "店铺".into(),
+            agents: vec![],
+            robot_on: true,
+            deposit: Fen(0),
+        };
+        let conversation = Some(Conversation::open(&id, &the_shop, &buyer, 0));
+        let feedback = Some(Feedback {
+            feedback_id: "fb-1".into(),
+            shop_id: shop.clone(),
+            author: UserId::parse("agent-1").unwrap(),
+            intent: IntentId::Other,
+            solution_id: None,
+            conversation_id: None,
+            description: "说明".into(),
+            created_at: 0,
+            screenshots: vec![],
+        });
+        let seen = || access::conversation(actor, conversation.clone()).map(drop);
+        match route {
+            Route::PostMessage => match actor {
+                Actor::Buyer(_) => access::buyer(actor)
+                    .and_then(|b| access::buyers_conversation(b, &shop, conversation.clone()))
+                    .map(drop),
+                _ => access::staff_writing(actor, Some(&shop)).and_then(|_| seen()),
+            },
+            Route::ListMessages | Route::GetCard => seen(),
+            Route::RateRobot | Route::SelectOrder => access::buyer(actor).and_then(|_| seen()),
+            Route::Queue => access::queue(actor, &shop),
+            Route::GetPanel | Route::UseSolution => access::staff(actor).and_then(|_| seen()),
+            Route::ShopAdoption => access::adoption_scope(actor, Some(&shop)).map(drop),
+            Route::AllAdoption => access::adoption_scope(actor, None).map(drop),
+            Route::GetReplies | Route::GetRobot => access::read_shop_settings(actor, &shop),
+            Route::PutReplies | Route::PutRobot => {
+                access::edit_shop_settings(actor, &shop).map(drop)
+            }
+            Route::PostFeedback => access::staff(actor).map(drop),
+            Route::ListFeedback => access::feedback_scope(actor, None).map(drop),
+            Route::GetScreenshot => access::feedback_record(actor, feedback).map(drop),
+        }
+    }
+
+    /// The registry's roles are the access policy's: on every route, a caller of a listed role
+    /// reaching their own data is let in, and every other role is refused with a 403 or a 404.
+    #[test]
+    fn the_roles_of_every_route_are_the_access_policys() {
+        let actors = [
+            (Role::Buyer, ("buyer-1", "buyer", None)),
+            (Role::Agent, ("agent-1", "agent", Some("shop-1"))),
+            (Role::ShopAdmin, ("admin-1", "shop_admin", Some("shop-1"))),
+            (Role::Platform, ("ops-1", "platform", None)),
+        ];
+        for spec in ROUTES {
+            for (role, (sub, claim, shop)) in actors {
+                let actor = Actor::from_claims(Some(sub), Some(claim), shop).unwrap();
+                let decided = access_of(spec.route, &actor);
+                if spec.roles.contains(&role) {
+                    assert!(decided.is_ok(), "{} {role:?}: {decided:?}", spec.key);
+                } else {
+                    let status = decided.map_or_else(|e| crate::http::status_of(&e), |_| 200);
+                    assert!(
+                        status == 403 || status == 404,
+                        "{} is not open to {role:?}, but the access policy says {status}",
+                        spec.key
+                    );
+                }
+            }
         }
     }
 
