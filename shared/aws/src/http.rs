@@ -23,18 +23,16 @@ pub struct FormPart {
     pub bytes: Vec<u8>,
 }
 
-/// A request as the handlers see it.
+/// A request as the handlers see it (which route it is for: [`crate::routes::served`]).
 #[derive(Debug)]
 pub struct Request {
-    pub route: String,
     pub actor: Actor,
     event: ApiGatewayV2httpRequest,
 }
 
 impl Request {
-    /// Reads the route and the caller. Claims come from the JWT authorizer; without them: 401.
+    /// Reads the caller. Claims come from the JWT authorizer; without them: 401.
     pub fn from_event(event: ApiGatewayV2httpRequest) -> Result<Self, Error> {
-        let route = crate::routes::route_key(&event).to_string();
         let claims = event
             .request_context
             .authorizer
@@ -43,11 +41,7 @@ impl Request {
             .map(|j| &j.claims);
         let claim = |name: &str| claims.and_then(|c| c.get(name)).map(String::as_str);
         let actor = Actor::from_claims(claim("sub"), claim("role"), claim("shop_id"))?;
-        Ok(Request {
-            route,
-            actor,
-            event,
-        })
+        Ok(Request { actor, event })
     }
 
     /// A path parameter, parsed into its typed id.
