@@ -1,5 +1,6 @@
 //! Shared helpers for the integration tests.
 
+use assistant_aws::routes::Route;
 use assistant_aws::DynamoStore;
 pub use assistant_cli::demo::{invoke, Function};
 use assistant_cli::seed;
@@ -41,7 +42,6 @@ pub const GET_CARD: &str = "GET /conversations/{conversation_id}/prediction-card
 pub const SELECT: &str = "POST /conversations/{conversation_id}/order-selection";
 pub const PANEL: &str = "GET /conversations/{conversation_id}/panel";
 pub const USE: &str = "POST /conversations/{conversation_id}/panel/events";
-pub const RATE_ROBOT: &str = "POST /conversations/{conversation_id}/robot-rating";
 
 /// Calls the function that serves `route`.
 pub async fn call(
@@ -51,11 +51,9 @@ pub async fn call(
     claims: &[(&str, &str)],
     body: Option<Value>,
 ) -> (i64, Value) {
-    let function = match route {
-        POST_MESSAGE | LIST_MESSAGES | RATE_ROBOT => Function::Intake,
-        GET_CARD | SELECT => Function::OrderCard,
-        _ => Function::Suggest,
-    };
+    let function = Route::from_key(route)
+        .unwrap_or_else(|| panic!("{route} is in the route registry"))
+        .function();
     let event = local_event(
         route,
         &[("conversation_id", conversation)],

@@ -10,7 +10,8 @@
 //!   → 200 `{"items", "next_cursor"}`, newest first
 //! - `GET /feedback/{feedback_id}/screenshots/{index}` (who may list it) → the image
 
-use assistant_aws::http::{respond, unknown_route, Reply, Request, MAX_UPLOAD_BYTES};
+use assistant_aws::http::{respond, Reply, Request, MAX_UPLOAD_BYTES};
+use assistant_aws::routes::{served, FeedbackRoute};
 use assistant_domain::access;
 use assistant_domain::model::feedback::FeedbackForm;
 use assistant_domain::model::time::Millis;
@@ -36,16 +37,17 @@ async fn route<S: Store, B: BlobStore>(
     event: ApiGatewayV2httpRequest,
     now: Millis,
 ) -> Result<Reply> {
+    let route = served::<FeedbackRoute>(&event)?;
     let req = Request::from_event(event)?;
-    match req.route.as_str() {
-        "POST /feedback" => {
+    match route {
+        FeedbackRoute::PostFeedback => {
             // Who may send is checked before the body is read.
             access::staff(&req.actor)?;
             let form = form_of(&req).await?;
             let saved = usecases::post_feedback(store, blobs, &req.actor, form, now).await?;
             Reply::created(&serde_json::json!({ "feedback": saved }))
         }
-        "GET /feedback" => {
+        FeedbackRoute::ListFeedback => {
             let query = FeedbackQuery {
                 intent: req.query("intent"),
                 shop_id: req.query("shop_id"),
@@ -55,14 +57,13 @@ async fn route<S: Store, B: BlobStore>(
             let page = usecases::list_feedback(store, &req.actor, query).await?;
             Reply::ok(&serde_json::json!({ "items": page.items, "next_cursor": page.next }))
         }
-        "GET /feedback/{feedback_id}/screenshots/{index}" => {
+        FeedbackRoute::GetScreenshot => {
             let id = req.path("feedback_id", Ok)?;
             let index = req.path("index", Ok)?;
             let (content_type, bytes) =
                 usecases::screenshot(store, blobs, &req.actor, &id, &index).await?;
             Reply::binary(content_type, bytes)
         }
-        other => Err(unknown_route(other)),
     }
 }
 

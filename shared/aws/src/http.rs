@@ -23,22 +23,16 @@ pub struct FormPart {
     pub bytes: Vec<u8>,
 }
 
-/// A request as the handlers see it.
+/// A request as the handlers see it (which route it is for: [`crate::routes::served`]).
 #[derive(Debug)]
 pub struct Request {
-    pub route: String,
     pub actor: Actor,
     event: ApiGatewayV2httpRequest,
 }
 
 impl Request {
-    /// Reads the route and the caller. Claims come from the JWT authorizer; without them: 401.
+    /// Reads the caller. Claims come from the JWT authorizer; without them: 401.
     pub fn from_event(event: ApiGatewayV2httpRequest) -> Result<Self, Error> {
-        let route = event
-            .route_key
-            .clone()
-            .or_else(|| event.request_context.route_key.clone())
-            .unwrap_or_default();
         let claims = event
             .request_context
             .authorizer
@@ -47,11 +41,7 @@ impl Request {
             .map(|j| &j.claims);
         let claim = |name: &str| claims.and_then(|c| c.get(name)).map(String::as_str);
         let actor = Actor::from_claims(claim("sub"), claim("role"), claim("shop_id"))?;
-        Ok(Request {
-            route,
-            actor,
-            event,
-        })
+        Ok(Request { actor, event })
     }
 
     /// A path parameter, parsed into its typed id.
@@ -303,11 +293,6 @@ pub fn respond(result: Result<Reply, Error>) -> ApiGatewayV2httpResponse {
         Ok(reply) => json_response(reply.status, &reply.body),
         Err(err) => error_response(&err),
     }
-}
-
-/// The answer for a route this function does not serve.
-pub fn unknown_route(route: &str) -> Error {
-    Error::invalid("route", format!("'{route}' is not served by this function"))
 }
 
 /// Builds an HTTP API event as API Gateway would deliver it after the JWT authorizer: for the local

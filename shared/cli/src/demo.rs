@@ -10,18 +10,11 @@ use base64::Engine;
 use serde_json::{json, Value};
 use std::io::Write;
 
-/// The three HTTP functions the conversation goes through.
-#[derive(Debug, Clone, Copy)]
-pub enum Function {
-    Intake,
-    OrderCard,
-    Suggest,
-    Replies,
-    /// Needs a screenshot store: see [`run`].
-    Feedback,
-}
+/// The HTTP functions, from the route registry.
+pub use assistant_aws::routes::Function;
 
-/// Calls a function's handler with an API Gateway event, as the Lambda runtime would.
+/// Calls a function's handler with an API Gateway event, as the Lambda runtime would. The feedback
+/// function needs a screenshot store: see [`run`].
 pub async fn invoke(
     store: &DynamoStore,
     function: Function,

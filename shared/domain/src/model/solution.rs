@@ -63,6 +63,22 @@ pub enum ActionKind {
 }
 
 impl ActionKind {
+    /// Every action, in declaration order (openapi.yaml's `ActionId` lists the same ids).
+    pub const ALL: [ActionKind; 12] = [
+        ActionKind::SendOrderCard,
+        ActionKind::RemindWarehouse,
+        ActionKind::RemindWarehouseUrgent,
+        ActionKind::SendPromisedDateCard,
+        ActionKind::ReportShippingDelay,
+        ActionKind::SendLogisticsCard,
+        ActionKind::SendLogisticsCardWithProof,
+        ActionKind::SendAfterSaleEntry,
+        ActionKind::SendAddressChangeForm,
+        ActionKind::SendCancelEntry,
+        ActionKind::HoldShipment,
+        ActionKind::RequestCourierIntercept,
+    ];
+
     pub fn id(self) -> &'static str {
         match self {
             ActionKind::SendOrderCard => "send_order_card",
