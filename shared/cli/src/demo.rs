@@ -21,6 +21,7 @@ pub async fn invoke(
     event: aws_lambda_events::apigw::ApiGatewayV2httpRequest,
     now: Millis,
 ) -> (i64, Value) {
+    let store = &store.acting_as(function.binary());
     let resp = match function {
         Function::Intake => intake::handle(store, event, now).await,
         Function::OrderCard => order_card::handle(store, event, now).await,
@@ -101,7 +102,8 @@ impl<W: Write> Script<'_, W> {
         // await per step) stays small enough for a thread's stack in a debug build.
         let (status, value) = match (function, self.blobs) {
             (Function::Feedback, Some(blobs)) => {
-                let resp = Box::pin(feedback::handle(self.store, blobs, event, self.now)).await;
+                let store = self.store.acting_as(function.binary());
+                let resp = Box::pin(feedback::handle(&store, blobs, event, self.now)).await;
                 (resp.status_code, response_json(&resp))
             }
             _ => Box::pin(invoke(self.store, function, event, self.now)).await,
@@ -675,7 +677,7 @@ pub async fn run<W: Write>(
     for delivery in ["第一次投递", "同一事件重复投递"] {
         sc.now += 60_000;
         let before = store.requests();
-        let report = compensate::handle(store, &event, sc.now).await?;
+        let report = compensate::handle(&store.acting_as("compensate"), &event, sc.now).await?;
         writeln!(
             sc.out,
             "   {delivery}: 检查 {} 笔，赔付 {} 笔，共 {}，已赔付跳过 {} 笔  [DynamoDB 请求 {} 次]",

@@ -1,6 +1,9 @@
 //! The one request path: every DynamoDB request the store makes is sent by [`DynamoStore::send`]
 //! (or [`DynamoStore::send_checked`]), which counts it, asks DynamoDB for the capacity it consumed
 //! (per table and index), adds that up, and maps a failure. Nothing else calls the SDK's `send`.
+//! When asked to ([`DynamoStore::record_grants`]), it also notes the IAM action and resource each
+//! request needs, per function, so that a test can prove template.yaml grants every one of them
+//! (DynamoDB Local enforces no IAM).
 
 use super::errors::{classify, classify_transaction, Failure};
 use super::DynamoStore;
@@ -11,7 +14,7 @@ use aws_sdk_dynamodb::operation::{
     batch_get_item, batch_write_item, get_item, put_item, query, transact_write_items, update_item,
 };
 use aws_sdk_dynamodb::types::{ConsumedCapacity, ReturnConsumedCapacity};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::future::Future;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -28,13 +31,35 @@ pub(crate) trait Request: Sized + Send {
            + Send;
     /// What the answer reports consumed, one entry per table (with its indexes).
     fn consumed(out: &Self::Output) -> &[ConsumedCapacity];
+    /// The IAM actions and resources the request needs (a transaction: each item's own action).
+    fn grants(&self) -> Vec<Grant>;
     fn failure(err: SdkError<Self::Error, HttpResponse>) -> Failure {
         classify(err)
     }
 }
 
+/// One IAM permission a request needs: `dynamodb:GetItem` on a table, `dynamodb:Query` on an index.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Grant {
+    pub action: &'static str,
+    /// The table's name.
+    pub table: String,
+    /// The index a query reads, if any.
+    pub index: Option<String>,
+}
+
+impl Grant {
+    fn on(action: &'static str, table: &Option<String>, index: &Option<String>) -> Self {
+        Grant {
+            action,
+            table: table.clone().unwrap_or_default(),
+            index: index.clone(),
+        }
+    }
+}
+
 macro_rules! request {
-    ($module:ident :: $builder:ident, $output:ident, $error:ident, $tables:ident) => {
+    ($module:ident :: $builder:ident, $output:ident, $error:ident, $tables:ident, $grants:expr) => {
         impl Request for $module::builders::$builder {
             type Output = $module::$output;
             type Error = $module::$error;
@@ -50,6 +75,10 @@ macro_rules! request {
             }
             fn consumed(out: &Self::Output) -> &[ConsumedCapacity] {
                 request!(@consumed $tables out)
+            }
+            fn grants(&self) -> Vec<Grant> {
+                #[allow(clippy::redundant_closure_call)]
+                ($grants)(self)
             }
             request!(@failure $module);
         }
@@ -73,39 +102,118 @@ request!(
     get_item::GetItemFluentBuilder,
     GetItemOutput,
     GetItemError,
-    one
+    one,
+    |r: &get_item::builders::GetItemFluentBuilder| vec![Grant::on(
+        "dynamodb:GetItem",
+        r.get_table_name(),
+        &None
+    )]
 );
 request!(
     put_item::PutItemFluentBuilder,
     PutItemOutput,
     PutItemError,
-    one
+    one,
+    |r: &put_item::builders::PutItemFluentBuilder| vec![Grant::on(
+        "dynamodb:PutItem",
+        r.get_table_name(),
+        &None
+    )]
 );
 request!(
     update_item::UpdateItemFluentBuilder,
     UpdateItemOutput,
     UpdateItemError,
-    one
+    one,
+    |r: &update_item::builders::UpdateItemFluentBuilder| vec![Grant::on(
+        "dynamodb:UpdateItem",
+        r.get_table_name(),
+        &None
+    )]
 );
-request!(query::QueryFluentBuilder, QueryOutput, QueryError, one);
+request!(
+    query::QueryFluentBuilder,
+    QueryOutput,
+    QueryError,
+    one,
+    |r: &query::builders::QueryFluentBuilder| vec![Grant::on(
+        "dynamodb:Query",
+        r.get_table_name(),
+        r.get_index_name()
+    )]
+);
 request!(
     batch_get_item::BatchGetItemFluentBuilder,
     BatchGetItemOutput,
     BatchGetItemError,
-    many
+    many,
+    |r: &batch_get_item::builders::BatchGetItemFluentBuilder| r
+        .get_request_items()
+        .iter()
+        .flatten()
+        .map(|(table, _)| Grant::on("dynamodb:BatchGetItem", &Some(table.clone()), &None))
+        .collect()
 );
 request!(
     batch_write_item::BatchWriteItemFluentBuilder,
     BatchWriteItemOutput,
     BatchWriteItemError,
-    many
+    many,
+    |r: &batch_write_item::builders::BatchWriteItemFluentBuilder| r
+        .get_request_items()
+        .iter()
+        .flatten()
+        .map(|(table, _)| Grant::on("dynamodb:BatchWriteItem", &Some(table.clone()), &None))
+        .collect()
 );
 request!(
     transact_write_items::TransactWriteItemsFluentBuilder,
     TransactWriteItemsOutput,
     TransactWriteItemsError,
-    many
+    many,
+    |r: &transact_write_items::builders::TransactWriteItemsFluentBuilder| r
+        .get_transact_items()
+        .iter()
+        .flatten()
+        .flat_map(transaction_grants)
+        .collect()
 );
+
+/// What one item of a transaction needs: IAM authorises a TransactWriteItems by the action of
+/// each of its items.
+fn transaction_grants(item: &aws_sdk_dynamodb::types::TransactWriteItem) -> Vec<Grant> {
+    let table = |name: &str| Some(name.to_string());
+    let mut grants = Vec::new();
+    if let Some(put) = item.put() {
+        grants.push(Grant::on(
+            "dynamodb:PutItem",
+            &table(put.table_name()),
+            &None,
+        ));
+    }
+    if let Some(update) = item.update() {
+        grants.push(Grant::on(
+            "dynamodb:UpdateItem",
+            &table(update.table_name()),
+            &None,
+        ));
+    }
+    if let Some(delete) = item.delete() {
+        grants.push(Grant::on(
+            "dynamodb:DeleteItem",
+            &table(delete.table_name()),
+            &None,
+        ));
+    }
+    if let Some(check) = item.condition_check() {
+        grants.push(Grant::on(
+            "dynamodb:ConditionCheckItem",
+            &table(check.table_name()),
+            &None,
+        ));
+    }
+    grants
+}
 
 /// What the store's requests have cost so far. Shared by the clones of a store.
 #[derive(Clone, Default)]
@@ -115,6 +223,42 @@ pub(crate) struct Meter {
     milli_units: Arc<AtomicU64>,
     /// The same, per table and per index (`Table` or `Table/Index`), in thousandths.
     milli_units_by_part: Arc<Mutex<BTreeMap<String, u64>>>,
+    /// When recording: every (function, grant) the requests needed.
+    grants: GrantLog<(String, Grant)>,
+}
+
+/// The permissions a store's calls needed, once recording is on; shared by the store's clones.
+/// Off (and free) unless a test turns it on.
+#[derive(Clone)]
+pub(crate) struct GrantLog<T>(Arc<Mutex<Option<BTreeSet<T>>>>);
+
+impl<T> Default for GrantLog<T> {
+    fn default() -> Self {
+        GrantLog(Arc::default())
+    }
+}
+
+impl<T: Ord + Clone> GrantLog<T> {
+    fn log(&self) -> std::sync::MutexGuard<'_, Option<BTreeSet<T>>> {
+        self.0
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    pub(crate) fn start(&self) {
+        self.log().get_or_insert_with(BTreeSet::new);
+    }
+
+    /// Adds what `grants` says, only while recording (so `grants` is not even called otherwise).
+    pub(crate) fn note<I: IntoIterator<Item = T>>(&self, grants: impl FnOnce() -> I) {
+        if let Some(log) = self.log().as_mut() {
+            log.extend(grants());
+        }
+    }
+
+    pub(crate) fn all(&self) -> Vec<T> {
+        self.log().iter().flatten().cloned().collect()
+    }
 }
 
 fn milli(units: f64) -> u64 {
@@ -156,6 +300,13 @@ impl DynamoStore {
         request: R,
     ) -> std::result::Result<R::Output, Failure> {
         self.meter.count();
+        self.meter.grants.note(|| {
+            let function = self.function.to_string();
+            request
+                .grants()
+                .into_iter()
+                .map(move |g| (function.clone(), g))
+        });
         // Boxed: the SDK's send future is large (tens of KiB in a debug build), and inline it
         // would sit in the future of every store method and every handler that awaits one.
         let out = Box::pin(request.with_capacity().dispatch())
@@ -179,6 +330,17 @@ impl DynamoStore {
     /// Capacity units consumed so far, as DynamoDB reported them.
     pub fn capacity_units(&self) -> f64 {
         self.meter.milli_units.load(Ordering::Relaxed) as f64 / 1000.0
+    }
+
+    /// From now on, notes the IAM permission every request of this store (and its clones) needs,
+    /// under the function named by [`acting_as`](Self::acting_as).
+    pub fn record_grants(&self) {
+        self.meter.grants.start();
+    }
+
+    /// What [`record_grants`](Self::record_grants) noted: (function, permission).
+    pub fn recorded_grants(&self) -> Vec<(String, Grant)> {
+        self.meter.grants.all()
     }
 
     /// Capacity units consumed so far per table (`Table`) and index (`Table/Index`): where

@@ -32,7 +32,8 @@ mod conversations;
 pub(crate) mod errors;
 mod feedback;
 pub mod keys;
-mod meter;
+pub(crate) mod meter;
+pub use meter::Grant;
 mod orders;
 mod reports;
 mod shops;
@@ -58,6 +59,8 @@ pub struct DynamoStore {
     client: Client,
     tables: Tables,
     meter: meter::Meter,
+    /// The function this store's requests are made for (recorded grants are filed under it).
+    function: &'static str,
 }
 
 /// Which sort keys of a partition a query reads.
@@ -84,6 +87,16 @@ impl DynamoStore {
             client,
             tables,
             meter: meter::Meter::default(),
+            function: "",
+        }
+    }
+
+    /// The same store (same client, tables and meter), its requests made for `function` (a
+    /// binary of template.yaml): what [`record_grants`](Self::record_grants) files them under.
+    pub fn acting_as(&self, function: &'static str) -> Self {
+        DynamoStore {
+            function,
+            ..self.clone()
         }
     }
 
