@@ -1,7 +1,7 @@
 //! Bad input always gets a clear 4xx JSON error, nothing is written, never a panic or a 500.
 
 use crate::support::*;
-use assistant_aws::http::MAX_BODY_BYTES;
+use assistant_aws::http::{response_json, MAX_BODY_BYTES};
 use assistant_aws::routes::Route;
 use assistant_domain::model::conversation::MAX_TEXT_CHARS;
 use serde_json::{json, Value};
@@ -150,6 +150,37 @@ async fn unknown_ids_are_404_or_400_and_write_nothing() {
     .await;
     assert_error(&r, 404);
     assert_eq!(snapshot(&store, "no-such-conv").await, (None, vec![]));
+}
+
+/// A feedback id is parsed before any read: one over DynamoDB's key limit was a 500.
+#[tokio::test]
+async fn a_malformed_feedback_id_is_400_and_an_unknown_one_404() {
+    let store = seeded().await;
+    let blobs = integration_tests::fresh_blobs().await;
+    let platform = [("sub", "ops-1"), ("role", "platform")];
+    let shot = |id: String| {
+        let event = local_event(
+            "GET /feedback/{feedback_id}/screenshots/{index}",
+            &[("feedback_id", &id), ("index", "0")],
+            &platform,
+            None,
+        );
+        let (store, blobs) = (store.clone(), blobs.clone());
+        async move {
+            let resp = feedback::handle(&store, &blobs, event, NOW).await;
+            (resp.status_code, response_json(&resp))
+        }
+    };
+    for bad in [
+        "a".repeat(1100),
+        "x".into(),
+        format!("{NOW}-{}", "g".repeat(32)),
+    ] {
+        let r = shot(bad).await;
+        assert!(assert_error(&r, 400).contains("feedback_id"), "{r:?}");
+    }
+    let r = shot(format!("{NOW}-{}", "0".repeat(32))).await;
+    assert_error(&r, 404);
 }
 
 #[tokio::test]

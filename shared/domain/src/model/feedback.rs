@@ -66,6 +66,22 @@ pub struct Screenshot {
     pub key: String,
 }
 
+/// A feedback id as the routes carry it: `{created_at:013}-{32 hex}`, as the use case mints it.
+/// Anything else (a 1,100-character id would be over DynamoDB's key limit) is refused as input.
+pub fn parse_feedback_id(raw: &str) -> Result<&str> {
+    let ok = raw.len() == 13 + 1 + 32
+        && raw.as_bytes()[13] == b'-'
+        && raw[..13].bytes().all(|b| b.is_ascii_digit())
+        && raw[14..]
+            .bytes()
+            .all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'));
+    if ok {
+        Ok(raw)
+    } else {
+        Err(Error::invalid("feedback_id", "is not a feedback id"))
+    }
+}
+
 /// A feedback record.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Feedback {
@@ -195,6 +211,31 @@ pub fn check(form: FeedbackForm) -> Result<Checked> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn feedback_ids_are_what_the_use_case_mints_and_nothing_else() {
+        let id = format!(
+            "{:013}-{}",
+            1_795_428_260_000u64,
+            crate::model::ids::new_id()
+        );
+        assert_eq!(parse_feedback_id(&id).unwrap(), id);
+        for bad in [
+            "",
+            "x",
+            &"a".repeat(1100),
+            "1795428260000_738dea95afdd482e9fc416cf3f50eb77",
+            "179542826000a-738dea95afdd482e9fc416cf3f50eb77",
+            "1795428260000-738DEA95AFDD482E9FC416CF3F50EB77",
+            "1795428260000-738dea95afdd482e9fc416cf3f50eb7",
+            "1795428260000-738dea95afdd482e9fc416cf3f50eb77x",
+        ] {
+            assert!(
+                matches!(parse_feedback_id(bad), Err(Error::Invalid { .. })),
+                "{bad}"
+            );
+        }
+    }
+
     use super::*;
 
     pub const PNG: &[u8] = &[0x89, b'P', b'N', b'G', 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13];
