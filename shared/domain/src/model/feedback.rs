@@ -47,6 +47,13 @@ impl ImageKind {
         }
     }
 
+    /// The kind a stored screenshot's content type names.
+    pub fn of_content_type(content_type: &str) -> Option<Self> {
+        [ImageKind::Png, ImageKind::Jpeg, ImageKind::Webp]
+            .into_iter()
+            .find(|k| k.content_type() == content_type)
+    }
+
     pub fn extension(self) -> &'static str {
         match self {
             ImageKind::Png => "png",
@@ -62,8 +69,6 @@ pub struct Screenshot {
     pub index: usize,
     pub content_type: String,
     pub bytes: usize,
-    /// The object's key in the screenshot bucket.
-    pub key: String,
 }
 
 /// A feedback id as the routes carry it: `{created_at:013}-{32 hex}`, as the use case mints it.
@@ -98,6 +103,24 @@ pub struct Feedback {
 }
 
 impl Feedback {
+    /// Where screenshot `index` lives in the private bucket. Worked out here, never stored in
+    /// the record nor shown in any answer.
+    pub fn blob_key(&self, index: usize, kind: ImageKind) -> String {
+        format!(
+            "feedback/{}/{}/{index}.{}",
+            self.shop_id,
+            self.feedback_id,
+            kind.extension()
+        )
+    }
+
+    /// The bucket key of a stored screenshot.
+    pub fn screenshot_key(&self, shot: &Screenshot) -> Result<String> {
+        let kind = ImageKind::of_content_type(&shot.content_type)
+            .ok_or_else(|| Error::Internal("a stored screenshot of an unknown type".into()))?;
+        Ok(self.blob_key(shot.index, kind))
+    }
+
     /// The stat row its count goes to: the solution, or the intent when none was named.
     pub fn stat(&self) -> StatEvent {
         StatEvent {

@@ -44,21 +44,20 @@ where
         screenshots: Vec::new(),
     };
     for (index, (kind, bytes)) in checked.images.into_iter().enumerate() {
-        let key = format!("feedback/{shop}/{feedback_id}/{index}.{}", kind.extension());
+        let key = feedback.blob_key(index, kind);
         let size = bytes.len();
         if let Err(e) = blobs.put_blob(&key, bytes, kind.content_type()).await {
-            remove_all(blobs, &feedback.screenshots).await;
+            remove_all(blobs, &feedback).await;
             return Err(e);
         }
         feedback.screenshots.push(Screenshot {
             index,
             content_type: kind.content_type().into(),
             bytes: size,
-            key,
         });
     }
     if let Err(e) = store.put_feedback(&feedback, &feedback.stat()).await {
-        remove_all(blobs, &feedback.screenshots).await;
+        remove_all(blobs, &feedback).await;
         return Err(e);
     }
     Ok(feedback)
@@ -66,9 +65,11 @@ where
 
 /// Best effort: deletes screenshots whose record was not written. A failure here is logged by the
 /// caller's error; the objects are private and unreferenced.
-async fn remove_all<B: BlobStore>(blobs: &B, shots: &[Screenshot]) {
-    for s in shots {
-        let _ = blobs.delete_blob(&s.key).await;
+async fn remove_all<B: BlobStore>(blobs: &B, feedback: &Feedback) {
+    for s in &feedback.screenshots {
+        if let Ok(key) = feedback.screenshot_key(s) {
+            let _ = blobs.delete_blob(&key).await;
+        }
     }
 }
 
@@ -130,7 +131,7 @@ pub async fn screenshot<S: FeedbackStore, B: BlobStore>(
         .get(index)
         .ok_or(Error::NotFound("screenshot"))?;
     let bytes = blobs
-        .get_blob(&shot.key)
+        .get_blob(&feedback.screenshot_key(shot)?)
         .await?
         .ok_or(Error::NotFound("screenshot"))?;
     Ok((shot.content_type.clone(), bytes))
