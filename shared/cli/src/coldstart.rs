@@ -251,11 +251,18 @@ pub async fn cold_start(
     let mut init = None;
     let outcome = tokio::time::timeout(timeout, async {
         loop {
-            match rx.recv().await {
-                Some(Outcome::Ready(at)) => {
-                    init.get_or_insert(at.duration_since(started));
-                }
-                other => return other,
+            tokio::select! {
+                // What the runtime API heard comes first: a child posts before it exits.
+                biased;
+                message = rx.recv() => match message {
+                    Some(Outcome::Ready(at)) => {
+                        init.get_or_insert(at.duration_since(started));
+                    }
+                    other => return other,
+                },
+                // A process that dies (a bad binary, SIGILL, a panic in init) fails at once
+                // instead of at the timeout.
+                _ = child.wait() => return rx.try_recv().ok(),
             }
         }
     })
@@ -278,8 +285,12 @@ pub async fn cold_start(
             if let Some(mut err) = child.stderr.take() {
                 let _ = err.read_to_string(&mut stderr).await;
             }
+            let how = match outcome {
+                Err(_) => format!("within {timeout:?}"),
+                _ => "before it exited".to_string(),
+            };
             Err(format!(
-                "{} answered nothing within {timeout:?} (exit {status:?}): {}",
+                "{} answered nothing {how} (exit {status:?}): {}",
                 subject.name,
                 stderr.trim()
             ))
@@ -416,8 +427,17 @@ async fn prepare(
     use assistant_domain::time::{now_millis, HOUR};
 
     let client = local_client(endpoint);
-    let tables = Tables::prefixed(&format!("cold{}", now_millis()));
-    assistant_aws::schema::create_tables(&client, &tables).await?;
+    // A busy machine can time a CreateTable out after it took effect, and the SDK's retry then
+    // finds the table: start again under a fresh prefix, a few times at most.
+    let mut attempt = 0;
+    let tables = loop {
+        let tables = Tables::prefixed(&format!("cold{}-{attempt}", now_millis()));
+        match assistant_aws::schema::create_tables(&client, &tables).await {
+            Ok(()) => break tables,
+            Err(_) if attempt < 2 => attempt += 1,
+            Err(e) => return Err(e.into()),
+        }
+    };
     let store = DynamoStore::new(client, tables.clone());
     let now = now_millis();
     crate::seed::seed(&store, now - HOUR).await?;
