@@ -4,7 +4,8 @@
 #      built by cargo-lambda (Zig from PyPI as the cross linker) for arm64 into .aws-sam/build;
 #   2. every function's `bootstrap` is a 64-bit aarch64 ELF executable within its size limit, asking
 #      for no glibc newer than provided.al2023's (scripts/deploy_check.py);
-#   3. every bootstrap runs: under qemu-user-static emulating a Graviton2 core (Neoverse N1, what
+#   3. the emulator is strict: a probe using SHA3's EOR3, which Graviton2 lacks, dies of SIGILL;
+#   4. every bootstrap runs: under qemu-user-static emulating a Graviton2 core (Neoverse N1, what
 #      Lambda's arm64 hosts are), started through the local Lambda Runtime API harness (`assistant
 #      bench coldstart --bootstrap ...`), it answers its events/ fixture against DynamoDB Local with
 #      the same answer as the host's x86_64 build of the same function. Emulated timings mean
@@ -59,6 +60,21 @@ while IFS='=' read -r name path; do
   bootstraps+=(--bootstrap "$name=$path")
 done < <(printf '%s\n' "$report" | sed -n 's/^bootstrap //p')
 took "ELF, size and glibc checks"
+
+# The emulated core must be as strict as Lambda's: a binary using an instruction Graviton2 lacks
+# (SHA3's EOR3, as in cargo-lambda#934) must die here of SIGILL as it would there.
+begin "the emulated core is a Neoverse N1: an instruction it lacks is a SIGILL"
+probe="$artifacts/sha3-probe"
+python3 scripts/deploy_check.py sha3-probe "$probe"
+# shellcheck disable=SC2086 # the runner is a command and its options
+on_n1="$( (ulimit -c 0; $runner "$probe" >/dev/null 2>&1 && echo 0 || echo $?) 2>/dev/null)"
+on_max="$( (ulimit -c 0; qemu-aarch64-static -cpu max "$probe" >/dev/null 2>&1 && echo 0 || echo $?) 2>/dev/null)"
+if [ "$on_n1" != 132 ] || [ "$on_max" != 0 ]; then
+  say "FAIL: the SHA3 probe exited $on_n1 under '$runner' (SIGILL, 132, expected) and $on_max under -cpu max (0 expected)"
+  exit 1
+fi
+say "the SHA3 probe: SIGILL on the emulated Neoverse N1, exit 0 on a core with SHA3"
+took "the emulated core refuses what Graviton2 lacks"
 
 # The same command as the local stack's (scripts/stack/main.py): whichever runs first builds them.
 begin "the host's builds of the same functions (x86_64, debug, as the tests run them: cargo build --bins)"

@@ -8,6 +8,11 @@
         (arm64), within the size limit, asking for no glibc newer than the runtime's; prints a
         table, then `bootstrap BINARY=PATH` per function (for `assistant bench coldstart --bootstrap`);
         exits 1 on any failure.
+    python3 scripts/deploy_check.py sha3-probe PATH
+        writes a tiny static aarch64 executable whose first instruction is EOR3 (the Armv8.2 SHA3
+        extension, which Graviton2's Neoverse N1 lacks: cargo-lambda#934's SIGILL) and which
+        then exits 0: under `qemu-aarch64-static -cpu neoverse-n1` it must die of SIGILL, under
+        `-cpu max` exit 0, proving the emulated core is as strict as Lambda's.
 
 Python 3 standard library and PyYAML (the local gateway's loader reads the template's tags).
 """
@@ -142,6 +147,26 @@ def check(template_path: str, build_dir: str) -> int:
     return 0
 
 
+def sha3_probe() -> bytes:
+    """A static aarch64 ELF executable: EOR3 v0.16b, v1.16b, v2.16b, v3.16b; then exit(0)."""
+    code = struct.pack(
+        "<4I",
+        0xCE020C20,  # eor3 v0.16b, v1.16b, v2.16b, v3.16b (FEAT_SHA3)
+        0xD2800BA8,  # movz x8, #93 (exit)
+        0xD2800000,  # movz x0, #0
+        0xD4000001,  # svc #0
+    )
+    base, header_size = 0x400000, 64 + 56
+    entry = base + header_size
+    ident = b"\x7fELF" + bytes([2, 1, 1, 0]) + bytes(8)
+    # ELF header: ET_EXEC, EM_AARCH64, version 1, entry, program headers right after it.
+    header = ident + struct.pack("<HHIQQQIHHHHHH", 2, 183, 1, entry, 64, 0, 0, 64, 56, 1, 0, 0, 0)
+    size = header_size + len(code)
+    # One PT_LOAD segment, read + execute, mapping the whole file at base.
+    segment = struct.pack("<IIQQQQQQ", 1, 5, 0, base, base, size, size, 0x1000)
+    return header + segment + code
+
+
 def main(argv: list[str]) -> int:
     if len(argv) == 3 and argv[1] == "functions":
         for f in functions(load(argv[2])):
@@ -149,6 +174,11 @@ def main(argv: list[str]) -> int:
         return 0
     if len(argv) == 4 and argv[1] == "check":
         return check(argv[2], argv[3])
+    if len(argv) == 3 and argv[1] == "sha3-probe":
+        with open(argv[2], "wb") as out:
+            out.write(sha3_probe())
+        os.chmod(argv[2], 0o755)
+        return 0
     print(__doc__, file=sys.stderr)
     return 2
 

@@ -36,6 +36,15 @@ class ElfHeader(unittest.TestCase):
         self.assertIsNone(deploy_check.newest_glibc(elf(183)))
 
 
+class Sha3Probe(unittest.TestCase):
+    def test_the_probe_is_an_aarch64_executable_starting_with_eor3(self):
+        probe = deploy_check.sha3_probe()
+        self.assertEqual(deploy_check.elf_machine(probe), (183, ""))
+        entry = struct.unpack_from("<Q", probe, 24)[0]
+        # The one segment maps the file at 0x400000: the entry's file offset is entry - 0x400000.
+        self.assertEqual(struct.unpack_from("<I", probe, entry - 0x400000)[0], 0xCE020C20)
+
+
 class Template(unittest.TestCase):
     def test_every_function_is_an_arm64_cargo_lambda_build_on_al2023(self):
         found = deploy_check.functions(deploy_check.load(os.path.join(ROOT, "template.yaml")))
