@@ -17,6 +17,8 @@ set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
 export PATH="$HOME/.local/bin:$PATH"
+# No usage metrics sent from a test run.
+export SAM_CLI_TELEMETRY=0
 
 say() { printf '[deploy-check] %s\n' "$*"; }
 
