@@ -4,7 +4,8 @@
 //! JSON body; nothing may panic.
 #![no_main]
 
-use assistant_fuzz::{block_on, check_response, fixtures, http_event, seeded, NOW};
+use assistant_aws::routes::FeedbackRoute;
+use assistant_fuzz::{block_on, check_handled, fixtures, http_event, seeded, NOW};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
@@ -12,6 +13,7 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     let store = seeded();
-    let resp = block_on(feedback::handle(&store, &store, event, NOW));
-    check_response(&resp);
+    check_handled::<FeedbackRoute>(event, |e| {
+        block_on(feedback::handle(&store, &store, e, NOW))
+    });
 });

@@ -4,7 +4,8 @@
 //! JSON body; nothing may panic.
 #![no_main]
 
-use assistant_fuzz::{block_on, check_response, fixtures, http_event, seeded, NOW};
+use assistant_aws::routes::IntakeRoute;
+use assistant_fuzz::{block_on, check_handled, fixtures, http_event, seeded, NOW};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
@@ -12,6 +13,5 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     let store = seeded();
-    let resp = block_on(intake::handle(&store, event, NOW));
-    check_response(&resp);
+    check_handled::<IntakeRoute>(event, |e| block_on(intake::handle(&store, e, NOW)));
 });

@@ -4,7 +4,8 @@
 //! body; nothing may panic.
 #![no_main]
 
-use assistant_fuzz::{block_on, check_response, fixtures, http_event, seeded, NOW};
+use assistant_aws::routes::RepliesRoute;
+use assistant_fuzz::{block_on, check_handled, fixtures, http_event, seeded, NOW};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
@@ -12,6 +13,5 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     let store = seeded();
-    let resp = block_on(replies::handle(&store, event, NOW));
-    check_response(&resp);
+    check_handled::<RepliesRoute>(event, |e| block_on(replies::handle(&store, e, NOW)));
 });

@@ -4,8 +4,9 @@
 //! The store is the domain's `MemoryStore` (`shared/domain/src/memory.rs`), compiled and tested
 //! with the workspace, so it keeps up with the store traits the handlers need.
 
+use assistant_aws::routes::{self, Served};
 pub use assistant_domain::memory::MemoryStore;
-use assistant_domain::time::{Millis, HOUR};
+use assistant_domain::model::time::{Millis, HOUR};
 use aws_lambda_events::apigw::{ApiGatewayV2httpRequest, ApiGatewayV2httpResponse};
 use aws_lambda_events::encodings::Body;
 use std::sync::OnceLock;
@@ -70,6 +71,28 @@ pub fn check_response(resp: &ApiGatewayV2httpResponse) {
             "an error body: {text}"
         );
     }
+}
+
+/// Runs a handler of the function whose routes are `R` on the event and checks its answer: an
+/// event for a route the function does not serve (a mutated `routeKey`) must be the logged 500 of
+/// a misrouted event, saying nothing of its cause; any other answer must pass [`check_response`].
+pub fn check_handled<R: Served>(
+    event: ApiGatewayV2httpRequest,
+    handle: impl FnOnce(ApiGatewayV2httpRequest) -> ApiGatewayV2httpResponse,
+) {
+    let served = routes::served::<R>(&event).is_ok();
+    let resp = handle(event);
+    if served {
+        check_response(&resp);
+        return;
+    }
+    assert_eq!(resp.status_code, 500, "a misrouted event: {:?}", resp.body);
+    let Some(Body::Text(text)) = &resp.body else {
+        panic!("a text body for a misrouted event")
+    };
+    let body: serde_json::Value = serde_json::from_str(text).expect("a JSON body");
+    assert_eq!(body["error"]["code"], "internal", "{text}");
+    assert_eq!(body["error"]["message"], "internal error", "{text}");
 }
 
 /// The fixture events, compiled in (the seed corpora are copied from the same files).

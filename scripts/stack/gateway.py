@@ -7,8 +7,8 @@ What it mirrors of API Gateway (HTTP API, payload format 2.0, JWT authorizer):
   `BuildProperties.Binary`. The most specific route wins (static segments over `{param}`, over
   `{param+}`); no route is `404 {"message":"Not Found"}`.
 - The JWT authorizer: `Authorization: Bearer <jwt>` must carry a valid signature, an unexpired
-  `exp`, and the template's issuer and audience (the `JwtIssuer` / `JwtAudience` defaults), else
-  `401 {"message":"Unauthorized"}`. Locally the tokens are HS256 with a secret made at start, minted
+  `exp`, no `nbf` in the future, and the template's issuer and audience (the `JwtIssuer` /
+  `JwtAudience` defaults), else `401 {"message":"Unauthorized"}`. Locally the tokens are HS256 with a secret made at start, minted
   only for the seeded demo identities by `POST /local/login`.
 - The event: `routeKey`, `rawPath`, `rawQueryString`, lower-case `headers` (repeats joined by
   commas), `cookies`, `queryStringParameters`, `pathParameters`, `requestContext` with
@@ -18,6 +18,11 @@ What it mirrors of API Gateway (HTTP API, payload format 2.0, JWT authorizer):
   a function error is `500 {"message":"Internal Server Error"}`, no answer in time is
   `503 {"message":"Service Unavailable"}`, an event over Lambda's 6 MB payload limit is
   `413 {"message":"Request Entity Too Large"}`.
+
+- Only requests addressed to the gateway itself are served: a `Host` other than
+  `127.0.0.1:PORT` or `localhost:PORT` is `403 {"message":"Forbidden"}` (as API Gateway answers a
+  host it does not serve), so a web page on another name that resolves to 127.0.0.1 (DNS
+  rebinding) cannot drive the local API with the browser's help.
 
 Everything under `/local/` exists only here (log in, the demo identities, run the compensation
 sweep, the OpenAPI file); `/` and `/console/...` serve the agent console's static files.
@@ -263,6 +268,10 @@ class Authority:
         exp = payload.get("exp")
         if not isinstance(exp, (int, float)) or exp <= now:
             raise TokenError("expired")
+        # API Gateway's JWT authorizer refuses a token before its `nbf` (not before) too.
+        nbf = payload.get("nbf")
+        if nbf is not None and (not isinstance(nbf, (int, float)) or nbf > now):
+            raise TokenError("not valid yet")
         if payload.get("iss") != self.issuer:
             raise TokenError("wrong issuer")
         aud = payload.get("aud")
@@ -460,6 +469,29 @@ def local_json(status: int, value: Any) -> Answer:
                   json.dumps(value, ensure_ascii=False).encode())
 
 
+# The console's own file types, fixed here rather than taken from the host's MIME database (which
+# may map `.js` to text/plain, or not know `.mjs`): a browser refuses an ES module served without
+# a JavaScript MIME type.
+STATIC_TYPES = {
+    ".html": "text/html; charset=utf-8",
+    ".css": "text/css; charset=utf-8",
+    ".js": "text/javascript; charset=utf-8",
+    ".mjs": "text/javascript; charset=utf-8",
+    ".json": "application/json",
+    ".svg": "image/svg+xml",
+    ".png": "image/png",
+}
+
+
+def static_content_type(name: str) -> str:
+    """The Content-Type of a console file, by its extension."""
+    suffix = Path(name).suffix.lower()
+    if suffix in STATIC_TYPES:
+        return STATIC_TYPES[suffix]
+    ctype = mimetypes.guess_type(name)[0] or "application/octet-stream"
+    return ctype + "; charset=utf-8" if ctype.startswith("text/") else ctype
+
+
 @dataclass
 class Gateway:
     routes: list[Route]
@@ -523,9 +555,7 @@ class Gateway:
         root = self.console_dir.resolve()
         if root not in target.parents or not target.is_file():
             return gateway_message(404, "Not Found")
-        ctype = mimetypes.guess_type(target.name)[0] or "application/octet-stream"
-        if ctype.startswith("text/") or ctype in ("application/javascript", "text/javascript"):
-            ctype += "; charset=utf-8"
+        ctype = static_content_type(target.name)
         return Answer(200, [("content-type", ctype), ("cache-control", "no-store")],
                       target.read_bytes())
 
@@ -578,6 +608,11 @@ class Gateway:
         return answer_from_result(result)
 
 
+def own_host(host: str | None, port: int) -> bool:
+    """Whether a request's `Host` names this gateway (loopback, its own port)."""
+    return (host or "").strip().lower() in (f"127.0.0.1:{port}", f"localhost:{port}")
+
+
 def make_server(gateway: Gateway, port: int = 0) -> ThreadingHTTPServer:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
@@ -587,6 +622,10 @@ def make_server(gateway: Gateway, port: int = 0) -> ThreadingHTTPServer:
             gateway.log("%s %s" % (self.address_string(), fmt % args))
 
         def _serve(self) -> None:
+            if not own_host(self.headers.get("host"), self.server.server_address[1]):
+                self.close_connection = True
+                self._send(gateway_message(403, "Forbidden"))
+                return
             length = self.headers.get("content-length")
             try:
                 n = int(length) if length else 0
@@ -642,7 +681,7 @@ def console_dir_default(root: Path) -> Path:
 __all__ = [
     "Answer", "Authority", "FunctionError", "Gateway", "Invoker", "Route", "TokenError",
     "answer_from_result", "build_event", "function_environment", "jwt_settings", "load_template",
-    "make_server", "routes_from_template", "serve_in_thread",
+    "make_server", "own_host", "routes_from_template", "serve_in_thread",
 ]
 
 if __name__ == "__main__":  # pragma: no cover

@@ -7,7 +7,10 @@ answer it maps back, and a real HTTP round trip against a fake Lambda Invoke API
 from __future__ import annotations
 
 import base64
+import http.client
 import json
+import posixpath
+import re
 import sys
 import threading
 import time
@@ -120,6 +123,13 @@ class Tokens(unittest.TestCase):
         wrong_iss = gw.Authority("https://evil.example/", "zhineng-assistant", self.auth.secret)
         with self.assertRaises(gw.TokenError):
             self.auth.verify(f"Bearer {wrong_iss.mint({'sub': 'x', 'role': 'buyer'})[0]}")
+        early = self.auth.mint({"sub": "buyer-zhang", "role": "buyer", "nbf": 2000}, now=1000)[0]
+        with self.assertRaises(gw.TokenError):
+            self.auth.verify(f"Bearer {early}", now=1999)
+        self.auth.verify(f"Bearer {early}", now=2000)
+        bad_nbf = self.auth.mint({"sub": "buyer-zhang", "role": "buyer", "nbf": "soon"}, now=1000)[0]
+        with self.assertRaises(gw.TokenError):
+            self.auth.verify(f"Bearer {bad_nbf}", now=1001)
         wrong_aud = gw.Authority("https://auth.example.com/", "other", self.auth.secret)
         with self.assertRaises(gw.TokenError):
             self.auth.verify(f"Bearer {wrong_aud.mint({'sub': 'x', 'role': 'buyer'})[0]}")
@@ -155,6 +165,14 @@ class Events(unittest.TestCase):
         ev = gw.build_event(self.route, "POST", "/x", "", [("content-type", "application/json")],
                             b"\xff\xfe", {}, None)
         self.assertTrue(ev["isBase64Encoded"], "invalid UTF-8 goes as base64 even when typed as text")
+
+    def test_console_files_have_fixed_content_types(self):
+        # Not the host's MIME database: a module needs a JavaScript type wherever the stack runs.
+        self.assertEqual(gw.static_content_type("main.js"), "text/javascript; charset=utf-8")
+        self.assertEqual(gw.static_content_type("x.MJS"), "text/javascript; charset=utf-8")
+        self.assertEqual(gw.static_content_type("app.css"), "text/css; charset=utf-8")
+        self.assertEqual(gw.static_content_type("index.html"), "text/html; charset=utf-8")
+        self.assertEqual(gw.static_content_type("README"), "application/octet-stream")
 
     def test_answers_map_back(self):
         a = gw.answer_from_result({"statusCode": 201, "headers": {"content-type": "application/json"},
@@ -307,6 +325,24 @@ class RoundTrip(unittest.TestCase):
             self.assertEqual(status, 404, path)
             self.assertEqual(json.loads(body), {"message": "Not Found"})
 
+    def test_only_requests_for_its_own_host_are_served(self):
+        port = self.server.server_address[1]
+        n = len(self.fake.events)
+        token = self.login("buyer-zhang")
+        for host in ("evil.example", f"evil.example:{port}", "127.0.0.1:1", f"127.0.0.2:{port}"):
+            for path in ("/", "/local/identities", "/conversations/c-1/messages"):
+                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+                conn.putrequest("GET", path, skip_host=True)
+                conn.putheader("Host", host)
+                conn.putheader("Authorization", f"Bearer {token}")
+                conn.endheaders()
+                r = conn.getresponse()
+                self.assertEqual((r.status, json.loads(r.read())), (403, {"message": "Forbidden"}), host)
+                conn.close()
+        self.assertEqual(len(self.fake.events), n)
+        self.assertTrue(gw.own_host(f"localhost:{port}", port))
+        self.assertEqual(self.request("GET", "/local/identities")[0], 200)
+
     def test_function_errors_and_timeouts_are_500_and_503(self):
         token = self.login("buyer-zhang")
         self.assertEqual(self.request("GET", "/broken", token=token)[0], 500)
@@ -317,10 +353,33 @@ class RoundTrip(unittest.TestCase):
         self.assertEqual(status, 200)
         self.assertIn("智能助手", body.decode())
         self.assertTrue(headers["content-type"].startswith("text/html"))
-        status, headers, _ = self.request("GET", "/console/app.js")
+        status, headers, _ = self.request("GET", "/console/app.css")
         self.assertEqual(status, 200)
+        self.assertEqual(headers["content-type"], "text/css; charset=utf-8")
         for path in ("/console/../template.yaml", "/console/%2e%2e/template.yaml", "/console/nope.js"):
             self.assertEqual(self.request("GET", path)[0], 404, path)
+
+    def test_the_console_modules_are_served_as_javascript(self):
+        # The page loads one module; it and every module it imports, transitively, must come back
+        # as JavaScript, or the browser refuses to run them.
+        _, _, page = self.request("GET", "/")
+        entries = re.findall(r'<script type="module" src="(/console/[^"]+)"></script>', page.decode())
+        self.assertEqual(entries, ["/console/main.js"])
+        seen, todo = set(), list(entries)
+        while todo:
+            path = todo.pop()
+            if path in seen:
+                continue
+            seen.add(path)
+            status, headers, body = self.request("GET", path)
+            self.assertEqual(status, 200, path)
+            self.assertEqual(headers["content-type"], "text/javascript; charset=utf-8", path)
+            for spec in re.findall(r'^\s*import\b[^;]*?from\s+"([^"]+)";', body.decode(), re.M | re.S):
+                self.assertTrue(spec.startswith("./"), f"{path} imports {spec}: only the console's own modules")
+                todo.append(posixpath.normpath(posixpath.join(posixpath.dirname(path), spec)))
+        # Every module in console/ is part of the page: none is left behind by a split.
+        on_disk = {f"/console/{f.name}" for f in (ROOT / "console").glob("*.js")}
+        self.assertEqual(seen, on_disk)
 
     def test_oversized_requests_are_413(self):
         token = self.login("buyer-zhang")

@@ -3,16 +3,22 @@
 //! under duplicates, concurrency, a killed sweep, retries a day later, faults and lost answers.
 
 use crate::support::*;
-use assistant_aws::dynamo::{coupon_pk, coupon_sk, order_pk, ARREARS_INDEX, PAID_INDEX};
+use assistant_aws::dynamo::keys::{
+    compensation_sk, coupon_pk, coupon_sk, order_pk, paid_day_key, shop_pk, ARREARS, ARREARS_INDEX,
+    ARREARS_KEY, LEDGER_PREFIX, PAID_DAY, PAID_INDEX, PK, PK_AND_SK_PREFIX, PROFILE, SK, STATUS,
+};
 use assistant_aws::DynamoStore;
 use assistant_cli::drill::{self, Flaky, QuickBackoff};
-use assistant_domain::compensation::{sweep, DueCompensation, PayOutcome, SweepError, DUE_SHARDS};
-use assistant_domain::conversation::Shop;
-use assistant_domain::ids::{ConversationId, MessageId, OrderId, ShopId, UserId};
-use assistant_domain::money::Fen;
-use assistant_domain::order::OrderNode;
-use assistant_domain::store::{CompensationStore, ConversationStore, OrderStore, ShopStore};
-use assistant_domain::time::{beijing_date, Millis, DAY, HOUR, MINUTE};
+use assistant_domain::model::compensation::{
+    payout_notice, DueCompensation, PayOutcome, DUE_SHARDS,
+};
+use assistant_domain::model::conversation::Shop;
+use assistant_domain::model::ids::{ConversationId, MessageId, OrderId, ShopId, UserId};
+use assistant_domain::model::money::Fen;
+use assistant_domain::model::order::OrderNode;
+use assistant_domain::model::time::{beijing_date, Millis, DAY, HOUR, MINUTE};
+use assistant_domain::ports::{CompensationStore, ConversationStore, OrderStore, ShopStore};
+use assistant_domain::usecases::{sweep, SweepError};
 use aws_sdk_dynamodb::types::AttributeValue;
 use serde_json::json;
 
@@ -54,18 +60,21 @@ async fn comp_status(store: &DynamoStore, order: &str) -> Option<String> {
         .get_item()
         .table_name(&store.tables().orders)
         .key(
-            "pk",
+            PK,
             AttributeValue::S(order_pk(
                 &ShopId::parse(SHOP).unwrap(),
                 &UserId::parse(MAIN_BUYER).unwrap(),
             )),
         )
-        .key("sk", AttributeValue::S(format!("COMP#{order}")))
+        .key(
+            SK,
+            AttributeValue::S(compensation_sk(&OrderId::parse(order).unwrap())),
+        )
         .send()
         .await
         .unwrap()
         .item?;
-    item.get("status").and_then(|s| s.as_s().ok()).cloned()
+    item.get(STATUS).and_then(|s| s.as_s().ok()).cloned()
 }
 
 async fn deposit(store: &DynamoStore, shop: &str) -> Fen {
@@ -226,11 +235,11 @@ async fn the_sweep_pays_coupon_deposit_ledger_and_notice_in_one_go() {
         .get_item()
         .table_name(&store.tables().orders)
         .key(
-            "pk",
+            PK,
             AttributeValue::S(coupon_pk(&UserId::parse(MAIN_BUYER).unwrap())),
         )
         .key(
-            "sk",
+            SK,
             AttributeValue::S(coupon_sk(&OrderId::parse(OVERDUE).unwrap())),
         )
         .send()
@@ -244,9 +253,12 @@ async fn the_sweep_pays_coupon_deposit_ledger_and_notice_in_one_go() {
         .client()
         .query()
         .table_name(&store.tables().shops)
-        .key_condition_expression("pk = :pk AND begins_with(sk, :l)")
-        .expression_attribute_values(":pk", AttributeValue::S(format!("SHOP#{SHOP}")))
-        .expression_attribute_values(":l", AttributeValue::S("LEDGER#".into()))
+        .key_condition_expression(PK_AND_SK_PREFIX)
+        .expression_attribute_values(
+            ":pk",
+            AttributeValue::S(shop_pk(&ShopId::parse(SHOP).unwrap())),
+        )
+        .expression_attribute_values(":prefix", AttributeValue::S(LEDGER_PREFIX.into()))
         .send()
         .await
         .unwrap()
@@ -268,8 +280,8 @@ async fn the_sweep_pays_coupon_deposit_ledger_and_notice_in_one_go() {
             .query()
             .table_name(&store.tables().orders)
             .index_name(PAID_INDEX)
-            .key_condition_expression("paid_day = :d")
-            .expression_attribute_values(":d", AttributeValue::S(format!("{day}#{shard:02}")))
+            .key_condition_expression(format!("{PAID_DAY} = :d"))
+            .expression_attribute_values(":d", AttributeValue::S(paid_day_key(&day, shard)))
             .send()
             .await
             .unwrap();
@@ -303,12 +315,18 @@ async fn a_cancelled_condition_is_counted_not_failed() {
     let dep = deposit(&store, SHOP).await;
     // A stale deposit: the transaction is cancelled by the shop's condition, nothing written.
     assert_eq!(
-        store.pay(&due, Fen(dep.0 + 1), NOW).await.unwrap(),
+        store
+            .pay(&due, Fen(dep.0 + 1), &payout_notice(&due, NOW), NOW)
+            .await
+            .unwrap(),
         PayOutcome::DepositMoved
     );
     assert_eq!(comp_status(&store, OVERDUE).await.as_deref(), Some("due"));
     assert_eq!(
-        store.pay(&due, dep, NOW).await.unwrap(),
+        store
+            .pay(&due, dep, &payout_notice(&due, NOW), NOW)
+            .await
+            .unwrap(),
         PayOutcome::Paid {
             balance_after: Fen(dep.0 - 300)
         }
@@ -316,7 +334,10 @@ async fn a_cancelled_condition_is_counted_not_failed() {
     // Already paid: cancelled by the compensation's condition, even with the right deposit.
     let dep = deposit(&store, SHOP).await;
     assert_eq!(
-        store.pay(&due, dep, NOW + DAY).await.unwrap(),
+        store
+            .pay(&due, dep, &payout_notice(&due, NOW + DAY), NOW + DAY)
+            .await
+            .unwrap(),
         PayOutcome::AlreadyPaid
     );
     assert_eq!(deposit(&store, SHOP).await, dep);
@@ -372,7 +393,7 @@ async fn a_killed_sweep_leaves_nothing_half_paid() {
     for d in orders.iter().filter(|d| d.case == drill::Case::Eligible) {
         store.put_order(&d.order).await.unwrap();
         let due = DueCompensation::new(&d.order, &conv, &MessageId::parse("m1").unwrap(), NOW);
-        let mut c = assistant_domain::conversation::Conversation::open(
+        let mut c = assistant_domain::model::conversation::Conversation::open(
             &ConversationId::parse(format!("k{}", d.order.order_id)).unwrap(),
             &store.shop(&d.order.shop_id).await.unwrap().unwrap(),
             &d.order.buyer_id,
@@ -380,7 +401,7 @@ async fn a_killed_sweep_leaves_nothing_half_paid() {
         );
         c.version = 1;
         store
-            .commit(assistant_domain::store::ConversationChange {
+            .commit(assistant_domain::ports::ConversationChange {
                 conversation: c,
                 expected_version: None,
                 messages: vec![],
@@ -453,8 +474,8 @@ async fn a_shop_in_arrears_still_pays_and_is_flagged() {
         .query()
         .table_name(&store.tables().shops)
         .index_name(ARREARS_INDEX)
-        .key_condition_expression("arrears = :a")
-        .expression_attribute_values(":a", AttributeValue::S("ARREARS".into()))
+        .key_condition_expression(format!("{ARREARS_KEY} = :a"))
+        .expression_attribute_values(":a", AttributeValue::S(ARREARS.into()))
         .send()
         .await
         .unwrap();
@@ -471,8 +492,11 @@ async fn a_compensation_that_cannot_be_paid_is_reported_and_stays_due() {
         .client()
         .delete_item()
         .table_name(&store.tables().shops)
-        .key("pk", AttributeValue::S(format!("SHOP#{SHOP}")))
-        .key("sk", AttributeValue::S("PROFILE".into()))
+        .key(
+            PK,
+            AttributeValue::S(shop_pk(&ShopId::parse(SHOP).unwrap())),
+        )
+        .key(SK, AttributeValue::S(PROFILE.into()))
         .send()
         .await
         .unwrap();
@@ -487,8 +511,8 @@ async fn a_compensation_that_cannot_be_paid_is_reported_and_stays_due() {
 
 #[tokio::test]
 async fn the_platform_report_shows_the_days_payouts_and_shops_in_arrears() {
-    use assistant_domain::identity::Actor;
-    use assistant_domain::service::payout_report;
+    use assistant_domain::model::identity::Actor;
+    use assistant_domain::usecases::payout_report;
     let store = with_one_due().await;
     let mut shop = store
         .shop(&ShopId::parse(SHOP).unwrap())

@@ -4,15 +4,17 @@
 //! short by faults leaves the rest due and a later sweep pays each order exactly once.
 
 use crate::support::*;
+use assistant_aws::dynamo::keys::{COMPENSATION_PREFIX, PK, SK};
 use assistant_aws::http::{response_json, RETRY_AFTER_SECONDS};
 use assistant_aws::{local_client, DynamoStore};
 use assistant_cli::drill::{self, QuickBackoff};
-use assistant_domain::compensation::{sweep, DueCompensation, SweepError};
-use assistant_domain::conversation::{Conversation, Shop};
-use assistant_domain::ids::{ConversationId, MessageId, ShopId};
-use assistant_domain::money::Fen;
-use assistant_domain::store::{ConversationChange, ConversationStore, OrderStore, ShopStore};
-use assistant_domain::time::MINUTE;
+use assistant_domain::model::compensation::DueCompensation;
+use assistant_domain::model::conversation::{Conversation, Shop};
+use assistant_domain::model::ids::{ConversationId, MessageId, ShopId};
+use assistant_domain::model::money::Fen;
+use assistant_domain::model::time::MINUTE;
+use assistant_domain::ports::{ConversationChange, ConversationStore, OrderStore, ShopStore};
+use assistant_domain::usecases::{sweep, SweepError};
 use aws_lambda_events::apigw::{ApiGatewayV2httpRequest, ApiGatewayV2httpResponse};
 use aws_sdk_dynamodb::types::AttributeValue;
 use integration_tests::fault_proxy::{Fault, FaultProxy, Matches, THROTTLING, THROUGHPUT_EXCEEDED};
@@ -45,7 +47,7 @@ async fn snapshot(store: &DynamoStore) -> Snapshot {
                         .unwrap_or_default()
                 };
                 let whole = AttributeValue::M(item.clone());
-                items.insert((key("pk"), key("sk")), canonical(&whole));
+                items.insert((key(PK), key(SK)), canonical(&whole));
             }
             start = page.last_evaluated_key().cloned();
             if start.is_none() {
@@ -243,7 +245,7 @@ async fn a_write_whose_answer_is_lost_is_whole_or_absent_and_nothing_accepted_is
     );
     let due: Vec<_> = snapshot(&store).await[&store.tables().orders]
         .keys()
-        .filter(|(_, sk)| sk.starts_with("COMP#"))
+        .filter(|(_, sk)| sk.starts_with(COMPENSATION_PREFIX))
         .cloned()
         .collect();
     assert_eq!(due.len(), 1, "one compensation for the order: {due:?}");

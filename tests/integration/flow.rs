@@ -2,10 +2,11 @@
 
 use crate::support::*;
 use assistant_cli::seed::{self, AGENTS};
-use assistant_domain::ids::ShopId;
-use assistant_domain::order::OrderNode;
-use assistant_domain::store::{ConversationStore, SolutionStats, StatsStore};
-use assistant_domain::time::HOUR;
+use assistant_domain::model::ids::ShopId;
+use assistant_domain::model::order::OrderNode;
+use assistant_domain::model::time::HOUR;
+use assistant_domain::model::usage::SolutionStats;
+use assistant_domain::ports::{ConversationStore, StatsStore};
 use serde_json::json;
 
 /// One node's whole flow: the buyer asks, the card goes out as the serving agent, the buyer
@@ -510,7 +511,7 @@ async fn an_ordinary_message_is_two_requests_and_fetching_the_panel_writes_nothi
         "read the conversation, put the message: {v}"
     );
     let version = store
-        .conversation(&assistant_domain::ids::ConversationId::parse("c1").unwrap())
+        .conversation(&assistant_domain::model::ids::ConversationId::parse("c1").unwrap())
         .await
         .unwrap()
         .unwrap()
@@ -525,7 +526,7 @@ async fn an_ordinary_message_is_two_requests_and_fetching_the_panel_writes_nothi
         .unwrap();
     assert_eq!(stats.shown, 1, "{stats:?}");
     let after = store
-        .conversation(&assistant_domain::ids::ConversationId::parse("c1").unwrap())
+        .conversation(&assistant_domain::model::ids::ConversationId::parse("c1").unwrap())
         .await
         .unwrap()
         .unwrap();

@@ -2,8 +2,8 @@
 //! event file by `cargo lambda invoke`, talking to DynamoDB Local.
 
 use crate::support::*;
-use assistant_domain::ids::ConversationId;
-use assistant_domain::store::ConversationStore;
+use assistant_domain::model::ids::ConversationId;
+use assistant_domain::ports::ConversationStore;
 use integration_tests::{endpoint, free_port, workspace_root};
 use std::os::unix::process::CommandExt;
 use std::process::{Command, Stdio};

@@ -8,6 +8,7 @@ mod compensation;
 mod faults;
 mod fixtures;
 mod flow;
+mod grants;
 mod lambda_watch;
 mod openapi;
 mod support;

@@ -1,6 +1,12 @@
-//! openapi.yaml describes exactly the HTTP API of template.yaml: the same routes (method and
-//! path), each with its path parameters, its auth, its request body and its errors.
+//! openapi.yaml describes exactly the HTTP API of template.yaml and the route registry: the same
+//! routes (method and path), each with its path parameters, its auth, its request body and its
+//! errors; its enums are the domain's ids.
 
+use crate::template::template_routes as template_events;
+use assistant_aws::routes::ROUTES;
+use assistant_domain::intent::{learn, IntentId};
+use assistant_domain::model::order::OrderNode;
+use assistant_domain::model::solution;
 use integration_tests::workspace_root;
 use serde_yaml::Value;
 use std::collections::BTreeSet;
@@ -13,27 +19,14 @@ fn yaml(file: &str) -> Value {
 }
 
 /// `(METHOD, path)` of every `HttpApi` event in the template.
-fn template_routes(template: &Value) -> BTreeSet<(String, String)> {
-    let mut routes = BTreeSet::new();
-    let resources = template["Resources"].as_mapping().expect("Resources");
-    for (_, res) in resources {
-        if res["Type"].as_str() != Some("AWS::Serverless::Function") {
-            continue;
-        }
-        let Some(events) = res["Properties"]["Events"].as_mapping() else {
-            continue;
-        };
-        for (_, ev) in events {
-            if ev["Type"].as_str() == Some("HttpApi") {
-                let props = &ev["Properties"];
-                routes.insert((
-                    props["Method"].as_str().expect("Method").to_uppercase(),
-                    props["Path"].as_str().expect("Path").to_string(),
-                ));
-            }
-        }
-    }
-    routes
+fn template_routes() -> BTreeSet<(String, String)> {
+    template_events()
+        .into_iter()
+        .map(|t| {
+            let (method, path) = t.key.split_once(' ').expect("METHOD /path");
+            (method.to_string(), path.to_string())
+        })
+        .collect()
 }
 
 /// `(METHOD, path)` of every operation in openapi.yaml.
@@ -73,7 +66,7 @@ fn resolve<'a>(spec: &'a Value, v: &'a Value) -> &'a Value {
 
 #[test]
 fn openapi_and_template_list_the_same_routes() {
-    let template = template_routes(&yaml("template.yaml"));
+    let template = template_routes();
     let spec = openapi_routes(&yaml("openapi.yaml"));
     assert!(!template.is_empty());
     let only_template: Vec<_> = template.difference(&spec).collect();
@@ -155,4 +148,69 @@ fn every_operation_states_its_auth_inputs_and_errors() {
             }
         }
     }
+}
+
+#[test]
+fn openapi_describes_exactly_the_registry_routes() {
+    let spec = openapi_routes(&yaml("openapi.yaml"));
+    let registry: BTreeSet<(String, String)> = ROUTES
+        .iter()
+        .map(|r| (r.route.method().to_string(), r.route.path().to_string()))
+        .collect();
+    assert_eq!(registry.len(), ROUTES.len());
+    let only_registry: Vec<_> = registry.difference(&spec).collect();
+    let only_spec: Vec<_> = spec.difference(&registry).collect();
+    assert!(
+        only_registry.is_empty() && only_spec.is_empty(),
+        "routes in the registry but not openapi.yaml: {only_registry:?}\n\
+         routes in openapi.yaml but not the registry: {only_spec:?}"
+    );
+}
+
+/// The values of an `enum` in openapi.yaml, in their order.
+fn enum_values(v: &Value, what: &str) -> Vec<String> {
+    v["enum"]
+        .as_sequence()
+        .unwrap_or_else(|| panic!("{what} is an enum in openapi.yaml"))
+        .iter()
+        .map(|x| x.as_str().expect("a string value").to_string())
+        .collect()
+}
+
+#[test]
+fn openapi_enums_are_the_domains_intent_node_and_action_ids() {
+    let spec = yaml("openapi.yaml");
+    let schemas = &spec["components"]["schemas"];
+    let intents: Vec<&str> = IntentId::ALL.iter().map(|i| i.as_str()).collect();
+    assert_eq!(enum_values(&schemas["IntentId"], "IntentId"), intents);
+    let nodes: Vec<&str> = OrderNode::ALL.iter().map(|n| n.as_str()).collect();
+    assert_eq!(enum_values(&schemas["OrderNode"], "OrderNode"), nodes);
+    let actions: BTreeSet<String> = solution::ActionKind::ALL
+        .iter()
+        .map(|a| a.id().to_string())
+        .collect();
+    let listed = enum_values(&schemas["ActionId"], "ActionId");
+    let listed_set: BTreeSet<String> = listed.iter().cloned().collect();
+    assert_eq!(
+        listed_set, actions,
+        "ActionId lists the domain's action ids"
+    );
+    assert_eq!(listed.len(), actions.len(), "ActionId lists an id twice");
+    // A robot answers only the intents the assistant does not cover.
+    let robot = &spec["paths"]["/shops/{shop_id}/robot"]["put"]["requestBody"]["content"]
+        ["application/json"]["schema"]["properties"]["answers"]["propertyNames"];
+    let uncovered: Vec<&str> = IntentId::ALL
+        .iter()
+        .filter(|i| !solution::covers(**i))
+        .map(|i| i.as_str())
+        .collect();
+    assert_eq!(enum_values(robot, "the robot's answers"), uncovered);
+}
+
+#[test]
+fn the_classifiers_labels_are_the_intent_ids_in_order() {
+    // The model's weight rows are indexed by label; IntentId::ALL[k] must name row k.
+    let ids: Vec<&str> = IntentId::ALL.iter().map(|i| i.as_str()).collect();
+    assert_eq!(learn::LABELS.to_vec(), ids);
+    assert_eq!(learn::K, IntentId::ALL.len());
 }

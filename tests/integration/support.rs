@@ -1,12 +1,13 @@
 //! Shared helpers for the integration tests.
 
+use assistant_aws::routes::Route;
 use assistant_aws::DynamoStore;
 pub use assistant_cli::demo::{invoke, Function};
 use assistant_cli::seed;
-use assistant_domain::conversation::{Conversation, Message};
-use assistant_domain::ids::ConversationId;
-use assistant_domain::store::ConversationStore;
-use assistant_domain::time::{Millis, HOUR};
+use assistant_domain::model::conversation::{Conversation, Message};
+use assistant_domain::model::ids::ConversationId;
+use assistant_domain::model::time::{Millis, HOUR};
+use assistant_domain::ports::ConversationStore;
 pub use integration_tests::{event_file, fresh_store, local_event};
 use serde_json::Value;
 
@@ -41,7 +42,6 @@ pub const GET_CARD: &str = "GET /conversations/{conversation_id}/prediction-card
 pub const SELECT: &str = "POST /conversations/{conversation_id}/order-selection";
 pub const PANEL: &str = "GET /conversations/{conversation_id}/panel";
 pub const USE: &str = "POST /conversations/{conversation_id}/panel/events";
-pub const RATE_ROBOT: &str = "POST /conversations/{conversation_id}/robot-rating";
 
 /// Calls the function that serves `route`.
 pub async fn call(
@@ -51,11 +51,9 @@ pub async fn call(
     claims: &[(&str, &str)],
     body: Option<Value>,
 ) -> (i64, Value) {
-    let function = match route {
-        POST_MESSAGE | LIST_MESSAGES | RATE_ROBOT => Function::Intake,
-        GET_CARD | SELECT => Function::OrderCard,
-        _ => Function::Suggest,
-    };
+    let function = Route::from_key(route)
+        .unwrap_or_else(|| panic!("{route} is in the route registry"))
+        .function();
     let event = local_event(
         route,
         &[("conversation_id", conversation)],

@@ -1,6 +1,14 @@
-//! template.yaml passes `sam validate --lint` (aws-sam-cli from PyPI; scripts/setup.sh installs it).
+//! template.yaml passes `sam validate --lint` (aws-sam-cli from PyPI; scripts/setup.sh installs it);
+//! its HttpApi events are the route registry's routes, each on the function that serves it; and
+//! every handler serves exactly its registry routes.
 
+use crate::support::*;
+use assistant_aws::http::response_json;
+use assistant_aws::routes::{Function, Route, ROUTES};
+use aws_lambda_events::apigw::{ApiGatewayV2httpRequest, ApiGatewayV2httpResponse};
 use integration_tests::workspace_root;
+use serde_yaml::Value;
+use std::collections::BTreeMap;
 use std::process::Command;
 
 #[test]
@@ -24,14 +32,8 @@ fn sam_validate_lint_passes() {
 #[test]
 fn every_function_builds_with_cargo_lambda_from_the_workspace() {
     let text = std::fs::read_to_string(workspace_root().join("template.yaml")).unwrap();
-    for binary in [
-        "intake",
-        "order-card",
-        "suggest",
-        "replies",
-        "feedback",
-        "compensate",
-    ] {
+    let http = Function::ALL.iter().map(|f| f.binary());
+    for binary in http.chain(["compensate"]) {
         assert!(
             text.contains(&format!("Binary: {binary}")),
             "{binary} has a template entry"
@@ -44,4 +46,334 @@ fn every_function_builds_with_cargo_lambda_from_the_workspace() {
     }
     assert_eq!(text.matches("BuildMethod: rust-cargolambda").count(), 6);
     assert!(text.contains("Type: Schedule"));
+}
+
+/// The template's resources, with CloudFormation's short tags (`!Ref X`, `!Sub "..."`) kept as
+/// serde_yaml's tagged values.
+fn resources() -> serde_yaml::Mapping {
+    let text = std::fs::read_to_string(workspace_root().join("template.yaml")).unwrap();
+    let doc: serde_yaml::Value = serde_yaml::from_str(&text).unwrap();
+    doc["Resources"].as_mapping().unwrap().clone()
+}
+
+fn of_type<'a>(
+    resources: &'a serde_yaml::Mapping,
+    kind: &'a str,
+) -> impl Iterator<Item = (&'a str, &'a serde_yaml::Value)> + 'a {
+    resources
+        .iter()
+        .filter(move |(_, r)| r["Type"].as_str() == Some(kind))
+        .map(|(id, r)| (id.as_str().unwrap(), r))
+}
+
+/// `!Ref X` / `!GetAtt X.Arn` / `!Sub "...${X}..."`: whether the value names resource `id`.
+fn names(value: &serde_yaml::Value, id: &str) -> bool {
+    match value {
+        serde_yaml::Value::Tagged(tagged) => names(&tagged.value, id),
+        serde_yaml::Value::String(s) => {
+            s == id || s.starts_with(&format!("{id}.")) || s.contains(&format!("${{{id}"))
+        }
+        serde_yaml::Value::Sequence(items) => items.iter().any(|v| names(v, id)),
+        _ => false,
+    }
+}
+
+/// The ledger, coupons and deposits live in these tables: a stack deletion or a bad write must
+/// not lose them.
+#[test]
+fn every_table_keeps_its_data_point_in_time_recovery_and_deletion_protection() {
+    let resources = resources();
+    let tables: Vec<_> = of_type(&resources, "AWS::DynamoDB::Table").collect();
+    assert_eq!(tables.len(), 3);
+    for (id, table) in tables {
+        assert_eq!(table["DeletionPolicy"].as_str(), Some("Retain"), "{id}");
+        assert_eq!(
+            table["UpdateReplacePolicy"].as_str(),
+            Some("Retain"),
+            "{id}"
+        );
+        let props = &table["Properties"];
+        assert_eq!(
+            props["DeletionProtectionEnabled"].as_bool(),
+            Some(true),
+            "{id}"
+        );
+        assert_eq!(
+            props["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"].as_bool(),
+            Some(true),
+            "{id}"
+        );
+    }
+}
+
+#[test]
+fn the_screenshot_bucket_refuses_plain_http_and_expires_screenshots() {
+    let resources = resources();
+    let (bucket, props) = of_type(&resources, "AWS::S3::Bucket").next().unwrap();
+    let rules = props["Properties"]["LifecycleConfiguration"]["Rules"]
+        .as_sequence()
+        .unwrap();
+    assert!(rules.iter().any(|r| r["Status"].as_str() == Some("Enabled")
+        && r["Prefix"].as_str() == Some("feedback/")
+        && r["ExpirationInDays"].as_u64().is_some_and(|d| d > 0)));
+    let policy = of_type(&resources, "AWS::S3::BucketPolicy")
+        .find(|(_, p)| names(&p["Properties"]["Bucket"], bucket))
+        .expect("a bucket policy for the screenshot bucket");
+    let statements = policy.1["Properties"]["PolicyDocument"]["Statement"]
+        .as_sequence()
+        .unwrap();
+    assert!(statements
+        .iter()
+        .any(|s| s["Effect"].as_str() == Some("Deny")
+            && s["Action"].as_str() == Some("s3:*")
+            && s["Condition"]["Bool"]["aws:SecureTransport"].as_str() == Some("false")
+            && names(&s["Resource"], bucket)));
+}
+
+#[test]
+fn every_function_has_reserved_concurrency_and_a_log_group_with_retention() {
+    let resources = resources();
+    let groups: Vec<_> = of_type(&resources, "AWS::Logs::LogGroup").collect();
+    let functions: Vec<_> = of_type(&resources, "AWS::Serverless::Function").collect();
+    assert_eq!(functions.len(), 6);
+    for (id, function) in functions {
+        let reserved = function["Properties"]["ReservedConcurrentExecutions"].as_u64();
+        assert!(
+            reserved.is_some_and(|n| n > 0),
+            "{id} reserves its concurrency"
+        );
+        let group = groups
+            .iter()
+            .find(|(_, g)| names(&g["Properties"]["LogGroupName"], id))
+            .unwrap_or_else(|| panic!("{id} has a log group"));
+        assert!(
+            group.1["Properties"]["RetentionInDays"].as_u64().is_some(),
+            "{id}"
+        );
+    }
+}
+
+#[test]
+fn the_http_api_is_throttled_and_logs_every_request() {
+    let resources = resources();
+    let (_, api) = of_type(&resources, "AWS::Serverless::HttpApi")
+        .next()
+        .unwrap();
+    let props = &api["Properties"];
+    let route = &props["DefaultRouteSettings"];
+    assert!(route["ThrottlingRateLimit"].as_u64().is_some_and(|n| n > 0));
+    assert!(route["ThrottlingBurstLimit"]
+        .as_u64()
+        .is_some_and(|n| n > 0));
+    let destination = &props["AccessLogSettings"]["DestinationArn"];
+    let (_, group) = of_type(&resources, "AWS::Logs::LogGroup")
+        .find(|(id, _)| names(destination, id))
+        .expect("the access log goes to a log group of the template");
+    assert!(group["Properties"]["RetentionInDays"].as_u64().is_some());
+    let format = props["AccessLogSettings"]["Format"].as_str().unwrap();
+    for field in ["$context.requestId", "$context.routeKey", "$context.status"] {
+        assert!(format.contains(field), "{field}");
+    }
+}
+
+/// A sweep that keeps failing is kept and heard of, not only logged.
+#[test]
+fn a_failing_sweep_goes_to_a_queue_and_raises_an_alarm() {
+    let resources = resources();
+    let compensate = &resources["CompensateFunction"]["Properties"];
+    let failure = &compensate["EventInvokeConfig"]["DestinationConfig"]["OnFailure"];
+    assert_eq!(failure["Type"].as_str(), Some("SQS"));
+    let (queue, _) = of_type(&resources, "AWS::SQS::Queue")
+        .find(|(id, _)| names(&failure["Destination"], id))
+        .expect("the on-failure destination is a queue of the template");
+    let alarms: Vec<_> = of_type(&resources, "AWS::CloudWatch::Alarm").collect();
+    let watches = |namespace: &str, metric: &str, what: &str| {
+        alarms.iter().any(|(_, a)| {
+            let p = &a["Properties"];
+            p["Namespace"].as_str() == Some(namespace)
+                && p["MetricName"].as_str() == Some(metric)
+                && p["Dimensions"]
+                    .as_sequence()
+                    .unwrap()
+                    .iter()
+                    .any(|d| names(&d["Value"], what))
+                && p["AlarmActions"]
+                    .as_sequence()
+                    .is_some_and(|a| !a.is_empty())
+        })
+    };
+    assert!(watches("AWS/Lambda", "Errors", "CompensateFunction"));
+    assert!(watches(
+        "AWS/SQS",
+        "ApproximateNumberOfMessagesVisible",
+        queue
+    ));
+}
+
+/// One `HttpApi` event of template.yaml.
+#[derive(Debug)]
+pub struct TemplateRoute {
+    /// The event's logical name (`PostMessage`).
+    pub event: String,
+    /// The function's `BuildProperties.Binary`.
+    pub binary: String,
+    /// `METHOD /path`, as API Gateway writes the route key.
+    pub key: String,
+}
+
+/// Every `HttpApi` event of every function in template.yaml.
+pub fn template_routes() -> Vec<TemplateRoute> {
+    let text = std::fs::read_to_string(workspace_root().join("template.yaml")).unwrap();
+    let template: Value = serde_yaml::from_str(&text).expect("template.yaml is YAML");
+    let mut routes = Vec::new();
+    let resources = template["Resources"].as_mapping().expect("Resources");
+    for (id, res) in resources {
+        if res["Type"].as_str() != Some("AWS::Serverless::Function") {
+            continue;
+        }
+        let Some(events) = res["Properties"]["Events"].as_mapping() else {
+            continue;
+        };
+        for (name, ev) in events {
+            if ev["Type"].as_str() != Some("HttpApi") {
+                continue;
+            }
+            let props = &ev["Properties"];
+            let binary = res["Metadata"]["BuildProperties"]["Binary"].as_str();
+            routes.push(TemplateRoute {
+                event: name.as_str().expect("event name").to_string(),
+                binary: binary
+                    .unwrap_or_else(|| panic!("{id:?}: BuildProperties.Binary"))
+                    .to_string(),
+                key: format!(
+                    "{} {}",
+                    props["Method"].as_str().expect("Method").to_uppercase(),
+                    props["Path"].as_str().expect("Path")
+                ),
+            });
+        }
+    }
+    routes
+}
+
+#[test]
+fn the_template_routes_are_the_registry_on_the_functions_that_serve_them() {
+    let template = template_routes();
+    let mut in_template = BTreeMap::new();
+    for t in &template {
+        assert!(
+            in_template.insert(t.key.as_str(), t).is_none(),
+            "{} is routed twice in template.yaml",
+            t.key
+        );
+        let route = Route::from_key(&t.key).unwrap_or_else(|| {
+            panic!(
+                "template.yaml routes {} (event {}) to {}, but the route registry \
+                 (shared/aws/src/routes.rs) does not declare it",
+                t.key, t.event, t.binary
+            )
+        });
+        assert_eq!(
+            t.binary,
+            route.function().binary(),
+            "{}: template.yaml sends it to another function than the registry",
+            t.key
+        );
+        assert_eq!(
+            t.event,
+            format!("{route:?}"),
+            "{}: the template's event is named after the registry's route",
+            t.key
+        );
+    }
+    for spec in ROUTES {
+        assert!(
+            in_template.contains_key(spec.key),
+            "the registry's {} ({}) has no HttpApi event in template.yaml",
+            spec.key,
+            spec.function.binary()
+        );
+    }
+    assert_eq!(template.len(), ROUTES.len());
+}
+
+/// The event fixtures of events/ by route key: every registry route has one, and every HTTP
+/// fixture is for a registry route.
+fn fixture_per_route() -> BTreeMap<String, ApiGatewayV2httpRequest> {
+    let mut by_route = BTreeMap::new();
+    let dir = workspace_root().join("events");
+    let mut names: Vec<String> = std::fs::read_dir(&dir)
+        .expect("events/")
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".json"))
+        .collect();
+    names.sort();
+    for name in names {
+        let text = std::fs::read_to_string(dir.join(&name)).unwrap();
+        let json: serde_json::Value = serde_json::from_str(&text).expect(&name);
+        let Some(key) = json["routeKey"].as_str() else {
+            continue; // the schedule event
+        };
+        assert!(
+            Route::from_key(key).is_some(),
+            "events/{name} is for {key}, which the registry does not declare"
+        );
+        by_route
+            .entry(key.to_string())
+            .or_insert_with(|| event_file(&name));
+    }
+    for spec in ROUTES {
+        assert!(
+            by_route.contains_key(spec.key),
+            "events/ has no fixture for {}",
+            spec.key
+        );
+    }
+    by_route
+}
+
+async fn handle(
+    store: &assistant_aws::DynamoStore,
+    blobs: &assistant_aws::s3::S3Blobs,
+    function: Function,
+    event: ApiGatewayV2httpRequest,
+) -> ApiGatewayV2httpResponse {
+    match function {
+        Function::Intake => intake::handle(store, event, NOW).await,
+        Function::OrderCard => order_card::handle(store, event, NOW).await,
+        Function::Suggest => suggest::handle(store, event, NOW).await,
+        Function::Replies => replies::handle(store, event, NOW).await,
+        Function::Feedback => feedback::handle(store, blobs, event, NOW).await,
+    }
+}
+
+/// Each handler matches on its own route enum without a catch-all (the compiler proves it serves
+/// all of them); this proves it takes nothing else: another function's route is a 500.
+#[tokio::test]
+async fn each_handler_serves_exactly_its_registry_routes() {
+    let store = seeded().await;
+    let blobs = integration_tests::fresh_blobs().await;
+    let fixtures = fixture_per_route();
+    for spec in ROUTES {
+        for &function in Function::ALL {
+            let event = fixtures[spec.key].clone();
+            let resp = handle(&store, &blobs, function, event).await;
+            let body = response_json(&resp);
+            let who = format!("{} sent to {}", spec.key, function.binary());
+            if function == spec.function {
+                assert!(resp.status_code < 500, "{who}: {} {body}", resp.status_code);
+            } else {
+                assert_eq!(resp.status_code, 500, "{who}: {body}");
+                assert_eq!(body["error"]["code"], "internal", "{who}: {body}");
+                assert_eq!(body["error"]["message"], "internal error", "{who}: {body}");
+            }
+        }
+    }
+    // A key the API does not have at all is the same fault, before the caller is even read.
+    let mut event = fixtures[Route::GetPanel.key()].clone();
+    event.route_key = Some("DELETE /conversations/{conversation_id}/panel".into());
+    event.request_context.route_key = event.route_key.clone();
+    event.request_context.authorizer = None;
+    let resp = handle(&store, &blobs, Function::Suggest, event).await;
+    assert_eq!(resp.status_code, 500, "{:?}", resp.body);
 }

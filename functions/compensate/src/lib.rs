@@ -1,10 +1,11 @@
 //! Overdue-shipment coupon sweep (超时发货赔付), run by the EventBridge schedule: pays every due
-//! compensation exactly once (see `assistant_domain::compensation`). Duplicate deliveries,
+//! compensation exactly once (see `assistant_domain::usecases::compensation`). Duplicate deliveries,
 //! concurrent sweeps and retries are all safe: every payout is one conditional transaction.
 
-use assistant_domain::compensation::{sweep, Backoff, SweepError, SweepReport, DUE_SHARDS};
-use assistant_domain::store::{CompensationStore, ShopStore};
-use assistant_domain::time::Millis;
+use assistant_domain::model::compensation::{SweepReport, DUE_SHARDS};
+use assistant_domain::model::time::Millis;
+use assistant_domain::ports::{CompensationStore, ShopStore};
+use assistant_domain::usecases::{sweep, Backoff, SweepError};
 use aws_lambda_events::eventbridge::EventBridgeEvent;
 use serde_json::Value;
 use std::time::Duration;

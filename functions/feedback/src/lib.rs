@@ -10,10 +10,13 @@
 //!   → 200 `{"items", "next_cursor"}`, newest first
 //! - `GET /feedback/{feedback_id}/screenshots/{index}` (who may list it) → the image
 
-use assistant_aws::http::{respond, unknown_route, Reply, Request, MAX_UPLOAD_BYTES};
-use assistant_domain::feedback::{self, FeedbackForm, FeedbackQuery};
-use assistant_domain::store::{BlobStore, Store};
-use assistant_domain::time::Millis;
+use assistant_aws::http::{respond, Reply, Request, MAX_UPLOAD_BYTES};
+use assistant_aws::routes::{served, FeedbackRoute};
+use assistant_domain::access;
+use assistant_domain::model::feedback::{parse_feedback_id, FeedbackForm};
+use assistant_domain::model::time::Millis;
+use assistant_domain::ports::{BlobStore, Store};
+use assistant_domain::usecases::{self, FeedbackQuery};
 use assistant_domain::{Error, Result};
 use aws_lambda_events::apigw::{ApiGatewayV2httpRequest, ApiGatewayV2httpResponse};
 use base64::Engine;
@@ -34,33 +37,35 @@ async fn route<S: Store, B: BlobStore>(
     event: ApiGatewayV2httpRequest,
     now: Millis,
 ) -> Result<Reply> {
+    let route = served::<FeedbackRoute>(&event)?;
     let req = Request::from_event(event)?;
-    match req.route.as_str() {
-        "POST /feedback" => {
+    match route {
+        FeedbackRoute::PostFeedback => {
             // Who may send is checked before the body is read.
-            req.actor.require_staff()?;
+            access::staff(&req.actor)?;
             let form = form_of(&req).await?;
-            let saved = feedback::post_feedback(store, blobs, &req.actor, form, now).await?;
+            let saved = usecases::post_feedback(store, blobs, &req.actor, form, now).await?;
             Reply::created(&serde_json::json!({ "feedback": saved }))
         }
-        "GET /feedback" => {
+        FeedbackRoute::ListFeedback => {
             let query = FeedbackQuery {
                 intent: req.query("intent"),
                 shop_id: req.query("shop_id"),
                 limit: req.query("limit"),
                 cursor: req.query("cursor"),
             };
-            let page = feedback::list_feedback(store, &req.actor, query).await?;
+            let page = usecases::list_feedback(store, &req.actor, query).await?;
             Reply::ok(&serde_json::json!({ "items": page.items, "next_cursor": page.next }))
         }
-        "GET /feedback/{feedback_id}/screenshots/{index}" => {
-            let id = req.path("feedback_id", Ok)?;
+        FeedbackRoute::GetScreenshot => {
+            let id = req.path("feedback_id", |raw| {
+                parse_feedback_id(&raw).map(str::to_string)
+            })?;
             let index = req.path("index", Ok)?;
             let (content_type, bytes) =
-                feedback::screenshot(store, blobs, &req.actor, &id, &index).await?;
+                usecases::screenshot(store, blobs, &req.actor, &id, &index).await?;
             Reply::binary(content_type, bytes)
         }
-        other => Err(unknown_route(other)),
     }
 }
 

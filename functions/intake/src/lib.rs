@@ -10,12 +10,13 @@
 //! - `POST /conversations/{conversation_id}/robot-rating` (buyer) `{"message_id", "rating"}` → 200
 //! - `GET /shops/{shop_id}/queue` (the shop's staff) → 200, longest wait first
 
-use assistant_aws::http::{respond, unknown_route, Reply, Request};
-use assistant_domain::identity::Actor;
-use assistant_domain::ids::{ConversationId, ShopId};
-use assistant_domain::service;
-use assistant_domain::store::Store;
-use assistant_domain::time::Millis;
+use assistant_aws::http::{respond, Reply, Request};
+use assistant_aws::routes::{served, IntakeRoute};
+use assistant_domain::model::identity::Actor;
+use assistant_domain::model::ids::{ConversationId, ShopId};
+use assistant_domain::model::time::Millis;
+use assistant_domain::ports::Store;
+use assistant_domain::usecases;
 use assistant_domain::Result;
 use aws_lambda_events::apigw::{ApiGatewayV2httpRequest, ApiGatewayV2httpResponse};
 
@@ -28,34 +29,34 @@ pub async fn handle<S: Store>(
 }
 
 async fn route<S: Store>(store: &S, event: ApiGatewayV2httpRequest, now: Millis) -> Result<Reply> {
+    let route = served::<IntakeRoute>(&event)?;
     let req = Request::from_event(event)?;
     let conversation = || req.path("conversation_id", ConversationId::parse);
-    match req.route.as_str() {
-        "POST /conversations/{conversation_id}/messages" => {
+    match route {
+        IntakeRoute::PostMessage => {
             let id = conversation()?;
             let input = req.json()?;
             match req.actor {
                 Actor::Buyer(_) => Reply::created(
-                    &service::post_buyer_message(store, &req.actor, &id, input, now).await?,
+                    &usecases::post_buyer_message(store, &req.actor, &id, input, now).await?,
                 ),
                 _ => Reply::created(
-                    &service::post_staff_message(store, &req.actor, &id, input, now).await?,
+                    &usecases::post_staff_message(store, &req.actor, &id, input, now).await?,
                 ),
             }
         }
-        "GET /conversations/{conversation_id}/messages" => {
-            let messages = service::list_messages(store, &req.actor, &conversation()?).await?;
+        IntakeRoute::ListMessages => {
+            let messages = usecases::list_messages(store, &req.actor, &conversation()?).await?;
             Reply::ok(&serde_json::json!({ "messages": messages }))
         }
-        "POST /conversations/{conversation_id}/robot-rating" => {
+        IntakeRoute::RateRobot => {
             let id = conversation()?;
             let input = req.json()?;
-            Reply::ok(&service::rate_robot(store, &req.actor, &id, input, now).await?)
+            Reply::ok(&usecases::rate_robot(store, &req.actor, &id, input, now).await?)
         }
-        "GET /shops/{shop_id}/queue" => {
+        IntakeRoute::Queue => {
             let shop = req.path("shop_id", ShopId::parse)?;
-            Reply::ok(&service::queue(store, &req.actor, &shop, now).await?)
+            Reply::ok(&usecases::queue(store, &req.actor, &shop, now).await?)
         }
-        other => Err(unknown_route(other)),
     }
 }

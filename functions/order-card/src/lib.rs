@@ -6,11 +6,12 @@
 //! - `POST /conversations/{conversation_id}/order-selection` (buyer):
 //!   `{"via": "confirm"|"pick"|"order_card", "card_id"?, "order_id"?}` → 200
 
-use assistant_aws::http::{respond, unknown_route, Reply, Request};
-use assistant_domain::ids::ConversationId;
-use assistant_domain::service;
-use assistant_domain::store::Store;
-use assistant_domain::time::Millis;
+use assistant_aws::http::{respond, Reply, Request};
+use assistant_aws::routes::{served, OrderCardRoute};
+use assistant_domain::model::ids::ConversationId;
+use assistant_domain::model::time::Millis;
+use assistant_domain::ports::Store;
+use assistant_domain::usecases;
 use assistant_domain::Result;
 use aws_lambda_events::apigw::{ApiGatewayV2httpRequest, ApiGatewayV2httpResponse};
 
@@ -23,16 +24,14 @@ pub async fn handle<S: Store>(
 }
 
 async fn route<S: Store>(store: &S, event: ApiGatewayV2httpRequest, now: Millis) -> Result<Reply> {
+    let route = served::<OrderCardRoute>(&event)?;
     let req = Request::from_event(event)?;
     let id = req.path("conversation_id", ConversationId::parse)?;
-    match req.route.as_str() {
-        "GET /conversations/{conversation_id}/prediction-card" => {
-            Reply::ok(&service::open_card(store, &req.actor, &id).await?)
-        }
-        "POST /conversations/{conversation_id}/order-selection" => {
+    match route {
+        OrderCardRoute::GetCard => Reply::ok(&usecases::open_card(store, &req.actor, &id).await?),
+        OrderCardRoute::SelectOrder => {
             let input = req.json()?;
-            Reply::ok(&service::select_order(store, &req.actor, &id, input, now).await?)
+            Reply::ok(&usecases::select_order(store, &req.actor, &id, input, now).await?)
         }
-        other => Err(unknown_route(other)),
     }
 }

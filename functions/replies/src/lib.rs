@@ -10,11 +10,12 @@
 //! - `GET /shops/{shop_id}/robot` → 200 `{"on", "answers", "version"}`
 //! - `PUT /shops/{shop_id}/robot` (shop_admin): `{"expected_version", "on", "answers"?}`
 
-use assistant_aws::http::{respond, unknown_route, Reply, Request};
-use assistant_domain::ids::ShopId;
-use assistant_domain::shop_replies as replies;
-use assistant_domain::store::ShopStore;
-use assistant_domain::time::Millis;
+use assistant_aws::http::{respond, Reply, Request};
+use assistant_aws::routes::{served, RepliesRoute};
+use assistant_domain::model::ids::ShopId;
+use assistant_domain::model::time::Millis;
+use assistant_domain::ports::ShopStore;
+use assistant_domain::usecases;
 use assistant_domain::Result;
 use aws_lambda_events::apigw::{ApiGatewayV2httpRequest, ApiGatewayV2httpResponse};
 
@@ -31,26 +32,24 @@ async fn route<S: ShopStore>(
     event: ApiGatewayV2httpRequest,
     now: Millis,
 ) -> Result<Reply> {
+    let route = served::<RepliesRoute>(&event)?;
     let req = Request::from_event(event)?;
     let shop = req.path("shop_id", ShopId::parse)?;
     let intent = || req.path("intent", Ok);
-    match req.route.as_str() {
-        "GET /shops/{shop_id}/replies/{intent}" => {
-            Reply::ok(&replies::get_replies(store, &req.actor, &shop, &intent()?).await?)
+    match route {
+        RepliesRoute::GetReplies => {
+            Reply::ok(&usecases::get_replies(store, &req.actor, &shop, &intent()?).await?)
         }
-        "PUT /shops/{shop_id}/replies/{intent}" => {
+        RepliesRoute::PutReplies => {
             let input = req.json()?;
             Reply::ok(
-                &replies::edit_replies(store, &req.actor, &shop, &intent()?, input, now).await?,
+                &usecases::edit_replies(store, &req.actor, &shop, &intent()?, input, now).await?,
             )
         }
-        "GET /shops/{shop_id}/robot" => {
-            Reply::ok(&replies::get_robot(store, &req.actor, &shop).await?)
-        }
-        "PUT /shops/{shop_id}/robot" => {
+        RepliesRoute::GetRobot => Reply::ok(&usecases::get_robot(store, &req.actor, &shop).await?),
+        RepliesRoute::PutRobot => {
             let input = req.json()?;
-            Reply::ok(&replies::edit_robot(store, &req.actor, &shop, input, now).await?)
+            Reply::ok(&usecases::edit_robot(store, &req.actor, &shop, input, now).await?)
         }
-        other => Err(unknown_route(other)),
     }
 }

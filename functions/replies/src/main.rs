@@ -1,7 +1,7 @@
 // Deep async nesting (lambda runtime over the SDK) needs more than the default query depth.
 #![recursion_limit = "256"]
 
-use assistant_domain::time::now_millis;
+use assistant_domain::model::time::now_millis;
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_runtime::Error> {

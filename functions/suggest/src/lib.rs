@@ -9,11 +9,12 @@
 //! - `GET /shops/{shop_id}/adoption` (the shop's admin, the platform) and `GET /adoption?shop_id=`
 //!   (platform): shown / copied / sent / edited-then-sent / feedback per solution, with ratios
 
-use assistant_aws::http::{respond, unknown_route, Reply, Request};
-use assistant_domain::ids::{ConversationId, ShopId};
-use assistant_domain::service;
-use assistant_domain::store::Store;
-use assistant_domain::time::Millis;
+use assistant_aws::http::{respond, Reply, Request};
+use assistant_aws::routes::{served, SuggestRoute};
+use assistant_domain::model::ids::{ConversationId, ShopId};
+use assistant_domain::model::time::Millis;
+use assistant_domain::ports::Store;
+use assistant_domain::usecases;
 use assistant_domain::Result;
 use aws_lambda_events::apigw::{ApiGatewayV2httpRequest, ApiGatewayV2httpResponse};
 
@@ -26,27 +27,27 @@ pub async fn handle<S: Store>(
 }
 
 async fn route<S: Store>(store: &S, event: ApiGatewayV2httpRequest, now: Millis) -> Result<Reply> {
+    let route = served::<SuggestRoute>(&event)?;
     let req = Request::from_event(event)?;
     let conversation = || req.path("conversation_id", ConversationId::parse);
-    match req.route.as_str() {
-        "GET /conversations/{conversation_id}/panel" => {
-            Reply::ok(&service::panel(store, &req.actor, &conversation()?, now).await?)
+    match route {
+        SuggestRoute::GetPanel => {
+            Reply::ok(&usecases::panel(store, &req.actor, &conversation()?, now).await?)
         }
-        "GET /shops/{shop_id}/adoption" => {
+        SuggestRoute::ShopAdoption => {
             let shop = req.path("shop_id", ShopId::parse)?;
-            Reply::ok(&service::adoption(store, &req.actor, Some(&shop)).await?)
+            Reply::ok(&usecases::adoption(store, &req.actor, Some(&shop)).await?)
         }
-        "GET /adoption" => {
+        SuggestRoute::AllAdoption => {
             let shop = req.query("shop_id").map(ShopId::parse).transpose()?;
-            Reply::ok(&service::adoption(store, &req.actor, shop.as_ref()).await?)
+            Reply::ok(&usecases::adoption(store, &req.actor, shop.as_ref()).await?)
         }
-        "POST /conversations/{conversation_id}/panel/events" => {
+        SuggestRoute::UseSolution => {
             let id = conversation()?;
             let input = req.json()?;
-            let outcome = service::use_solution(store, &req.actor, &id, input, now).await?;
+            let outcome = usecases::use_solution(store, &req.actor, &id, input, now).await?;
             let status = if outcome.message.is_some() { 201 } else { 200 };
             Reply::with_status(status, &outcome)
         }
-        other => Err(unknown_route(other)),
     }
 }

@@ -2,7 +2,7 @@
 //! claims, the body checked and parsed, and the one error -> HTTP mapping.
 
 use assistant_domain::error::Error;
-use assistant_domain::identity::Actor;
+use assistant_domain::model::identity::Actor;
 use aws_lambda_events::apigw::{ApiGatewayV2httpRequest, ApiGatewayV2httpResponse};
 use aws_lambda_events::encodings::Body;
 use aws_lambda_events::http::{HeaderMap, HeaderValue};
@@ -23,22 +23,16 @@ pub struct FormPart {
     pub bytes: Vec<u8>,
 }
 
-/// A request as the handlers see it.
+/// A request as the handlers see it (which route it is for: [`crate::routes::served`]).
 #[derive(Debug)]
 pub struct Request {
-    pub route: String,
     pub actor: Actor,
     event: ApiGatewayV2httpRequest,
 }
 
 impl Request {
-    /// Reads the route and the caller. Claims come from the JWT authorizer; without them: 401.
+    /// Reads the caller. Claims come from the JWT authorizer; without them: 401.
     pub fn from_event(event: ApiGatewayV2httpRequest) -> Result<Self, Error> {
-        let route = event
-            .route_key
-            .clone()
-            .or_else(|| event.request_context.route_key.clone())
-            .unwrap_or_default();
         let claims = event
             .request_context
             .authorizer
@@ -47,11 +41,7 @@ impl Request {
             .map(|j| &j.claims);
         let claim = |name: &str| claims.and_then(|c| c.get(name)).map(String::as_str);
         let actor = Actor::from_claims(claim("sub"), claim("role"), claim("shop_id"))?;
-        Ok(Request {
-            route,
-            actor,
-            event,
-        })
+        Ok(Request { actor, event })
     }
 
     /// A path parameter, parsed into its typed id.
@@ -201,12 +191,18 @@ pub fn status_of(err: &Error) -> u16 {
     }
 }
 
+/// Every answer: the browser must not guess another type than the one sent.
+const NOSNIFF: (&str, &str) = ("x-content-type-options", "nosniff");
+
 fn json_response(status: u16, body: &serde_json::Value) -> ApiGatewayV2httpResponse {
     let mut headers = HeaderMap::new();
     headers.insert(
         "content-type",
         HeaderValue::from_static("application/json; charset=utf-8"),
     );
+    headers.insert(NOSNIFF.0, HeaderValue::from_static(NOSNIFF.1));
+    // Conversations, panels and figures are one caller's: no shared or stored copy anywhere.
+    headers.insert("cache-control", HeaderValue::from_static("no-store"));
     let mut resp = ApiGatewayV2httpResponse::default();
     resp.status_code = status as i64;
     resp.headers = headers;
@@ -296,6 +292,25 @@ pub fn respond(result: Result<Reply, Error>) -> ApiGatewayV2httpResponse {
                 "cache-control",
                 HeaderValue::from_static("private, max-age=300"),
             );
+            // A screenshot is shown, never run: no sniffing, no scripts or requests of its own
+            // if opened directly, and saved rather than rendered in the API's origin.
+            resp.headers
+                .insert(NOSNIFF.0, HeaderValue::from_static(NOSNIFF.1));
+            resp.headers.insert(
+                "content-security-policy",
+                HeaderValue::from_static("default-src 'none'; sandbox"),
+            );
+            let extension = content_type.rsplit('/').next().unwrap_or("bin");
+            let extension = if extension == "jpeg" {
+                "jpg"
+            } else {
+                extension
+            };
+            if let Ok(v) =
+                HeaderValue::from_str(&format!("attachment; filename=\"screenshot.{extension}\""))
+            {
+                resp.headers.insert("content-disposition", v);
+            }
             resp.body = Some(Body::Binary(bytes));
             resp.is_base64_encoded = true;
             resp
@@ -303,11 +318,6 @@ pub fn respond(result: Result<Reply, Error>) -> ApiGatewayV2httpResponse {
         Ok(reply) => json_response(reply.status, &reply.body),
         Err(err) => error_response(&err),
     }
-}
-
-/// The answer for a route this function does not serve.
-pub fn unknown_route(route: &str) -> Error {
-    Error::invalid("route", format!("'{route}' is not served by this function"))
 }
 
 /// Builds an HTTP API event as API Gateway would deliver it after the JWT authorizer: for the local
@@ -416,6 +426,34 @@ mod tests {
             panic!()
         };
         assert!(!t.contains("secret"), "{t}");
+    }
+
+    #[test]
+    fn json_is_never_sniffed_nor_stored() {
+        for resp in [
+            respond(Reply::ok(&serde_json::json!({"a": 1}))),
+            error_response(&Error::NotFound("x")),
+        ] {
+            let h = |name: &str| resp.headers.get(name).and_then(|v| v.to_str().ok());
+            assert_eq!(h("x-content-type-options"), Some("nosniff"));
+            assert_eq!(h("cache-control"), Some("no-store"));
+        }
+    }
+
+    #[test]
+    fn an_image_is_served_inert() {
+        let resp = respond(Reply::binary("image/jpeg".into(), vec![0xff, 0xd8]));
+        let h = |name: &str| resp.headers.get(name).and_then(|v| v.to_str().ok());
+        assert_eq!(h("content-type"), Some("image/jpeg"));
+        assert_eq!(h("x-content-type-options"), Some("nosniff"));
+        assert_eq!(
+            h("content-security-policy"),
+            Some("default-src 'none'; sandbox")
+        );
+        assert_eq!(
+            h("content-disposition"),
+            Some("attachment; filename=\"screenshot.jpg\"")
+        );
     }
 
     #[test]

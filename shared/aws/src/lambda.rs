@@ -87,17 +87,8 @@ pub const WARM_CONNECTIONS: usize = 2;
 /// refusal (a function whose policy does not grant GetItem there) still opens the connection;
 /// any failure is logged and never fatal, since the invocation would retry anyway.
 pub async fn warm_up(store: &DynamoStore) {
-    use aws_sdk_dynamodb::types::AttributeValue;
     let started = std::time::Instant::now();
-    let calls = (0..WARM_CONNECTIONS).map(|_| {
-        store
-            .client()
-            .get_item()
-            .table_name(&store.tables().shops)
-            .key("pk", AttributeValue::S("WARMUP#".into()))
-            .key("sk", AttributeValue::S("WARMUP".into()))
-            .send()
-    });
+    let calls = (0..WARM_CONNECTIONS).map(|_| store.warm_up_read());
     let results = futures_util::future::join_all(calls).await;
     let millis = started.elapsed().as_millis() as u64;
     match results.into_iter().find_map(Result::err) {
@@ -107,8 +98,7 @@ pub async fn warm_up(store: &DynamoStore) {
             "DynamoDB connections warmed"
         ),
         Some(err) => {
-            use aws_sdk_dynamodb::error::ProvideErrorMetadata;
-            let code = err.code().unwrap_or("transport").to_string();
+            let code = crate::dynamo::errors::fault_code(&err).unwrap_or(err.code());
             tracing::warn!(millis, code, error = %err, "DynamoDB warm-up failed; continuing");
         }
     }

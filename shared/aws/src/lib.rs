@@ -1,13 +1,14 @@
 //! The only place with AWS types: the DynamoDB store behind the domain's traits, the table schema
-//! read from template.yaml, the API Gateway event mapping and the one error -> HTTP mapping.
+//! read from template.yaml, the API Gateway event mapping, the one error -> HTTP mapping and the
+//! route registry.
 
 pub mod config;
 pub mod dynamo;
 pub mod http;
 pub mod lambda;
+pub mod routes;
 pub mod s3;
 pub mod schema;
-pub mod shops;
 
 pub use config::Tables;
 pub use dynamo::DynamoStore;

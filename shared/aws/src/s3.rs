@@ -1,9 +1,10 @@
 //! Screenshots in S3: a private bucket, objects encrypted at rest. The bucket comes from
 //! `FEEDBACK_BUCKET` (set by the template); `AWS_ENDPOINT_URL_S3` points the client at moto.
 
-use crate::dynamo::sdk_error;
+use crate::dynamo::errors::sdk_error;
+use crate::dynamo::meter::GrantLog;
 use assistant_domain::error::{Error, Result};
-use assistant_domain::store::BlobStore;
+use assistant_domain::ports::BlobStore;
 use aws_sdk_s3::error::ProvideErrorMetadata;
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::ServerSideEncryption;
@@ -13,6 +14,9 @@ use aws_sdk_s3::Client;
 pub struct S3Blobs {
     client: Client,
     bucket: String,
+    /// When recording: every (IAM action, object key) the calls needed (the tests prove
+    /// template.yaml grants them: moto enforces no IAM).
+    grants: GrantLog<(&'static str, String)>,
 }
 
 impl S3Blobs {
@@ -20,7 +24,23 @@ impl S3Blobs {
         S3Blobs {
             client,
             bucket: bucket.into(),
+            grants: GrantLog::default(),
         }
+    }
+
+    fn note(&self, actions: &'static [&'static str], key: &str) {
+        self.grants
+            .note(|| actions.iter().map(move |a| (*a, key.to_string())));
+    }
+
+    /// From now on, notes the IAM action and object key of every screenshot call.
+    pub fn record_grants(&self) {
+        self.grants.start();
+    }
+
+    /// What [`record_grants`](Self::record_grants) noted: (action, object key).
+    pub fn recorded_grants(&self) -> Vec<(&'static str, String)> {
+        self.grants.all()
     }
 
     pub fn client(&self) -> &Client {
@@ -60,6 +80,7 @@ impl S3Blobs {
 
 impl BlobStore for S3Blobs {
     async fn put_blob(&self, key: &str, bytes: Vec<u8>, content_type: &str) -> Result<()> {
+        self.note(&["s3:PutObject"], key);
         self.client
             .put_object()
             .bucket(&self.bucket)
@@ -74,6 +95,9 @@ impl BlobStore for S3Blobs {
     }
 
     async fn get_blob(&self, key: &str) -> Result<Option<Vec<u8>>> {
+        // A missing object is `NoSuchKey` (a 404 here) only with s3:ListBucket on the bucket;
+        // without it S3 answers AccessDenied, which would be a 503.
+        self.note(&["s3:GetObject", "s3:ListBucket"], key);
         let out = match self
             .client
             .get_object()
@@ -95,6 +119,7 @@ impl BlobStore for S3Blobs {
     }
 
     async fn delete_blob(&self, key: &str) -> Result<()> {
+        self.note(&["s3:DeleteObject"], key);
         self.client
             .delete_object()
             .bucket(&self.bucket)

@@ -4,12 +4,13 @@
 
 use crate::drill::{drill_orders, QuickBackoff};
 use assistant_aws::DynamoStore;
-use assistant_domain::compensation::{sweep, DueCompensation};
-use assistant_domain::conversation::Shop;
-use assistant_domain::ids::{ConversationId, MessageId, ShopId, UserId};
-use assistant_domain::money::Fen;
-use assistant_domain::store::ShopStore;
-use assistant_domain::time::{Millis, MINUTE};
+use assistant_domain::model::compensation::DueCompensation;
+use assistant_domain::model::conversation::Shop;
+use assistant_domain::model::ids::{ConversationId, MessageId, ShopId, UserId};
+use assistant_domain::model::money::Fen;
+use assistant_domain::model::time::{Millis, MINUTE};
+use assistant_domain::ports::ShopStore;
+use assistant_domain::usecases::sweep;
 use std::time::Instant;
 
 pub struct SweepFigure {

@@ -424,7 +424,7 @@ async fn prepare(
     read_event: &dyn Fn(&str) -> Result<String, String>,
 ) -> Result<Vec<(String, String)>, Box<dyn std::error::Error>> {
     use assistant_aws::{local_client, DynamoStore, Tables};
-    use assistant_domain::time::{now_millis, HOUR};
+    use assistant_domain::model::time::{now_millis, HOUR};
 
     let client = local_client(endpoint);
     // A busy machine can time a CreateTable out after it took effect, and the SDK's retry then

@@ -5,29 +5,23 @@ use crate::seed::{self, ADMIN, AGENTS, MAIN_BUYER, SHOP};
 use assistant_aws::http::{local_event, response_json};
 use assistant_aws::s3::S3Blobs;
 use assistant_aws::DynamoStore;
-use assistant_domain::time::{beijing_text, Millis};
+use assistant_domain::model::time::{beijing_text, Millis};
 use base64::Engine;
 use serde_json::{json, Value};
 use std::io::Write;
 
-/// The three HTTP functions the conversation goes through.
-#[derive(Debug, Clone, Copy)]
-pub enum Function {
-    Intake,
-    OrderCard,
-    Suggest,
-    Replies,
-    /// Needs a screenshot store: see [`run`].
-    Feedback,
-}
+/// The HTTP functions, from the route registry.
+pub use assistant_aws::routes::Function;
 
-/// Calls a function's handler with an API Gateway event, as the Lambda runtime would.
+/// Calls a function's handler with an API Gateway event, as the Lambda runtime would. The feedback
+/// function needs a screenshot store: see [`run`].
 pub async fn invoke(
     store: &DynamoStore,
     function: Function,
     event: aws_lambda_events::apigw::ApiGatewayV2httpRequest,
     now: Millis,
 ) -> (i64, Value) {
+    let store = &store.acting_as(function.binary());
     let resp = match function {
         Function::Intake => intake::handle(store, event, now).await,
         Function::OrderCard => order_card::handle(store, event, now).await,
@@ -104,12 +98,15 @@ impl<W: Write> Script<'_, W> {
         self.step += 1;
         self.now += 20_000; // twenty seconds between steps
         let before = self.store.requests();
+        // Boxed: each step's handler future lives on the heap, so the script's own future (one
+        // await per step) stays small enough for a thread's stack in a debug build.
         let (status, value) = match (function, self.blobs) {
             (Function::Feedback, Some(blobs)) => {
-                let resp = feedback::handle(self.store, blobs, event, self.now).await;
+                let store = self.store.acting_as(function.binary());
+                let resp = Box::pin(feedback::handle(&store, blobs, event, self.now)).await;
                 (resp.status_code, response_json(&resp))
             }
-            _ => invoke(self.store, function, event, self.now).await,
+            _ => Box::pin(invoke(self.store, function, event, self.now)).await,
         };
         let used = self.store.requests() - before;
         self.requests.push((self.step, what.to_string(), used));
@@ -147,7 +144,7 @@ fn s(v: &Value) -> String {
 
 fn yuan(fen: &Value) -> String {
     fen.as_i64()
-        .map(|f| assistant_domain::money::Fen(f).yuan_text())
+        .map(|f| assistant_domain::model::money::Fen(f).yuan_text())
         .unwrap_or_default()
 }
 
@@ -680,13 +677,13 @@ pub async fn run<W: Write>(
     for delivery in ["第一次投递", "同一事件重复投递"] {
         sc.now += 60_000;
         let before = store.requests();
-        let report = compensate::handle(store, &event, sc.now).await?;
+        let report = compensate::handle(&store.acting_as("compensate"), &event, sc.now).await?;
         writeln!(
             sc.out,
             "   {delivery}: 检查 {} 笔，赔付 {} 笔，共 {}，已赔付跳过 {} 笔  [DynamoDB 请求 {} 次]",
             report.examined,
             report.paid,
-            assistant_domain::money::Fen(report.fen_paid).yuan_text(),
+            assistant_domain::model::money::Fen(report.fen_paid).yuan_text(),
             report.already_paid,
             store.requests() - before
         )?;
@@ -706,10 +703,13 @@ pub async fn run<W: Write>(
             writeln!(sc.out, "   · 系统: {}", s(&m["body"]["text"]))?;
         }
     }
-    let platform =
-        assistant_domain::identity::Actor::from_claims(Some("ops-demo"), Some("platform"), None)?;
-    let day = assistant_domain::time::beijing_date(sc.now);
-    let report = assistant_domain::service::payout_report(store, &platform, &day).await?;
+    let platform = assistant_domain::model::identity::Actor::from_claims(
+        Some("ops-demo"),
+        Some("platform"),
+        None,
+    )?;
+    let day = assistant_domain::model::time::beijing_date(sc.now);
+    let report = assistant_domain::usecases::payout_report(store, &platform, &day).await?;
     writeln!(
         sc.out,
         "   平台日报 {day}: 赔付 {} 笔，合计 {}",

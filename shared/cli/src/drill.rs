@@ -2,19 +2,23 @@
 //! intake service, then concurrent sweeps with duplicate deliveries, an interrupted sweep and
 //! injected faults; finally every payout is checked against the rule and the ledger.
 
-use assistant_aws::dynamo::{coupon_pk, coupon_sk, order_pk, shop_pk};
+use assistant_aws::dynamo::keys::{
+    compensation_sk, coupon_pk, coupon_sk, order_pk, shop_pk, LEDGER_PREFIX, PK, PK_AND_SK_PREFIX,
+    SK, STATUS, STATUS_PAID,
+};
 use assistant_aws::DynamoStore;
-use assistant_domain::compensation::{sweep, DueCompensation, PayOutcome, SweepReport, COUPON};
-use assistant_domain::conversation::Shop;
-use assistant_domain::identity::Actor;
-use assistant_domain::ids::{ConversationId, OrderId, ShopId, UserId};
 use assistant_domain::intent::IntentId;
-use assistant_domain::money::Fen;
-use assistant_domain::order::{Order, OrderItem};
-use assistant_domain::service::{post_buyer_message, PostMessage};
-use assistant_domain::shop_replies::{IntentReplies, ReplyChange, RobotSettings, ShopSetup};
-use assistant_domain::store::{CompensationStore, OrderStore, Page, ShopStore};
-use assistant_domain::time::{Millis, HOUR, MINUTE};
+use assistant_domain::model::compensation::{DueCompensation, PayOutcome, SweepReport, COUPON};
+use assistant_domain::model::conversation::{Message, Shop};
+use assistant_domain::model::identity::Actor;
+use assistant_domain::model::ids::{ConversationId, OrderId, ShopId, UserId};
+use assistant_domain::model::money::Fen;
+use assistant_domain::model::order::{Order, OrderItem};
+use assistant_domain::model::replies::{IntentReplies, ReplyChange, RobotSettings, ShopSetup};
+use assistant_domain::model::time::{Millis, HOUR, MINUTE};
+use assistant_domain::ports::{CompensationStore, OrderStore, Page, ShopStore};
+use assistant_domain::usecases::sweep;
+use assistant_domain::usecases::{post_buyer_message, PostMessage};
 use assistant_domain::{Error, Result};
 use aws_sdk_dynamodb::types::AttributeValue;
 use std::collections::HashMap;
@@ -99,13 +103,14 @@ impl CompensationStore for Flaky {
         &self,
         due: &DueCompensation,
         deposit_read: Fen,
+        notice: &Message,
         now: Millis,
     ) -> Result<PayOutcome> {
         let n = self.calls.fetch_add(1, Ordering::Relaxed) + 1;
         if self.fail_before_every > 0 && n.is_multiple_of(self.fail_before_every) {
             return Err(self.fault("TransactionConflict before the write"));
         }
-        let outcome = self.inner.pay(due, deposit_read, now).await?;
+        let outcome = self.inner.pay(due, deposit_read, notice, now).await?;
         if self.fail_after_every > 0 && n.is_multiple_of(self.fail_after_every) {
             return Err(self.fault("timeout after the write"));
         }
@@ -116,7 +121,7 @@ impl CompensationStore for Flaky {
 /// Backoff for the drill: short, so faults cost little time.
 pub struct QuickBackoff;
 
-impl assistant_domain::compensation::Backoff for QuickBackoff {
+impl assistant_domain::usecases::Backoff for QuickBackoff {
     async fn wait(&self, attempt: u32) {
         tokio::time::sleep(std::time::Duration::from_millis(2 * attempt as u64)).await;
     }
@@ -226,9 +231,9 @@ async fn query_all(
             .client()
             .query()
             .table_name(table)
-            .key_condition_expression("pk = :pk AND begins_with(sk, :p)")
+            .key_condition_expression(PK_AND_SK_PREFIX)
             .expression_attribute_values(":pk", AttributeValue::S(pk.clone()))
-            .expression_attribute_values(":p", AttributeValue::S(prefix.into()))
+            .expression_attribute_values(":prefix", AttributeValue::S(prefix.into()))
             .set_exclusive_start_key(start)
             .send()
             .await
@@ -260,7 +265,7 @@ pub async fn verify(
     };
     let mut ledger_by_shop: HashMap<ShopId, Vec<HashMap<String, AttributeValue>>> = HashMap::new();
     for shop in deposits.keys() {
-        let entries = query_all(store, &store.tables().shops, shop_pk(shop), "LEDGER#").await;
+        let entries = query_all(store, &store.tables().shops, shop_pk(shop), LEDGER_PREFIX).await;
         ledger_by_shop.insert(shop.clone(), entries);
     }
     let mut ledger_count: HashMap<String, u64> = HashMap::new();
@@ -280,24 +285,24 @@ pub async fn verify(
             .client()
             .get_item()
             .table_name(&store.tables().orders)
-            .key("pk", AttributeValue::S(order_pk(&o.shop_id, &o.buyer_id)))
-            .key("sk", AttributeValue::S(format!("COMP#{}", o.order_id)))
+            .key(PK, AttributeValue::S(order_pk(&o.shop_id, &o.buyer_id)))
+            .key(SK, AttributeValue::S(compensation_sk(&o.order_id)))
             .send()
             .await
             .expect("get")
             .item;
         let paid = comp
             .as_ref()
-            .and_then(|c| c.get("status"))
+            .and_then(|c| c.get(STATUS))
             .and_then(|s| s.as_s().ok())
             .map(String::as_str)
-            == Some("paid");
+            == Some(STATUS_PAID);
         let coupon = store
             .client()
             .get_item()
             .table_name(&store.tables().orders)
-            .key("pk", AttributeValue::S(coupon_pk(&o.buyer_id)))
-            .key("sk", AttributeValue::S(coupon_sk(&o.order_id)))
+            .key(PK, AttributeValue::S(coupon_pk(&o.buyer_id)))
+            .key(SK, AttributeValue::S(coupon_sk(&o.order_id)))
             .send()
             .await
             .expect("get")
@@ -430,7 +435,7 @@ pub async fn run(
     while let Some(r) = set.join_next().await {
         match r? {
             Ok(rep) => add(&mut total, &rep),
-            Err(assistant_domain::compensation::SweepError::Incomplete { failed, report }) => {
+            Err(assistant_domain::usecases::SweepError::Incomplete { failed, report }) => {
                 incomplete += failed;
                 add(&mut total, &report);
             }
@@ -441,7 +446,7 @@ pub async fn run(
     let later = sweep(&flaky, &QuickBackoff, now + 24 * HOUR, 0).await;
     let later = match later {
         Ok(r) => r,
-        Err(assistant_domain::compensation::SweepError::Incomplete { report, .. }) => report,
+        Err(assistant_domain::usecases::SweepError::Incomplete { report, .. }) => report,
         Err(e) => return Err(e.into()),
     };
     add(&mut total, &later);

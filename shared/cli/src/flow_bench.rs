@@ -5,10 +5,10 @@
 
 use crate::demo::{invoke, Function};
 use crate::seed::{self, AGENTS, MAIN_BUYER, SHOP};
-use assistant_aws::dynamo::{conversation_pk, META};
+use assistant_aws::dynamo::keys::{conversation_pk, message_sk_at, META, PK, SK};
 use assistant_aws::http::local_event;
 use assistant_aws::DynamoStore;
-use assistant_domain::time::{Millis, MINUTE};
+use assistant_domain::model::time::{Millis, MINUTE};
 use aws_sdk_dynamodb::types::AttributeValue;
 use serde_json::{json, Value};
 use std::time::Instant;
@@ -288,18 +288,18 @@ pub async fn latency(
             .get_item()
             .table_name(&table)
             .key(
-                "pk",
+                PK,
                 AttributeValue::S(conversation_pk(
-                    &assistant_domain::ids::ConversationId::parse(conv.clone())?,
+                    &assistant_domain::model::ids::ConversationId::parse(conv.clone())?,
                 )),
             )
-            .key("sk", AttributeValue::S(META.into()))
+            .key(SK, AttributeValue::S(META.into()))
             .send()
             .await?;
         let mut item = got.item.unwrap_or_default();
         item.insert(
-            "sk".into(),
-            AttributeValue::S(format!("MSG#{at:013}#pair{i}")),
+            SK.into(),
+            AttributeValue::S(message_sk_at(at, &format!("pair{i}"))),
         );
         item.insert("text".into(), AttributeValue::S(sample_text.clone()));
         client

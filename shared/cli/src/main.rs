@@ -25,7 +25,7 @@
 
 use assistant_aws::{local_client, DynamoStore, Tables};
 use assistant_domain::intent::{classify, classify_light};
-use assistant_domain::time::now_millis;
+use assistant_domain::model::time::now_millis;
 use std::io::{BufRead, BufWriter, Write};
 use std::process::ExitCode;
 
@@ -245,12 +245,12 @@ async fn run_report(args: &[String]) -> Result<(), Box<dyn std::error::Error>> {
     let day = flag(args, "--day").ok_or("--day is required (YYYY-MM-DD, Beijing time)")?;
     let prefix = flag(args, "--prefix").ok_or("--prefix is required (the tables' prefix)")?;
     let store = DynamoStore::new(local_client(&endpoint(args)?), Tables::prefixed(&prefix));
-    let operator = assistant_domain::identity::Actor::from_claims(
+    let operator = assistant_domain::model::identity::Actor::from_claims(
         Some("cli-operator"),
         Some("platform"),
         None,
     )?;
-    let report = assistant_domain::service::payout_report(&store, &operator, &day).await?;
+    let report = assistant_domain::usecases::payout_report(&store, &operator, &day).await?;
     println!("{}", serde_json::to_string_pretty(&report)?);
     Ok(())
 }

@@ -1,11 +1,13 @@
 //! A demo shop with agents, buyers and orders in every node, relative to `now`.
 
-use assistant_domain::conversation::Shop;
-use assistant_domain::ids::{OrderId, ShopId, UserId};
-use assistant_domain::money::Fen;
-use assistant_domain::order::{AfterSale, AfterSaleKind, CloseReason, Order, OrderItem, OrderNode};
-use assistant_domain::store::{OrderStore, ShopStore};
-use assistant_domain::time::{Millis, DAY, HOUR};
+use assistant_domain::model::conversation::Shop;
+use assistant_domain::model::ids::{OrderId, ShopId, UserId};
+use assistant_domain::model::money::Fen;
+use assistant_domain::model::order::{
+    AfterSale, AfterSaleKind, CloseReason, Order, OrderItem, OrderNode,
+};
+use assistant_domain::model::time::{Millis, DAY, HOUR};
+use assistant_domain::ports::{OrderStore, ShopStore};
 use assistant_domain::Result;
 
 pub const SHOP: &str = "xiaolu-home";

@@ -1,29 +1,21 @@
 //! 智能助手 domain crate: the rules of the product as plain Rust, with no Lambda or AWS types.
 //!
+//! Rooms, each using only the ones listed before it:
+//! - [`error`]: the one error enum
 //! - [`intent`]: intent ids and the classifier
-//! - [`order`]: orders and their nodes (订单节点)
-//! - [`card`]: the order prediction card (订单预测卡片) and its ranking
-//! - [`solution`]: the solution catalogue (推荐话术 / 推荐操作) and variable filling
-//! - [`conversation`]: conversations, messages, shops
-//! - [`identity`]: roles and the caller
-//! - [`shop_replies`]: a shop's own replies (编辑回复) and its robot (飞鸽机器人)
-//! - [`service`]: the use cases, over the narrow traits in [`store`]
+//! - [`model`]: plain types and pure rules (orders & nodes, cards, solutions, conversations,
+//!   replies, usage, feedback, compensation, money, ids, time, the caller)
+//! - [`ports`]: the narrow store traits the use cases need, and nothing else
+//! - [`access`]: who may do what; 403 or 404 is decided there only
+//! - [`usecases`]: one file per use case
+//! - [`memory`]: the in-memory store the tests and fuzz targets run on
 
-pub mod card;
-pub mod compensation;
-pub mod conversation;
+pub mod access;
 pub mod error;
-pub mod feedback;
-pub mod identity;
-pub mod ids;
 pub mod intent;
 pub mod memory;
-pub mod money;
-pub mod order;
-pub mod service;
-pub mod shop_replies;
-pub mod solution;
-pub mod store;
-pub mod time;
+pub mod model;
+pub mod ports;
+pub mod usecases;
 
 pub use error::{Error, Result};

@@ -5,23 +5,23 @@
 //! traits it implements. Not a model of DynamoDB's costs or consistency: the product's storage is
 //! DynamoDB (`shared/aws`), tested against DynamoDB Local.
 
-use crate::compensation::{
-    coupon_notice, DueCompensation, PaidCompensation, PayOutcome, ShopInArrears, DUE_SHARDS,
-};
-use crate::conversation::{Conversation, Message, MessageBody, Sender, Shop};
 use crate::error::{Error, Result};
-use crate::feedback::Feedback;
-use crate::ids::{ConversationId, MessageId, OrderId, ShopId, UserId};
 use crate::intent::IntentId;
-use crate::money::Fen;
-use crate::order::Order;
-use crate::shop_replies::{IntentReplies, ReplyChange, RobotSettings, ShopSetup};
-use crate::store::{
-    BlobStore, CompensationStore, ConversationChange, ConversationStore, FeedbackStore, OrderStore,
-    Page, ReportStore, ShopStore, SolutionEvent, SolutionStats, StatEvent, StatRow, StatsStore,
-    WaitingConversation,
+use crate::model::compensation::{
+    DueCompensation, PaidCompensation, PayOutcome, ShopInArrears, DUE_SHARDS,
 };
-use crate::time::{beijing_date, Millis};
+use crate::model::conversation::{Conversation, Message, Shop};
+use crate::model::feedback::Feedback;
+use crate::model::ids::{ConversationId, MessageId, OrderId, ShopId, UserId};
+use crate::model::money::Fen;
+use crate::model::order::Order;
+use crate::model::replies::{IntentReplies, ReplyChange, RobotSettings, ShopSetup};
+use crate::model::time::{beijing_date, Millis};
+use crate::model::usage::{SolutionEvent, SolutionStats, StatEvent, StatRow};
+use crate::ports::{
+    BlobStore, CompensationStore, ConversationChange, ConversationStore, FeedbackStore, OrderStore,
+    Page, ReportStore, ShopStore, StatsStore, WaitingConversation,
+};
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Mutex;
 
@@ -378,6 +378,7 @@ impl CompensationStore for MemoryStore {
         &self,
         due: &DueCompensation,
         deposit_read: Fen,
+        notice: &Message,
         now: Millis,
     ) -> Result<PayOutcome> {
         self.with(|s| {
@@ -399,15 +400,7 @@ impl CompensationStore for MemoryStore {
             let balance_after = Fen(deposit_read.0 - due.amount.0);
             shop.deposit = balance_after;
             s.coupons.insert(coupon, due.amount);
-            let notice = Message::new(
-                &due.conversation_id,
-                Sender::System,
-                MessageBody::Text {
-                    text: coupon_notice(&due.order_id),
-                },
-                now,
-            );
-            put_message(s, &notice)?;
+            put_message(s, notice)?;
             if let Some(c) = s.compensations.get_mut(&key) {
                 c.paid = Some(PaidCompensation {
                     order_id: due.order_id.clone(),
@@ -531,14 +524,16 @@ impl BlobStore for MemoryStore {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::compensation::{sweep, Backoff, COUPON};
-    use crate::identity::Actor;
-    use crate::order::fixtures::{order_in, T0};
-    use crate::order::OrderNode;
-    use crate::service::{
-        panel, post_buyer_message, select_order, PostMessage, SelectOrder, SelectionVia,
+    use crate::model::compensation::COUPON;
+    use crate::model::conversation::{MessageBody, Sender};
+    use crate::model::identity::Actor;
+    use crate::model::order::fixtures::{order_in, T0};
+    use crate::model::order::OrderNode;
+    use crate::model::time::HOUR;
+    use crate::usecases::{
+        panel, post_buyer_message, select_order, sweep, Backoff, PostMessage, SelectOrder,
+        SelectionVia,
     };
-    use crate::time::HOUR;
 
     struct NoWait;
     impl Backoff for NoWait {
@@ -637,9 +632,10 @@ mod tests {
             .unwrap();
         assert_eq!(shop.deposit, Fen(10_000 - COUPON.0));
         let messages = store.messages(&conv, 50).await.unwrap();
+        // The domain's words, stored as they were given: a coupon message, as in DynamoDB.
         assert!(messages.iter().any(|m| matches!(
             &m.body,
-            MessageBody::Text { text } if text.contains("优惠券")
+            MessageBody::Coupon { text, .. } if text.contains("优惠券")
         )));
     }
 

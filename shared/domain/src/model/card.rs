@@ -1,11 +1,11 @@
 //! The order prediction card (订单预测卡片): which of the buyer's orders in this shop is the
 //! question about? The best guess first, the others below it.
 
-use crate::ids::{CardId, ConversationId, OrderId, UserId};
 use crate::intent::normalize;
-use crate::money::Fen;
-use crate::order::{Order, OrderNode};
-use crate::time::Millis;
+use crate::model::ids::{CardId, ConversationId, OrderId, UserId};
+use crate::model::money::Fen;
+use crate::model::order::{Order, OrderNode};
+use crate::model::time::Millis;
 use serde::{Deserialize, Serialize};
 use std::cmp::Ordering;
 
@@ -237,10 +237,10 @@ pub fn prediction_card(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::money::Fen;
-    use crate::order::fixtures::*;
-    use crate::order::OrderItem;
-    use crate::time::{DAY, HOUR};
+    use crate::model::money::Fen;
+    use crate::model::order::fixtures::*;
+    use crate::model::order::OrderItem;
+    use crate::model::time::{DAY, HOUR};
 
     fn ids(ranked: &[Ranked]) -> Vec<String> {
         ranked

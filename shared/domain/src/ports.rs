@@ -1,16 +1,18 @@
-//! The narrow storage traits the services need. The DynamoDB adapter implements them; nothing here
-//! knows how.
+//! The ports: the narrow storage traits the use cases need, and the types only they speak
+//! (a conversation change, a queue entry, a page). The DynamoDB adapter implements them; nothing
+//! here knows how. Imports the model only.
 
-use crate::compensation::{DueCompensation, PaidCompensation, PayOutcome, ShopInArrears};
-use crate::conversation::{Conversation, Message, Shop};
 use crate::error::Result;
-use crate::feedback::Feedback;
-use crate::ids::{ConversationId, OrderId, ShopId, UserId};
 use crate::intent::IntentId;
-use crate::money::Fen;
-use crate::order::Order;
-use crate::shop_replies::{IntentReplies, ReplyChange, RobotSettings, ShopSetup};
-use crate::time::Millis;
+use crate::model::compensation::{DueCompensation, PaidCompensation, PayOutcome, ShopInArrears};
+use crate::model::conversation::{Conversation, Message, Shop};
+use crate::model::feedback::Feedback;
+use crate::model::ids::{ConversationId, OrderId, ShopId, UserId};
+use crate::model::money::Fen;
+use crate::model::order::Order;
+use crate::model::replies::{IntentReplies, ReplyChange, RobotSettings, ShopSetup};
+use crate::model::time::Millis;
+use crate::model::usage::{SolutionStats, StatEvent, StatRow};
 use serde::{Deserialize, Serialize};
 use std::future::Future;
 
@@ -56,64 +58,6 @@ pub trait ShopStore: Send + Sync {
         robot_on: bool,
         robot: &RobotSettings,
     ) -> impl Future<Output = Result<()>> + Send;
-}
-
-/// How an agent used a solution (recorded per shop and solution).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum SolutionEvent {
-    Shown,
-    Copied,
-    Sent,
-    EditedSent,
-    /// 我要反馈: an agent said the solution was wrong.
-    Feedback,
-}
-
-impl SolutionEvent {
-    pub const ALL: [SolutionEvent; 5] = [
-        SolutionEvent::Shown,
-        SolutionEvent::Copied,
-        SolutionEvent::Sent,
-        SolutionEvent::EditedSent,
-        SolutionEvent::Feedback,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            SolutionEvent::Shown => "shown",
-            SolutionEvent::Copied => "copied",
-            SolutionEvent::Sent => "sent",
-            SolutionEvent::EditedSent => "edited_sent",
-            SolutionEvent::Feedback => "feedback",
-        }
-    }
-}
-
-/// One count to add, in the same write as the conversation change that caused it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct StatEvent {
-    pub shop: ShopId,
-    pub solution_id: String,
-    pub event: SolutionEvent,
-}
-
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct SolutionStats {
-    pub shown: u64,
-    pub copied: u64,
-    pub sent: u64,
-    pub edited_sent: u64,
-    pub feedback: u64,
-}
-
-/// The counts of one solution in one shop, as stored.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct StatRow {
-    pub shop: ShopId,
-    /// A solution id ("urge_shipment.overdue"), or an intent id for feedback given without one.
-    pub solution_id: String,
-    pub stats: SolutionStats,
 }
 
 /// What the agents' queue shows of a conversation whose buyer waits: only what changes when the
@@ -246,11 +190,13 @@ pub trait CompensationStore: Send + Sync {
     ) -> impl Future<Output = Result<Page<DueCompensation>>> + Send;
     /// Pays one due compensation in a single transaction: marks it paid (only if still due),
     /// creates the buyer's coupon, deducts the shop's deposit (only if it is still
-    /// `deposit_read`), appends the ledger entry and tells the buyer in the conversation.
+    /// `deposit_read`), appends the ledger entry and stores `notice`, the message that tells the
+    /// buyer (the domain words it: [`crate::model::compensation::payout_notice`]).
     fn pay(
         &self,
         due: &DueCompensation,
         deposit_read: Fen,
+        notice: &Message,
         now: Millis,
     ) -> impl Future<Output = Result<PayOutcome>> + Send;
 }

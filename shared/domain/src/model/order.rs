@@ -1,9 +1,9 @@
 //! Orders and their nodes (订单节点). An order keeps the instant of every step, so its node can be
 //! judged at any moment, not only now (the compensation rule judges at the message's time).
 
-use crate::ids::{OrderId, ShopId, UserId};
-use crate::money::Fen;
-use crate::time::Millis;
+use crate::model::ids::{OrderId, ShopId, UserId};
+use crate::model::money::Fen;
+use crate::model::time::Millis;
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -177,7 +177,7 @@ impl Order {
 #[cfg(test)]
 pub(crate) mod fixtures {
     use super::*;
-    use crate::time::{DAY, HOUR};
+    use crate::model::time::{DAY, HOUR};
 
     pub const T0: Millis = 1_795_000_000_000;
 
@@ -248,7 +248,7 @@ pub(crate) mod fixtures {
 mod tests {
     use super::fixtures::*;
     use super::*;
-    use crate::time::{DAY, HOUR};
+    use crate::model::time::{DAY, HOUR};
 
     #[test]
     fn every_node_is_reachable() {

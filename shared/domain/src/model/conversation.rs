@@ -1,11 +1,11 @@
 //! Conversations (会话) and their messages, as the chat platform delivers them to each side.
 
-use crate::card::{CardAnswer, OrderSummary, PredictionCard};
 use crate::error::{Error, Result};
-use crate::ids::{CardId, ConversationId, MessageId, OrderId, ShopId, UserId};
 use crate::intent::{Classification, IntentId};
-use crate::money::Fen;
-use crate::time::Millis;
+use crate::model::card::{CardAnswer, OrderSummary, PredictionCard};
+use crate::model::ids::{CardId, ConversationId, MessageId, OrderId, ShopId, UserId};
+use crate::model::money::Fen;
+use crate::model::time::Millis;
 use serde::{Deserialize, Serialize};
 
 /// The longest message text we accept, in characters (the chat box's own limit).
@@ -115,16 +115,6 @@ impl Conversation {
             created_at: now,
             updated_at: now,
             version: 0,
-        }
-    }
-
-    /// Whether this actor may see the conversation: its buyer, or staff of its shop.
-    pub fn visible_to(&self, actor: &crate::identity::Actor) -> bool {
-        use crate::identity::Actor;
-        match actor {
-            Actor::Buyer(u) => *u == self.buyer_id,
-            Actor::Agent { shop, .. } | Actor::ShopAdmin { shop, .. } => *shop == self.shop_id,
-            Actor::Platform(_) => false,
         }
     }
 }

@@ -1,15 +1,14 @@
 //! Feedback (我要反馈): an agent tells the platform a solution was wrong, with a description and
 //! up to three screenshots. Images are recognised by their bytes, never by a name or a header.
-//! Everything is checked before anything is stored, and a failed store leaves nothing behind: no
-//! image without its record, no record without its images.
+//! The record, the form as it arrives, and the check of the whole form; sending and listing are
+//! in [`crate::usecases::feedback`].
 
 use crate::error::{Error, Result};
-use crate::identity::Actor;
-use crate::ids::{new_id, ConversationId, ShopId, UserId};
 use crate::intent::IntentId;
-use crate::solution::by_id;
-use crate::store::{BlobStore, ConversationStore, FeedbackStore, Page, SolutionEvent, StatEvent};
-use crate::time::Millis;
+use crate::model::ids::{ConversationId, ShopId, UserId};
+use crate::model::solution::by_id;
+use crate::model::time::Millis;
+use crate::model::usage::{SolutionEvent, StatEvent};
 use serde::{Deserialize, Serialize};
 
 pub const MAX_DESCRIPTION_CHARS: usize = 500;
@@ -67,6 +66,22 @@ pub struct Screenshot {
     pub key: String,
 }
 
+/// A feedback id as the routes carry it: `{created_at:013}-{32 hex}`, as the use case mints it.
+/// Anything else (a 1,100-character id would be over DynamoDB's key limit) is refused as input.
+pub fn parse_feedback_id(raw: &str) -> Result<&str> {
+    let ok = raw.len() == 13 + 1 + 32
+        && raw.as_bytes()[13] == b'-'
+        && raw[..13].bytes().all(|b| b.is_ascii_digit())
+        && raw[14..]
+            .bytes()
+            .all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'));
+    if ok {
+        Ok(raw)
+    } else {
+        Err(Error::invalid("feedback_id", "is not a feedback id"))
+    }
+}
+
 /// A feedback record.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Feedback {
@@ -109,15 +124,16 @@ pub struct FeedbackForm {
 
 /// A checked form, ready to store.
 #[derive(Debug, Clone)]
-struct Checked {
-    intent: IntentId,
-    solution_id: Option<String>,
-    conversation_id: Option<ConversationId>,
-    description: String,
-    images: Vec<(ImageKind, Vec<u8>)>,
+pub struct Checked {
+    pub intent: IntentId,
+    pub solution_id: Option<String>,
+    pub conversation_id: Option<ConversationId>,
+    pub description: String,
+    pub images: Vec<(ImageKind, Vec<u8>)>,
 }
 
-fn check(form: FeedbackForm) -> Result<Checked> {
+/// Checks a whole form: every field and every image, before anything is stored.
+pub fn check(form: FeedbackForm) -> Result<Checked> {
     let raw_intent = form
         .intent
         .as_deref()
@@ -193,158 +209,33 @@ fn check(form: FeedbackForm) -> Result<Checked> {
     })
 }
 
-/// Sends a feedback: checks all of it, stores the screenshots, then the record with its count.
-/// If any step fails, the screenshots already stored are deleted again.
-pub async fn post_feedback<S, B>(
-    store: &S,
-    blobs: &B,
-    actor: &Actor,
-    form: FeedbackForm,
-    now: Millis,
-) -> Result<Feedback>
-where
-    S: FeedbackStore + ConversationStore,
-    B: BlobStore,
-{
-    let (author, shop) = actor.require_staff()?;
-    let checked = check(form)?;
-    if let Some(id) = &checked.conversation_id {
-        match store.conversation(id).await? {
-            Some(c) if c.visible_to(actor) => {}
-            _ => return Err(Error::NotFound("conversation")),
-        }
-    }
-    let feedback_id = format!("{now:013}-{}", new_id());
-    let mut feedback = Feedback {
-        feedback_id: feedback_id.clone(),
-        shop_id: shop.clone(),
-        author: author.clone(),
-        intent: checked.intent,
-        solution_id: checked.solution_id,
-        conversation_id: checked.conversation_id,
-        description: checked.description,
-        created_at: now,
-        screenshots: Vec::new(),
-    };
-    for (index, (kind, bytes)) in checked.images.into_iter().enumerate() {
-        let key = format!("feedback/{shop}/{feedback_id}/{index}.{}", kind.extension());
-        let size = bytes.len();
-        if let Err(e) = blobs.put_blob(&key, bytes, kind.content_type()).await {
-            remove_all(blobs, &feedback.screenshots).await;
-            return Err(e);
-        }
-        feedback.screenshots.push(Screenshot {
-            index,
-            content_type: kind.content_type().into(),
-            bytes: size,
-            key,
-        });
-    }
-    if let Err(e) = store.put_feedback(&feedback, &feedback.stat()).await {
-        remove_all(blobs, &feedback.screenshots).await;
-        return Err(e);
-    }
-    Ok(feedback)
-}
-
-/// Best effort: deletes screenshots whose record was not written. A failure here is logged by the
-/// caller's error; the objects are private and unreferenced.
-async fn remove_all<B: BlobStore>(blobs: &B, shots: &[Screenshot]) {
-    for s in shots {
-        let _ = blobs.delete_blob(&s.key).await;
-    }
-}
-
-/// What a feedback listing asks for.
-#[derive(Debug, Clone, Default, Deserialize)]
-pub struct FeedbackQuery {
-    pub intent: Option<String>,
-    pub shop_id: Option<String>,
-    pub limit: Option<String>,
-    pub cursor: Option<String>,
-}
-
-/// The shop a caller may list feedback of: the platform any or all, a shop admin their own.
-fn listing_scope(actor: &Actor, asked: Option<ShopId>) -> Result<Option<ShopId>> {
-    match actor {
-        Actor::Platform(_) => Ok(asked),
-        Actor::ShopAdmin { shop, .. } => match asked {
-            Some(s) if s != *shop => Err(Error::Forbidden(
-                "a shop admin may list only their own shop's feedback".into(),
-            )),
-            _ => Ok(Some(shop.clone())),
-        },
-        _ => Err(Error::Forbidden(
-            "only shop admins and the platform may read feedback".into(),
-        )),
-    }
-}
-
-pub async fn list_feedback<S: FeedbackStore>(
-    store: &S,
-    actor: &Actor,
-    query: FeedbackQuery,
-) -> Result<Page<Feedback>> {
-    let asked = query.shop_id.map(ShopId::parse).transpose()?;
-    let scope = listing_scope(actor, asked)?;
-    let intent = match query.intent.as_deref() {
-        None | Some("") => None,
-        Some(raw) => Some(
-            IntentId::parse(raw)
-                .ok_or_else(|| Error::invalid("intent", "is not a known intent id"))?,
-        ),
-    };
-    let limit = match query.limit.as_deref() {
-        None | Some("") => DEFAULT_PAGE,
-        Some(raw) => match raw.parse::<usize>() {
-            Ok(n) if (1..=MAX_PAGE).contains(&n) => n,
-            _ => {
-                return Err(Error::invalid(
-                    "limit",
-                    format!("must be a whole number from 1 to {MAX_PAGE}"),
-                ))
-            }
-        },
-    };
-    store
-        .feedback_page(scope.as_ref(), intent, limit, query.cursor)
-        .await
-}
-
-/// One screenshot of a feedback the caller may read: its content type and bytes.
-pub async fn screenshot<S: FeedbackStore, B: BlobStore>(
-    store: &S,
-    blobs: &B,
-    actor: &Actor,
-    feedback_id: &str,
-    index: &str,
-) -> Result<(String, Vec<u8>)> {
-    listing_scope(actor, None)?;
-    let feedback = store
-        .feedback(feedback_id)
-        .await?
-        .filter(|f| match actor {
-            Actor::Platform(_) => true,
-            Actor::ShopAdmin { shop, .. } => *shop == f.shop_id,
-            _ => false,
-        })
-        .ok_or(Error::NotFound("feedback"))?;
-    let index: usize = index
-        .parse()
-        .map_err(|_| Error::invalid("index", "must be a whole number"))?;
-    let shot = feedback
-        .screenshots
-        .get(index)
-        .ok_or(Error::NotFound("screenshot"))?;
-    let bytes = blobs
-        .get_blob(&shot.key)
-        .await?
-        .ok_or(Error::NotFound("screenshot"))?;
-    Ok((shot.content_type.clone(), bytes))
-}
-
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn feedback_ids_are_what_the_use_case_mints_and_nothing_else() {
+        let id = format!(
+            "{:013}-{}",
+            1_795_428_260_000u64,
+            crate::model::ids::new_id()
+        );
+        assert_eq!(parse_feedback_id(&id).unwrap(), id);
+        for bad in [
+            "",
+            "x",
+            &"a".repeat(1100),
+            "1795428260000_738dea95afdd482e9fc416cf3f50eb77",
+            "179542826000a-738dea95afdd482e9fc416cf3f50eb77",
+            "1795428260000-738DEA95AFDD482E9FC416CF3F50EB77",
+            "1795428260000-738dea95afdd482e9fc416cf3f50eb7",
+            "1795428260000-738dea95afdd482e9fc416cf3f50eb77x",
+        ] {
+            assert!(
+                matches!(parse_feedback_id(bad), Err(Error::Invalid { .. })),
+                "{bad}"
+            );
+        }
+    }
+
     use super::*;
 
     pub const PNG: &[u8] = &[0x89, b'P', b'N', b'G', 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13];
@@ -421,23 +312,5 @@ mod tests {
             ..form()
         })
         .is_ok());
-    }
-
-    #[test]
-    fn listing_is_scoped() {
-        let admin = Actor::from_claims(Some("a"), Some("shop_admin"), Some("s1")).unwrap();
-        let agent = Actor::from_claims(Some("b"), Some("agent"), Some("s1")).unwrap();
-        let platform = Actor::from_claims(Some("p"), Some("platform"), None).unwrap();
-        let s1 = ShopId::parse("s1").unwrap();
-        let s2 = ShopId::parse("s2").unwrap();
-        assert_eq!(listing_scope(&admin, None).unwrap(), Some(s1.clone()));
-        assert_eq!(listing_scope(&admin, Some(s1.clone())).unwrap(), Some(s1));
-        assert!(listing_scope(&admin, Some(s2.clone())).is_err());
-        assert!(listing_scope(&agent, None).is_err());
-        assert_eq!(listing_scope(&platform, None).unwrap(), None);
-        assert_eq!(
-            listing_scope(&platform, Some(s2.clone())).unwrap(),
-            Some(s2)
-        );
     }
 }

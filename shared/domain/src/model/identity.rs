@@ -1,8 +1,8 @@
 //! Who is calling: the JWT claims `sub`, `role`, `shop_id`, already verified by the API Gateway
-//! authorizer, turned into a typed actor. Access rules live here, next to the roles they speak of.
+//! authorizer, turned into a typed actor. What each actor may do is decided in [`crate::access`].
 
 use crate::error::{Error, Result};
-use crate::ids::{ShopId, UserId};
+use crate::model::ids::{ShopId, UserId};
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -93,24 +93,6 @@ impl Actor {
             Actor::Platform(_) => Role::Platform,
         }
     }
-
-    /// The buyer, or 403 for any other role.
-    pub fn require_buyer(&self) -> Result<&UserId> {
-        match self {
-            Actor::Buyer(u) => Ok(u),
-            _ => Err(Error::Forbidden("only a buyer may do this".into())),
-        }
-    }
-
-    /// A shop's staff member (agent or admin) and their shop, or 403 for any other role.
-    pub fn require_staff(&self) -> Result<(&UserId, &ShopId)> {
-        match self {
-            Actor::Agent { user, shop } | Actor::ShopAdmin { user, shop } => Ok((user, shop)),
-            _ => Err(Error::Forbidden(
-                "only the shop's customer-service agents may do this".into(),
-            )),
-        }
-    }
 }
 
 #[cfg(test)]
@@ -129,12 +111,5 @@ mod tests {
     fn unknown_role_or_missing_sub_is_refused() {
         assert!(Actor::from_claims(Some("a1"), Some("admin"), Some("s1")).is_err());
         assert!(Actor::from_claims(None, Some("buyer"), None).is_err());
-    }
-
-    #[test]
-    fn a_buyer_is_not_staff() {
-        let b = Actor::from_claims(Some("b1"), Some("buyer"), Some("s1")).unwrap();
-        assert_eq!(b.require_staff().unwrap_err().code(), "forbidden");
-        assert!(b.require_buyer().is_ok());
     }
 }

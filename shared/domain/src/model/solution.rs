@@ -4,9 +4,9 @@
 //! raw `{placeholder}` never reaches a buyer.
 
 use crate::intent::IntentId;
-use crate::money::Fen;
-use crate::order::{CloseReason, Order, OrderNode};
-use crate::time::{beijing_text, ceil_hour, deadline_text, Millis, DAY};
+use crate::model::money::Fen;
+use crate::model::order::{CloseReason, Order, OrderNode};
+use crate::model::time::{beijing_text, ceil_hour, deadline_text, Millis, DAY};
 use serde::{Deserialize, Serialize};
 
 /// Variables a reply may use. Anything else in braces is a defect the tests catch.
@@ -63,6 +63,22 @@ pub enum ActionKind {
 }
 
 impl ActionKind {
+    /// Every action, in declaration order (openapi.yaml's `ActionId` lists the same ids).
+    pub const ALL: [ActionKind; 12] = [
+        ActionKind::SendOrderCard,
+        ActionKind::RemindWarehouse,
+        ActionKind::RemindWarehouseUrgent,
+        ActionKind::SendPromisedDateCard,
+        ActionKind::ReportShippingDelay,
+        ActionKind::SendLogisticsCard,
+        ActionKind::SendLogisticsCardWithProof,
+        ActionKind::SendAfterSaleEntry,
+        ActionKind::SendAddressChangeForm,
+        ActionKind::SendCancelEntry,
+        ActionKind::HoldShipment,
+        ActionKind::RequestCourierIntercept,
+    ];
+
     pub fn id(self) -> &'static str {
         match self {
             ActionKind::SendOrderCard => "send_order_card",
@@ -584,7 +600,7 @@ pub fn render(template: &SolutionTemplate, order: &Order, now: Millis) -> Soluti
 }
 
 /// Renders a solution with a shop's replies in place of the official ones, when it has edited
-/// them (see `shop_replies`). The shop's rewrite of the official reply falls back to the official
+/// them (see `model::replies`). The shop's rewrite of the official reply falls back to the official
 /// fallback sentence when a fact is missing; an extra reply that cannot be filled is left out.
 pub fn render_with(
     template: &SolutionTemplate,
@@ -651,7 +667,7 @@ pub fn render_with(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::order::fixtures::*;
+    use crate::model::order::fixtures::*;
 
     #[test]
     fn covered_intents_have_a_solution_for_all_seven_nodes() {

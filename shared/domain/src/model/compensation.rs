@@ -3,11 +3,12 @@
 //! one 3-yuan coupon, paid by the platform up front and deducted from the shop's deposit (保证金).
 //! Once per order, whatever the number of questions; a deposit may go below zero (arrears).
 
-use crate::ids::{ConversationId, MessageId, OrderId, ShopId, UserId};
 use crate::intent::{Classification, IntentId};
-use crate::money::Fen;
-use crate::order::{Order, OrderNode};
-use crate::time::Millis;
+use crate::model::conversation::{Message, MessageBody, Sender};
+use crate::model::ids::{ConversationId, MessageId, OrderId, ShopId, UserId};
+use crate::model::money::Fen;
+use crate::model::order::{Order, OrderNode};
+use crate::model::time::Millis;
 use serde::{Deserialize, Serialize};
 
 /// The coupon: 300 fen.
@@ -101,7 +102,8 @@ pub struct SweepReport {
 }
 
 impl SweepReport {
-    fn add(&mut self, other: &SweepReport) {
+    /// Adds another report's counts to this one.
+    pub fn add(&mut self, other: &SweepReport) {
         self.examined += other.examined;
         self.paid += other.paid;
         self.already_paid += other.already_paid;
@@ -115,6 +117,21 @@ pub fn coupon_notice(order: &OrderId) -> String {
     format!(
         "很抱歉，您的订单（{order}）超过了承诺的发货时间。平台已先行向您发放{}无门槛优惠券作为补偿，可以在“我的-优惠券”里查看。",
         COUPON.yuan_text()
+    )
+}
+
+/// The message that tells the buyer in the conversation that the coupon is paid: a coupon
+/// notice from the platform. Decided here, so that every store writes the same words.
+pub fn payout_notice(due: &DueCompensation, now: Millis) -> Message {
+    Message::new(
+        &due.conversation_id,
+        Sender::System,
+        MessageBody::Coupon {
+            order_id: due.order_id.clone(),
+            amount: due.amount,
+            text: coupon_notice(&due.order_id),
+        },
+        now,
     )
 }
 
@@ -178,154 +195,12 @@ impl PayoutReport {
     }
 }
 
-/// How a sweep waits before retrying after a retryable fault (throttling, a transaction conflict).
-pub trait Backoff: Send + Sync {
-    fn wait(&self, attempt: u32) -> impl std::future::Future<Output = ()> + Send;
-}
-
-/// Due compensations read per query.
-pub const SWEEP_PAGE: usize = 100;
-/// Attempts per payout before it is left due for the next sweep.
-pub const PAY_ATTEMPTS: u32 = 12;
-
-/// Why a sweep did not finish its work. The runtime reports it; the schedule runs the sweep again,
-/// and whatever is still due is paid then (exactly once: every payout is conditional).
-#[derive(Debug, thiserror::Error)]
-pub enum SweepError {
-    #[error("{failed} due compensation(s) could not be paid in this sweep; they stay due")]
-    Incomplete { failed: u64, report: SweepReport },
-    #[error("reading due compensations failed")]
-    Store(#[source] crate::Error),
-}
-
-/// Pays every due compensation, shard by shard, starting at `first_shard` so that concurrent
-/// sweeps spread over different partitions. Safe to run any number of times, concurrently.
-///
-/// The first page of every shard is read concurrently: most sweeps find little or nothing due,
-/// and then a sweep costs one round trip instead of 16 in a row. Payouts stay one at a time, so a
-/// sweep never races itself for a shop's deposit.
-pub async fn sweep<S, B>(
-    store: &S,
-    backoff: &B,
-    now: Millis,
-    first_shard: u32,
-) -> Result<SweepReport, SweepError>
-where
-    S: crate::store::CompensationStore + crate::store::ShopStore,
-    B: Backoff,
-{
-    let shards: Vec<u32> = (0..DUE_SHARDS)
-        .map(|k| (first_shard + k) % DUE_SHARDS)
-        .collect();
-    let first_pages = futures_util::future::join_all(shards.iter().map(|&shard| async move {
-        let mut retries = SweepReport::default();
-        let page = with_retries(backoff, &mut retries, || store.due(shard, SWEEP_PAGE, None)).await;
-        (page, retries)
-    }))
-    .await;
-    let mut report = SweepReport::default();
-    let mut failed = 0;
-    for (shard, (page, retries)) in shards.into_iter().zip(first_pages) {
-        report.add(&retries);
-        let mut page = page.map_err(SweepError::Store)?;
-        loop {
-            for due in &page.items {
-                report.examined += 1;
-                if !pay_one(store, backoff, due, now, &mut report).await {
-                    failed += 1;
-                }
-            }
-            let Some(after) = page.next else { break };
-            page = with_retries(backoff, &mut report, || {
-                store.due(shard, SWEEP_PAGE, Some(after.clone()))
-            })
-            .await
-            .map_err(SweepError::Store)?;
-        }
-    }
-    if failed > 0 {
-        return Err(SweepError::Incomplete { failed, report });
-    }
-    Ok(report)
-}
-
-async fn with_retries<T, F, Fut>(
-    backoff: &impl Backoff,
-    report: &mut SweepReport,
-    mut op: F,
-) -> crate::Result<T>
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = crate::Result<T>>,
-{
-    let mut attempt = 0;
-    loop {
-        match op().await {
-            Err(crate::Error::Unavailable(_)) if attempt + 1 < PAY_ATTEMPTS => {
-                attempt += 1;
-                report.retries += 1;
-                backoff.wait(attempt).await;
-            }
-            other => return other,
-        }
-    }
-}
-
-/// One payout, retried through moved deposits and retryable faults. False if it stays due.
-async fn pay_one<S, B>(
-    store: &S,
-    backoff: &B,
-    due: &DueCompensation,
-    now: Millis,
-    report: &mut SweepReport,
-) -> bool
-where
-    S: crate::store::CompensationStore + crate::store::ShopStore,
-    B: Backoff,
-{
-    for attempt in 1..=PAY_ATTEMPTS {
-        let shop = match store.shop(&due.shop_id).await {
-            Ok(Some(shop)) => shop,
-            Ok(None) => return false,
-            Err(_) => {
-                report.retries += 1;
-                backoff.wait(attempt).await;
-                continue;
-            }
-        };
-        match store.pay(due, shop.deposit, now).await {
-            Ok(PayOutcome::Paid { .. }) => {
-                report.paid += 1;
-                report.fen_paid += due.amount.0;
-                return true;
-            }
-            Ok(PayOutcome::AlreadyPaid) => {
-                report.already_paid += 1;
-                return true;
-            }
-            Ok(PayOutcome::DepositMoved) => {
-                // Another payout of the same shop won the race: read the new balance, go again.
-                report.retries += 1;
-                if attempt > 3 {
-                    backoff.wait(attempt - 3).await;
-                }
-            }
-            Err(crate::Error::Unavailable(_)) => {
-                report.retries += 1;
-                backoff.wait(attempt).await;
-            }
-            Err(_) => return false,
-        }
-    }
-    false
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::intent::classify;
-    use crate::order::fixtures::*;
-    use crate::time::HOUR;
+    use crate::model::order::fixtures::*;
+    use crate::model::time::HOUR;
 
     #[test]
     fn owed_only_for_a_confident_urge_about_an_order_overdue_at_that_moment() {
@@ -423,5 +298,25 @@ mod tests {
     fn the_notice_names_the_amount_exactly() {
         let text = coupon_notice(&OrderId::parse("123456").unwrap());
         assert!(text.contains("3元"), "{text}");
+    }
+
+    #[test]
+    fn the_payout_notice_is_a_coupon_message_to_the_buyer() {
+        let order = order_in("100000000001", OrderNode::Overdue);
+        let conv = ConversationId::parse("c1").unwrap();
+        let due = DueCompensation::new(&order, &conv, &MessageId::parse("m1").unwrap(), T0);
+        let notice = payout_notice(&due, T0 + HOUR);
+        assert_eq!(notice.conversation_id, conv);
+        assert_eq!(notice.sender, Sender::System);
+        assert_eq!(notice.sent_at, T0 + HOUR);
+        assert!(notice.visible_to_buyer);
+        assert_eq!(
+            notice.body,
+            MessageBody::Coupon {
+                order_id: order.order_id.clone(),
+                amount: COUPON,
+                text: coupon_notice(&order.order_id),
+            }
+        );
     }
 }

@@ -1,0 +1,122 @@
+// The buyer pane: the conversation as the buyer sees it, the prediction card (确认订单 /
+// 选择其他订单), robot answers with 满意 / 不满意, and the buyer's input box.
+
+import { api, getOrNull, login } from "./api.js";
+import { $, showError, toast } from "./dom.js";
+import { renderMessages } from "./messages.js";
+import { SHOP, state } from "./state.js";
+
+// What the agent pane does when the buyer acts; main.js connects it (the panes do not import
+// each other).
+const agentSide = {
+  /** The buyer wrote in `conv`: the agent pane follows it when it shows no conversation. */
+  follow: (_conv) => {},
+  refresh: () => {},
+  refreshQueue: () => {},
+};
+
+export function connectAgent(side) {
+  Object.assign(agentSide, side);
+}
+
+const cardActions = {
+  answerCard: (selection) => answerCard(selection),
+  toggleOthers: () => { state.buyer.showOthers = !state.buyer.showOthers; renderBuyer(true); },
+  rateRobot: (messageId, rating) => rateRobot(messageId, rating),
+};
+
+export function newConversationId(buyer) {
+  const slug = buyer.replace(/[^A-Za-z0-9_-]/g, "").slice(0, 30) || "buyer";
+  return `c-${slug}-${Date.now().toString(36)}${Math.floor(Math.random() * 1296).toString(36)}`;
+}
+
+export function setBuyerConversation(conv) {
+  const b = state.buyer;
+  b.conv = conv;
+  b.openCard = null;
+  b.showOthers = false;
+  b.lastSig = "";
+  b.messages = [];
+  $("buyer-conv-id").textContent = `会话 ${conv}`;
+  renderBuyer(true);
+}
+
+function renderBuyer(force) {
+  const b = state.buyer;
+  const sig = JSON.stringify([b.messages.map((m) => m.message_id), b.openCard && b.openCard.card_id, b.showOthers]);
+  if (!force && sig === b.lastSig) return;
+  b.lastSig = sig;
+  renderMessages("buyer-messages", b.messages, "buyer", cardActions);
+}
+
+export async function refreshBuyer() {
+  const b = state.buyer;
+  if (!b.token || !b.conv) return;
+  const r = await getOrNull(b, `/conversations/${b.conv}/messages`);
+  b.messages = (r && r.messages) || [];
+  b.openCard = await getOrNull(b, `/conversations/${b.conv}/prediction-card`);
+  renderBuyer(false);
+}
+
+async function buyerSend(ev) {
+  ev.preventDefault();
+  const input = $("buyer-input");
+  const text = input.value.trim();
+  if (!text) return;
+  showError("buyer-error", null);
+  $("buyer-send").disabled = true;
+  try {
+    await api(state.buyer, "POST", `/conversations/${state.buyer.conv}/messages`, { shop_id: SHOP, text });
+    input.value = "";
+    agentSide.follow(state.buyer.conv);
+    await refreshBuyer();
+    agentSide.refresh();
+  } catch (e) {
+    showError("buyer-error", e);
+  } finally {
+    $("buyer-send").disabled = false;
+  }
+}
+
+async function answerCard(selection) {
+  showError("buyer-error", null);
+  try {
+    await api(state.buyer, "POST", `/conversations/${state.buyer.conv}/order-selection`, selection);
+    state.buyer.showOthers = false;
+    await refreshBuyer();
+    agentSide.refresh();
+  } catch (e) {
+    showError("buyer-error", e.status === 409 ? "这张卡片已失效，请重新咨询" : e);
+    refreshBuyer().catch(() => {});
+  }
+}
+
+async function rateRobot(messageId, rating) {
+  showError("buyer-error", null);
+  try {
+    const r = await api(state.buyer, "POST", `/conversations/${state.buyer.conv}/robot-rating`, { message_id: messageId, rating });
+    state.buyer.rated.add(messageId);
+    state.buyer.lastSig = "";
+    toast(r.handed_off ? "已为您转接人工客服" : "感谢您的评价");
+    await refreshBuyer();
+    agentSide.refreshQueue();
+  } catch (e) {
+    showError("buyer-error", e);
+  }
+}
+
+/** Signs in as buyer `sub` and opens `conv` (a new conversation when none is given). */
+export async function switchBuyer(sub, conv) {
+  state.buyer.sub = sub;
+  state.buyer.token = await login(sub);
+  $("buyer-identity").value = sub;
+  setBuyerConversation(conv || newConversationId(sub));
+  await refreshBuyer();
+}
+
+/** The pane's controls. */
+export function setUpBuyer() {
+  $("buyer-identity").addEventListener("change", (e) => switchBuyer(e.target.value).catch((x) => showError("buyer-error", x)));
+  $("new-conversation").addEventListener("click", () => { setBuyerConversation(newConversationId(state.buyer.sub)); });
+  $("buyer-form").addEventListener("submit", buyerSend);
+}

@@ -1,0 +1,75 @@
+// 智能助手 · 本地工作台: a buyer pane and an agent pane over the local API (the same routes as the
+// deployed HTTP API). Plain ES modules, no build step, no CDN. This module starts the page: it
+// connects the two panes, fills the identity switchers, and polls. The other modules:
+//
+//   state.js       the one state object
+//   api.js         requests, errors, signing in
+//   formatting.js  Beijing time, yuan, waits, and the few words the console owns
+//   dom.js         element helpers, the toast, error lines
+//   messages.js    a conversation's messages and cards
+//   buyer.js       the buyer pane
+//   agent.js       the agent pane: queue, conversation, assistant panel, robot badge
+//   feedback.js    我要反馈
+//   admin.js       the robot's switch, 编辑回复
+
+import * as agent from "./agent.js";
+import { setUpAdmin } from "./admin.js";
+import { api } from "./api.js";
+import * as buyer from "./buyer.js";
+import { $, el, showError, toast } from "./dom.js";
+import { setUpFeedback } from "./feedback.js";
+import { ROLE_NAMES } from "./formatting.js";
+import { POLL_MS, SHOP, state } from "./state.js";
+
+// The panes call each other only through these.
+buyer.connectAgent({
+  follow: (conv) => agent.follow(conv),
+  refresh: () => { agent.refreshAgent().catch(() => {}); },
+  refreshQueue: () => { agent.refreshQueue().catch(() => {}); },
+});
+agent.connectBuyer({
+  refresh: () => { buyer.refreshBuyer().catch(() => {}); },
+  open: (sub, conv) => { buyer.switchBuyer(sub, conv).catch((e) => showError("buyer-error", e)); },
+});
+
+// The compensation sweep: locally by hand; deployed, the schedule runs it every minute.
+async function runSweep() {
+  const btn = $("run-sweep");
+  btn.disabled = true;
+  try {
+    await api(null, "POST", "/local/compensate");
+    toast("赔付扫描已完成");
+    await Promise.all([buyer.refreshBuyer(), agent.refreshAgent()]);
+  } catch (e) {
+    toast(`赔付扫描失败：${e.message}`);
+  } finally {
+    btn.disabled = false;
+  }
+}
+
+async function poll() {
+  try {
+    await Promise.all([buyer.refreshBuyer(), agent.refreshAgent(), agent.refreshQueue()]);
+  } catch (_) { /* the next tick tries again */ }
+  setTimeout(poll, POLL_MS);
+}
+
+async function start() {
+  const r = await api(null, "GET", "/local/identities");
+  state.identities = r.identities;
+  const buyers = r.identities.filter((i) => i.role === "buyer");
+  const staff = r.identities.filter((i) => (i.role === "agent" || i.role === "shop_admin") && i.shop_id === SHOP);
+  $("buyer-identity").replaceChildren(...buyers.map((i) => el("option", { value: i.sub }, `${ROLE_NAMES.buyer} ${i.sub}`)));
+  $("agent-identity").replaceChildren(...staff.map((i) => el("option", { value: i.sub }, `${ROLE_NAMES[i.role]} ${i.sub}`)));
+  buyer.setUpBuyer();
+  agent.setUpAgent();
+  setUpFeedback();
+  setUpAdmin();
+  $("run-sweep").addEventListener("click", runSweep);
+  await buyer.switchBuyer(buyers[0].sub);
+  await agent.switchAgent(staff[0].sub);
+  document.body.dataset.ready = "true";
+  poll();
+}
+
+start().catch((e) => { document.body.dataset.ready = "error"; showError("buyer-error", e); });

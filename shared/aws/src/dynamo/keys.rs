@@ -1,0 +1,305 @@
+//! Every key of the three tables: the key attribute names, the partition and sort keys of each
+//! item kind, the sort-key prefixes the queries read, the index names and their partitions. No
+//! other file writes a key string; the tests below check these against template.yaml.
+
+use assistant_domain::model::conversation::Message;
+use assistant_domain::model::ids::{ConversationId, OrderId, ShopId, UserId};
+use assistant_domain::model::time::Millis;
+
+// ---- attribute names --------------------------------------------------------------------------
+
+/// The partition key of every table.
+pub const PK: &str = "pk";
+/// The sort key of every table.
+pub const SK: &str = "sk";
+/// `DueIndex` partition (set only while a compensation is due).
+pub const DUE_SHARD: &str = "due_shard";
+/// `DueIndex` sort key.
+pub const ASKED_AT: &str = "asked_at";
+/// `PaidIndex` partition.
+pub const PAID_DAY: &str = "paid_day";
+/// `PaidIndex` sort key.
+pub const PAID_AT: &str = "paid_at";
+/// `WaitingIndex` partition (set only while the buyer waits for a person).
+pub const WAITING_SHOP: &str = "waiting_shop";
+/// `WaitingIndex` sort key (the conversation's own field).
+pub const WAITING_SINCE: &str = "waiting_since";
+/// `ArrearsIndex` partition (set only while the deposit is below zero).
+pub const ARREARS_KEY: &str = "arrears";
+/// `ArrearsIndex` sort key.
+pub const DEPOSIT: &str = "deposit";
+/// `StatsIndex` partition.
+pub const STAT_SHARD: &str = "stat_shard";
+/// `FeedbackIndex` partition.
+pub const FEEDBACK_ALL_KEY: &str = "feedback_all";
+/// `FeedbackIndex` sort key.
+pub const FEEDBACK_ID: &str = "feedback_id";
+/// A compensation's state (`due`, then `paid`).
+pub const STATUS: &str = "status";
+
+// ---- conditions on keys -----------------------------------------------------------------------
+
+/// The condition of a put that must create its item.
+pub const ITEM_IS_NEW: &str = "attribute_not_exists(pk)";
+/// The condition of an update that must find its item.
+pub const ITEM_EXISTS: &str = "attribute_exists(pk)";
+/// The key condition of a partition's items whose sort key starts with `:prefix`.
+pub const PK_AND_SK_PREFIX: &str = "pk = :pk AND begins_with(sk, :prefix)";
+/// The key condition of a partition's items whose sort key is in `:from ..= :to`.
+pub const PK_AND_SK_BETWEEN: &str = "pk = :pk AND sk BETWEEN :from AND :to";
+
+// ---- indexes ----------------------------------------------------------------------------------
+
+pub const DUE_INDEX: &str = "DueIndex";
+pub const PAID_INDEX: &str = "PaidIndex";
+pub const ARREARS_INDEX: &str = "ArrearsIndex";
+pub const STATS_INDEX: &str = "StatsIndex";
+pub const WAITING_INDEX: &str = "WaitingIndex";
+pub const FEEDBACK_INDEX: &str = "FeedbackIndex";
+
+/// `StatsIndex` partitions.
+pub const STAT_SHARDS: u32 = 16;
+/// `WaitingIndex` partitions per shop: a big shop's conversations starting to wait spread over
+/// several keys instead of one hot one.
+pub const WAITING_SHARDS: u32 = 8;
+
+// ---- key values -------------------------------------------------------------------------------
+
+pub const META: &str = "META";
+/// The key of no item, read by a function's warm-up.
+pub const WARM_UP_PK: &str = "WARMUP#";
+pub const WARM_UP_SK: &str = "WARMUP";
+pub const PROFILE: &str = "PROFILE";
+pub const ROBOT: &str = "ROBOT";
+/// The `ArrearsIndex` partition: every shop in arrears.
+pub const ARREARS: &str = "ARREARS";
+/// The one `FeedbackIndex` partition.
+pub const FEEDBACK_ALL: &str = "FEEDBACK";
+pub const STATUS_DUE: &str = "due";
+pub const STATUS_PAID: &str = "paid";
+
+pub const ORDER_PREFIX: &str = "ORDER#";
+pub const MESSAGE_PREFIX: &str = "MSG#";
+pub const COMPENSATION_PREFIX: &str = "COMP#";
+pub const LEDGER_PREFIX: &str = "LEDGER#";
+pub const STAT_PREFIX: &str = "STAT#";
+pub const FEEDBACK_PREFIX: &str = "FEEDBACK#";
+pub const REPLIES_PREFIX: &str = "REPLIES#";
+const SHOP_PREFIX: &str = "SHOP#";
+
+pub fn order_pk(shop: &ShopId, buyer: &UserId) -> String {
+    format!("{SHOP_PREFIX}{shop}#BUYER#{buyer}")
+}
+pub fn order_sk(order: &OrderId) -> String {
+    format!("{ORDER_PREFIX}{order}")
+}
+pub fn conversation_pk(id: &ConversationId) -> String {
+    format!("CONV#{id}")
+}
+pub fn message_sk(m: &Message) -> String {
+    message_sk_at(m.sent_at, m.message_id.as_str())
+}
+/// A message's sort key from its time and id: messages sort by time.
+pub fn message_sk_at(sent_at: Millis, message_id: &str) -> String {
+    format!("{MESSAGE_PREFIX}{:013}#{message_id}", sent_at.max(0))
+}
+pub fn shop_pk(shop: &ShopId) -> String {
+    format!("{SHOP_PREFIX}{shop}")
+}
+/// The shop of a `SHOP#{shop}` partition key.
+pub fn shop_of_pk(pk: &str) -> Option<&str> {
+    pk.strip_prefix(SHOP_PREFIX)
+}
+pub fn stat_sk(solution_id: &str) -> String {
+    format!("{STAT_PREFIX}{solution_id}")
+}
+/// The solution of a `STAT#{solution_id}` sort key.
+pub fn solution_of_stat_sk(sk: &str) -> Option<&str> {
+    sk.strip_prefix(STAT_PREFIX)
+}
+pub fn compensation_sk(order: &OrderId) -> String {
+    format!("{COMPENSATION_PREFIX}{order}")
+}
+pub fn coupon_pk(buyer: &UserId) -> String {
+    format!("BUYER#{buyer}")
+}
+pub fn coupon_sk(order: &OrderId) -> String {
+    format!("COUPON#{order}")
+}
+pub fn ledger_sk(paid_at: Millis, order: &OrderId) -> String {
+    format!("{LEDGER_PREFIX}{:013}#{order}", paid_at.max(0))
+}
+pub fn due_shard_key(shard: u32) -> String {
+    format!("DUE#{shard:02}")
+}
+/// The `PaidIndex` partition: the Beijing day of payment and the order's shard.
+pub fn paid_day_key(day: &str, shard: u32) -> String {
+    format!("{day}#{shard:02}")
+}
+/// A `StatsIndex` partition.
+pub fn stat_shard(shard: u32) -> String {
+    format!("{STAT_PREFIX}{shard:02}")
+}
+/// The `StatsIndex` partition of a shop's usage counters: a stable hash of the shop.
+pub fn stat_shard_key(shop: &ShopId) -> String {
+    stat_shard(fnv1a(shop.as_str()) % STAT_SHARDS)
+}
+/// A `WaitingIndex` partition: one shard of a shop.
+pub fn waiting_partition(shop: &ShopId, shard: u32) -> String {
+    format!("{shop}#{shard}")
+}
+/// The `WaitingIndex` key of a waiting conversation: its shop and a stable shard.
+pub fn waiting_key(shop: &ShopId, conversation: &ConversationId) -> String {
+    waiting_partition(shop, fnv1a(conversation.as_str()) % WAITING_SHARDS)
+}
+pub fn feedback_sk(feedback_id: &str) -> String {
+    format!("{FEEDBACK_PREFIX}{feedback_id}")
+}
+pub fn replies_sk(intent: &str) -> String {
+    format!("{REPLIES_PREFIX}{intent}")
+}
+/// The sort-key prefix of an intent's reply changes.
+pub fn reply_history_prefix(intent: &str) -> String {
+    format!("HISTORY#{REPLIES_PREFIX}{intent}#")
+}
+/// Reply changes sort before `PROFILE`, so the setup read (`PROFILE` ..= `ROBOT`) skips them.
+pub fn reply_history_sk(intent: &str, version: u64) -> String {
+    format!("{}{version:010}", reply_history_prefix(intent))
+}
+
+/// 32-bit FNV-1a: a hash that stays the same across builds and platforms (the shards are stored).
+fn fnv1a(text: &str) -> u32 {
+    text.bytes().fold(0x811c_9dc5u32, |h, b| {
+        (h ^ b as u32).wrapping_mul(0x0100_0193)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::schema::{tables_in, TEMPLATE};
+    use assistant_domain::model::conversation::{MessageBody, Sender};
+
+    #[test]
+    fn message_keys_sort_by_time() {
+        let c = ConversationId::parse("c").unwrap();
+        let a = Message::new(
+            &c,
+            Sender::System,
+            MessageBody::Text { text: "a".into() },
+            999,
+        );
+        let b = Message::new(
+            &c,
+            Sender::System,
+            MessageBody::Text { text: "b".into() },
+            1000,
+        );
+        assert!(message_sk(&a) < message_sk(&b));
+        assert_eq!(message_sk(&a), message_sk_at(999, a.message_id.as_str()));
+    }
+
+    #[test]
+    fn the_setup_range_holds_only_setup_items() {
+        let mut keys = vec![
+            PROFILE.to_string(),
+            replies_sk("urge_shipment"),
+            ROBOT.to_string(),
+        ];
+        let order = OrderId::parse("6912345678901234567").unwrap();
+        let outside = [
+            reply_history_sk("urge_shipment", 3),
+            stat_sk("urge_shipment.overdue"),
+            feedback_sk("1763877600000-abc"),
+            ledger_sk(1, &order),
+        ];
+        keys.sort();
+        for k in &keys {
+            assert!(k.as_str() >= PROFILE && k.as_str() <= ROBOT, "{k}");
+        }
+        for k in outside {
+            assert!(!(k.as_str() >= PROFILE && k.as_str() <= ROBOT), "{k}");
+        }
+    }
+
+    #[test]
+    fn keys_read_back_what_they_wrote() {
+        let shop = ShopId::parse("xiaolu-home").unwrap();
+        let buyer = UserId::parse("buyer1").unwrap();
+        let order = OrderId::parse("6912345678901234567").unwrap();
+        assert_eq!(order_pk(&shop, &buyer), "SHOP#xiaolu-home#BUYER#buyer1");
+        assert_eq!(shop_of_pk(&shop_pk(&shop)), Some("xiaolu-home"));
+        assert_eq!(solution_of_stat_sk(&stat_sk("a.b")), Some("a.b"));
+        assert!(order_sk(&order).starts_with(ORDER_PREFIX));
+        assert!(compensation_sk(&order).starts_with(COMPENSATION_PREFIX));
+        assert!(ledger_sk(5, &order).starts_with(LEDGER_PREFIX));
+        assert!(reply_history_sk("logistics", 7).starts_with(&reply_history_prefix("logistics")));
+        assert!(!reply_history_sk("logistics", 7).starts_with(&reply_history_prefix("log")));
+        assert_eq!(
+            ledger_sk(-1, &order),
+            ledger_sk(0, &order),
+            "no negative times"
+        );
+    }
+
+    #[test]
+    fn shards_are_stable_and_in_range() {
+        let shop = ShopId::parse("xiaolu-home").unwrap();
+        // Stored keys: a change of hash would strand every counter and waiting conversation.
+        assert_eq!(fnv1a(""), 0x811c_9dc5);
+        assert_eq!(fnv1a("a"), 0xe40c_292c);
+        let shard = stat_shard_key(&shop);
+        assert!((0..STAT_SHARDS).any(|s| stat_shard(s) == shard), "{shard}");
+        for c in ["c1", "c2", "lat-3", "f1"] {
+            let key = waiting_key(&shop, &ConversationId::parse(c).unwrap());
+            assert!(
+                (0..WAITING_SHARDS).any(|s| waiting_partition(&shop, s) == key),
+                "{key}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_key_attributes_and_indexes_are_the_templates() {
+        let specs = tables_in(TEMPLATE).unwrap();
+        let mut attributes: Vec<String> = Vec::new();
+        let mut indexes: Vec<String> = Vec::new();
+        for spec in &specs {
+            attributes.extend(spec.key_schema.iter().map(|k| k.attribute_name.clone()));
+            for index in &spec.global_secondary_indexes {
+                indexes.push(index.index_name.clone());
+                attributes.extend(index.key_schema.iter().map(|k| k.attribute_name.clone()));
+            }
+        }
+        attributes.sort();
+        attributes.dedup();
+        indexes.sort();
+        let mut ours = vec![
+            PK,
+            SK,
+            DUE_SHARD,
+            ASKED_AT,
+            PAID_DAY,
+            PAID_AT,
+            WAITING_SHOP,
+            WAITING_SINCE,
+            ARREARS_KEY,
+            DEPOSIT,
+            STAT_SHARD,
+            FEEDBACK_ALL_KEY,
+            FEEDBACK_ID,
+        ];
+        ours.sort();
+        assert_eq!(attributes, ours);
+        let mut our_indexes = vec![
+            DUE_INDEX,
+            PAID_INDEX,
+            ARREARS_INDEX,
+            STATS_INDEX,
+            WAITING_INDEX,
+            FEEDBACK_INDEX,
+        ];
+        our_indexes.sort();
+        assert_eq!(indexes, our_indexes);
+    }
+}

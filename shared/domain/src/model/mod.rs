@@ -1,0 +1,26 @@
+//! Plain types and pure rules: no store, no use case. Imports nothing above it (only
+//! [`crate::error`] and the intent engine's ids).
+//!
+//! - [`ids`], [`money`], [`time`]: validated ids, integer fen, epoch milliseconds and Beijing time
+//! - [`identity`]: roles and the caller
+//! - [`order`]: orders and their nodes (订单节点)
+//! - [`card`]: the order prediction card (订单预测卡片) and its ranking
+//! - [`solution`]: the solution catalogue (推荐话术 / 推荐操作) and variable filling
+//! - [`conversation`]: conversations, messages, shops
+//! - [`replies`]: a shop's own replies (编辑回复) and its robot's answers (飞鸽机器人)
+//! - [`usage`]: usage counts per shop and solution
+//! - [`feedback`]: feedback records (我要反馈) and the check of a form
+//! - [`compensation`]: the overdue-shipment rule (超时发货赔付), payouts and the payout report
+
+pub mod card;
+pub mod compensation;
+pub mod conversation;
+pub mod feedback;
+pub mod identity;
+pub mod ids;
+pub mod money;
+pub mod order;
+pub mod replies;
+pub mod solution;
+pub mod time;
+pub mod usage;

@@ -1,0 +1,36 @@
+//! The use cases, one file each. Every one takes its store and the caller, asks [`crate::access`]
+//! who may do it, reads through [`crate::ports`], decides with the rules of [`crate::model`], and
+//! writes one atomic change. The handlers call the functions re-exported here.
+//!
+//! Dependencies point one way: `support` and `panel` are used by the others and use none of them.
+
+pub mod adoption;
+pub mod compensation;
+pub mod feedback;
+pub mod intake;
+pub mod order_card;
+pub mod panel;
+pub mod queue;
+pub mod replies;
+pub mod report;
+pub mod robot;
+pub mod staff_reply;
+mod support;
+pub mod use_solution;
+
+pub use adoption::{adoption, solution_stats, Adoption, AdoptionRow};
+pub use compensation::{sweep, Backoff, SweepError, PAY_ATTEMPTS, SWEEP_PAGE};
+pub use feedback::{list_feedback, post_feedback, screenshot, FeedbackQuery};
+pub use intake::{list_messages, post_buyer_message, IntakeOutcome, PostMessage, FOLLOW_UP_WINDOW};
+pub use order_card::{open_card, select_order, SelectOrder, SelectionOutcome, SelectionVia};
+pub use panel::{panel, IntentView, Panel, PanelState};
+pub use queue::{queue, Queue, Waiting, QUEUE_LIMIT};
+pub use replies::{
+    edit_replies, edit_robot, get_replies, get_robot, EditReplies, EditRobot, RepliesView,
+    RobotView, SolutionReplies, HISTORY_SHOWN,
+};
+pub use report::payout_report;
+pub use robot::{rate_robot, RateRobot, Rating, RatingOutcome, HANDOFF_NOTICE};
+pub use staff_reply::{post_staff_message, StaffOutcome};
+pub use support::MESSAGE_PAGE;
+pub use use_solution::{action_message, use_solution, UseKind, UseOutcome, UseSolution};

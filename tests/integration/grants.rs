@@ -1,0 +1,280 @@
+//! Every IAM permission a function uses is granted to it by template.yaml. DynamoDB Local and
+//! moto enforce no IAM, so the stores note the action and resource of every request they make,
+//! filed under the function that made it ([`DynamoStore::acting_as`]), while the demo and every
+//! fixture in events/ are played through the real handlers; each noted permission must be
+//! allowed by a statement of that function's policy.
+
+use crate::support::*;
+use assistant_aws::config::TABLES;
+use assistant_aws::http::response_json;
+use assistant_aws::routes::Route;
+use assistant_aws::s3::S3Blobs;
+use assistant_aws::DynamoStore;
+use aws_lambda_events::eventbridge::EventBridgeEvent;
+use integration_tests::workspace_root;
+use serde_yaml::Value;
+use std::collections::{BTreeMap, BTreeSet};
+
+/// (function binary, IAM action, resource) with the resource written as the template names it:
+/// `OrdersTable`, `OrdersTable/index/DueIndex`, `FeedbackBucket`, `FeedbackBucket/feedback/…`.
+type Permission = (String, String, String);
+
+/// One `Allow` statement of a function's policy: its actions and resource patterns.
+#[derive(Debug, Clone)]
+struct Statement {
+    actions: Vec<String>,
+    resources: Vec<String>,
+}
+
+/// `!GetAtt X.Arn` -> `X`; `!Sub "${X.Arn}/index/I"` -> `X/index/I`.
+fn resource_name(value: &Value) -> Vec<String> {
+    match value {
+        Value::Sequence(items) => items.iter().flat_map(resource_name).collect(),
+        Value::Tagged(tagged) => {
+            let text = tagged.value.as_str().unwrap_or_default();
+            match tagged.tag.to_string().as_str() {
+                "!GetAtt" => vec![text.trim_end_matches(".Arn").to_string()],
+                "!Sub" => {
+                    let (start, rest) = text.split_once("${").unwrap_or(("", text));
+                    let (var, tail) = rest.split_once('}').unwrap_or((rest, ""));
+                    vec![format!("{start}{}{tail}", var.trim_end_matches(".Arn"))]
+                }
+                other => panic!("a resource written as {other}: {text}"),
+            }
+        }
+        Value::String(s) => vec![s.clone()],
+        other => panic!("a resource written as {other:?}"),
+    }
+}
+
+fn strings(value: &Value) -> Vec<String> {
+    match value {
+        Value::Sequence(items) => items.iter().flat_map(strings).collect(),
+        Value::String(s) => vec![s.clone()],
+        other => panic!("expected strings, found {other:?}"),
+    }
+}
+
+/// Every function's `Allow` statements, by its binary.
+fn policies() -> BTreeMap<String, Vec<Statement>> {
+    let text = std::fs::read_to_string(workspace_root().join("template.yaml")).unwrap();
+    let doc: Value = serde_yaml::from_str(&text).unwrap();
+    let mut out = BTreeMap::new();
+    for (_, resource) in doc["Resources"].as_mapping().unwrap() {
+        if resource["Type"].as_str() != Some("AWS::Serverless::Function") {
+            continue;
+        }
+        let binary = resource["Metadata"]["BuildProperties"]["Binary"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let mut statements = Vec::new();
+        for policy in resource["Properties"]["Policies"].as_sequence().unwrap() {
+            for s in policy["Statement"].as_sequence().unwrap() {
+                assert_eq!(s["Effect"].as_str(), Some("Allow"), "{binary}: {s:?}");
+                statements.push(Statement {
+                    actions: strings(&s["Action"]),
+                    resources: resource_name(&s["Resource"]),
+                });
+            }
+        }
+        out.insert(binary, statements);
+    }
+    out
+}
+
+/// IAM's wildcard: `*` matches any run of characters.
+fn matches(pattern: &str, name: &str) -> bool {
+    match pattern.split_once('*') {
+        None => pattern == name,
+        Some((head, tail)) => {
+            name.starts_with(head)
+                && (0..=name.len() - head.len())
+                    .filter(|&i| name.is_char_boundary(head.len() + i))
+                    .any(|i| matches(tail, &name[head.len() + i..]))
+        }
+    }
+}
+
+/// The permissions no statement of their function's policy allows.
+fn ungranted(
+    used: &BTreeSet<Permission>,
+    policies: &BTreeMap<String, Vec<Statement>>,
+) -> Vec<Permission> {
+    used.iter()
+        .filter(|(function, action, resource)| {
+            !policies.get(function).is_some_and(|statements| {
+                statements.iter().any(|s| {
+                    s.actions.iter().any(|a| a == action)
+                        && s.resources.iter().any(|r| matches(r, resource))
+                })
+            })
+        })
+        .cloned()
+        .collect()
+}
+
+/// What the stores noted, with the template's names for tables and the bucket.
+fn used(store: &DynamoStore, blobs: &S3Blobs) -> BTreeSet<Permission> {
+    let t = store.tables();
+    let logical: BTreeMap<&str, &str> = [&t.orders, &t.conversations, &t.shops]
+        .into_iter()
+        .zip(TABLES)
+        .map(|(name, (id, _))| (name.as_str(), id))
+        .collect();
+    let mut used = BTreeSet::new();
+    for (function, grant) in store.recorded_grants() {
+        if function.is_empty() {
+            continue; // the test's own seeding and reads
+        }
+        let table = logical
+            .get(grant.table.as_str())
+            .unwrap_or_else(|| panic!("{function} used a table of no other test: {grant:?}"));
+        let resource = match &grant.index {
+            Some(index) => format!("{table}/index/{index}"),
+            None => table.to_string(),
+        };
+        used.insert((function, grant.action.to_string(), resource));
+    }
+    for (action, key) in blobs.recorded_grants() {
+        // Only the feedback function is given the screenshot store.
+        let resource = if action == "s3:ListBucket" {
+            "FeedbackBucket".to_string()
+        } else {
+            format!("FeedbackBucket/{key}")
+        };
+        used.insert(("feedback".into(), action.to_string(), resource));
+    }
+    used
+}
+
+/// Plays the demo, then every fixture of events/ through its function, recording.
+async fn play_everything() -> (DynamoStore, S3Blobs) {
+    let store = fresh_store().await;
+    let blobs = integration_tests::fresh_blobs().await;
+    store.record_grants();
+    blobs.record_grants();
+    // Every function reads once at cold start to warm its connection.
+    for function in Function::ALL
+        .iter()
+        .map(|f| f.binary())
+        .chain(["compensate"])
+    {
+        store.acting_as(function).warm_up_read().await.unwrap();
+    }
+    let mut out = Vec::new();
+    Box::pin(assistant_cli::demo::run(
+        &store,
+        Some(&blobs),
+        NOW,
+        &mut out,
+    ))
+    .await
+    .expect("the demo plays");
+    let mut files: Vec<_> = std::fs::read_dir(workspace_root().join("events"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    files.sort();
+    for name in files {
+        let text = std::fs::read_to_string(workspace_root().join("events").join(&name)).unwrap();
+        let json: serde_json::Value = serde_json::from_str(&text).unwrap();
+        if let Some(key) = json["routeKey"].as_str() {
+            let event = event_file(&name);
+            let function = Route::from_key(key).unwrap().function();
+            if function == Function::Feedback {
+                let store = store.acting_as("feedback");
+                Box::pin(feedback::handle(&store, &blobs, event, NOW)).await;
+            } else {
+                Box::pin(invoke(&store, function, event, NOW)).await;
+            }
+        } else {
+            let event: EventBridgeEvent<serde_json::Value> = serde_json::from_str(&text).unwrap();
+            compensate::handle(&store.acting_as("compensate"), &event, NOW + 3_600_000)
+                .await
+                .unwrap();
+        }
+    }
+    // A screenshot the demo's feedback attached, read back by the platform.
+    let feedback = store.acting_as("feedback");
+    let platform = [("sub", "ops-1"), ("role", "platform")];
+    let list = local_event("GET /feedback", &[], &platform, None);
+    let listed = response_json(&Box::pin(feedback::handle(&feedback, &blobs, list, NOW)).await);
+    let id = listed["items"][0]["feedback_id"]
+        .as_str()
+        .unwrap_or_else(|| panic!("the demo left feedback: {listed}"));
+    let shot = local_event(
+        "GET /feedback/{feedback_id}/screenshots/{index}",
+        &[("feedback_id", id), ("index", "0")],
+        &platform,
+        None,
+    );
+    let resp = Box::pin(feedback::handle(&feedback, &blobs, shot, NOW)).await;
+    assert_eq!(resp.status_code, 200);
+    (store, blobs)
+}
+
+#[tokio::test]
+async fn every_permission_a_function_uses_is_granted_by_its_policy() {
+    let (store, blobs) = play_everything().await;
+    let used = used(&store, &blobs);
+    let policies = policies();
+    for function in policies.keys() {
+        assert!(
+            used.iter().any(|(f, _, _)| f == function),
+            "{function} made no request: the check would prove nothing for it"
+        );
+    }
+    for (function, action, resource) in &used {
+        eprintln!("{function:<11} {action:<26} {resource}");
+    }
+    let missing = ungranted(&used, &policies);
+    // Granted but not used on these paths: printed, for whoever tightens the policies next.
+    for (function, statements) in &policies {
+        for s in statements {
+            for action in &s.actions {
+                for resource in &s.resources {
+                    let hit = used
+                        .iter()
+                        .any(|(f, a, r)| f == function && a == action && matches(resource, r));
+                    if !hit {
+                        eprintln!("granted, unused here: {function} {action} {resource}");
+                    }
+                }
+            }
+        }
+    }
+    assert!(
+        missing.is_empty(),
+        "used but not granted by template.yaml (function, action, resource):\n{missing:#?}"
+    );
+    // The check can fail: without the BatchGetItem the platform's adoption figures need, the
+    // suggest function is refused in AWS.
+    let mut without = policies.clone();
+    for s in without.get_mut("suggest").unwrap() {
+        s.actions.retain(|a| a != "dynamodb:BatchGetItem");
+    }
+    assert_eq!(
+        ungranted(&used, &without),
+        vec![(
+            "suggest".to_string(),
+            "dynamodb:BatchGetItem".to_string(),
+            "ShopsTable".to_string()
+        )]
+    );
+}
+
+#[test]
+fn resource_patterns_match_as_iam_matches_them() {
+    assert!(matches(
+        "FeedbackBucket/feedback/*",
+        "FeedbackBucket/feedback/f1/0.png"
+    ));
+    assert!(!matches(
+        "FeedbackBucket/feedback/*",
+        "FeedbackBucket/other/f1"
+    ));
+    assert!(matches("OrdersTable", "OrdersTable"));
+    assert!(!matches("OrdersTable", "OrdersTable/index/DueIndex"));
+    assert!(matches("a*c*e", "abcde"));
+}
