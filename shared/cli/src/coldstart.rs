@@ -8,6 +8,11 @@
 //! The same harness measures a hello-world `lambda_runtime` binary, the floor the functions are
 //! compared with, and `hello-dynamodb`, the floor of any function that reads DynamoDB before it
 //! answers (one GetItem per event, nothing else).
+//!
+//! With `--bootstrap NAME=PATH` (the arm64 `bootstrap`s of `sam build`) and `--runner CMD` (e.g.
+//! `qemu-aarch64-static`), it times nothing: each function answers its fixture once as the host's
+//! build and once as the given bootstrap started through the runner, each on freshly seeded
+//! tables, and the two answers must be the same (`scripts/deploy-check.sh`).
 
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
@@ -23,6 +28,8 @@ pub struct Subject {
     pub binary: PathBuf,
     /// The event, as JSON text (an `events/*.json` file).
     pub event: String,
+    /// A command the binary is started through (an emulator and its options), or none.
+    pub runner: Vec<String>,
 }
 
 /// What one cold start produced.
@@ -220,7 +227,14 @@ pub async fn cold_start(
         }
     });
 
-    let mut command = tokio::process::Command::new(&subject.binary);
+    let mut command = match subject.runner.split_first() {
+        Some((program, options)) => {
+            let mut command = tokio::process::Command::new(program);
+            command.args(options).arg(&subject.binary);
+            command
+        }
+        None => tokio::process::Command::new(&subject.binary),
+    };
     command
         .env_clear()
         .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
@@ -237,11 +251,18 @@ pub async fn cold_start(
     let mut init = None;
     let outcome = tokio::time::timeout(timeout, async {
         loop {
-            match rx.recv().await {
-                Some(Outcome::Ready(at)) => {
-                    init.get_or_insert(at.duration_since(started));
-                }
-                other => return other,
+            tokio::select! {
+                // What the runtime API heard comes first: a child posts before it exits.
+                biased;
+                message = rx.recv() => match message {
+                    Some(Outcome::Ready(at)) => {
+                        init.get_or_insert(at.duration_since(started));
+                    }
+                    other => return other,
+                },
+                // A process that dies (a bad binary, SIGILL, a panic in init) fails at once
+                // instead of at the timeout.
+                _ = child.wait() => return rx.try_recv().ok(),
             }
         }
     })
@@ -264,8 +285,12 @@ pub async fn cold_start(
             if let Some(mut err) = child.stderr.take() {
                 let _ = err.read_to_string(&mut stderr).await;
             }
+            let how = match outcome {
+                Err(_) => format!("within {timeout:?}"),
+                _ => "before it exited".to_string(),
+            };
             Err(format!(
-                "{} answered nothing within {timeout:?} (exit {status:?}): {}",
+                "{} answered nothing {how} (exit {status:?}): {}",
                 subject.name,
                 stderr.trim()
             ))
@@ -392,29 +417,27 @@ fn flag(args: &[String], name: &str) -> Option<String> {
         .and_then(|i| args.get(i + 1).cloned())
 }
 
-/// `assistant bench coldstart [--runs N] [--target-dir DIR] [--events DIR]`: fresh tables in
-/// DynamoDB Local seeded with the demo shop, the fixture flow played up to a confirmed order (so
-/// every event finds its data), then `runs` rounds of cold starts; prints one row per binary.
-pub async fn run(args: &[String], endpoint: &str) -> Result<(), Box<dyn std::error::Error>> {
+/// Fresh tables in DynamoDB Local seeded with the demo shop and the fixture flow played up to a
+/// confirmed order (so every event finds its data); returns the functions' environment for them.
+async fn prepare(
+    endpoint: &str,
+    read_event: &dyn Fn(&str) -> Result<String, String>,
+) -> Result<Vec<(String, String)>, Box<dyn std::error::Error>> {
     use assistant_aws::{local_client, DynamoStore, Tables};
     use assistant_domain::model::time::{now_millis, HOUR};
 
-    let runs: usize =
-        flag(args, "--runs").map_or(Ok(10), |v| v.parse().map_err(|_| "--runs takes a number"))?;
-    let target_dir = PathBuf::from(
-        flag(args, "--target-dir")
-            .or_else(|| std::env::var("CARGO_TARGET_DIR").ok())
-            .unwrap_or_else(|| "target".into()),
-    );
-    let events_dir = PathBuf::from(flag(args, "--events").unwrap_or_else(|| "events".into()));
-    let read_event = |file: &str| {
-        std::fs::read_to_string(events_dir.join(file))
-            .map_err(|e| format!("{}: {e}", events_dir.join(file).display()))
-    };
-
     let client = local_client(endpoint);
-    let tables = Tables::prefixed(&format!("cold{}", now_millis()));
-    assistant_aws::schema::create_tables(&client, &tables).await?;
+    // A busy machine can time a CreateTable out after it took effect, and the SDK's retry then
+    // finds the table: start again under a fresh prefix, a few times at most.
+    let mut attempt = 0;
+    let tables = loop {
+        let tables = Tables::prefixed(&format!("cold{}-{attempt}", now_millis()));
+        match assistant_aws::schema::create_tables(&client, &tables).await {
+            Ok(()) => break tables,
+            Err(_) if attempt < 2 => attempt += 1,
+            Err(e) => return Err(e.into()),
+        }
+    };
     let store = DynamoStore::new(client, tables.clone());
     let now = now_millis();
     crate::seed::seed(&store, now - HOUR).await?;
@@ -427,22 +450,6 @@ pub async fn run(args: &[String], endpoint: &str) -> Result<(), Box<dyn std::err
         if !(200..300).contains(&status) {
             return Err(format!("priming with {file} answered {status}: {body}").into());
         }
-    }
-
-    let mut subjects = Vec::new();
-    for (name, file) in FUNCTIONS {
-        subjects.push(Subject {
-            name: name.into(),
-            binary: release_binary(&target_dir, name),
-            event: read_event(file)?,
-        });
-    }
-    for name in [DYNAMODB_FLOOR, BASELINE] {
-        subjects.push(Subject {
-            name: name.into(),
-            binary: release_binary(&target_dir, name),
-            event: read_event("compensate-schedule.json")?,
-        });
     }
 
     let mut env: Vec<(String, String)> = tables
@@ -469,6 +476,152 @@ pub async fn run(args: &[String], endpoint: &str) -> Result<(), Box<dyn std::err
     // here; the functions then add the system store (SSL_CERT_FILE) to the Amazon roots.
     if let Ok(file) = std::env::var("SSL_CERT_FILE") {
         env.push(("SSL_CERT_FILE".into(), file));
+    }
+    Ok(env)
+}
+
+/// What a function answered, as far as two builds of it must agree: the HTTP status of an API
+/// Gateway response, otherwise the whole body (the sweep's report on the same data).
+fn answer(body: &str) -> String {
+    match response_status(body) {
+        Some(status) => format!("status {status}"),
+        None => body.to_string(),
+    }
+}
+
+/// Every value of a repeated flag.
+fn flags(args: &[String], name: &str) -> Vec<String> {
+    args.windows(2)
+        .filter(|w| w[0] == name)
+        .map(|w| w[1].clone())
+        .collect()
+}
+
+/// `assistant bench coldstart --bootstrap NAME=PATH ... [--runner CMD] [--profile debug|release]
+/// [--target-dir DIR]`: each function once as the host's build (`<target>/<profile>/<name>`; by
+/// default the debug build the tests run) and once as the given bootstrap (started through the
+/// runner), each on freshly seeded tables; prints both answers and fails unless every function is
+/// given and every pair agrees with no server fault. No timings: an emulator's mean nothing.
+async fn compare(
+    args: &[String],
+    endpoint: &str,
+    target_dir: &Path,
+    read_event: &dyn Fn(&str) -> Result<String, String>,
+) -> Result<(), Box<dyn std::error::Error>> {
+    let mut given = std::collections::BTreeMap::new();
+    for pair in flags(args, "--bootstrap") {
+        let (name, path) = pair
+            .split_once('=')
+            .ok_or_else(|| format!("--bootstrap takes NAME=PATH, not {pair}"))?;
+        if !FUNCTIONS.iter().any(|(f, _)| *f == name) {
+            return Err(format!("--bootstrap {name}: no such function (no fixture for it)").into());
+        }
+        given.insert(name.to_string(), PathBuf::from(path));
+    }
+    // The build the host's tests ran (debug) by default, or `--profile release`.
+    let profile = flag(args, "--profile").unwrap_or_else(|| "debug".into());
+    let runner: Vec<String> = flag(args, "--runner")
+        .map(|r| r.split_whitespace().map(str::to_string).collect())
+        .unwrap_or_default();
+    let mut bootstraps = Vec::new();
+    for (name, _) in FUNCTIONS {
+        bootstraps.push(
+            given
+                .get(name)
+                .cloned()
+                .ok_or_else(|| format!("no --bootstrap {name}=PATH given"))?,
+        );
+    }
+    // An emulated start is slow; this bounds a hung one.
+    let timeout = Duration::from_secs(180);
+    let mut rounds = Vec::new();
+    for on_host in [true, false] {
+        let env = prepare(endpoint, read_event).await?;
+        let mut answers = Vec::new();
+        for ((name, file), bootstrap) in FUNCTIONS.iter().zip(&bootstraps) {
+            let subject = Subject {
+                name: name.to_string(),
+                binary: if on_host {
+                    target_dir.join(&profile).join(name)
+                } else {
+                    bootstrap.clone()
+                },
+                event: read_event(file)?,
+                runner: if on_host { Vec::new() } else { runner.clone() },
+            };
+            let start = cold_start(&subject, &env, timeout)
+                .await
+                .map_err(|e| format!("{}: {e}", subject.binary.display()))?;
+            answers.push(answer(&start.response));
+        }
+        rounds.push(answers);
+    }
+    println!(
+        "each function's fixture answered by the host's build ({}) and by the given \
+         bootstrap{}, each on freshly seeded tables",
+        target_dir.join(&profile).display(),
+        if runner.is_empty() {
+            String::new()
+        } else {
+            format!(" under `{}`", runner.join(" "))
+        }
+    );
+    println!("{:<12} {:<12} {:<12} same", "function", "host", "bootstrap");
+    let mut failures = Vec::new();
+    for (i, (name, _)) in FUNCTIONS.iter().enumerate() {
+        let (host, other) = (&rounds[0][i], &rounds[1][i]);
+        let fault = [host, other].iter().any(|a| a.starts_with("status 5"));
+        let same = host == other;
+        println!("{name:<12} {host:<12} {other:<12} {same}");
+        if !same || fault {
+            failures.push(format!("{name}: host {host}, bootstrap {other}"));
+        }
+    }
+    if !failures.is_empty() {
+        return Err(format!("the builds disagree or fail: {}", failures.join("; ")).into());
+    }
+    println!("all {} functions: the same answers", FUNCTIONS.len());
+    Ok(())
+}
+
+/// `assistant bench coldstart [--runs N] [--target-dir DIR] [--events DIR]`: fresh tables in
+/// DynamoDB Local seeded with the demo shop, the fixture flow played up to a confirmed order (so
+/// every event finds its data), then `runs` rounds of cold starts; prints one row per binary.
+/// With `--bootstrap NAME=PATH` (and `--runner CMD`), compares answers instead ([`compare`]).
+pub async fn run(args: &[String], endpoint: &str) -> Result<(), Box<dyn std::error::Error>> {
+    let runs: usize =
+        flag(args, "--runs").map_or(Ok(10), |v| v.parse().map_err(|_| "--runs takes a number"))?;
+    let target_dir = PathBuf::from(
+        flag(args, "--target-dir")
+            .or_else(|| std::env::var("CARGO_TARGET_DIR").ok())
+            .unwrap_or_else(|| "target".into()),
+    );
+    let events_dir = PathBuf::from(flag(args, "--events").unwrap_or_else(|| "events".into()));
+    let read_event = |file: &str| {
+        std::fs::read_to_string(events_dir.join(file))
+            .map_err(|e| format!("{}: {e}", events_dir.join(file).display()))
+    };
+    if args.iter().any(|a| a == "--bootstrap") {
+        return compare(args, endpoint, &target_dir, &read_event).await;
+    }
+
+    let env = prepare(endpoint, &read_event).await?;
+    let mut subjects = Vec::new();
+    for (name, file) in FUNCTIONS {
+        subjects.push(Subject {
+            name: name.into(),
+            binary: release_binary(&target_dir, name),
+            event: read_event(file)?,
+            runner: Vec::new(),
+        });
+    }
+    for name in [DYNAMODB_FLOOR, BASELINE] {
+        subjects.push(Subject {
+            name: name.into(),
+            binary: release_binary(&target_dir, name),
+            event: read_event("compensate-schedule.json")?,
+            runner: Vec::new(),
+        });
     }
 
     let figures = measure(&subjects, &env, runs).await?;
@@ -591,5 +744,37 @@ mod tests {
         );
         assert_eq!(response_status(r#"{"paid":0}"#), None);
         assert_eq!(response_status("not json"), None);
+    }
+
+    #[test]
+    fn two_builds_agree_on_the_status_or_on_the_whole_report() {
+        assert_eq!(
+            answer(r#"{"statusCode":201,"body":"{\"id\":\"a\"}"}"#),
+            "status 201"
+        );
+        assert_eq!(
+            answer(r#"{"statusCode":201,"body":"{\"id\":\"b\"}"}"#),
+            answer(r#"{"statusCode":201,"body":"{\"id\":\"a\"}"}"#),
+            "an API answer is compared by its status only"
+        );
+        assert_ne!(answer(r#"{"paid":1}"#), answer(r#"{"paid":0}"#));
+    }
+
+    #[test]
+    fn a_repeated_flag_yields_every_value() {
+        let args: Vec<String> = [
+            "bench",
+            "coldstart",
+            "--bootstrap",
+            "a=x",
+            "--runs",
+            "1",
+            "--bootstrap",
+            "b=y",
+        ]
+        .map(String::from)
+        .to_vec();
+        assert_eq!(flags(&args, "--bootstrap"), ["a=x", "b=y"]);
+        assert!(flags(&args, "--runner").is_empty());
     }
 }

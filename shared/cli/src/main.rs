@@ -15,7 +15,9 @@
 //!   number of orders with the same number due, and payouts per second
 //! - `assistant bench coldstart --runs 10`: every function's release binary and a hello-world
 //!   `lambda_runtime` one, cold-started on a local Runtime API: bootstrap size, spawn → first
-//!   response median and p90, and the ratio to hello world
+//!   response median and p90, and the ratio to hello world; with `--bootstrap NAME=PATH` for every
+//!   function (and `--runner CMD`, e.g. qemu), no timings: the given bootstraps' answers to the
+//!   fixtures compared with the host's debug (or `--profile release`) build (scripts/deploy-check.sh)
 //! - `assistant create-tables --prefix P [--endpoint URL]`: the tables of template.yaml, named `P-<LogicalId>`
 //! - `assistant seed --prefix P [--endpoint URL]`: creates those tables, writes the demo shops and
 //!   orders, and prints one JSON object: `tables` (variable → name) and `identities` (the claims of
@@ -38,7 +40,9 @@ const USAGE: &str = "usage:
   assistant bench sweep [--totals 10000,200000] [--due 500] [--endpoint URL]
   assistant bench flow [--messages 1000] [--due 500] [--endpoint URL]
   assistant bench coldstart [--runs 10] [--target-dir target] [--endpoint URL]
-                                                      (release binaries: cargo build --release)";
+                                                      (release binaries: cargo build --release)
+  assistant bench coldstart --bootstrap NAME=PATH ... [--runner CMD] [--profile debug] [--target-dir target] [--endpoint URL]
+                                                      (every function's bootstrap against the host's build: same answers)";
 
 fn flag(args: &[String], name: &str) -> Option<String> {
     args.iter()
@@ -284,7 +288,8 @@ async fn run_bench(args: &[String]) -> Result<(), Box<dyn std::error::Error>> {
         return Err(
             "usage: assistant bench sweep [--totals 10000,200000] [--due 500]
        assistant bench flow [--messages 1000] [--due 500]
-       assistant bench coldstart [--runs 10] [--target-dir target] [--endpoint URL]"
+       assistant bench coldstart [--runs 10] [--target-dir target] [--endpoint URL]
+       assistant bench coldstart --bootstrap NAME=PATH ... [--runner CMD] [--endpoint URL]"
                 .into(),
         );
     }
