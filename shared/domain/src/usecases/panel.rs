@@ -12,9 +12,9 @@ use crate::model::order::Order;
 use crate::model::replies::{Offer, ShopSetup};
 use crate::model::solution::{covers, lookup, render_with, Solution, NO_ORDER_REPLY};
 use crate::model::time::Millis;
-use crate::model::usage::{SolutionEvent, StatEvent};
-use crate::ports::{ConversationChange, Store};
-use crate::usecases::support::{next_version, prefetch_setup, setup_for, visible_conversation};
+use crate::ports::Store;
+use crate::usecases::step::Step;
+use crate::usecases::support::{prefetch_setup, setup_for, visible_conversation};
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -164,39 +164,16 @@ pub(crate) async fn build_panel<S: Store>(
     Ok(panel)
 }
 
-/// The "shown" count a panel earns: once per solution put in front of the agents of a
-/// conversation, however often the panel is fetched. Notes the solution in the conversation.
-pub(crate) fn shown(conv: &mut Conversation, panel: &Panel) -> Option<StatEvent> {
-    let solution = panel.solution.as_ref()?;
-    if conv.shown_solution.as_deref() == Some(solution.solution_id.as_str()) {
-        return None;
-    }
-    conv.shown_solution = Some(solution.solution_id.clone());
-    Some(StatEvent {
-        shop: conv.shop_id.clone(),
-        solution_id: solution.solution_id.clone(),
-        event: SolutionEvent::Shown,
-    })
-}
-
 /// Builds the panel. Fetching it again writes nothing; when its solution is new to this
 /// conversation (the order moved to another node since), the "shown" count and the note go in
 /// one conversation write. If someone else changed the conversation meanwhile, the count is left
-/// to the next fetch.
+/// to the next fetch (so this read is not retried).
 async fn show_panel<S: Store>(store: &S, conv: &Conversation, now: Millis) -> Result<Panel> {
     let panel = build_panel(store, conv, now, None, &mut None).await?;
-    let mut conv = conv.clone();
-    if let Some(stat) = shown(&mut conv, &panel) {
-        let expected_version = next_version(&mut conv, now);
-        let change = ConversationChange {
-            conversation: conv,
-            expected_version,
-            messages: vec![],
-            stats: vec![stat],
-            compensations: vec![],
-        };
-        match store.commit(change).await {
-            Ok(()) | Err(Error::Conflict(_)) => {}
+    let mut step = Step::new(conv.clone(), now);
+    if step.shown(&panel) {
+        match step.commit(store).await {
+            Ok(_) | Err(Error::Conflict(_)) => {}
             Err(e) => return Err(e),
         }
     }
