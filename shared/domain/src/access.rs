@@ -354,7 +354,7 @@ mod tests {
             // compensation
             (
                 "report payouts",
-                Box::new(|x| payout_report(x)),
+                Box::new(payout_report),
                 ["403", "403", "403", "403", "403", "403", "ok"],
             ),
         ];
