@@ -130,24 +130,11 @@ pub(crate) async fn build_panel<S: Store>(
     });
     if !covers(last.intent) {
         let setup = setup_for(store, conv, setup).await?;
-        match setup.offer(last.intent, None) {
-            Offer::Robot(answer) => {
-                panel.state = PanelState::Robot;
-                panel.robot_answer = Some(answer.to_string());
-                panel.note = Some("智能助手暂未覆盖该问题，已由飞鸽机器人按店铺设置回复".into());
-            }
-            Offer::Assistant { .. } | Offer::Nothing => panel.state = PanelState::NotCovered,
-        }
+        not_covered(&mut panel, setup.offer(last.intent, None));
         return Ok(panel);
     }
     if conv.confirmed_order.is_none() {
-        if conv.open_card.is_some() {
-            panel.state = PanelState::AwaitingOrder;
-            panel.note = Some("已自动向买家发送订单预测卡片，等待买家确认订单".into());
-        } else {
-            panel.state = PanelState::NoOrder;
-            panel.note = Some(NO_ORDER_REPLY.into());
-        }
+        awaiting_order(&mut panel, conv);
         return Ok(panel);
     }
     match current_solution(store, conv, now, known, setup).await? {
@@ -162,6 +149,29 @@ pub(crate) async fn build_panel<S: Store>(
         }
     }
     Ok(panel)
+}
+
+/// An intent the assistant does not cover: the shop's robot's answer, or nothing.
+fn not_covered(panel: &mut Panel, offer: Offer<'_>) {
+    match offer {
+        Offer::Robot(answer) => {
+            panel.state = PanelState::Robot;
+            panel.robot_answer = Some(answer.to_string());
+            panel.note = Some("智能助手暂未覆盖该问题，已由飞鸽机器人按店铺设置回复".into());
+        }
+        Offer::Assistant { .. } | Offer::Nothing => panel.state = PanelState::NotCovered,
+    }
+}
+
+/// A covered question whose order is not known: the card is out, or the buyer has no order.
+fn awaiting_order(panel: &mut Panel, conv: &Conversation) {
+    if conv.open_card.is_some() {
+        panel.state = PanelState::AwaitingOrder;
+        panel.note = Some("已自动向买家发送订单预测卡片，等待买家确认订单".into());
+    } else {
+        panel.state = PanelState::NoOrder;
+        panel.note = Some(NO_ORDER_REPLY.into());
+    }
 }
 
 /// Builds the panel. Fetching it again writes nothing; when its solution is new to this
