@@ -1,12 +1,12 @@
 //! What the fuzz targets share: the seeded in-memory store (so a handler gets past "no such shop"
 //! and does its real work), the fixture events, and the checks every response must pass.
 //!
-//! The store is the domain's `MemoryStore` (`shared/domain/src/memory.rs`), compiled and tested
+//! The store is the testkit's `MemoryStore` (`shared/testkit/src/memory.rs`), compiled and tested
 //! with the workspace, so it keeps up with the store traits the handlers need.
 
 use assistant_aws::routes::{self, Served};
-pub use assistant_domain::memory::MemoryStore;
 use assistant_domain::model::time::{Millis, HOUR};
+pub use assistant_testkit::MemoryStore;
 use aws_lambda_events::apigw::{ApiGatewayV2httpRequest, ApiGatewayV2httpResponse};
 use aws_lambda_events::encodings::Body;
 use std::sync::OnceLock;

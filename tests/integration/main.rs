@@ -5,6 +5,7 @@
 mod access;
 mod bad_input;
 mod compensation;
+mod contract;
 mod faults;
 mod fixtures;
 mod flow;

@@ -218,4 +218,159 @@ mod tests {
             Some(s2)
         );
     }
+
+    /// One table for every operation: each rule against every kind of caller. The columns:
+    /// the buyer (own conversation), another buyer, the shop's agent, the shop's admin, another
+    /// shop's agent, another shop's admin, the platform. The target is shop1's conversation of
+    /// buyer1, shop1's data, or shop1's feedback. "ok", or the HTTP status of the refusal.
+    #[test]
+    fn the_access_table() {
+        use crate::model::conversation::Shop;
+        use crate::model::ids::ConversationId;
+        use crate::model::money::Fen;
+        let a = |sub: &str, role: &str, shop: Option<&str>| {
+            Actor::from_claims(Some(sub), Some(role), shop).unwrap()
+        };
+        let callers = [
+            a("b1", "buyer", None),
+            a("b2", "buyer", None),
+            a("ag1", "agent", Some("s1")),
+            a("ad1", "shop_admin", Some("s1")),
+            a("ag2", "agent", Some("s2")),
+            a("ad2", "shop_admin", Some("s2")),
+            a("p", "platform", None),
+        ];
+        let s1 = ShopId::parse("s1").unwrap();
+        let shop = Shop {
+            shop_id: s1.clone(),
+            name: "s1".into(),
+            agents: vec![],
+            robot_on: false,
+            deposit: Fen(0),
+        };
+        let b1 = UserId::parse("b1").unwrap();
+        let conv = Conversation::open(&ConversationId::parse("c1").unwrap(), &shop, &b1, 0);
+        let feedback = Feedback {
+            feedback_id: "f1".into(),
+            shop_id: s1.clone(),
+            author: UserId::parse("ag1").unwrap(),
+            intent: crate::intent::IntentId::UrgeShipment,
+            solution_id: None,
+            conversation_id: None,
+            description: "x".into(),
+            created_at: 0,
+            screenshots: vec![],
+        };
+        type Rule<'r> = (
+            &'r str,
+            Box<dyn Fn(&Actor) -> Result<()> + 'r>,
+            [&'r str; 7],
+        );
+        let rules: Vec<Rule> = vec![
+            // intake
+            (
+                "POST messages (buyer)",
+                Box::new(|x| {
+                    buyer(x)?;
+                    buyers_conversation(x.user(), &s1, Some(conv.clone())).map(drop)
+                }),
+                ["ok", "404", "403", "403", "403", "403", "403"],
+            ),
+            (
+                "POST messages (staff)",
+                Box::new(|x| {
+                    staff_writing(x, Some(&s1))?;
+                    conversation(x, Some(conv.clone())).map(drop)
+                }),
+                ["403", "403", "ok", "ok", "404", "404", "403"],
+            ),
+            (
+                "GET messages, GET card",
+                Box::new(|x| conversation(x, Some(conv.clone())).map(drop)),
+                ["ok", "404", "ok", "ok", "404", "404", "404"],
+            ),
+            (
+                "POST robot-rating, POST order-selection",
+                Box::new(|x| {
+                    buyer(x)?;
+                    conversation(x, Some(conv.clone())).map(drop)
+                }),
+                ["ok", "404", "403", "403", "403", "403", "403"],
+            ),
+            (
+                "GET queue",
+                Box::new(|x| queue(x, &s1)),
+                ["403", "403", "ok", "ok", "404", "404", "403"],
+            ),
+            // suggest
+            (
+                "GET panel, POST panel/events",
+                Box::new(|x| {
+                    staff(x)?;
+                    conversation(x, Some(conv.clone())).map(drop)
+                }),
+                ["403", "403", "ok", "ok", "404", "404", "403"],
+            ),
+            (
+                "GET shops/{shop}/adoption",
+                Box::new(|x| adoption_scope(x, Some(&s1)).map(drop)),
+                ["403", "403", "403", "ok", "403", "404", "ok"],
+            ),
+            (
+                "GET adoption (every shop)",
+                Box::new(|x| adoption_scope(x, None).map(drop)),
+                ["403", "403", "403", "403", "403", "403", "ok"],
+            ),
+            // replies
+            (
+                "GET replies, GET robot",
+                Box::new(|x| read_shop_settings(x, &s1)),
+                ["403", "403", "ok", "ok", "404", "404", "ok"],
+            ),
+            (
+                "PUT replies, PUT robot",
+                Box::new(|x| edit_shop_settings(x, &s1).map(drop)),
+                ["403", "403", "403", "ok", "404", "404", "403"],
+            ),
+            // feedback
+            (
+                "POST feedback",
+                Box::new(|x| staff(x).map(drop)),
+                ["403", "403", "ok", "ok", "ok", "ok", "403"],
+            ),
+            (
+                "GET feedback?shop_id=s1",
+                Box::new(|x| feedback_scope(x, Some(s1.clone())).map(drop)),
+                ["403", "403", "403", "ok", "403", "404", "ok"],
+            ),
+            (
+                "GET feedback/{id}/screenshots/{i}",
+                Box::new(|x| {
+                    feedback_reader(x)?;
+                    feedback_record(x, Some(feedback.clone())).map(drop)
+                }),
+                ["403", "403", "403", "ok", "403", "404", "ok"],
+            ),
+            // compensation
+            (
+                "report payouts",
+                Box::new(payout_report),
+                ["403", "403", "403", "403", "403", "403", "ok"],
+            ),
+        ];
+        let outcome = |r: Result<()>| match r {
+            Ok(()) => "ok",
+            Err(Error::Forbidden(_)) => "403",
+            Err(Error::NotFound(_)) => "404",
+            Err(e) => panic!("an access rule answered {e:?}"),
+        };
+        let mut wrong = Vec::new();
+        for (name, rule, expected) in &rules {
+            let got: Vec<&str> = callers.iter().map(|c| outcome(rule(c))).collect();
+            if got != expected {
+                wrong.push(format!("{name}: expected {expected:?}, got {got:?}"));
+            }
+        }
+        assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+    }
 }

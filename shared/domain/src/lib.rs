@@ -8,12 +8,13 @@
 //! - [`ports`]: the narrow store traits the use cases need, and nothing else
 //! - [`access`]: who may do what; 403 or 404 is decided there only
 //! - [`usecases`]: one file per use case
-//! - [`memory`]: the in-memory store the tests and fuzz targets run on
+//!
+//! The in-memory twin of the stores, the builders and the storage contract suite live in the
+//! `assistant-testkit` crate (`shared/testkit`), outside every function binary.
 
 pub mod access;
 pub mod error;
 pub mod intent;
-pub mod memory;
 pub mod model;
 pub mod ports;
 pub mod usecases;

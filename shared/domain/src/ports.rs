@@ -95,6 +95,8 @@ pub struct ConversationChange {
     /// None: the conversation must not exist yet. Some(v): the stored version must be v.
     pub expected_version: Option<u64>,
     pub messages: Vec<Message>,
+    /// At most one count per shop and solution: a store writes each as one item of one
+    /// transaction (DynamoDB refuses two operations on one item), and refuses the change whole.
     pub stats: Vec<StatEvent>,
     /// Compensations this step earned; each is written only if the order has none yet.
     pub compensations: Vec<DueCompensation>,

@@ -15,12 +15,11 @@ use crate::model::order::Order;
 use crate::model::replies::{Offer, ShopSetup};
 use crate::model::solution::covers;
 use crate::model::time::Millis;
-use crate::model::usage::StatEvent;
-use crate::ports::{ConversationChange, Store};
-use crate::usecases::panel::{build_panel, shown, Panel};
+use crate::ports::Store;
+use crate::usecases::panel::{build_panel, Panel};
+use crate::usecases::step::{retry_on_conflict, Step};
 use crate::usecases::support::{
-    earned, next_version, prefetch_setup, setup_for, visible_conversation, COMMIT_ATTEMPTS,
-    MESSAGE_PAGE,
+    earned, prefetch_setup, setup_for, visible_conversation, MESSAGE_PAGE,
 };
 use serde::{Deserialize, Serialize};
 
@@ -62,14 +61,250 @@ pub async fn post_buyer_message<S: Store>(
         .as_ref()
         .ok_or_else(|| Error::invalid("shop_id", "is required"))?;
     let text = message_text("text", &input.text)?;
-    let mut attempt = 0;
-    loop {
-        attempt += 1;
-        match try_post(store, buyer, id, shop_id, &text, now).await {
-            Err(Error::Conflict(_)) if attempt < COMMIT_ATTEMPTS => continue,
-            other => return other,
+    retry_on_conflict(|| try_post(store, buyer, id, shop_id, &text, now)).await
+}
+
+/// What one buyer message is, for the steps below.
+struct Said<'a> {
+    id: &'a ConversationId,
+    buyer: &'a UserId,
+    text: &'a str,
+    classification: Classification,
+    message: Message,
+    now: Millis,
+}
+
+impl Said<'_> {
+    /// A confident question ("other" is no intent: it neither pops up nor replaces the
+    /// question the buyer asked before).
+    fn asks(&self) -> bool {
+        self.classification.confident && self.classification.intent != IntentId::Other
+    }
+}
+
+/// Load or open, classify, then: a question (card, order, compensation), the robot, the wait,
+/// the panel, one commit.
+async fn try_post<S: Store>(
+    store: &S,
+    buyer: &UserId,
+    id: &ConversationId,
+    shop_id: &ShopId,
+    text: &str,
+    now: Millis,
+) -> Result<IntakeOutcome> {
+    // The shop's setup is read only when this step needs it (a new conversation, the robot, or
+    // a panel with a solution), and then once.
+    let mut setup: Option<ShopSetup> = None;
+    let (conv, is_new) = load_or_open(store, buyer, id, shop_id, now, &mut setup).await?;
+    let said = classify(&conv, id, buyer, text, now);
+    // An ordinary message (no new question) in a conversation whose buyer already waits changes
+    // nothing but the message list: one conditional put, no panel to rebuild. The agent's panel
+    // (GET …/panel) is unchanged, so the answer carries none.
+    if !is_new && !said.asks() && conv.waiting_since.is_some() {
+        store.append(&said.message).await?;
+        return Ok(IntakeOutcome::quiet(said));
+    }
+    let mut step = Step::new(conv, now);
+    step.says(said.message.clone());
+    let (card, linked) = if said.asks() {
+        take_question(store, &mut step, &said, &mut setup).await?
+    } else {
+        (None, None)
+    };
+    let robot_reply = robot_answer(store, &mut step, &said, &mut setup).await?;
+    // The buyer now waits for a person, unless the robot answered them; the queue shows the
+    // message they started waiting with.
+    if robot_reply.is_none() {
+        step.buyer_waits(Some(preview(text)));
+    }
+    // The panel changes only when the buyer asked something (or the conversation is new).
+    let panel = if said.asks() || is_new {
+        let conv = step.conversation();
+        let panel = build_panel(store, conv, now, linked.as_ref(), &mut setup).await?;
+        step.shown(&panel);
+        Some(panel)
+    } else {
+        None
+    };
+    step.commit(store).await?;
+    Ok(IntakeOutcome {
+        message: said.message,
+        classification: said.classification,
+        card,
+        robot_reply,
+        panel,
+    })
+}
+
+impl IntakeOutcome {
+    /// A message that changed nothing else.
+    fn quiet(said: Said<'_>) -> Self {
+        IntakeOutcome {
+            message: said.message,
+            classification: said.classification,
+            card: None,
+            robot_reply: None,
+            panel: None,
         }
     }
+}
+
+/// The buyer's conversation in this shop, or a new one (then the shop's setup is read).
+async fn load_or_open<S: Store>(
+    store: &S,
+    buyer: &UserId,
+    id: &ConversationId,
+    shop_id: &ShopId,
+    now: Millis,
+    setup: &mut Option<ShopSetup>,
+) -> Result<(Conversation, bool)> {
+    let found = store.conversation(id).await?;
+    if let Some(conv) = access::buyers_conversation(buyer, shop_id, found)? {
+        return Ok((conv, false));
+    }
+    let s = store
+        .shop_setup(shop_id)
+        .await?
+        .ok_or(Error::NotFound("shop"))?;
+    let conv = Conversation::open(id, &s.shop, buyer, now);
+    *setup = Some(s);
+    Ok((conv, true))
+}
+
+/// The intent of the message, with the conversation's recent question as context: a short
+/// follow-up may take the previous question's intent, if that was recent.
+fn classify<'a>(
+    conv: &Conversation,
+    id: &'a ConversationId,
+    buyer: &'a UserId,
+    text: &'a str,
+    now: Millis,
+) -> Said<'a> {
+    let previous = conv
+        .last_intent
+        .as_ref()
+        .filter(|l| now - l.at <= FOLLOW_UP_WINDOW)
+        .map(|l| l.intent);
+    let classification = classify_with_context(text, previous);
+    let body = MessageBody::Text {
+        text: text.to_string(),
+    };
+    let mut message = Message::new(id, Sender::Buyer(buyer.clone()), body, now);
+    message.classification = Some(classification.clone());
+    Said {
+        id,
+        buyer,
+        text,
+        classification,
+        message,
+        now,
+    }
+}
+
+/// A confident question: it becomes the conversation's question; the order it is about is
+/// linked (and may owe a compensation); a card goes out when the order is not known yet.
+/// Returns the card and the linked order (read once, used for the panel too).
+async fn take_question<S: Store>(
+    store: &S,
+    step: &mut Step,
+    said: &Said<'_>,
+    setup: &mut Option<ShopSetup>,
+) -> Result<(Option<PredictionCard>, Option<Order>)> {
+    let intent = said.classification.intent;
+    step.asks(LastIntent {
+        intent,
+        confidence: said.classification.confidence,
+        evidence: said.classification.evidence.clone(),
+        message_id: said.message.message_id.clone(),
+        at: said.now,
+    });
+    let conv = step.conversation();
+    let covered = covers(intent);
+    let needs_card = covered && conv.confirmed_order.is_none() && conv.open_card.is_none();
+    let names_order = !order_numbers_in(said.text).is_empty();
+    // The buyer's orders are read only when a card is due or the text names an order.
+    let orders = if needs_card || (covered && names_order) {
+        store.buyer_orders(&conv.shop_id, said.buyer).await?
+    } else {
+        Vec::new()
+    };
+    let linked = link_order(store, conv, said, &orders, covered, setup).await?;
+    if let Some(order) = &linked {
+        let (id, asked) = (said.id, &said.message.message_id);
+        step.owes(earned(store, order, intent, true, id, asked, said.now).await?);
+    }
+    let card = if needs_card {
+        send_card(step, said, &orders)
+    } else {
+        None
+    };
+    Ok((card, linked))
+}
+
+/// The order a question is about: one of the buyer's named in the text, else the conversation's
+/// confirmed order (read beside the shop's setup, which the panel will need).
+async fn link_order<S: Store>(
+    store: &S,
+    conv: &Conversation,
+    said: &Said<'_>,
+    orders: &[Order],
+    covered: bool,
+    setup: &mut Option<ShopSetup>,
+) -> Result<Option<Order>> {
+    if let Some(o) = linked_order(said.text, orders, None) {
+        return Ok(Some(o.clone()));
+    }
+    let (Some(order_id), true) = (&conv.confirmed_order, covered) else {
+        return Ok(None);
+    };
+    let (order, prefetched) = Box::pin(futures_util::future::join(
+        store.order(&conv.shop_id, said.buyer, order_id),
+        prefetch_setup(store, conv, setup, true),
+    ))
+    .await;
+    if let Some(s) = prefetched? {
+        *setup = Some(s);
+    }
+    order
+}
+
+/// The prediction card, in the serving agent's name, when the buyer has orders to rank.
+fn send_card(step: &mut Step, said: &Said<'_>, orders: &[Order]) -> Option<PredictionCard> {
+    let conv = step.conversation();
+    let agent = conv.serving_agent.as_ref();
+    let card = prediction_card(said.id, agent, said.text, orders, said.now)?;
+    let sender = match agent {
+        Some(agent) => Sender::Agent(agent.clone()),
+        None => Sender::System,
+    };
+    let body = MessageBody::PredictionCard { card: card.clone() };
+    let message = Message::new(said.id, sender, body, said.now + 1);
+    step.card_sent(card.clone(), message);
+    Some(card)
+}
+
+/// An intent the assistant does not cover: the shop's robot answers, if it is on and has an
+/// answer, until the buyer has asked for a person.
+async fn robot_answer<S: Store>(
+    store: &S,
+    step: &mut Step,
+    said: &Said<'_>,
+    setup: &mut Option<ShopSetup>,
+) -> Result<Option<Message>> {
+    let intent = said.classification.intent;
+    if !said.asks() || covers(intent) || step.conversation().handed_off {
+        return Ok(None);
+    }
+    let s = setup_for(store, step.conversation(), setup).await?;
+    let Offer::Robot(answer) = s.offer(intent, None) else {
+        return Ok(None);
+    };
+    let body = MessageBody::Text {
+        text: answer.to_string(),
+    };
+    let reply = Message::new(said.id, Sender::Robot, body, said.now + 1);
+    step.says(reply.clone());
+    Ok(Some(reply))
 }
 
 /// The order a question is about, when it is already known: an order number of the buyer's in the
@@ -84,197 +319,6 @@ fn linked_order<'a>(
         .iter()
         .find(|o| numbers.iter().any(|n| n == o.order_id.as_str()))
         .or_else(|| confirmed.and_then(|c| orders.iter().find(|o| o.order_id == *c)))
-}
-
-async fn try_post<S: Store>(
-    store: &S,
-    buyer: &UserId,
-    id: &ConversationId,
-    shop_id: &ShopId,
-    text: &str,
-    now: Millis,
-) -> Result<IntakeOutcome> {
-    // The shop's setup is read only when this step needs it (a new conversation, the robot, or
-    // a panel with a solution), and then once.
-    let mut setup: Option<ShopSetup> = None;
-    let mut is_new = false;
-    let mut conv = match access::buyers_conversation(buyer, shop_id, store.conversation(id).await?)?
-    {
-        Some(c) => c,
-        None => {
-            let s = store
-                .shop_setup(shop_id)
-                .await?
-                .ok_or(Error::NotFound("shop"))?;
-            let conv = Conversation::open(id, &s.shop, buyer, now);
-            setup = Some(s);
-            is_new = true;
-            conv
-        }
-    };
-
-    // A short follow-up may take the previous question's intent, if that was recent.
-    let previous = conv
-        .last_intent
-        .as_ref()
-        .filter(|l| now - l.at <= FOLLOW_UP_WINDOW)
-        .map(|l| l.intent);
-    let classification = classify_with_context(text, previous);
-    let mut message = Message::new(
-        id,
-        Sender::Buyer(buyer.clone()),
-        MessageBody::Text {
-            text: text.to_string(),
-        },
-        now,
-    );
-    message.classification = Some(classification.clone());
-
-    // An ordinary message (no new question) in a conversation whose buyer already waits changes
-    // nothing but the message list: one conditional put, no panel to rebuild. The agent's panel
-    // (GET …/panel) is unchanged, so the answer carries none.
-    let asks = classification.confident && classification.intent != IntentId::Other;
-    if !is_new && !asks && conv.waiting_since.is_some() {
-        store.append(&message).await?;
-        return Ok(IntakeOutcome {
-            message,
-            classification,
-            card: None,
-            robot_reply: None,
-            panel: None,
-        });
-    }
-    let mut messages = vec![message.clone()];
-    let mut card = None;
-    let mut compensations = Vec::new();
-    // The order this message is about, when known (read once, used for the panel too).
-    let mut linked: Option<Order> = None;
-
-    // "other" is no intent: it neither pops up nor replaces the question the buyer asked before.
-    if classification.confident && classification.intent != IntentId::Other {
-        conv.last_intent = Some(LastIntent {
-            intent: classification.intent,
-            confidence: classification.confidence,
-            evidence: classification.evidence.clone(),
-            message_id: message.message_id.clone(),
-            at: now,
-        });
-        let covered = covers(classification.intent);
-        let needs_card = covered && conv.confirmed_order.is_none() && conv.open_card.is_none();
-        let names_order = !order_numbers_in(text).is_empty();
-        // The buyer's orders are read only when a card is due or the text names an order.
-        let orders = if needs_card || (covered && names_order) {
-            store.buyer_orders(&conv.shop_id, buyer).await?
-        } else {
-            Vec::new()
-        };
-        linked = match linked_order(text, &orders, None) {
-            Some(o) => Some(o.clone()),
-            None => match (&conv.confirmed_order, covered) {
-                (Some(order_id), true) => {
-                    // The panel will show this order's solution: read the shop's setup beside it.
-                    let (order, prefetched) = Box::pin(futures_util::future::join(
-                        store.order(&conv.shop_id, buyer, order_id),
-                        prefetch_setup(store, &conv, &setup, true),
-                    ))
-                    .await;
-                    if let Some(s) = prefetched? {
-                        setup = Some(s);
-                    }
-                    order?
-                }
-                _ => None,
-            },
-        };
-        if let Some(order) = &linked {
-            compensations.extend(
-                earned(
-                    store,
-                    order,
-                    classification.intent,
-                    true,
-                    id,
-                    &message.message_id,
-                    now,
-                )
-                .await?,
-            );
-        }
-        if needs_card {
-            if let Some(c) = prediction_card(id, conv.serving_agent.as_ref(), text, &orders, now) {
-                let sender = match &conv.serving_agent {
-                    Some(agent) => Sender::Agent(agent.clone()),
-                    None => Sender::System,
-                };
-                messages.push(Message::new(
-                    id,
-                    sender,
-                    MessageBody::PredictionCard { card: c.clone() },
-                    now + 1,
-                ));
-                conv.open_card = Some(c.clone());
-                card = Some(c);
-            }
-        }
-    }
-
-    // An intent the assistant does not cover: the shop's robot answers, if it is on and has an
-    // answer, until the buyer has asked for a person.
-    let mut robot_reply = None;
-    if classification.confident
-        && !covers(classification.intent)
-        && classification.intent != IntentId::Other
-        && !conv.handed_off
-    {
-        let s = setup_for(store, &conv, &mut setup).await?;
-        if let Offer::Robot(answer) = s.offer(classification.intent, None) {
-            let reply = Message::new(
-                id,
-                Sender::Robot,
-                MessageBody::Text {
-                    text: answer.to_string(),
-                },
-                now + 1,
-            );
-            messages.push(reply.clone());
-            robot_reply = Some(reply);
-        }
-    }
-    // The buyer now waits for a person, unless the robot answered them; the queue shows the
-    // message they started waiting with.
-    if robot_reply.is_none() && conv.waiting_since.is_none() {
-        conv.waiting_since = Some(now);
-        conv.preview = Some(preview(text));
-    }
-
-    // The panel changes only when the buyer asked something (or the conversation is new).
-    let panel = if asks || is_new {
-        Some(build_panel(store, &conv, now, linked.as_ref(), &mut setup).await?)
-    } else {
-        None
-    };
-    let stats: Vec<StatEvent> = panel
-        .as_ref()
-        .and_then(|p| shown(&mut conv, p))
-        .into_iter()
-        .collect();
-    let expected_version = next_version(&mut conv, now);
-    store
-        .commit(ConversationChange {
-            conversation: conv.clone(),
-            expected_version,
-            messages,
-            stats,
-            compensations,
-        })
-        .await?;
-    Ok(IntakeOutcome {
-        message,
-        classification,
-        card,
-        robot_reply,
-        panel,
-    })
 }
 
 /// The conversation as the caller may see it: the buyer sees what was sent to them; staff see

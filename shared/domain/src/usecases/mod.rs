@@ -2,7 +2,9 @@
 //! who may do it, reads through [`crate::ports`], decides with the rules of [`crate::model`], and
 //! writes one atomic change. The handlers call the functions re-exported here.
 //!
-//! Dependencies point one way: `support` and `panel` are used by the others and use none of them.
+//! Dependencies point one way: `support`, `step` and `panel` are used by the others; `support` and
+//! `panel` use none of the rest, `step` only `panel`'s type. A conversation changes only through a
+//! `Step`, and every writing use case runs in one `retry_on_conflict`.
 
 pub mod adoption;
 pub mod compensation;
@@ -15,6 +17,7 @@ pub mod replies;
 pub mod report;
 pub mod robot;
 pub mod staff_reply;
+mod step;
 mod support;
 pub mod use_solution;
 

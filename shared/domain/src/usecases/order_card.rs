@@ -9,9 +9,10 @@ use crate::model::identity::Actor;
 use crate::model::ids::{CardId, ConversationId, OrderId};
 use crate::model::solution::covers;
 use crate::model::time::Millis;
-use crate::ports::{ConversationChange, Store};
-use crate::usecases::panel::{build_panel, shown, Panel};
-use crate::usecases::support::{earned, next_version, prefetch_setup, visible_conversation};
+use crate::ports::Store;
+use crate::usecases::panel::{build_panel, Panel};
+use crate::usecases::step::{retry_on_conflict, Step};
+use crate::usecases::support::{earned, prefetch_setup, visible_conversation};
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -63,10 +64,17 @@ pub async fn select_order<S: Store>(
     now: Millis,
 ) -> Result<SelectionOutcome> {
     access::buyer(actor)?;
-    let mut conv = visible_conversation(store, actor, id).await?;
-    let (order_id, answer) = match input.via {
+    retry_on_conflict(|| try_select(store, actor, id, &input, now)).await
+}
+
+/// The order the buyer named, and the card answer it was, if it answered a card.
+fn chosen(
+    conv: &Conversation,
+    input: &SelectOrder,
+) -> Result<(OrderId, Option<(CardId, CardAnswer)>)> {
+    Ok(match input.via {
         SelectionVia::Confirm => {
-            let card = answered_card(&conv, input.card_id.as_ref())?;
+            let card = answered_card(conv, input.card_id.as_ref())?;
             if input
                 .order_id
                 .as_ref()
@@ -83,7 +91,7 @@ pub async fn select_order<S: Store>(
             )
         }
         SelectionVia::Pick => {
-            let card = answered_card(&conv, input.card_id.as_ref())?;
+            let card = answered_card(conv, input.card_id.as_ref())?;
             let order_id = input
                 .order_id
                 .clone()
@@ -103,7 +111,20 @@ pub async fn select_order<S: Store>(
                 .ok_or_else(|| Error::invalid("order_id", "is required for an order card"))?;
             (order_id, None)
         }
-    };
+    })
+}
+
+/// Reads the order (beside the shop's setup), links the question to it, builds the panel, and
+/// commits one step.
+async fn try_select<S: Store>(
+    store: &S,
+    actor: &Actor,
+    id: &ConversationId,
+    input: &SelectOrder,
+    now: Millis,
+) -> Result<SelectionOutcome> {
+    let conv = visible_conversation(store, actor, id).await?;
+    let (order_id, answer) = chosen(&conv, input)?;
     // The panel built below needs the shop's setup when the question is a covered intent: read
     // it beside the order (boxed, as in `current_solution`).
     let mut setup = None;
@@ -117,12 +138,9 @@ pub async fn select_order<S: Store>(
     setup = prefetched?;
     let summary = OrderSummary::of(&order, now);
     // Naming the order links the conversation's question to it: judge it at the question's time.
-    let compensations = match &conv.last_intent {
-        Some(q) => earned(store, &order, q.intent, true, id, &q.message_id, q.at)
-            .await?
-            .into_iter()
-            .collect(),
-        None => Vec::new(),
+    let due = match &conv.last_intent {
+        Some(q) => earned(store, &order, q.intent, true, id, &q.message_id, q.at).await?,
+        None => None,
     };
     let body = match answer {
         Some((card_id, answer)) => MessageBody::CardAnswer {
@@ -135,23 +153,15 @@ pub async fn select_order<S: Store>(
         },
     };
     let message = Message::new(id, Sender::Buyer(conv.buyer_id.clone()), body, now);
-    conv.confirmed_order = Some(order_id);
-    conv.open_card = None;
-    if conv.waiting_since.is_none() {
-        conv.waiting_since = Some(now);
-    }
-    let panel = build_panel(store, &conv, now, Some(&order), &mut setup).await?;
-    let stats = shown(&mut conv, &panel).into_iter().collect();
-    let expected_version = next_version(&mut conv, now);
-    store
-        .commit(ConversationChange {
-            conversation: conv.clone(),
-            expected_version,
-            messages: vec![message.clone()],
-            stats,
-            compensations,
-        })
-        .await?;
+    let preview = conv.preview.clone();
+    let mut step = Step::new(conv, now);
+    step.says(message.clone());
+    step.owes(due);
+    step.order_named(order_id);
+    step.buyer_waits(preview);
+    let panel = build_panel(store, step.conversation(), now, Some(&order), &mut setup).await?;
+    step.shown(&panel);
+    step.commit(store).await?;
     Ok(SelectionOutcome {
         message,
         order: summary,

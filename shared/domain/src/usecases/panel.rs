@@ -12,9 +12,9 @@ use crate::model::order::Order;
 use crate::model::replies::{Offer, ShopSetup};
 use crate::model::solution::{covers, lookup, render_with, Solution, NO_ORDER_REPLY};
 use crate::model::time::Millis;
-use crate::model::usage::{SolutionEvent, StatEvent};
-use crate::ports::{ConversationChange, Store};
-use crate::usecases::support::{next_version, prefetch_setup, setup_for, visible_conversation};
+use crate::ports::Store;
+use crate::usecases::step::Step;
+use crate::usecases::support::{prefetch_setup, setup_for, visible_conversation};
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -130,24 +130,11 @@ pub(crate) async fn build_panel<S: Store>(
     });
     if !covers(last.intent) {
         let setup = setup_for(store, conv, setup).await?;
-        match setup.offer(last.intent, None) {
-            Offer::Robot(answer) => {
-                panel.state = PanelState::Robot;
-                panel.robot_answer = Some(answer.to_string());
-                panel.note = Some("智能助手暂未覆盖该问题，已由飞鸽机器人按店铺设置回复".into());
-            }
-            Offer::Assistant { .. } | Offer::Nothing => panel.state = PanelState::NotCovered,
-        }
+        not_covered(&mut panel, setup.offer(last.intent, None));
         return Ok(panel);
     }
     if conv.confirmed_order.is_none() {
-        if conv.open_card.is_some() {
-            panel.state = PanelState::AwaitingOrder;
-            panel.note = Some("已自动向买家发送订单预测卡片，等待买家确认订单".into());
-        } else {
-            panel.state = PanelState::NoOrder;
-            panel.note = Some(NO_ORDER_REPLY.into());
-        }
+        awaiting_order(&mut panel, conv);
         return Ok(panel);
     }
     match current_solution(store, conv, now, known, setup).await? {
@@ -164,39 +151,39 @@ pub(crate) async fn build_panel<S: Store>(
     Ok(panel)
 }
 
-/// The "shown" count a panel earns: once per solution put in front of the agents of a
-/// conversation, however often the panel is fetched. Notes the solution in the conversation.
-pub(crate) fn shown(conv: &mut Conversation, panel: &Panel) -> Option<StatEvent> {
-    let solution = panel.solution.as_ref()?;
-    if conv.shown_solution.as_deref() == Some(solution.solution_id.as_str()) {
-        return None;
+/// An intent the assistant does not cover: the shop's robot's answer, or nothing.
+fn not_covered(panel: &mut Panel, offer: Offer<'_>) {
+    match offer {
+        Offer::Robot(answer) => {
+            panel.state = PanelState::Robot;
+            panel.robot_answer = Some(answer.to_string());
+            panel.note = Some("智能助手暂未覆盖该问题，已由飞鸽机器人按店铺设置回复".into());
+        }
+        Offer::Assistant { .. } | Offer::Nothing => panel.state = PanelState::NotCovered,
     }
-    conv.shown_solution = Some(solution.solution_id.clone());
-    Some(StatEvent {
-        shop: conv.shop_id.clone(),
-        solution_id: solution.solution_id.clone(),
-        event: SolutionEvent::Shown,
-    })
+}
+
+/// A covered question whose order is not known: the card is out, or the buyer has no order.
+fn awaiting_order(panel: &mut Panel, conv: &Conversation) {
+    if conv.open_card.is_some() {
+        panel.state = PanelState::AwaitingOrder;
+        panel.note = Some("已自动向买家发送订单预测卡片，等待买家确认订单".into());
+    } else {
+        panel.state = PanelState::NoOrder;
+        panel.note = Some(NO_ORDER_REPLY.into());
+    }
 }
 
 /// Builds the panel. Fetching it again writes nothing; when its solution is new to this
 /// conversation (the order moved to another node since), the "shown" count and the note go in
 /// one conversation write. If someone else changed the conversation meanwhile, the count is left
-/// to the next fetch.
+/// to the next fetch (so this read is not retried).
 async fn show_panel<S: Store>(store: &S, conv: &Conversation, now: Millis) -> Result<Panel> {
     let panel = build_panel(store, conv, now, None, &mut None).await?;
-    let mut conv = conv.clone();
-    if let Some(stat) = shown(&mut conv, &panel) {
-        let expected_version = next_version(&mut conv, now);
-        let change = ConversationChange {
-            conversation: conv,
-            expected_version,
-            messages: vec![],
-            stats: vec![stat],
-            compensations: vec![],
-        };
-        match store.commit(change).await {
-            Ok(()) | Err(Error::Conflict(_)) => {}
+    let mut step = Step::new(conv.clone(), now);
+    if step.shown(&panel) {
+        match step.commit(store).await {
+            Ok(_) | Err(Error::Conflict(_)) => {}
             Err(e) => return Err(e),
         }
     }

@@ -6,7 +6,7 @@ use crate::access;
 use crate::error::{Error, Result};
 use crate::intent::IntentId;
 use crate::model::identity::Actor;
-use crate::model::ids::ShopId;
+use crate::model::ids::{ShopId, UserId};
 use crate::model::order::OrderNode;
 use crate::model::replies::{
     validate_replies, validate_robot_answers, IntentReplies, ReplyChange, ShopSetup,
@@ -174,7 +174,23 @@ pub async fn edit_replies<S: ShopStore>(
             replies.version
         )));
     }
-    let solution_id = template.id();
+    let change = apply(&mut replies, template.id(), after, by, now);
+    store.save_replies(&replies, &change).await?;
+    let mut setup = setup;
+    setup.replies.insert(intent, replies);
+    let history = store.reply_history(shop, intent, HISTORY_SHOWN).await?;
+    Ok(replies_view(&setup, intent, history))
+}
+
+/// Puts the new replies of one solution in force (none: back to the official ones), as the
+/// next version, and returns the record of the change.
+fn apply(
+    replies: &mut IntentReplies,
+    solution_id: String,
+    after: Vec<String>,
+    by: UserId,
+    now: Millis,
+) -> ReplyChange {
     let before = replies
         .solutions
         .get(&solution_id)
@@ -188,21 +204,16 @@ pub async fn edit_replies<S: ShopStore>(
     replies.version += 1;
     replies.updated_at = now;
     replies.updated_by = Some(by.clone());
-    let change = ReplyChange {
-        shop_id: shop.clone(),
-        intent,
+    ReplyChange {
+        shop_id: replies.shop_id.clone(),
+        intent: replies.intent,
         version: replies.version,
         by,
         at: now,
         solution_id,
         before,
         after,
-    };
-    store.save_replies(&replies, &change).await?;
-    let mut setup = setup;
-    setup.replies.insert(intent, replies);
-    let history = store.reply_history(shop, intent, HISTORY_SHOWN).await?;
-    Ok(replies_view(&setup, intent, history))
+    }
 }
 
 fn robot_view(setup: &ShopSetup) -> RobotView {

@@ -6,8 +6,9 @@ use crate::model::conversation::{preview, Message, MessageBody, Sender};
 use crate::model::identity::Actor;
 use crate::model::ids::{ConversationId, MessageId};
 use crate::model::time::Millis;
-use crate::ports::{ConversationChange, Store};
-use crate::usecases::support::{next_version, visible_conversation, MESSAGE_PAGE};
+use crate::ports::Store;
+use crate::usecases::step::{retry_on_conflict, Step};
+use crate::usecases::support::{visible_conversation, MESSAGE_PAGE};
 use serde::{Deserialize, Serialize};
 
 /// How a buyer rates a robot answer.
@@ -45,7 +46,17 @@ pub async fn rate_robot<S: Store>(
     now: Millis,
 ) -> Result<RatingOutcome> {
     access::buyer(actor)?;
-    let mut conv = visible_conversation(store, actor, id).await?;
+    retry_on_conflict(|| try_rate(store, actor, id, &input, now)).await
+}
+
+async fn try_rate<S: Store>(
+    store: &S,
+    actor: &Actor,
+    id: &ConversationId,
+    input: &RateRobot,
+    now: Millis,
+) -> Result<RatingOutcome> {
+    let conv = visible_conversation(store, actor, id).await?;
     let messages = store.messages(id, MESSAGE_PAGE).await?;
     let rated = messages
         .iter()
@@ -63,38 +74,28 @@ pub async fn rate_robot<S: Store>(
             message: None,
         });
     }
-    let notice = Message::new(
-        id,
-        Sender::System,
-        MessageBody::Text {
-            text: HANDOFF_NOTICE.into(),
-        },
-        now,
-    );
-    conv.handed_off = true;
-    if conv.waiting_since.is_none() {
-        conv.waiting_since = Some(now);
-        // The queue shows what the buyer last asked.
-        conv.preview = messages
-            .iter()
-            .rev()
-            .find_map(|m| match (&m.sender, &m.body) {
-                (Sender::Buyer(_), MessageBody::Text { text }) => Some(preview(text)),
-                _ => None,
-            });
-    }
-    let expected_version = next_version(&mut conv, now);
-    store
-        .commit(ConversationChange {
-            conversation: conv,
-            expected_version,
-            messages: vec![notice.clone()],
-            stats: vec![],
-            compensations: vec![],
-        })
-        .await?;
+    let body = MessageBody::Text {
+        text: HANDOFF_NOTICE.into(),
+    };
+    let notice = Message::new(id, Sender::System, body, now);
+    let mut step = Step::new(conv, now);
+    step.hand_off(notice.clone());
+    // The queue shows what the buyer last asked.
+    step.buyer_waits(last_buyer_text(&messages));
+    step.commit(store).await?;
     Ok(RatingOutcome {
         handed_off: true,
         message: Some(notice),
     })
+}
+
+/// The buyer's latest text, shortened for the queue.
+fn last_buyer_text(messages: &[Message]) -> Option<String> {
+    messages
+        .iter()
+        .rev()
+        .find_map(|m| match (&m.sender, &m.body) {
+            (Sender::Buyer(_), MessageBody::Text { text }) => Some(preview(text)),
+            _ => None,
+        })
 }

@@ -1,5 +1,6 @@
 //! What several use cases share: reading the shop's setup once per step, the conversation an
-//! actor may see, the versioned commit, and the compensation a question earns.
+//! actor may see, and the compensation a question earns. (A conversation changes through a
+//! [`crate::usecases::step::Step`].)
 
 use crate::access;
 use crate::error::{Error, Result};
@@ -56,16 +57,6 @@ pub(crate) async fn visible_conversation<S: Store>(
 ) -> Result<Conversation> {
     access::conversation(actor, store.conversation(id).await?)
 }
-
-pub(crate) fn next_version(conv: &mut Conversation, now: Millis) -> Option<u64> {
-    let expected = (conv.version > 0).then_some(conv.version);
-    conv.version += 1;
-    conv.updated_at = now;
-    expected
-}
-
-/// How often a step re-reads and retries when another writer changed the conversation first.
-pub(crate) const COMMIT_ATTEMPTS: usize = 3;
 
 /// A due compensation if the rule says this question earned one and the order has none yet.
 pub(crate) async fn earned<S: Store>(

@@ -6,14 +6,15 @@ use crate::error::{Error, Result};
 use crate::model::card::OrderSummary;
 use crate::model::conversation::{message_text, Message, MessageBody, Sender};
 use crate::model::identity::Actor;
-use crate::model::ids::ConversationId;
+use crate::model::ids::{ConversationId, UserId};
 use crate::model::order::Order;
-use crate::model::solution::ActionKind;
+use crate::model::solution::{ActionKind, RenderedReply, Solution};
 use crate::model::time::{beijing_text, deadline_text, Millis};
 use crate::model::usage::{SolutionEvent, StatEvent};
-use crate::ports::{ConversationChange, Store};
+use crate::ports::Store;
 use crate::usecases::panel::current_solution;
-use crate::usecases::support::{next_version, visible_conversation};
+use crate::usecases::step::{retry_on_conflict, Step};
+use crate::usecases::support::visible_conversation;
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -113,8 +114,20 @@ pub async fn use_solution<S: Store>(
     now: Millis,
 ) -> Result<UseOutcome> {
     let (agent, _) = access::staff(actor)?;
-    let agent = agent.clone();
-    let mut conv = visible_conversation(store, actor, id).await?;
+    retry_on_conflict(|| try_use(store, actor, agent, id, &input, now)).await
+}
+
+/// Checks the use against the solution in force now, then counts it (a copy) or sends and
+/// counts it in one step.
+async fn try_use<S: Store>(
+    store: &S,
+    actor: &Actor,
+    agent: &UserId,
+    id: &ConversationId,
+    input: &UseSolution,
+    now: Millis,
+) -> Result<UseOutcome> {
+    let conv = visible_conversation(store, actor, id).await?;
     let (order, solution) = current_solution(store, &conv, now, None, &mut None)
         .await?
         .ok_or_else(|| {
@@ -126,6 +139,39 @@ pub async fn use_solution<S: Store>(
             solution.solution_id
         )));
     }
+    let (reply, action) = picked(input, &solution)?;
+    let (event, body) = used(input, reply, action, &order, now)?;
+    let stat = StatEvent {
+        shop: conv.shop_id.clone(),
+        solution_id: solution.solution_id.clone(),
+        event,
+    };
+    let Some(body) = body else {
+        store.record(&stat).await?;
+        return Ok(UseOutcome {
+            solution_id: solution.solution_id,
+            event,
+            message: None,
+        });
+    };
+    let mut message = Message::new(id, Sender::Agent(agent.clone()), body, now);
+    message.solution_id = Some(solution.solution_id.clone());
+    let mut step = Step::new(conv, now);
+    step.agent_answered(agent, message.clone());
+    step.count(stat);
+    step.commit(store).await?;
+    Ok(UseOutcome {
+        solution_id: solution.solution_id,
+        event,
+        message: Some(message),
+    })
+}
+
+/// The reply or the action the agent used: exactly one, and offered by the solution.
+fn picked<'a>(
+    input: &UseSolution,
+    solution: &'a Solution,
+) -> Result<(Option<&'a RenderedReply>, Option<ActionKind>)> {
     let reply = match input.reply_index {
         Some(i) => Some(solution.replies.get(i).ok_or_else(|| {
             Error::invalid(
@@ -155,7 +201,18 @@ pub async fn use_solution<S: Store>(
     if input.text.is_some() && input.event != UseKind::EditedSent {
         return Err(Error::invalid("text", "is only for event=edited_sent"));
     }
-    let (event, body) = match (input.event, reply, action) {
+    Ok((reply, action))
+}
+
+/// What the use counts as, and the message it sends (none for a copy).
+fn used(
+    input: &UseSolution,
+    reply: Option<&RenderedReply>,
+    action: Option<ActionKind>,
+    order: &Order,
+    now: Millis,
+) -> Result<(SolutionEvent, Option<MessageBody>)> {
+    Ok(match (input.event, reply, action) {
         (UseKind::Copied, Some(_), _) => (SolutionEvent::Copied, None),
         (UseKind::Copied, None, _) => {
             return Err(Error::invalid(
@@ -170,7 +227,7 @@ pub async fn use_solution<S: Store>(
             }),
         ),
         (UseKind::Sent, None, Some(a)) => {
-            (SolutionEvent::Sent, Some(action_message(a, &order, now)))
+            (SolutionEvent::Sent, Some(action_message(a, order, now)))
         }
         (UseKind::EditedSent, Some(_), _) => {
             let text = input
@@ -191,37 +248,5 @@ pub async fn use_solution<S: Store>(
             ))
         }
         (UseKind::Sent, None, None) => unreachable!("checked above: exactly one is set"),
-    };
-    let stat = StatEvent {
-        shop: conv.shop_id.clone(),
-        solution_id: solution.solution_id.clone(),
-        event,
-    };
-    let Some(body) = body else {
-        store.record(&stat).await?;
-        return Ok(UseOutcome {
-            solution_id: solution.solution_id,
-            event,
-            message: None,
-        });
-    };
-    let mut message = Message::new(id, Sender::Agent(agent.clone()), body, now);
-    message.solution_id = Some(solution.solution_id.clone());
-    conv.serving_agent = Some(agent);
-    conv.waiting_since = None;
-    let expected_version = next_version(&mut conv, now);
-    store
-        .commit(ConversationChange {
-            conversation: conv,
-            expected_version,
-            messages: vec![message.clone()],
-            stats: vec![stat],
-            compensations: vec![],
-        })
-        .await?;
-    Ok(UseOutcome {
-        solution_id: solution.solution_id,
-        event,
-        message: Some(message),
     })
 }

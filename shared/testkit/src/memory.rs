@@ -1,24 +1,24 @@
 //! An in-memory store with the same conditions as the DynamoDB adapter: versioned conversation
 //! commits, one compensation per order, conditional payouts, versioned reply and robot edits,
 //! unique message and feedback ids. The fuzz targets run the real handlers on it (`fuzz/`), and
-//! the domain's tests use it; it is compiled with the workspace, so it cannot drift from the
-//! traits it implements. Not a model of DynamoDB's costs or consistency: the product's storage is
-//! DynamoDB (`shared/aws`), tested against DynamoDB Local.
+//! the use-case tests run on it (`shared/domain/tests`). It stays a twin because the storage
+//! contract suite ([`crate::contract`]) runs on it and on the DynamoDB adapter alike. Not a model
+//! of DynamoDB's costs or consistency: the product's storage is DynamoDB (`shared/aws`).
 
-use crate::error::{Error, Result};
-use crate::intent::IntentId;
-use crate::model::compensation::{
+use assistant_domain::error::{Error, Result};
+use assistant_domain::intent::IntentId;
+use assistant_domain::model::compensation::{
     DueCompensation, PaidCompensation, PayOutcome, ShopInArrears, DUE_SHARDS,
 };
-use crate::model::conversation::{Conversation, Message, Shop};
-use crate::model::feedback::Feedback;
-use crate::model::ids::{ConversationId, MessageId, OrderId, ShopId, UserId};
-use crate::model::money::Fen;
-use crate::model::order::Order;
-use crate::model::replies::{IntentReplies, ReplyChange, RobotSettings, ShopSetup};
-use crate::model::time::{beijing_date, Millis};
-use crate::model::usage::{SolutionEvent, SolutionStats, StatEvent, StatRow};
-use crate::ports::{
+use assistant_domain::model::conversation::{Conversation, Message, Shop};
+use assistant_domain::model::feedback::Feedback;
+use assistant_domain::model::ids::{ConversationId, MessageId, OrderId, ShopId, UserId};
+use assistant_domain::model::money::Fen;
+use assistant_domain::model::order::Order;
+use assistant_domain::model::replies::{IntentReplies, ReplyChange, RobotSettings, ShopSetup};
+use assistant_domain::model::time::{beijing_date, Millis};
+use assistant_domain::model::usage::{SolutionEvent, SolutionStats, StatEvent, StatRow};
+use assistant_domain::ports::{
     BlobStore, CompensationStore, ConversationChange, ConversationStore, FeedbackStore, OrderStore,
     Page, ReportStore, ShopStore, StatsStore, WaitingConversation,
 };
@@ -234,6 +234,18 @@ impl ConversationStore for MemoryStore {
             let stored = s.conversations.get(id).map(|c| c.version);
             if stored != change.expected_version {
                 return Err(conflict("the conversation"));
+            }
+            // As DynamoDB: one transaction may not touch a counter item twice.
+            let mut counters: Vec<(&ShopId, &str)> = change
+                .stats
+                .iter()
+                .map(|st| (&st.shop, st.solution_id.as_str()))
+                .collect();
+            counters.sort();
+            if counters.windows(2).any(|w| w[0] == w[1]) {
+                return Err(Error::Internal(
+                    "one change counts the same solution twice".into(),
+                ));
             }
             for due in &change.compensations {
                 if s.compensations.contains_key(&order_key(
@@ -518,227 +530,5 @@ impl BlobStore for MemoryStore {
     async fn delete_blob(&self, key: &str) -> Result<()> {
         self.with(|s| s.blobs.remove(key));
         Ok(())
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::model::compensation::COUPON;
-    use crate::model::conversation::{MessageBody, Sender};
-    use crate::model::identity::Actor;
-    use crate::model::order::fixtures::{order_in, T0};
-    use crate::model::order::OrderNode;
-    use crate::model::time::HOUR;
-    use crate::usecases::{
-        panel, post_buyer_message, select_order, sweep, Backoff, PostMessage, SelectOrder,
-        SelectionVia,
-    };
-
-    struct NoWait;
-    impl Backoff for NoWait {
-        async fn wait(&self, _attempt: u32) {}
-    }
-
-    const OVERDUE: &str = "6930000000000000001";
-
-    fn shop() -> Shop {
-        Shop {
-            shop_id: ShopId::parse("shop1").unwrap(),
-            name: "小美家纺".into(),
-            agents: vec![UserId::parse("agent1").unwrap()],
-            robot_on: false,
-            deposit: Fen(10_000),
-        }
-    }
-
-    async fn seeded() -> MemoryStore {
-        let store = MemoryStore::default();
-        store.put_shop(&shop()).await.unwrap();
-        store
-            .put_order(&order_in(OVERDUE, OrderNode::Overdue))
-            .await
-            .unwrap();
-        store
-            .put_order(&order_in("6930000000000000002", OrderNode::Delivered))
-            .await
-            .unwrap();
-        store
-    }
-
-    #[tokio::test]
-    async fn the_urge_flow_runs_on_it_and_the_sweep_pays_once() {
-        let store = seeded().await;
-        let buyer = Actor::Buyer(UserId::parse("buyer1").unwrap());
-        let agent = Actor::Agent {
-            user: UserId::parse("agent1").unwrap(),
-            shop: ShopId::parse("shop1").unwrap(),
-        };
-        let conv = ConversationId::parse("conv1").unwrap();
-        let now = T0 + 2 * 24 * HOUR;
-        let asked = post_buyer_message(
-            &store,
-            &buyer,
-            &conv,
-            PostMessage {
-                shop_id: Some(ShopId::parse("shop1").unwrap()),
-                text: "我买的四件套怎么还没发货啊".into(),
-            },
-            now,
-        )
-        .await
-        .unwrap();
-        let card = asked.card.expect("a prediction card");
-        assert_eq!(card.guess.order_id.as_str(), OVERDUE);
-
-        let chosen = select_order(
-            &store,
-            &buyer,
-            &conv,
-            SelectOrder {
-                via: SelectionVia::Confirm,
-                card_id: Some(card.card_id.clone()),
-                order_id: None,
-            },
-            now + 1000,
-        )
-        .await
-        .unwrap();
-        let solution = chosen
-            .panel
-            .solution
-            .expect("a solution for the overdue order");
-        assert_eq!(solution.solution_id, "urge_shipment.overdue");
-        let seen = panel(&store, &agent, &conv, now + 2000).await.unwrap();
-        assert_eq!(
-            seen.solution.map(|s| s.solution_id),
-            Some(solution.solution_id)
-        );
-        assert_eq!(store.due_count(), 1, "captured with the answer");
-
-        let first = sweep(&store, &NoWait, now + 3000, 0).await.unwrap();
-        let again = sweep(&store, &NoWait, now + 4000, 5).await.unwrap();
-        assert_eq!((first.paid, first.fen_paid), (1, COUPON.0));
-        assert_eq!(again.paid, 0);
-        let buyer_id = UserId::parse("buyer1").unwrap();
-        assert_eq!(
-            store.coupon(&buyer_id, &OrderId::parse(OVERDUE).unwrap()),
-            Some(COUPON)
-        );
-        let shop = store
-            .shop(&ShopId::parse("shop1").unwrap())
-            .await
-            .unwrap()
-            .unwrap();
-        assert_eq!(shop.deposit, Fen(10_000 - COUPON.0));
-        let messages = store.messages(&conv, 50).await.unwrap();
-        // The domain's words, stored as they were given: a coupon message, as in DynamoDB.
-        assert!(messages.iter().any(|m| matches!(
-            &m.body,
-            MessageBody::Coupon { text, .. } if text.contains("优惠券")
-        )));
-    }
-
-    #[tokio::test]
-    async fn a_refused_commit_writes_nothing() {
-        let store = seeded().await;
-        let shop = shop();
-        let conv_id = ConversationId::parse("conv2").unwrap();
-        let buyer = UserId::parse("buyer1").unwrap();
-        let mut conv = Conversation::open(&conv_id, &shop, &buyer, T0);
-        conv.version = 1;
-        let text = |t: &str, at| {
-            Message::new(
-                &conv_id,
-                Sender::Buyer(buyer.clone()),
-                MessageBody::Text { text: t.into() },
-                at,
-            )
-        };
-        let order = order_in(OVERDUE, OrderNode::Overdue);
-        let first = text("什么时候发货", T0);
-        let due = DueCompensation::new(&order, &conv_id, &first.message_id, T0);
-        store
-            .commit(ConversationChange {
-                conversation: conv.clone(),
-                expected_version: None,
-                messages: vec![first],
-                stats: vec![],
-                compensations: vec![due.clone()],
-            })
-            .await
-            .unwrap();
-        let before = store.clone();
-
-        // A stale version, then a second compensation for the same order: both refused whole.
-        let mut next = conv.clone();
-        next.version = 2;
-        for (expected, compensations) in [(None, vec![]), (Some(1), vec![due])] {
-            let err = store
-                .commit(ConversationChange {
-                    conversation: next.clone(),
-                    expected_version: expected,
-                    messages: vec![text("还没发吗", T0 + 1)],
-                    stats: vec![],
-                    compensations,
-                })
-                .await
-                .unwrap_err();
-            assert!(matches!(err, Error::Conflict(_)), "{err:?}");
-            assert_eq!(store.messages(&conv_id, 10).await.unwrap().len(), 1);
-            assert_eq!(
-                store
-                    .conversation(&conv_id)
-                    .await
-                    .unwrap()
-                    .map(|c| c.version),
-                before
-                    .conversation(&conv_id)
-                    .await
-                    .unwrap()
-                    .map(|c| c.version)
-            );
-        }
-    }
-
-    #[tokio::test]
-    async fn listings_page_and_refuse_a_cursor_they_did_not_give() {
-        let store = seeded().await;
-        let shop_id = ShopId::parse("shop1").unwrap();
-        for i in 0..5u64 {
-            let f = Feedback {
-                feedback_id: format!("fb{i}"),
-                shop_id: shop_id.clone(),
-                author: UserId::parse("agent1").unwrap(),
-                intent: IntentId::UrgeShipment,
-                solution_id: None,
-                conversation_id: None,
-                description: "话术不对".into(),
-                created_at: T0 + i as Millis,
-                screenshots: vec![],
-            };
-            store.put_feedback(&f, &f.stat()).await.unwrap();
-            let err = store.put_feedback(&f, &f.stat()).await.unwrap_err();
-            assert!(matches!(err, Error::Conflict(_)));
-        }
-        let first = store
-            .feedback_page(Some(&shop_id), None, 2, None)
-            .await
-            .unwrap();
-        let ids: Vec<&str> = first.items.iter().map(|f| f.feedback_id.as_str()).collect();
-        assert_eq!(ids, ["fb4", "fb3"], "newest first");
-        let second = store
-            .feedback_page(Some(&shop_id), None, 10, first.next)
-            .await
-            .unwrap();
-        assert_eq!(second.items.len(), 3);
-        assert_eq!(second.next, None);
-        let err = store
-            .feedback_page(None, None, 2, Some("forged".into()))
-            .await
-            .unwrap_err();
-        assert_eq!(err.code(), "invalid_input");
-        let stats = store.stats(&shop_id, "urge_shipment").await.unwrap();
-        assert_eq!(stats.feedback, 5, "counted once each");
     }
 }

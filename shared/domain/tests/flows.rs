@@ -1,0 +1,369 @@
+//! Use cases on the in-memory twin (`assistant-testkit`): whole flows in milliseconds. The same
+//! store contract holds for DynamoDB (tests/integration/contract.rs), so what passes here holds
+//! there.
+
+use assistant_domain::model::compensation::COUPON;
+use assistant_domain::model::conversation::{MessageBody, MAX_TEXT_CHARS};
+use assistant_domain::model::feedback::FeedbackForm;
+use assistant_domain::model::identity::Actor;
+use assistant_domain::model::ids::{ConversationId, OrderId, ShopId, UserId};
+use assistant_domain::model::money::Fen;
+use assistant_domain::model::order::OrderNode;
+use assistant_domain::model::time::HOUR;
+use assistant_domain::ports::{ConversationStore, OrderStore, ShopStore, StatsStore};
+use assistant_domain::usecases::{
+    edit_replies, edit_robot, get_replies, list_feedback, panel, post_buyer_message, post_feedback,
+    post_staff_message, queue, rate_robot, screenshot, select_order, sweep, Backoff, EditReplies,
+    EditRobot, FeedbackQuery, PanelState, PostMessage, RateRobot, Rating, SelectOrder,
+    SelectionVia,
+};
+use assistant_testkit::builders::{order_in, shop, T0};
+use assistant_testkit::MemoryStore;
+
+struct NoWait;
+impl Backoff for NoWait {
+    async fn wait(&self, _attempt: u32) {}
+}
+
+const OVERDUE: &str = "6930000000000000001";
+
+async fn seeded() -> MemoryStore {
+    let store = MemoryStore::default();
+    store.put_shop(&shop("shop1")).await.unwrap();
+    store
+        .put_order(&order_in(OVERDUE, OrderNode::Overdue))
+        .await
+        .unwrap();
+    store
+        .put_order(&order_in("6930000000000000002", OrderNode::Delivered))
+        .await
+        .unwrap();
+    store
+}
+
+#[tokio::test]
+async fn the_urge_flow_runs_on_it_and_the_sweep_pays_once() {
+    let store = seeded().await;
+    let buyer = Actor::Buyer(UserId::parse("buyer1").unwrap());
+    let agent = Actor::Agent {
+        user: UserId::parse("agent1").unwrap(),
+        shop: ShopId::parse("shop1").unwrap(),
+    };
+    let conv = ConversationId::parse("conv1").unwrap();
+    let now = T0 + 2 * 24 * HOUR;
+    let asked = post_buyer_message(
+        &store,
+        &buyer,
+        &conv,
+        PostMessage {
+            shop_id: Some(ShopId::parse("shop1").unwrap()),
+            text: "我买的四件套怎么还没发货啊".into(),
+        },
+        now,
+    )
+    .await
+    .unwrap();
+    let card = asked.card.expect("a prediction card");
+    assert_eq!(card.guess.order_id.as_str(), OVERDUE);
+
+    let chosen = select_order(
+        &store,
+        &buyer,
+        &conv,
+        SelectOrder {
+            via: SelectionVia::Confirm,
+            card_id: Some(card.card_id.clone()),
+            order_id: None,
+        },
+        now + 1000,
+    )
+    .await
+    .unwrap();
+    let solution = chosen
+        .panel
+        .solution
+        .expect("a solution for the overdue order");
+    assert_eq!(solution.solution_id, "urge_shipment.overdue");
+    let seen = panel(&store, &agent, &conv, now + 2000).await.unwrap();
+    assert_eq!(
+        seen.solution.map(|s| s.solution_id),
+        Some(solution.solution_id)
+    );
+    assert_eq!(store.due_count(), 1, "captured with the answer");
+
+    let first = sweep(&store, &NoWait, now + 3000, 0).await.unwrap();
+    let again = sweep(&store, &NoWait, now + 4000, 5).await.unwrap();
+    assert_eq!((first.paid, first.fen_paid), (1, COUPON.0));
+    assert_eq!(again.paid, 0);
+    let buyer_id = UserId::parse("buyer1").unwrap();
+    assert_eq!(
+        store.coupon(&buyer_id, &OrderId::parse(OVERDUE).unwrap()),
+        Some(COUPON)
+    );
+    let shop = store
+        .shop(&ShopId::parse("shop1").unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(shop.deposit, Fen(10_000 - COUPON.0));
+    let messages = store.messages(&conv, 50).await.unwrap();
+    // The domain's words, stored as they were given: a coupon message, as in DynamoDB.
+    assert!(messages.iter().any(|m| matches!(
+        &m.body,
+        MessageBody::Coupon { text, .. } if text.contains("优惠券")
+    )));
+}
+
+fn buyer() -> Actor {
+    Actor::Buyer(UserId::parse("buyer1").unwrap())
+}
+
+fn agent_of(shop: &str) -> Actor {
+    Actor::Agent {
+        user: UserId::parse("agent1").unwrap(),
+        shop: ShopId::parse(shop).unwrap(),
+    }
+}
+
+fn admin_of(shop: &str) -> Actor {
+    Actor::ShopAdmin {
+        user: UserId::parse("admin1").unwrap(),
+        shop: ShopId::parse(shop).unwrap(),
+    }
+}
+
+fn ask(text: &str) -> PostMessage {
+    PostMessage {
+        shop_id: Some(ShopId::parse("shop1").unwrap()),
+        text: text.into(),
+    }
+}
+
+#[tokio::test]
+async fn every_node_gets_its_solution_once_the_order_is_named() {
+    for (i, node) in OrderNode::ALL.into_iter().enumerate() {
+        let store = MemoryStore::default();
+        store.put_shop(&shop("shop1")).await.unwrap();
+        let id = format!("69300000000000001{i:02}");
+        store.put_order(&order_in(&id, node)).await.unwrap();
+        let conv = ConversationId::parse(format!("c-{}", node.as_str())).unwrap();
+        let asked = post_buyer_message(&store, &buyer(), &conv, ask("什么时候发货"), T0)
+            .await
+            .unwrap();
+        assert!(asked.card.is_some(), "{node:?}: a card goes out");
+        let chosen = select_order(
+            &store,
+            &buyer(),
+            &conv,
+            SelectOrder {
+                via: SelectionVia::OrderCard,
+                card_id: None,
+                order_id: Some(OrderId::parse(&id).unwrap()),
+            },
+            T0 + 1000,
+        )
+        .await
+        .unwrap();
+        let want = format!("urge_shipment.{}", node.as_str());
+        assert_eq!(chosen.panel.state, PanelState::Ready, "{node:?}");
+        assert_eq!(
+            chosen.panel.solution.map(|s| s.solution_id),
+            Some(want.clone())
+        );
+        let seen = panel(&store, &agent_of("shop1"), &conv, T0 + 2000)
+            .await
+            .unwrap();
+        assert_eq!(seen.solution.map(|s| s.solution_id), Some(want.clone()));
+        let stats = store
+            .stats(&ShopId::parse("shop1").unwrap(), &want)
+            .await
+            .unwrap();
+        assert_eq!(
+            stats.shown, 1,
+            "{node:?}: shown counted once however often fetched"
+        );
+        assert_eq!(
+            store.due_count(),
+            usize::from(node == OrderNode::Overdue),
+            "{node:?}: only an overdue order earns a coupon"
+        );
+    }
+}
+
+#[tokio::test]
+async fn identity_and_bad_input_are_refused_and_change_nothing() {
+    let store = seeded().await;
+    let conv = ConversationId::parse("c-id").unwrap();
+    post_buyer_message(&store, &buyer(), &conv, ask("在吗"), T0)
+        .await
+        .unwrap();
+    let other = Actor::Buyer(UserId::parse("buyer2").unwrap());
+    let err = post_buyer_message(&store, &other, &conv, ask("在吗"), T0)
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), "not_found", "another buyer's conversation");
+    let err = panel(&store, &agent_of("shop2"), &conv, T0)
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), "not_found", "another shop's conversation");
+    let err = panel(&store, &buyer(), &conv, T0).await.unwrap_err();
+    assert_eq!(err.code(), "forbidden", "a buyer has no panel");
+    for bad in [
+        PostMessage {
+            shop_id: None,
+            text: "在吗".into(),
+        },
+        ask("   "),
+        ask(&"好".repeat(MAX_TEXT_CHARS + 1)),
+    ] {
+        let err = post_buyer_message(&store, &buyer(), &conv, bad, T0)
+            .await
+            .unwrap_err();
+        assert_eq!(err.code(), "invalid_input");
+    }
+    assert_eq!(store.messages(&conv, 100).await.unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn the_robot_answers_hands_off_and_the_queue_follows() {
+    let store = seeded().await;
+    let admin = admin_of("shop1");
+    let shop1 = ShopId::parse("shop1").unwrap();
+    let answers = [(
+        "invoice".to_string(),
+        "发票可在订单详情页申请～".to_string(),
+    )];
+    edit_robot(
+        &store,
+        &admin,
+        &shop1,
+        EditRobot {
+            expected_version: 0,
+            on: true,
+            answers: Some(answers.into_iter().collect()),
+        },
+        T0,
+    )
+    .await
+    .unwrap();
+    let conv = ConversationId::parse("c-robot").unwrap();
+    let asked = post_buyer_message(&store, &buyer(), &conv, ask("怎么开发票"), T0)
+        .await
+        .unwrap();
+    let reply = asked.robot_reply.expect("the robot answers 开发票");
+    let agents = agent_of("shop1");
+    let waiting = queue(&store, &agents, &shop1, T0).await.unwrap();
+    assert!(
+        waiting.items.is_empty(),
+        "answered by the robot: nobody waits"
+    );
+    let rated = rate_robot(
+        &store,
+        &buyer(),
+        &conv,
+        RateRobot {
+            message_id: reply.message_id,
+            rating: Rating::Bad,
+        },
+        T0 + 1000,
+    )
+    .await
+    .unwrap();
+    assert!(rated.handed_off);
+    let waiting = queue(&store, &agents, &shop1, T0 + 5000).await.unwrap();
+    assert_eq!(waiting.items.len(), 1, "handed off: in the queue");
+    assert!(waiting.items[0].handed_off);
+    assert_eq!(waiting.items[0].waited_ms, 4000);
+    let err = queue(&store, &agent_of("shop2"), &shop1, T0)
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), "not_found");
+    post_staff_message(&store, &agents, &conv, ask("您好，我来为您处理"), T0 + 6000)
+        .await
+        .unwrap();
+    let waiting = queue(&store, &agents, &shop1, T0 + 7000).await.unwrap();
+    assert!(waiting.items.is_empty(), "an agent answered: nobody waits");
+}
+
+#[tokio::test]
+async fn replies_are_edited_only_with_the_robot_on_and_never_overwritten() {
+    let store = seeded().await;
+    let admin = admin_of("shop1");
+    let shop1 = ShopId::parse("shop1").unwrap();
+    let edit = |version| EditReplies {
+        expected_version: version,
+        solution_id: "urge_shipment.overdue".into(),
+        replies: Some(vec!["亲，订单{order_id}今天一定发出".into()]),
+        reset: false,
+    };
+    let err = edit_replies(&store, &admin, &shop1, "urge_shipment", edit(0), T0)
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), "robot_off");
+    let on = EditRobot {
+        expected_version: 0,
+        on: true,
+        answers: None,
+    };
+    edit_robot(&store, &admin, &shop1, on, T0).await.unwrap();
+    let view = edit_replies(&store, &admin, &shop1, "urge_shipment", edit(0), T0)
+        .await
+        .unwrap();
+    assert_eq!((view.version, view.history.len()), (1, 1));
+    let err = edit_replies(&store, &admin, &shop1, "urge_shipment", edit(0), T0)
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), "conflict", "a stale version loses");
+    let err = edit_replies(
+        &store,
+        &agent_of("shop1"),
+        &shop1,
+        "urge_shipment",
+        edit(1),
+        T0,
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(err.code(), "forbidden", "an agent may not edit");
+    let read = get_replies(&store, &agent_of("shop1"), &shop1, "urge_shipment")
+        .await
+        .unwrap();
+    assert_eq!(read.version, 1, "agents read the shop's replies");
+}
+
+#[tokio::test]
+async fn feedback_is_stored_whole_and_listed_within_the_shop() {
+    let store = seeded().await;
+    const PNG: &[u8] = &[0x89, b'P', b'N', b'G', 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13];
+    let form = FeedbackForm {
+        intent: Some("urge_shipment".into()),
+        solution_id: Some("urge_shipment.overdue".into()),
+        conversation_id: None,
+        description: Some("新日期说得太死了".into()),
+        screenshots: vec![PNG.to_vec()],
+    };
+    let saved = post_feedback(&store, &store, &agent_of("shop1"), form, T0)
+        .await
+        .unwrap();
+    assert_eq!(saved.screenshots.len(), 1);
+    let mine = list_feedback(&store, &admin_of("shop1"), FeedbackQuery::default())
+        .await
+        .unwrap();
+    assert_eq!(mine.items, vec![saved.clone()]);
+    let (kind, bytes) = screenshot(&store, &store, &admin_of("shop1"), &saved.feedback_id, "0")
+        .await
+        .unwrap();
+    assert_eq!((kind.as_str(), bytes.as_slice()), ("image/png", PNG));
+    let theirs = FeedbackQuery {
+        shop_id: Some("shop1".into()),
+        ..Default::default()
+    };
+    let err = list_feedback(&store, &admin_of("shop2"), theirs)
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), "not_found", "another shop's feedback");
+    let err = screenshot(&store, &store, &admin_of("shop2"), &saved.feedback_id, "0")
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), "not_found");
+}

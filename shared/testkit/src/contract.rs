@@ -1,0 +1,582 @@
+//! The storage contract: what every implementation of the store traits must do, written once and
+//! run against each (`MemoryStore` in this crate's tests, `DynamoStore` on DynamoDB Local in
+//! `tests/integration/contract.rs`). Each check takes a fresh, empty store and panics with the
+//! check's name on the first difference.
+//!
+//! It covers what the use cases rely on: versioned, all-or-nothing conversation commits; one
+//! compensation per order; a payout that stores the notice the domain worded, exactly; counters;
+//! the queue; versioned reply and robot edits; feedback pages and their cursors.
+
+use crate::builders::{order_in, owned_by, shop, shop_id, user_id, BUYER, SHOP, T0};
+use assistant_domain::intent::IntentId;
+use assistant_domain::model::compensation::{payout_notice, DueCompensation, PayOutcome};
+use assistant_domain::model::conversation::{Conversation, Message, MessageBody, Sender};
+use assistant_domain::model::feedback::Feedback;
+use assistant_domain::model::ids::ConversationId;
+use assistant_domain::model::money::Fen;
+use assistant_domain::model::order::OrderNode;
+use assistant_domain::model::replies::{IntentReplies, ReplyChange, RobotSettings};
+use assistant_domain::model::time::{beijing_date, Millis, MINUTE};
+use assistant_domain::model::usage::{SolutionEvent, StatEvent};
+use assistant_domain::ports::{ConversationChange, ReportStore, Store};
+use assistant_domain::Error;
+use std::future::Future;
+
+/// Every check, each on a fresh store from `fresh`.
+pub async fn run_all<S, F, Fut>(fresh: F)
+where
+    S: Store + ReportStore,
+    F: Fn() -> Fut,
+    Fut: Future<Output = S>,
+{
+    orders_are_read_by_shop_and_buyer(&fresh().await).await;
+    a_shop_reads_back_with_its_setup(&fresh().await).await;
+    reply_edits_are_versioned_and_recorded(&fresh().await).await;
+    robot_edits_are_versioned_and_switch_the_shop(&fresh().await).await;
+    a_refused_commit_writes_nothing(&fresh().await).await;
+    messages_read_oldest_first_and_are_never_overwritten(&fresh().await).await;
+    the_queue_lists_waiting_buyers_longest_first(&fresh().await).await;
+    counts_add_up_however_they_are_written(&fresh().await).await;
+    a_payout_stores_the_domains_notice_once(&fresh().await).await;
+    feedback_pages_newest_first_and_refuses_forged_cursors(&fresh().await).await;
+}
+
+const OVERDUE: &str = "6930000000000000001";
+
+fn conversation(id: &str) -> Conversation {
+    Conversation::open(
+        &ConversationId::parse(id).unwrap(),
+        &shop(SHOP),
+        &user_id(BUYER),
+        T0,
+    )
+}
+
+fn text(conv: &Conversation, t: &str, at: Millis) -> Message {
+    Message::new(
+        &conv.conversation_id,
+        Sender::Buyer(conv.buyer_id.clone()),
+        MessageBody::Text { text: t.into() },
+        at,
+    )
+}
+
+/// A change that creates `conv` (version 1) with these messages.
+fn create(conv: &Conversation, messages: Vec<Message>) -> ConversationChange {
+    let mut c = conv.clone();
+    c.version = 1;
+    ConversationChange {
+        conversation: c,
+        expected_version: None,
+        messages,
+        stats: vec![],
+        compensations: vec![],
+    }
+}
+
+/// A change from the stored version `from` to `from + 1`.
+fn next(conv: &Conversation, from: u64, messages: Vec<Message>) -> ConversationChange {
+    let mut c = conv.clone();
+    c.version = from + 1;
+    ConversationChange {
+        conversation: c,
+        expected_version: Some(from),
+        messages,
+        stats: vec![],
+        compensations: vec![],
+    }
+}
+
+fn is_conflict<T: std::fmt::Debug>(result: Result<T, Error>, what: &str) {
+    match result {
+        Err(Error::Conflict(_)) => {}
+        other => panic!("{what}: expected a conflict, got {other:?}"),
+    }
+}
+
+pub async fn orders_are_read_by_shop_and_buyer<S: Store>(store: &S) {
+    let mine = [
+        order_in("100000000001", OrderNode::Overdue),
+        order_in("100000000002", OrderNode::Shipped),
+    ];
+    for o in &mine {
+        store.put_order(o).await.unwrap();
+    }
+    let others = [
+        owned_by(order_in("100000000003", OrderNode::Unpaid), SHOP, "buyer2"),
+        owned_by(order_in("100000000004", OrderNode::Unpaid), "shop2", BUYER),
+    ];
+    for o in &others {
+        store.put_order(o).await.unwrap();
+    }
+    let mut read = store
+        .buyer_orders(&shop_id(SHOP), &user_id(BUYER))
+        .await
+        .unwrap();
+    read.sort_by(|a, b| a.order_id.cmp(&b.order_id));
+    assert_eq!(
+        read, mine,
+        "orders: only the buyer's in this shop, as written"
+    );
+    let one = store
+        .order(&shop_id(SHOP), &user_id(BUYER), &mine[1].order_id)
+        .await
+        .unwrap();
+    assert_eq!(one.as_ref(), Some(&mine[1]), "orders: one by its key");
+    let missing = store
+        .order(&shop_id(SHOP), &user_id(BUYER), &others[0].order_id)
+        .await
+        .unwrap();
+    assert_eq!(missing, None, "orders: another buyer's order is not found");
+}
+
+pub async fn a_shop_reads_back_with_its_setup<S: Store>(store: &S) {
+    assert_eq!(
+        store.shop(&shop_id(SHOP)).await.unwrap(),
+        None,
+        "shops: none yet"
+    );
+    assert!(store.shop_setup(&shop_id(SHOP)).await.unwrap().is_none());
+    store.put_shop(&shop(SHOP)).await.unwrap();
+    assert_eq!(
+        store.shop(&shop_id(SHOP)).await.unwrap(),
+        Some(shop(SHOP)),
+        "shops: as written"
+    );
+    let setup = store.shop_setup(&shop_id(SHOP)).await.unwrap().unwrap();
+    assert_eq!(setup.shop, shop(SHOP), "shops: the setup's profile");
+    assert!(setup.replies.is_empty(), "shops: no edited replies yet");
+    assert_eq!(setup.robot.version, 0, "shops: the robot never set up");
+    assert!(setup.robot.answers.is_empty());
+}
+
+fn replies(version: u64, reply: &str) -> (IntentReplies, ReplyChange) {
+    let shop = shop_id(SHOP);
+    let mut r = IntentReplies::empty(&shop, IntentId::UrgeShipment);
+    r.version = version;
+    r.solutions
+        .insert("urge_shipment.overdue".into(), vec![reply.into()]);
+    r.updated_at = T0 + version as Millis;
+    r.updated_by = Some(user_id("admin1"));
+    let change = ReplyChange {
+        shop_id: shop,
+        intent: IntentId::UrgeShipment,
+        version,
+        by: user_id("admin1"),
+        at: T0 + version as Millis,
+        solution_id: "urge_shipment.overdue".into(),
+        before: vec![],
+        after: vec![reply.into()],
+    };
+    (r, change)
+}
+
+pub async fn reply_edits_are_versioned_and_recorded<S: Store>(store: &S) {
+    store.put_shop(&shop(SHOP)).await.unwrap();
+    let (v1, c1) = replies(1, "亲，马上为您催促仓库");
+    store.save_replies(&v1, &c1).await.unwrap();
+    is_conflict(
+        store.save_replies(&v1, &c1).await,
+        "replies: the same version twice",
+    );
+    let (v3, c3) = replies(3, "跳过一个版本");
+    is_conflict(
+        store.save_replies(&v3, &c3).await,
+        "replies: a skipped version",
+    );
+    let (v2, c2) = replies(2, "亲，今天一定发出");
+    store.save_replies(&v2, &c2).await.unwrap();
+    let setup = store.shop_setup(&shop_id(SHOP)).await.unwrap().unwrap();
+    assert_eq!(
+        setup.replies.get(&IntentId::UrgeShipment),
+        Some(&v2),
+        "replies: the latest version in the setup"
+    );
+    let history = store
+        .reply_history(&shop_id(SHOP), IntentId::UrgeShipment, 20)
+        .await
+        .unwrap();
+    assert_eq!(
+        history,
+        vec![c2.clone(), c1],
+        "replies: history newest first"
+    );
+    let latest = store
+        .reply_history(&shop_id(SHOP), IntentId::UrgeShipment, 1)
+        .await
+        .unwrap();
+    assert_eq!(latest, vec![c2], "replies: history limited");
+}
+
+pub async fn robot_edits_are_versioned_and_switch_the_shop<S: Store>(store: &S) {
+    store.put_shop(&shop(SHOP)).await.unwrap();
+    let mut robot = RobotSettings::empty(&shop_id(SHOP));
+    robot.version = 1;
+    robot
+        .answers
+        .insert(IntentId::Invoice, "发票可在订单详情里申请～".into());
+    store.save_robot(true, &robot).await.unwrap();
+    is_conflict(
+        store.save_robot(false, &robot).await,
+        "robot: the same version twice",
+    );
+    let setup = store.shop_setup(&shop_id(SHOP)).await.unwrap().unwrap();
+    assert!(setup.shop.robot_on, "robot: switched on with its answers");
+    assert_eq!(setup.robot, robot, "robot: its answers as written");
+    robot.version = 2;
+    store.save_robot(false, &robot).await.unwrap();
+    let shop = store.shop(&shop_id(SHOP)).await.unwrap().unwrap();
+    assert!(!shop.robot_on, "robot: switched off");
+}
+
+/// Moved from `MemoryStore`'s own tests: a stale version, or a second compensation for an
+/// order, refuses the whole change.
+pub async fn a_refused_commit_writes_nothing<S: Store>(store: &S) {
+    store.put_shop(&shop(SHOP)).await.unwrap();
+    let conv = conversation("conv2");
+    let order = order_in(OVERDUE, OrderNode::Overdue);
+    let first = text(&conv, "什么时候发货", T0);
+    let due = DueCompensation::new(&order, &conv.conversation_id, &first.message_id, T0);
+    let mut change = create(&conv, vec![first]);
+    change.compensations = vec![due.clone()];
+    store.commit(change).await.unwrap();
+    assert!(store
+        .compensation_exists(&order.shop_id, &order.buyer_id, &order.order_id)
+        .await
+        .unwrap());
+
+    for (expected, compensations) in [(None, vec![]), (Some(1), vec![due])] {
+        let mut change = next(&conv, 1, vec![text(&conv, "还没发吗", T0 + 1)]);
+        change.expected_version = expected;
+        change.compensations = compensations;
+        let err = store.commit(change).await.unwrap_err();
+        assert!(matches!(err, Error::Conflict(_)), "{err:?}");
+        assert_eq!(
+            store
+                .messages(&conv.conversation_id, 10)
+                .await
+                .unwrap()
+                .len(),
+            1,
+            "commit: nothing of a refused change is written"
+        );
+        assert_eq!(
+            store
+                .conversation(&conv.conversation_id)
+                .await
+                .unwrap()
+                .map(|c| c.version),
+            Some(1)
+        );
+    }
+    // The next version over the stored one goes through.
+    store
+        .commit(next(&conv, 1, vec![text(&conv, "还没发吗", T0 + 2)]))
+        .await
+        .unwrap();
+    let stored = store.conversation(&conv.conversation_id).await.unwrap();
+    assert_eq!(stored.map(|c| c.version), Some(2));
+}
+
+pub async fn messages_read_oldest_first_and_are_never_overwritten<S: Store>(store: &S) {
+    let conv = conversation("conv3");
+    let m: Vec<Message> = (0..4)
+        .map(|i| text(&conv, &format!("第{i}条"), T0 + i * MINUTE))
+        .collect();
+    store
+        .commit(create(&conv, vec![m[0].clone(), m[1].clone()]))
+        .await
+        .unwrap();
+    store.append(&m[2]).await.unwrap();
+    store.append(&m[3]).await.unwrap();
+    is_conflict(
+        store.append(&m[3]).await,
+        "messages: the same message twice",
+    );
+    let all = store.messages(&conv.conversation_id, 100).await.unwrap();
+    assert_eq!(all, m, "messages: every one as written, oldest first");
+    let latest = store.messages(&conv.conversation_id, 2).await.unwrap();
+    assert_eq!(
+        latest,
+        m[2..].to_vec(),
+        "messages: the latest ones, oldest first"
+    );
+    let none = store
+        .messages(&ConversationId::parse("nobody").unwrap(), 10)
+        .await
+        .unwrap();
+    assert!(none.is_empty());
+}
+
+pub async fn the_queue_lists_waiting_buyers_longest_first<S: Store>(store: &S) {
+    let mut waits = Vec::new();
+    for (id, since) in [("q1", T0 + 2 * MINUTE), ("q2", T0), ("q3", T0 + MINUTE)] {
+        let mut c = conversation(id);
+        c.waiting_since = Some(since);
+        c.preview = Some(format!("{id} 在等"));
+        store.commit(create(&c, vec![])).await.unwrap();
+        waits.push(c);
+    }
+    let mut elsewhere = conversation("q4");
+    elsewhere.shop_id = shop_id("shop2");
+    elsewhere.waiting_since = Some(T0);
+    store.commit(create(&elsewhere, vec![])).await.unwrap();
+
+    let queue = store.waiting(&shop_id(SHOP), 50).await.unwrap();
+    let ids: Vec<&str> = queue.iter().map(|w| w.conversation_id.as_str()).collect();
+    assert_eq!(
+        ids,
+        ["q2", "q3", "q1"],
+        "queue: longest wait first, this shop only"
+    );
+    assert_eq!(queue[0].preview.as_deref(), Some("q2 在等"));
+    assert_eq!(queue[0].buyer_id, user_id(BUYER));
+
+    // An agent answers q2: it leaves the queue in the same write.
+    let mut answered = waits[1].clone();
+    answered.waiting_since = None;
+    store.commit(next(&answered, 1, vec![])).await.unwrap();
+    let queue = store.waiting(&shop_id(SHOP), 50).await.unwrap();
+    let ids: Vec<&str> = queue.iter().map(|w| w.conversation_id.as_str()).collect();
+    assert_eq!(
+        ids,
+        ["q3", "q1"],
+        "queue: an answered buyer no longer waits"
+    );
+}
+
+pub async fn counts_add_up_however_they_are_written<S: Store>(store: &S) {
+    let stat = |shop: &str, event| StatEvent {
+        shop: shop_id(shop),
+        solution_id: "urge_shipment.overdue".into(),
+        event,
+    };
+    store
+        .record(&stat(SHOP, SolutionEvent::Copied))
+        .await
+        .unwrap();
+    store
+        .record(&stat(SHOP, SolutionEvent::Copied))
+        .await
+        .unwrap();
+    store
+        .record(&stat("shop2", SolutionEvent::Sent))
+        .await
+        .unwrap();
+    let conv = conversation("conv4");
+    // Two counts of one solution in one change: refused whole (one item, one operation).
+    let mut twice = create(&conv, vec![text(&conv, "在吗", T0)]);
+    twice.stats = vec![
+        stat(SHOP, SolutionEvent::Shown),
+        stat(SHOP, SolutionEvent::Sent),
+    ];
+    assert!(
+        store.commit(twice).await.is_err(),
+        "stats: one count per solution per change"
+    );
+    assert!(store
+        .conversation(&conv.conversation_id)
+        .await
+        .unwrap()
+        .is_none());
+    assert!(store
+        .messages(&conv.conversation_id, 10)
+        .await
+        .unwrap()
+        .is_empty());
+    let mut change = create(&conv, vec![]);
+    change.stats = vec![stat(SHOP, SolutionEvent::Shown)];
+    store.commit(change).await.unwrap();
+    store
+        .record(&stat(SHOP, SolutionEvent::Sent))
+        .await
+        .unwrap();
+
+    let mine = store
+        .stats(&shop_id(SHOP), "urge_shipment.overdue")
+        .await
+        .unwrap();
+    assert_eq!(
+        (
+            mine.shown,
+            mine.copied,
+            mine.sent,
+            mine.edited_sent,
+            mine.feedback
+        ),
+        (1, 2, 1, 0, 0),
+        "stats: recorded alone or with a commit"
+    );
+    let never = store
+        .stats(&shop_id(SHOP), "logistics.shipped")
+        .await
+        .unwrap();
+    assert_eq!(never, Default::default(), "stats: zero when never counted");
+    let rows = store.stat_rows(Some(&shop_id(SHOP))).await.unwrap();
+    assert_eq!(rows.len(), 1, "stats: one row per shop and solution");
+    assert_eq!(rows[0].stats, mine);
+    let mut all: Vec<String> = store
+        .stat_rows(None)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|r| format!("{}:{}", r.shop, r.stats.sent))
+        .collect();
+    all.sort();
+    assert_eq!(all, ["shop1:1", "shop2:1"], "stats: every shop's rows");
+}
+
+/// The payout: conditional on the deposit read, once per order, and the buyer's notice stored
+/// exactly as the domain worded it (the in-memory twin once wrote its own text instead).
+pub async fn a_payout_stores_the_domains_notice_once<S: Store + ReportStore>(store: &S) {
+    let mut poor = shop(SHOP);
+    poor.deposit = Fen(100);
+    store.put_shop(&poor).await.unwrap();
+    let order = order_in(OVERDUE, OrderNode::Overdue);
+    store.put_order(&order).await.unwrap();
+    let conv = conversation("conv5");
+    let asked = text(&conv, "什么时候发货", T0);
+    let due = DueCompensation::new(&order, &conv.conversation_id, &asked.message_id, T0);
+    let mut change = create(&conv, vec![asked.clone()]);
+    change.compensations = vec![due.clone()];
+    store.commit(change).await.unwrap();
+
+    let page = store.due(due.shard(), 100, None).await.unwrap();
+    assert_eq!(
+        page.items,
+        vec![due.clone()],
+        "payout: listed due in its shard"
+    );
+    let other = (due.shard() + 1) % assistant_domain::model::compensation::DUE_SHARDS;
+    assert!(store.due(other, 100, None).await.unwrap().items.is_empty());
+
+    let paid_at = T0 + 10 * MINUTE;
+    let notice = payout_notice(&due, paid_at);
+    assert_eq!(
+        store.pay(&due, Fen(99), &notice, paid_at).await.unwrap(),
+        PayOutcome::DepositMoved,
+        "payout: refused over a deposit that moved"
+    );
+    assert_eq!(
+        store.messages(&conv.conversation_id, 10).await.unwrap(),
+        vec![asked.clone()],
+        "payout: a refused payout tells nobody"
+    );
+    assert_eq!(
+        store.pay(&due, Fen(100), &notice, paid_at).await.unwrap(),
+        PayOutcome::Paid {
+            balance_after: Fen(-200)
+        },
+        "payout: paid from the deposit read, into arrears"
+    );
+    let messages = store.messages(&conv.conversation_id, 10).await.unwrap();
+    assert_eq!(
+        messages,
+        vec![asked, notice.clone()],
+        "payout: the notice stored exactly as the domain worded it"
+    );
+    let again = payout_notice(&due, paid_at + MINUTE);
+    assert_eq!(
+        store
+            .pay(&due, Fen(-200), &again, paid_at + MINUTE)
+            .await
+            .unwrap(),
+        PayOutcome::AlreadyPaid,
+        "payout: once per order"
+    );
+    assert_eq!(
+        store
+            .messages(&conv.conversation_id, 10)
+            .await
+            .unwrap()
+            .len(),
+        2
+    );
+    assert_eq!(
+        store.shop(&shop_id(SHOP)).await.unwrap().unwrap().deposit,
+        Fen(-200)
+    );
+    assert!(store
+        .due(due.shard(), 100, None)
+        .await
+        .unwrap()
+        .items
+        .is_empty());
+
+    let paid = store.paid_on(&beijing_date(paid_at)).await.unwrap();
+    assert_eq!(paid.len(), 1, "report: the day's payout");
+    assert_eq!(
+        (
+            paid[0].order_id.clone(),
+            paid[0].amount,
+            paid[0].paid_at,
+            paid[0].balance_after
+        ),
+        (order.order_id.clone(), due.amount, paid_at, Fen(-200))
+    );
+    let arrears = store.shops_in_arrears().await.unwrap();
+    assert_eq!(arrears.len(), 1, "report: the shop in arrears");
+    assert_eq!(
+        (arrears[0].shop_id.clone(), arrears[0].deposit),
+        (shop_id(SHOP), Fen(-200))
+    );
+}
+
+/// Moved from `MemoryStore`'s own tests.
+pub async fn feedback_pages_newest_first_and_refuses_forged_cursors<S: Store>(store: &S) {
+    let shop = shop_id(SHOP);
+    for i in 0..5u64 {
+        let f = Feedback {
+            feedback_id: format!("{:013}-fb{i}", T0 + i as Millis),
+            shop_id: shop.clone(),
+            author: user_id("agent1"),
+            intent: IntentId::UrgeShipment,
+            solution_id: None,
+            conversation_id: None,
+            description: "话术不对".into(),
+            created_at: T0 + i as Millis,
+            screenshots: vec![],
+        };
+        store.put_feedback(&f, &f.stat()).await.unwrap();
+        is_conflict(
+            store.put_feedback(&f, &f.stat()).await,
+            "feedback: the same id twice",
+        );
+        assert_eq!(store.feedback(&f.feedback_id).await.unwrap(), Some(f));
+    }
+    let first = store
+        .feedback_page(Some(&shop), None, 2, None)
+        .await
+        .unwrap();
+    let ids: Vec<&str> = first.items.iter().map(|f| f.feedback_id.as_str()).collect();
+    assert_eq!(
+        ids,
+        [format!("{:013}-fb4", T0 + 4), format!("{:013}-fb3", T0 + 3)],
+        "feedback: newest first"
+    );
+    let second = store
+        .feedback_page(Some(&shop), None, 10, first.next)
+        .await
+        .unwrap();
+    assert_eq!(second.items.len(), 3, "feedback: the rest on the next page");
+    assert_eq!(second.next, None);
+    let everyone = store.feedback_page(None, None, 10, None).await.unwrap();
+    assert_eq!(everyone.items.len(), 5, "feedback: every shop's");
+    let other_intent = store
+        .feedback_page(None, Some(IntentId::Logistics), 10, None)
+        .await
+        .unwrap();
+    assert!(other_intent.items.is_empty(), "feedback: by intent");
+    let err = store
+        .feedback_page(None, None, 2, Some("forged".into()))
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), "invalid_input", "feedback: a forged cursor");
+    let stats = store.stats(&shop, "urge_shipment").await.unwrap();
+    assert_eq!(stats.feedback, 5, "feedback: counted once each");
+    assert_eq!(
+        store.feedback("0000000000000-none").await.unwrap(),
+        None,
+        "feedback: a missing id"
+    );
+}

@@ -1,0 +1,13 @@
+//! Test support for 智能助手, outside every function binary (a dev-dependency only):
+//!
+//! - [`MemoryStore`]: the in-memory twin of the stores, with the same conditions as DynamoDB's;
+//! - [`builders`]: shops and orders in any node, at a fixed instant;
+//! - [`contract`]: the storage contract suite. It runs against `MemoryStore` here
+//!   (`tests/contract.rs`) and against `DynamoStore` on DynamoDB Local
+//!   (`tests/integration/contract.rs`): a twin is a twin only while one suite passes on both.
+
+pub mod builders;
+pub mod contract;
+mod memory;
+
+pub use memory::MemoryStore;

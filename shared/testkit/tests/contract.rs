@@ -1,0 +1,8 @@
+//! The storage contract suite on the in-memory twin (DynamoDB's run is in tests/integration).
+
+use assistant_testkit::{contract, MemoryStore};
+
+#[tokio::test]
+async fn the_twin_keeps_the_storage_contract() {
+    contract::run_all(|| async { MemoryStore::default() }).await;
+}
