@@ -367,3 +367,162 @@ async fn feedback_is_stored_whole_and_listed_within_the_shop() {
         .unwrap_err();
     assert_eq!(err.code(), "not_found");
 }
+
+/// 一个问题只赔一单: a buyer whose orders A, B and C are all overdue asks once. The card's answer
+/// (A) settles the question; order cards for B and C afterwards earn nothing; B needs a question
+/// of its own.
+#[tokio::test]
+async fn one_question_earns_one_order_compensation_whatever_is_named_after() {
+    let store = MemoryStore::default();
+    store.put_shop(&shop("shop1")).await.unwrap();
+    let [a, b, c] = [
+        "6930000000000000011",
+        "6930000000000000012",
+        "6930000000000000013",
+    ];
+    for id in [a, b, c] {
+        store
+            .put_order(&order_in(id, OrderNode::Overdue))
+            .await
+            .unwrap();
+    }
+    let buyer = Actor::Buyer(UserId::parse("buyer1").unwrap());
+    let conv = ConversationId::parse("conv-abc").unwrap();
+    let now = T0 + HOUR;
+    let ask = |text: &str, at| {
+        post_buyer_message(
+            &store,
+            &buyer,
+            &conv,
+            PostMessage {
+                shop_id: Some(ShopId::parse("shop1").unwrap()),
+                text: text.into(),
+            },
+            at,
+        )
+    };
+    let asked = ask("怎么还没发货啊", now).await.unwrap();
+    let card = asked.card.expect("a prediction card");
+    assert_eq!(
+        store.due_count(),
+        0,
+        "nothing is settled before the order is known"
+    );
+    let pick = |via, card_id, order: &str, at| {
+        select_order(
+            &store,
+            &buyer,
+            &conv,
+            SelectOrder {
+                via,
+                card_id,
+                order_id: Some(OrderId::parse(order).unwrap()),
+            },
+            at,
+        )
+    };
+    pick(
+        SelectionVia::Pick,
+        Some(card.card_id.clone()),
+        a,
+        now + 1000,
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        store.due_count(),
+        1,
+        "the card's answer settles the question: A"
+    );
+    pick(SelectionVia::OrderCard, None, b, now + 2000)
+        .await
+        .unwrap();
+    pick(SelectionVia::OrderCard, None, c, now + 3000)
+        .await
+        .unwrap();
+    assert_eq!(
+        store.due_count(),
+        1,
+        "B and C are not what the question was settled against"
+    );
+    // A question of its own about C (now the confirmed order) earns C's.
+    ask("这单到底什么时候发货", now + 4000).await.unwrap();
+    assert_eq!(store.due_count(), 2);
+    sweep(&store, &NoWait, now + 5000, 0).await.unwrap();
+    let coupon = |o: &str| {
+        store.coupon(
+            &UserId::parse("buyer1").unwrap(),
+            &OrderId::parse(o).unwrap(),
+        )
+    };
+    assert_eq!(
+        (coupon(a), coupon(b), coupon(c)),
+        (Some(COUPON), None, Some(COUPON))
+    );
+}
+
+/// A question asked with an order already confirmed is settled against that order: naming
+/// another one afterwards earns nothing for it.
+#[tokio::test]
+async fn a_question_about_the_confirmed_order_is_settled_against_it() {
+    let store = MemoryStore::default();
+    store.put_shop(&shop("shop1")).await.unwrap();
+    let [a, b] = ["6930000000000000021", "6930000000000000022"];
+    store
+        .put_order(&order_in(a, OrderNode::AwaitingShipment))
+        .await
+        .unwrap();
+    store
+        .put_order(&order_in(b, OrderNode::Overdue))
+        .await
+        .unwrap();
+    let buyer = Actor::Buyer(UserId::parse("buyer1").unwrap());
+    let conv = ConversationId::parse("conv-ab").unwrap();
+    let now = T0 + HOUR;
+    let order_card = |order: &str, at| {
+        select_order(
+            &store,
+            &buyer,
+            &conv,
+            SelectOrder {
+                via: SelectionVia::OrderCard,
+                card_id: None,
+                order_id: Some(OrderId::parse(order).unwrap()),
+            },
+            at,
+        )
+    };
+    let first = post_buyer_message(
+        &store,
+        &buyer,
+        &conv,
+        PostMessage {
+            shop_id: Some(ShopId::parse("shop1").unwrap()),
+            text: "在吗".into(),
+        },
+        now,
+    )
+    .await
+    .unwrap();
+    assert!(first.card.is_none());
+    order_card(a, now + 1000).await.unwrap();
+    // Asked about A (confirmed, not overdue): settled against A, nothing owed.
+    post_buyer_message(
+        &store,
+        &buyer,
+        &conv,
+        PostMessage {
+            shop_id: Some(ShopId::parse("shop1").unwrap()),
+            text: "什么时候发货".into(),
+        },
+        now + 2000,
+    )
+    .await
+    .unwrap();
+    order_card(b, now + 3000).await.unwrap();
+    assert_eq!(
+        store.due_count(),
+        0,
+        "B was named after the question was settled"
+    );
+}

@@ -65,6 +65,11 @@ pub struct LastIntent {
     pub evidence: Vec<String>,
     pub message_id: MessageId,
     pub at: Millis,
+    /// The order this question was settled against (named in it, chosen on the card, or the
+    /// confirmed order when asked): its compensation was judged for that order, and for no other
+    /// (一个问题只赔一单). None until the order is known.
+    #[serde(default)]
+    pub settled: Option<OrderId>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

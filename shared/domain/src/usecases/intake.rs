@@ -217,6 +217,7 @@ async fn take_question<S: Store>(
         evidence: said.classification.evidence.clone(),
         message_id: said.message.message_id.clone(),
         at: said.now,
+        settled: None,
     });
     let conv = step.conversation();
     let covered = covers(intent);
@@ -232,6 +233,7 @@ async fn take_question<S: Store>(
     if let Some(order) = &linked {
         let (id, asked) = (said.id, &said.message.message_id);
         step.owes(earned(store, order, intent, true, id, asked, said.now).await?);
+        step.settles(&order.order_id);
     }
     let card = if needs_card {
         send_card(step, said, &orders)

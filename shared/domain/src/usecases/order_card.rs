@@ -137,10 +137,13 @@ async fn try_select<S: Store>(
     let order = order?.ok_or(Error::NotFound("order"))?;
     setup = prefetched?;
     let summary = OrderSummary::of(&order, now);
-    // Naming the order links the conversation's question to it: judge it at the question's time.
+    // Naming the order settles the conversation's question, if nothing did yet: judge it for
+    // this order at the question's time. A settled question earns nothing for another order.
     let due = match &conv.last_intent {
-        Some(q) => earned(store, &order, q.intent, true, id, &q.message_id, q.at).await?,
-        None => None,
+        Some(q) if q.settled.is_none() => {
+            earned(store, &order, q.intent, true, id, &q.message_id, q.at).await?
+        }
+        Some(_) | None => None,
     };
     let body = match answer {
         Some((card_id, answer)) => MessageBody::CardAnswer {
@@ -157,6 +160,7 @@ async fn try_select<S: Store>(
     let mut step = Step::new(conv, now);
     step.says(message.clone());
     step.owes(due);
+    step.settles(&order_id);
     step.order_named(order_id);
     step.buyer_waits(preview);
     let panel = build_panel(store, step.conversation(), now, Some(&order), &mut setup).await?;

@@ -78,6 +78,14 @@ impl Step {
         self.says(message);
     }
 
+    /// The question is settled against `order`: its compensation is judged for that order
+    /// only, whatever is named after. Unsettled until then; settled once.
+    pub fn settles(&mut self, order: &OrderId) {
+        if let Some(question) = &mut self.conversation.last_intent {
+            question.settled.get_or_insert_with(|| order.clone());
+        }
+    }
+
     /// The buyer named the order (answered the card or sent an order card).
     pub fn order_named(&mut self, order: OrderId) {
         self.conversation.confirmed_order = Some(order);
