@@ -65,6 +65,10 @@ pub struct LastIntent {
     pub evidence: Vec<String>,
     pub message_id: MessageId,
     pub at: Millis,
+    /// The engine's payout decision for that message (`Classification::payout_trigger`): what
+    /// the capture at the card's answer judges with. Absent in older items: no payout.
+    #[serde(default)]
+    pub payout_trigger: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

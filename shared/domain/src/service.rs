@@ -332,13 +332,12 @@ fn linked_order<'a>(
 async fn earned<S: Store>(
     store: &S,
     order: &Order,
-    intent: IntentId,
-    confident: bool,
+    payout_trigger: bool,
     conversation: &ConversationId,
     message: &MessageId,
     asked_at: Millis,
 ) -> Result<Option<DueCompensation>> {
-    if !owed_for(order, intent, confident, asked_at) {
+    if !owed_for(order, payout_trigger, asked_at) {
         return Ok(None);
     }
     if store
@@ -427,6 +426,7 @@ async fn try_post<S: Store>(
             evidence: classification.evidence.clone(),
             message_id: message.message_id.clone(),
             at: now,
+            payout_trigger: classification.pays(),
         });
         let covered = covers(classification.intent);
         let needs_card = covered && conv.confirmed_order.is_none() && conv.open_card.is_none();
@@ -460,8 +460,7 @@ async fn try_post<S: Store>(
                 earned(
                     store,
                     order,
-                    classification.intent,
-                    true,
+                    classification.pays(),
                     id,
                     &message.message_id,
                     now,
@@ -856,7 +855,7 @@ pub async fn select_order<S: Store>(
     let summary = OrderSummary::of(&order, now);
     // Naming the order links the conversation's question to it: judge it at the question's time.
     let compensations = match &conv.last_intent {
-        Some(q) => earned(store, &order, q.intent, true, id, &q.message_id, q.at)
+        Some(q) => earned(store, &order, q.payout_trigger, id, &q.message_id, q.at)
             .await?
             .into_iter()
             .collect(),

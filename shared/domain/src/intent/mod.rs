@@ -91,9 +91,21 @@ pub struct Classification {
     /// A second intent the message also carries, when it is strong enough.
     #[serde(default)]
     pub secondary: Option<IntentId>,
-    /// True when a short follow-up ("还没好吗", "???") took the conversation's previous intent.
+    /// True when a short follow-up ("还没好吗", "???") took the conversation's previous intent,
+    /// or when the buyer's last few messages, read together with this one, decided it.
     #[serde(default)]
     pub from_context: bool,
+    /// The payout decision (see [`payout_decision`]): a confident 催发货 that clears the stricter
+    /// payout threshold and no veto. Exactly what the compensation rule uses.
+    #[serde(default)]
+    pub payout_trigger: bool,
+}
+
+impl Classification {
+    /// The payout decision: what the compensation rule (`compensation::owed`) uses.
+    pub fn pays(&self) -> bool {
+        self.payout_trigger && self.confident && self.intent == IntentId::UrgeShipment
+    }
 }
 
 /// Below this probability the engine abstains.
@@ -212,6 +224,161 @@ pub fn classify_with_context(text: &str, previous: Option<IntentId>) -> Classifi
     decide(text, previous, true)
 }
 
+/// How many of the buyer's earlier messages the engine reads with a weak one.
+pub const CONTEXT_MESSAGES: usize = 3;
+
+/// Classifies a message in its conversation: `previous` is the buyer's last confident intent,
+/// `recent` the buyer's last few messages before this one (oldest first; only the last
+/// [`CONTEXT_MESSAGES`] are read). Real buyers split one question over lines ("在吗" / "我那个订单"
+/// / "怎么还没发"): when this message alone decides nothing (the engine abstains, or it is a weak
+/// `other`) and is no acknowledgement, it is read together with the lines before it, and that
+/// reading stands if it is confident. The payout decision then is the joined reading's, with
+/// every veto applied to the joined text.
+pub fn classify_in_conversation(
+    text: &str,
+    previous: Option<IntentId>,
+    recent: &[&str],
+) -> Classification {
+    let alone = decide(text, previous, true);
+    if recent.is_empty() || !needs_context(text, &alone) {
+        return alone;
+    }
+    let from = recent.len().saturating_sub(CONTEXT_MESSAGES);
+    let mut joined = String::new();
+    for line in &recent[from..] {
+        joined.push_str(line.trim());
+        joined.push(',');
+    }
+    joined.push_str(text.trim());
+    let together = decide(&joined, None, true);
+    if together.confident && together.intent != IntentId::Other {
+        let mut c = together;
+        c.from_context = true;
+        c.evidence
+            .insert(0, format!("上文:{}", recent[from..].join("/")));
+        c
+    } else {
+        alone
+    }
+}
+
+/// A weak reading worth completing from the lines before it.
+fn needs_context(text: &str, alone: &Classification) -> bool {
+    let weak = !alone.confident || (alone.intent == IntentId::Other && alone.confidence < 0.8);
+    let mtext = learn::model_text(text);
+    weak && !alone.from_context && !learn::cues(&mtext).any(|c| c == "知悉")
+}
+
+/// The payout decision needs more than a confident 催发货: this probability, and no veto.
+pub const PAYOUT_THRESHOLD: f64 = 0.7;
+/// A 催发货 line that is as much about cancelling or a refund (还没发就退了吧) pays nothing: the
+/// probability of cancel_order and refund_return together must stay below this.
+pub const PAYOUT_CANCEL_GUARD: f64 = 0.15;
+
+/// Words that put a 发货 line outside "ship my order now": splitting, merging, delaying or
+/// holding the shipment, changing its time, buying again instead, an invoice, a coupon or a
+/// prize, a card in the parcel, an instruction for the packing, or a buyer who says there is no
+/// hurry. Any of them vetoes the payout (the intent itself stays the model's): money rests on
+/// this decision, so it gives up some recall for precision. See `shared/data/intents/GUIDE.md`.
+pub const PAYOUT_VETO: &[&str] = &[
+    // split, merge
+    "分开发",
+    "分开寄",
+    "拆开发",
+    "拆开寄",
+    "拆成",
+    "拆分",
+    "拆单",
+    "分两个",
+    "分两次",
+    "分两份",
+    "分批",
+    "合并",
+    "合在一起",
+    "合成一",
+    "分包",
+    // delay, hold, change the time
+    "能延迟",
+    "可以延迟",
+    "帮我延迟",
+    "延迟几天",
+    "推迟",
+    "延后",
+    "晚点发",
+    "晚点寄",
+    "晚几天",
+    "晚些",
+    "先别",
+    "先不要",
+    "先不发",
+    "别发",
+    "不要发",
+    "暂时别",
+    "暂停",
+    "等我通知",
+    "等通知",
+    "改到",
+    "改发货",
+    "改下发货",
+    "改一下发货",
+    "发货时间改",
+    "发货时间帮我改",
+    "留着",
+    // buy again instead
+    "重新买",
+    "重新拍",
+    "重新下",
+    // invoice, coupon, prize, cash back
+    "发票",
+    "开票",
+    "专票",
+    "普票",
+    "优惠券",
+    "券",
+    "红包",
+    "返现",
+    "赠品",
+    "奖品",
+    "积分",
+    "差价",
+    // a card or a note in the parcel, an instruction for the packing
+    "卡片",
+    "贺卡",
+    "小卡",
+    "祝福卡",
+    "发货的时候",
+    "发货时",
+    "寄的时候",
+    // no hurry
+    "不急",
+    "不着急",
+    "不用急",
+    "慢慢发",
+];
+
+/// The payout veto a text shows, if any.
+pub fn payout_veto(model_text: &str) -> Option<&'static str> {
+    static MATCHER: std::sync::OnceLock<aho_corasick::AhoCorasick> = std::sync::OnceLock::new();
+    let ac = MATCHER.get_or_init(|| {
+        aho_corasick::AhoCorasick::new(PAYOUT_VETO).expect("veto words build an automaton")
+    });
+    ac.find(model_text)
+        .map(|m| PAYOUT_VETO[m.pattern().as_usize()])
+}
+
+/// The payout decision for a classification of `model_text` with the model's probabilities `p`:
+/// a confident urge_shipment, at least [`PAYOUT_THRESHOLD`] sure, not as much about cancelling
+/// or a refund ([`PAYOUT_CANCEL_GUARD`]), with no word of [`PAYOUT_VETO`].
+fn payout_decision(intent: IntentId, confident: bool, p: &[f32; learn::K], mtext: &str) -> bool {
+    let cancel_or_refund =
+        (p[IntentId::CancelOrder as usize] + p[IntentId::RefundReturn as usize]) as f64;
+    intent == IntentId::UrgeShipment
+        && confident
+        && p[IntentId::UrgeShipment as usize] as f64 >= PAYOUT_THRESHOLD
+        && cancel_or_refund < PAYOUT_CANCEL_GUARD
+        && payout_veto(mtext).is_none()
+}
+
 fn decide(text: &str, previous: Option<IntentId>, with_evidence: bool) -> Classification {
     let model = model();
     let mtext = learn::model_text(text);
@@ -255,9 +422,10 @@ fn decide(text: &str, previous: Option<IntentId>, with_evidence: bool) -> Classi
             && (!confident || intent == IntentId::Other)
             && prev != IntentId::Other
         {
+            let confidence = round3(pt.max(0.6));
             return Classification {
                 intent: prev,
-                confidence: round3(pt.max(0.6)),
+                confidence,
                 confident: true,
                 evidence: vec![
                     format!("追问:{}", mtext),
@@ -265,6 +433,9 @@ fn decide(text: &str, previous: Option<IntentId>, with_evidence: bool) -> Classi
                 ],
                 secondary: None,
                 from_context: true,
+                // A follow-up repeats the question: it pays only as the question would, and
+                // the compensation rule pays once per order anyway.
+                payout_trigger: prev == IntentId::UrgeShipment && payout_veto(&mtext).is_none(),
             };
         }
     }
@@ -277,6 +448,12 @@ fn decide(text: &str, previous: Option<IntentId>, with_evidence: bool) -> Classi
     if let (Some(cue), true) = (vetoed, with_evidence) {
         evidence.push(format!("否决催发货:{cue}"));
     }
+    let payout_trigger = payout_decision(intent, confident, &p, &mtext);
+    if with_evidence && intent == IntentId::UrgeShipment && confident && !payout_trigger {
+        if let Some(word) = payout_veto(&mtext) {
+            evidence.push(format!("不赔付:{word}"));
+        }
+    }
     Classification {
         intent,
         confidence: round3(pt),
@@ -284,6 +461,7 @@ fn decide(text: &str, previous: Option<IntentId>, with_evidence: bool) -> Classi
         evidence,
         secondary: (ps >= SECONDARY_THRESHOLD).then_some(IntentId::ALL[second]),
         from_context: false,
+        payout_trigger,
     }
 }
 
