@@ -109,7 +109,7 @@ impl Classification {
 }
 
 /// Below this probability the engine abstains.
-pub const CONFIDENCE_THRESHOLD: f64 = 0.35;
+pub const CONFIDENCE_THRESHOLD: f64 = 0.25;
 /// How far ahead of the runner-up the top intent must be. Other intents neither pop up nor pay
 /// yet, so the probability alone decides for them.
 pub const MARGIN: f64 = 0.0;
@@ -362,7 +362,12 @@ pub const PAYOUT_VETO: &[&str] = &[
     "小卡",
     "祝福卡",
     "发货的时候",
-    "发货时",
+    "发货时记得",
+    "发货时注意",
+    "发货时帮",
+    "发货时请",
+    "发货时放",
+    "发货时多",
     "寄的时候",
     // no hurry
     "不急",
