@@ -221,6 +221,7 @@ pub fn run_eval_turns(args: &[String]) -> Result<(), Box<dyn std::error::Error>>
     let file = args.get(1).ok_or("usage: assistant eval-turns FILE.tsv")?;
     let text = std::fs::read_to_string(file).map_err(|e| format!("{file}: {e}"))?;
     let (mut with, mut alone, mut n) = (Vec::new(), Vec::new(), 0usize);
+    let mut misses = Vec::new();
     for (i, line) in text.lines().enumerate() {
         if line.trim().is_empty() {
             continue;
@@ -249,7 +250,27 @@ pub fn run_eval_turns(args: &[String]) -> Result<(), Box<dyn std::error::Error>>
             traditional: false,
             payout: c.pays(),
         };
-        with.push(row(classify_in_conversation(message, None, &recent)));
+        // The buyer's last confident intent before this message, as intake keeps it.
+        let mut previous = None;
+        for (k, line) in recent.iter().enumerate() {
+            let c = classify_in_conversation(line, previous, &recent[..k]);
+            if c.confident && c.intent != IntentId::Other {
+                previous = Some(c.intent);
+            }
+        }
+        let in_conversation = classify_in_conversation(message, previous, &recent);
+        if in_conversation.intent != gold || !in_conversation.confident {
+            misses.push(format!(
+                "  {context} / {message}: {} (gold {})",
+                if in_conversation.confident {
+                    in_conversation.intent.as_str()
+                } else {
+                    "unsure"
+                },
+                gold.as_str()
+            ));
+        }
+        with.push(row(in_conversation));
         alone.push(row(classify_light(message)));
         n += 1;
     }
@@ -267,6 +288,10 @@ pub fn run_eval_turns(args: &[String]) -> Result<(), Box<dyn std::error::Error>>
             "{:<28} {:>8.4} {:>8.4} {:>9.4} {:>9.4}",
             name, r.accuracy, r.macro_f1, r.urge_trigger.precision, r.urge_trigger.recall
         );
+    }
+    println!("wrong with the conversation ({}):", misses.len());
+    for m in misses {
+        println!("{m}");
     }
     Ok(())
 }

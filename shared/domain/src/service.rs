@@ -9,7 +9,10 @@ use crate::conversation::{
 use crate::error::{Error, Result};
 use crate::identity::Actor;
 use crate::ids::{CardId, ConversationId, MessageId, OrderId, ShopId, UserId};
-use crate::intent::{classify_with_context, Classification, IntentId};
+use crate::intent::{
+    classify_in_conversation, classify_with_context, wants_context, Classification, IntentId,
+    CONTEXT_MESSAGES,
+};
 use crate::order::Order;
 use crate::shop_replies::{Offer, ShopSetup};
 use crate::solution::{covers, lookup, render_with, ActionKind, Solution, NO_ORDER_REPLY};
@@ -387,7 +390,23 @@ async fn try_post<S: Store>(
         .as_ref()
         .filter(|l| now - l.at <= FOLLOW_UP_WINDOW)
         .map(|l| l.intent);
-    let classification = classify_with_context(text, previous);
+    let mut classification = classify_with_context(text, previous);
+    // A weak message may finish a question begun in the buyer's last lines ("在吗" / "我那个订单"
+    // / "怎么还没发"): only then are they read, and only recent ones count.
+    if !is_new && wants_context(text, &classification) {
+        let earlier = store.messages(id, 2 * CONTEXT_MESSAGES).await?;
+        let recent: Vec<&str> = earlier
+            .iter()
+            .filter(|m| matches!(m.sender, Sender::Buyer(_)) && now - m.sent_at <= FOLLOW_UP_WINDOW)
+            .filter_map(|m| match &m.body {
+                MessageBody::Text { text } => Some(text.as_str()),
+                _ => None,
+            })
+            .collect();
+        if !recent.is_empty() {
+            classification = classify_in_conversation(text, previous, &recent);
+        }
+    }
     let mut message = Message::new(
         id,
         Sender::Buyer(buyer.clone()),

@@ -221,7 +221,7 @@ impl Report {
             .map(|(g, p)| (g, p, cost[g as usize][p as usize]))
             .filter(|x| x.2 > 0)
             .collect();
-        pairs.sort_by(|a, b| b.2.cmp(&a.2));
+        pairs.sort_by_key(|p| std::cmp::Reverse(p.2));
         pairs.truncate(n);
         pairs
     }

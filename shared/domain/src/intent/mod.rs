@@ -240,7 +240,7 @@ pub fn classify_in_conversation(
     recent: &[&str],
 ) -> Classification {
     let alone = decide(text, previous, true);
-    if recent.is_empty() || !needs_context(text, &alone) {
+    if recent.is_empty() || !wants_context(text, &alone) {
         return alone;
     }
     let from = recent.len().saturating_sub(CONTEXT_MESSAGES);
@@ -262,10 +262,14 @@ pub fn classify_in_conversation(
     }
 }
 
-/// A weak reading worth completing from the lines before it.
-fn needs_context(text: &str, alone: &Classification) -> bool {
-    let weak = !alone.confident || (alone.intent == IntentId::Other && alone.confidence < 0.8);
+/// Whether this reading of `text` alone is weak enough to be completed from the buyer's lines
+/// before it (intake reads them only then): the engine abstains, or it is `other`, or a short
+/// line not very sure; never an acknowledgement (好的, 谢谢) or a follow-up already resolved.
+pub fn wants_context(text: &str, alone: &Classification) -> bool {
     let mtext = learn::model_text(text);
+    let short = mtext.chars().count() <= 6;
+    let weak =
+        !alone.confident || alone.intent == IntentId::Other || (short && alone.confidence < 0.9);
     weak && !alone.from_context && !learn::cues(&mtext).any(|c| c == "知悉")
 }
 
@@ -280,6 +284,73 @@ pub const PAYOUT_CANCEL_GUARD: f64 = 0.15;
 /// prize, a card in the parcel, an instruction for the packing, or a buyer who says there is no
 /// hurry. Any of them vetoes the payout (the intent itself stays the model's): money rests on
 /// this decision, so it gives up some recall for precision. See `shared/data/intents/GUIDE.md`.
+/// The part of [`PAYOUT_VETO`] that arranges a shipment rather than asks for it (split, merge,
+/// delay, hold, change its time, how to pack it): a line with one of these words is `other`, not
+/// 催发货, even when the model leans that way (the intent goes to the runner-up).
+pub const ARRANGEMENT: &[&str] = &[
+    // split, merge
+    "分开发",
+    "分开寄",
+    "拆开发",
+    "拆开寄",
+    "拆成",
+    "拆分",
+    "拆单",
+    "分两个",
+    "分两次",
+    "分两份",
+    "分批",
+    "分成",
+    "两份",
+    "两个包裹",
+    "一部分",
+    "先发有货",
+    "先发现货",
+    "有货的先",
+    "现货的先",
+    "合并",
+    "合在一起",
+    "合成一",
+    "分包",
+    // delay, hold, change the time
+    "能延迟",
+    "可以延迟",
+    "帮我延迟",
+    "延迟几天",
+    "推迟",
+    "往后",
+    "挪到",
+    "延后",
+    "晚点发",
+    "晚点寄",
+    "晚几天",
+    "晚些",
+    "先别",
+    "先不要",
+    "先不发",
+    "别发",
+    "不要发",
+    "暂时别",
+    "暂停",
+    "等我通知",
+    "等通知",
+    "改到",
+    "改发货",
+    "改下发货",
+    "改一下发货",
+    "发货时间改",
+    "发货时间帮我改",
+    "留着",
+    "别放",
+    "不要放",
+    "发货时记得",
+    "发货时注意",
+    "发货时帮",
+    "发货时请",
+    "发货时放",
+    "发货时多",
+];
+
 pub const PAYOUT_VETO: &[&str] = &[
     // split, merge
     "分开发",
@@ -297,6 +368,10 @@ pub const PAYOUT_VETO: &[&str] = &[
     "两份",
     "两个包裹",
     "一部分",
+    "先发有货",
+    "先发现货",
+    "有货的先",
+    "现货的先",
     "合并",
     "合在一起",
     "合成一",
@@ -307,6 +382,8 @@ pub const PAYOUT_VETO: &[&str] = &[
     "帮我延迟",
     "延迟几天",
     "推迟",
+    "往后",
+    "挪到",
     "延后",
     "晚点发",
     "晚点寄",
@@ -369,6 +446,8 @@ pub const PAYOUT_VETO: &[&str] = &[
     "发货时放",
     "发货时多",
     "寄的时候",
+    "别放",
+    "不要放",
     // no hurry
     "不急",
     "不着急",
@@ -376,14 +455,59 @@ pub const PAYOUT_VETO: &[&str] = &[
     "慢慢发",
 ];
 
-/// The payout veto a text shows, if any.
-pub fn payout_veto(model_text: &str) -> Option<&'static str> {
+/// The arrangement word a text shows, if any.
+fn arrangement(model_text: &str) -> Option<&'static str> {
     static MATCHER: std::sync::OnceLock<aho_corasick::AhoCorasick> = std::sync::OnceLock::new();
     let ac = MATCHER.get_or_init(|| {
-        aho_corasick::AhoCorasick::new(PAYOUT_VETO).expect("veto words build an automaton")
+        aho_corasick::AhoCorasick::new(ARRANGEMENT).expect("arrangement words build an automaton")
     });
     ac.find(model_text)
-        .map(|m| PAYOUT_VETO[m.pattern().as_usize()])
+        .map(|m| ARRANGEMENT[m.pattern().as_usize()])
+}
+
+/// Words of a refund or a cancellation: a veto too, unless the buyer only threatens it
+/// ([`THREAT`]: "再不发我就退款").
+pub const CANCEL_OR_REFUND: &[&str] = &[
+    "取消",
+    "退款",
+    "退钱",
+    "退了",
+    "退掉",
+    "退单",
+    "不要了",
+    "不买了",
+];
+/// Words that make a refund or a cancellation a threat, said to press for shipment.
+pub const THREAT: &[&str] = &[
+    "再不",
+    "不发就",
+    "不发我就",
+    "不发货就",
+    "不发货我就",
+    "还不发",
+    "不然",
+    "否则",
+    "的话",
+    "要是",
+];
+
+/// The payout veto a text shows, if any.
+pub fn payout_veto(model_text: &str) -> Option<&'static str> {
+    static MATCHERS: std::sync::OnceLock<[aho_corasick::AhoCorasick; 3]> =
+        std::sync::OnceLock::new();
+    let [veto, cancel, threat] = MATCHERS.get_or_init(|| {
+        let build = |words: &[&str]| {
+            aho_corasick::AhoCorasick::new(words).expect("veto words build an automaton")
+        };
+        [build(PAYOUT_VETO), build(CANCEL_OR_REFUND), build(THREAT)]
+    });
+    if let Some(m) = veto.find(model_text) {
+        return Some(PAYOUT_VETO[m.pattern().as_usize()]);
+    }
+    match cancel.find(model_text) {
+        Some(m) if !threat.is_match(model_text) => Some(CANCEL_OR_REFUND[m.pattern().as_usize()]),
+        _ => None,
+    }
 }
 
 /// The payout decision for a classification of `model_text` with the model's probabilities `p`:
@@ -410,15 +534,23 @@ fn decide(text: &str, previous: Option<IntentId>, with_evidence: bool) -> Classi
     let (mut top, mut second) = (ranked[0], ranked[1]);
     // A rule that earns its place (money rests on it): a question about another shop's order, or
     // from someone who has not bought yet, is not 催发货 about an order here, unless it compares
-    // ("别家都发了你们还不发") or says the order exists ("已经下单了").
+    // ("别家都发了你们还不发") or says the order exists ("已经下单了"); and a line that arranges
+    // the shipment (split, delay, hold, packing: `ARRANGEMENT`) does not ask for it.
     let mut vetoed = None;
     if IntentId::ALL[top] == IntentId::UrgeShipment {
         let about_other_shop = learn::cues(&mtext).any(|c| c == "他店")
             && !THIS_SHOP.iter().any(|w| mtext.contains(w));
         let not_bought = NOT_BOUGHT.iter().any(|w| mtext.contains(w))
             && !BOUGHT.iter().any(|w| mtext.contains(w));
-        if about_other_shop || not_bought {
-            vetoed = Some(if about_other_shop { "他店" } else { "未购" });
+        let arranges = arrangement(&mtext);
+        if about_other_shop || not_bought || arranges.is_some() {
+            vetoed = Some(if about_other_shop {
+                "他店"
+            } else if not_bought {
+                "未购"
+            } else {
+                arranges.unwrap_or("安排")
+            });
             top = second;
             second = ranked[2];
         }
@@ -653,6 +785,63 @@ mod tests {
         // Comparing with another shop is still urging this one.
         let c = classify("别家都发了，你们怎么还不发货");
         assert_eq!(c.intent, UrgeShipment, "{c:?}");
+    }
+
+    #[test]
+    fn the_payout_decision_refuses_the_hard_negatives_around_shipping() {
+        for text in [
+            "两件能不能分开寄",
+            "先别发 下周再寄",
+            "发货时间能改到下周吗",
+            "发票什么时候发给我",
+            "返现什么时候发",
+            "能在包裹里放张贺卡吗",
+            "还没发货的话我要求退款",
+            "请给我发顺丰",
+            "不急 慢慢发",
+            "已付款",
+            "出库了",
+        ] {
+            let c = classify(text);
+            assert!(!c.payout_trigger && !c.pays(), "{text}: {c:?}");
+        }
+        for text in [
+            "什么时候发货",
+            "怎么还在待出库 都三天了",
+            "亲 拍下两天了还没发呢",
+        ] {
+            let c = classify(text);
+            assert!(c.pays(), "{text}: {c:?}");
+            assert_eq!(c.payout_trigger, c.pays());
+        }
+        // A threat to cancel presses for shipment; a request to cancel does not.
+        assert!(payout_veto(&learn::model_text("再不发我就取消订单")).is_none());
+        assert_eq!(
+            payout_veto(&learn::model_text("没发货就帮我取消")),
+            Some("取消")
+        );
+        // An arrangement of the shipment is not 催发货 at all.
+        let c = classify("有货的先发 剩下的以后再补");
+        assert_ne!(c.intent, UrgeShipment, "{c:?}");
+    }
+
+    #[test]
+    fn the_buyers_last_lines_complete_a_weak_message() {
+        let alone = classify("到现在都没动");
+        let c = classify_in_conversation("到现在都没动", None, &["在吗", "我前天买的书架"]);
+        assert!(c.confident && c.from_context, "{alone:?} -> {c:?}");
+        assert_eq!(c.intent, UrgeShipment, "{c:?}");
+        assert!(c.evidence[0].starts_with("上文:"), "{c:?}");
+        // A message that decides on its own is read alone, and so is an acknowledgement.
+        let own = classify_in_conversation("我要开发票", None, &["什么时候发货"]);
+        assert_eq!((own.intent, own.from_context), (Invoice, false));
+        let thanks = classify_in_conversation("好的谢谢", None, &["什么时候发货"]);
+        assert!(!thanks.from_context && !thanks.pays(), "{thanks:?}");
+        // No earlier lines: the same as alone.
+        assert_eq!(
+            classify_in_conversation("在吗", None, &[]),
+            classify("在吗")
+        );
     }
 
     #[test]
