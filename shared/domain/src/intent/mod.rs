@@ -477,7 +477,8 @@ pub const CANCEL_OR_REFUND: &[&str] = &[
     "不要了",
     "不买了",
 ];
-/// Words that make a refund or a cancellation a threat, said to press for shipment.
+/// Words that make a refund or a cancellation a threat, said to press for shipment, or put it on
+/// an earlier order ("上次那单退了，这单什么时候发").
 pub const THREAT: &[&str] = &[
     "再不",
     "不发就",
@@ -489,6 +490,11 @@ pub const THREAT: &[&str] = &[
     "否则",
     "的话",
     "要是",
+    "之前",
+    "上次",
+    "上一单",
+    "前一单",
+    "那单退",
 ];
 
 /// The payout veto a text shows, if any.
