@@ -70,15 +70,16 @@ model = make_pipeline(
 model.fit(texts, labels)
 pickle.dump(model, open(sys.argv[2], "wb"))
 PY
-sk_predict() { python3 -c '
+cat > "$work/sk_predict.py" <<'PY'
 import pickle, sys
 model = pickle.load(open(sys.argv[1], "rb"))
 texts = [l.rstrip("\n") for l in sys.stdin]
 for i in range(0, len(texts), 10000):
     for p in model.predict(texts[i:i + 10000]):
-        print(p)' "$work/sklearn.pkl"; }
+        print(p)
+PY
+sk_predict() { OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 python3 "$work/sk_predict.py" "$work/sklearn.pkl"; }
 
-gate_args=()
 for set in "${sets[@]}"; do
   name="$(basename "$set" .tsv)"
   texts "$set" | ft_chars > "$work/$name.ft"
@@ -104,7 +105,7 @@ echo "=================== throughput on $lines lines, single thread ============
 ft_s=$(seconds sh -c "fasttext predict '$work/model.bin' '$work/big.ft' > /dev/null")
 our_s=$(seconds sh -c "'$bin' classify < '$work/big.txt' > '$work/big.out'")
 our_lines=$(wc -l < "$work/big.out")
-sk_s=$(seconds sh -c "OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 bash -c 'source /dev/stdin' <<< \"\$(declare -f sk_predict); work='$work'; sk_predict < '$work/big.txt' > /dev/null\"")
+sk_s=$(seconds sh -c "OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 python3 '$work/sk_predict.py' '$work/sklearn.pkl' < '$work/big.txt' > /dev/null")
 python3 - "$lines" "$ft_s" "$our_s" "$our_lines" "$sk_s" <<'PY'
 import sys
 n, ft, ours, out, sk = int(sys.argv[1]), float(sys.argv[2]), float(sys.argv[3]), int(sys.argv[4]), float(sys.argv[5])

@@ -1,7 +1,10 @@
-//! `assistant eval` and `assistant eval-turns`: the intent engine scored on a labelled file, side
+//! `assistant eval`, `assistant eval-turns` and `assistant bench intent`: the intent engine scored on a labelled file, side
 //! by side with peers' predictions for the same file, and the CI gate on the payout decision.
 
-use assistant_domain::intent::{classify_in_conversation, classify_light, eval, learn, IntentId};
+use assistant_domain::intent::{
+    classify, classify_in_conversation, classify_light, eval, learn, prime, IntentId,
+};
+use std::time::Instant;
 
 pub const EVAL_USAGE: &str = "usage: assistant eval FILE.tsv [--predictions LABELS.txt] \
 [--peer NAME=LABELS.txt]... [--gate-payout-precision 0.95] [--show-errors N]";
@@ -293,5 +296,50 @@ pub fn run_eval_turns(args: &[String]) -> Result<(), Box<dyn std::error::Error>>
     for m in misses {
         println!("{m}");
     }
+    Ok(())
+}
+
+/// `assistant bench intent [FILE.tsv] [--rounds N]`: run in a fresh process, so the first figure
+/// is the cold start: the time until the engine is ready (`prime`: the model's layout checked, its
+/// pages read, the cue automata built, two messages classified). Then every line of the file
+/// (default dev.tsv), N rounds, each message timed on its own as intake classifies it (with
+/// evidence), single thread: p50, p99 and max.
+pub fn run_speed(args: &[String]) -> Result<(), Box<dyn std::error::Error>> {
+    let started = Instant::now();
+    prime();
+    let ready = started.elapsed();
+    let file = args
+        .get(2)
+        .filter(|a| !a.starts_with("--"))
+        .cloned()
+        .unwrap_or_else(|| "shared/data/intents/dev.tsv".into());
+    let rounds: usize = flag_values(args, "--rounds")
+        .last()
+        .map(|v| v.parse())
+        .transpose()
+        .map_err(|_| "--rounds takes a whole number")?
+        .unwrap_or(20);
+    let texts: Vec<String> = read_labelled(&file)?.into_iter().map(|r| r.0).collect();
+    let mut ns: Vec<u128> = Vec::with_capacity(texts.len() * rounds);
+    for _ in 0..rounds {
+        for t in &texts {
+            let s = Instant::now();
+            std::hint::black_box(classify(std::hint::black_box(t)));
+            ns.push(s.elapsed().as_nanos());
+        }
+    }
+    ns.sort_unstable();
+    let at = |q: f64| ns[((ns.len() - 1) as f64 * q).round() as usize] as f64 / 1000.0;
+    println!(
+        "ready (cold, prime)  {:.3} ms",
+        ready.as_secs_f64() * 1000.0
+    );
+    println!(
+        "per message ({} timings, {file} x {rounds}): p50 {:.1} us, p99 {:.1} us, max {:.1} us",
+        ns.len(),
+        at(0.5),
+        at(0.99),
+        at(1.0)
+    );
     Ok(())
 }

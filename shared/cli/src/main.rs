@@ -44,6 +44,8 @@ const USAGE: &str = "usage:
   assistant bench sweep [--totals 10000,200000] [--due 500] [--endpoint URL]
   assistant bench flow [--messages 1000] [--due 500] [--endpoint URL]
   assistant bench coldstart [--runs 10] [--target-dir target] [--endpoint URL]
+  assistant bench intent [FILE.tsv] [--rounds 20]     (the engine's ready time in this fresh process,
+                                                       then per message p50/p99/max, single thread)
                                                       (release binaries: cargo build --release)";
 
 fn flag(args: &[String], name: &str) -> Option<String> {
@@ -202,11 +204,17 @@ async fn run_bench(args: &[String]) -> Result<(), Box<dyn std::error::Error>> {
     if args.get(1).map(String::as_str) == Some("coldstart") {
         return assistant_cli::coldstart::run(args, &endpoint(args)?).await;
     }
+    if args.get(1).map(String::as_str) == Some("intent") {
+        return assistant_cli::evaluate::run_speed(args);
+    }
     if args.get(1).map(String::as_str) != Some("sweep") {
         return Err(
             "usage: assistant bench sweep [--totals 10000,200000] [--due 500]
        assistant bench flow [--messages 1000] [--due 500]
-       assistant bench coldstart [--runs 10] [--target-dir target] [--endpoint URL]"
+       assistant bench coldstart [--runs 10] [--target-dir target] [--endpoint URL]
+  assistant bench intent [FILE.tsv] [--rounds 20]     (the engine's ready time in this fresh process,
+                                                       then per message p50/p99/max, single thread)
+       assistant bench intent [FILE.tsv] [--rounds 20]"
                 .into(),
         );
     }

@@ -455,6 +455,11 @@ pub const PAYOUT_VETO: &[&str] = &[
     "慢慢发",
 ];
 
+/// The arrangement word behind a veto, if the veto was one.
+fn arranges_shipment(vetoed: &Option<&'static str>) -> Option<&'static str> {
+    vetoed.filter(|v| ARRANGEMENT.contains(v))
+}
+
 /// The arrangement word a text shows, if any.
 fn arrangement(model_text: &str) -> Option<&'static str> {
     static MATCHER: std::sync::OnceLock<aho_corasick::AhoCorasick> = std::sync::OnceLock::new();
@@ -560,6 +565,18 @@ fn decide(text: &str, previous: Option<IntentId>, with_evidence: bool) -> Classi
             top = second;
             second = ranked[2];
         }
+    }
+    let mut p = p;
+    if let (Some(_), false) = (
+        arranges_shipment(&vetoed),
+        IntentId::ALL[top] == IntentId::Other,
+    ) {
+        // An arrangement is `other` (GUIDE.md): urge_shipment's probability goes to it.
+        let (u, o) = (IntentId::UrgeShipment as usize, IntentId::Other as usize);
+        p[o] += p[u];
+        p[u] = 0.0;
+        second = if top == o { second } else { top };
+        top = o;
     }
     let (pt, ps) = (p[top] as f64, p[second] as f64);
     let intent = IntentId::ALL[top];
