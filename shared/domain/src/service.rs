@@ -357,6 +357,32 @@ async fn earned<S: Store>(
     )))
 }
 
+/// The message read with the buyer's last lines of the past `FOLLOW_UP_WINDOW` (None when there
+/// are none). Built boxed in its own frame: the read's future never sits on try_post's stack (a
+/// debug build's test thread is small).
+#[allow(clippy::type_complexity)]
+fn in_context<'a, S: Store>(
+    store: &'a S,
+    id: &'a ConversationId,
+    text: &'a str,
+    previous: Option<IntentId>,
+    now: Millis,
+) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<Option<Classification>>> + Send + 'a>>
+{
+    Box::pin(async move {
+        let earlier = store.messages(id, 2 * CONTEXT_MESSAGES).await?;
+        let recent: Vec<&str> = earlier
+            .iter()
+            .filter(|m| matches!(m.sender, Sender::Buyer(_)) && now - m.sent_at <= FOLLOW_UP_WINDOW)
+            .filter_map(|m| match &m.body {
+                MessageBody::Text { text } => Some(text.as_str()),
+                _ => None,
+            })
+            .collect();
+        Ok((!recent.is_empty()).then(|| classify_in_conversation(text, previous, &recent)))
+    })
+}
+
 async fn try_post<S: Store>(
     store: &S,
     buyer: &UserId,
@@ -394,17 +420,8 @@ async fn try_post<S: Store>(
     // A weak message may finish a question begun in the buyer's last lines ("在吗" / "我那个订单"
     // / "怎么还没发"): only then are they read, and only recent ones count.
     if !is_new && wants_context(text, &classification) {
-        let earlier = store.messages(id, 2 * CONTEXT_MESSAGES).await?;
-        let recent: Vec<&str> = earlier
-            .iter()
-            .filter(|m| matches!(m.sender, Sender::Buyer(_)) && now - m.sent_at <= FOLLOW_UP_WINDOW)
-            .filter_map(|m| match &m.body {
-                MessageBody::Text { text } => Some(text.as_str()),
-                _ => None,
-            })
-            .collect();
-        if !recent.is_empty() {
-            classification = classify_in_conversation(text, previous, &recent);
+        if let Some(c) = in_context(store, id, text, previous, now).await? {
+            classification = c;
         }
     }
     let mut message = Message::new(
