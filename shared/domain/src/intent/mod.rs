@@ -165,6 +165,9 @@ const NOT_BOUGHT: &[&str] = &[
     "买的话",
     "准备买",
 ];
+/// Words of someone who says outright they have not bought: the words of [`BOUGHT`] beside them
+/// are hypothetical ("我还没买 想问问拍了几天发").
+const NOT_BOUGHT_SAID: &[&str] = &["还没买", "还没下单", "还没拍"];
 /// Words of someone who has.
 const BOUGHT: &[&str] = &[
     "已经下单",
@@ -551,8 +554,9 @@ fn decide(text: &str, previous: Option<IntentId>, with_evidence: bool) -> Classi
     if IntentId::ALL[top] == IntentId::UrgeShipment {
         let about_other_shop = learn::cues(&mtext).any(|c| c == "他店")
             && !THIS_SHOP.iter().any(|w| mtext.contains(w));
-        let not_bought = NOT_BOUGHT.iter().any(|w| mtext.contains(w))
-            && !BOUGHT.iter().any(|w| mtext.contains(w));
+        let not_bought = NOT_BOUGHT_SAID.iter().any(|w| mtext.contains(w))
+            || (NOT_BOUGHT.iter().any(|w| mtext.contains(w))
+                && !BOUGHT.iter().any(|w| mtext.contains(w)));
         let arranges = arrangement(&mtext);
         if about_other_shop || not_bought || arranges.is_some() {
             vetoed = Some(if about_other_shop {
