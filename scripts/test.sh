@@ -35,6 +35,19 @@ bash scripts/deploy-check.sh
 bash scripts/dynamodb-local.sh stop
 unset AWS_ENDPOINT_URL_DYNAMODB
 
+# The intent engine on our dev split and on the real buyer lines, which live outside the
+# repository ($ASSISTANT_REAL_DEV, or ../shared/eval/real-dev.tsv beside it; never copied in). The
+# quality gate: the payout decision's precision on real-dev must be at least 0.95.
+echo "[test] intent eval: dev.tsv"
+cargo run --quiet --bin assistant -- eval shared/data/intents/dev.tsv | tail -n 4
+real_dev="${ASSISTANT_REAL_DEV:-$root/../shared/eval/real-dev.tsv}"
+if [ -f "$real_dev" ]; then
+  echo "[test] intent eval: real-dev ($real_dev), gate payout precision >= 0.95"
+  cargo run --quiet --bin assistant -- eval "$real_dev" --gate-payout-precision 0.95 | tail -n 5
+else
+  echo "[test] intent gate SKIPPED: real-dev not found at $real_dev (set ASSISTANT_REAL_DEV)"
+fi
+
 echo "[test] the local gateway's unit tests"
 python3 -m unittest discover -s scripts/stack -p 'test_*.py'
 

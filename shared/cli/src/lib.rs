@@ -4,5 +4,6 @@ pub mod bench;
 pub mod coldstart;
 pub mod demo;
 pub mod drill;
+pub mod evaluate;
 pub mod flow_bench;
 pub mod seed;

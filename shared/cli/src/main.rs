@@ -1,10 +1,13 @@
 //! `assistant`: the project's command line.
 //!
 //! - `assistant classify`: one message per stdin line → one JSON object per line
-//!   (`intent`, `confidence`, `confident`, `evidence`)
-//! - `assistant eval FILE.tsv [--predictions LABELS.txt]`: per-intent precision, recall, F1, the
-//!   confusion matrix, macro-F1, accuracy and the urge_shipment figures, for our engine or for a
-//!   peer's predictions (one label a line; fastText's `__label__` prefix is accepted)
+//!   (`intent`, `confidence`, `confident`, `payout_trigger`, `evidence`)
+//! - `assistant eval FILE.tsv [--peer NAME=LABELS.txt]... [--gate-payout-precision P]`: per-intent
+//!   precision, recall, F1, the confusion matrix, macro-F1, accuracy, the payout decision's
+//!   precision and recall and the confusions that cost most, for our engine and beside it every
+//!   peer's predictions (one label a line; fastText's `__label__` prefix is accepted); with the
+//!   gate, a payout precision below P fails the command
+//! - `assistant eval-turns FILE.tsv`: the multi-turn set, with and without the buyer's last lines
 //! - `assistant demo [--endpoint URL]`: creates tables in DynamoDB Local, seeds the demo shop and
 //!   plays the scripted conversation through the real handlers
 //! - `assistant drill compensation --orders N --sweeps K`: the exactly-once drill; its last line is
@@ -31,7 +34,10 @@ use std::process::ExitCode;
 
 const USAGE: &str = "usage:
   assistant classify [--evidence]    < messages.txt   (one JSON object per line)
-  assistant eval FILE.tsv [--predictions LABELS.txt]   (ours, or a peer's predictions, one label a line)
+  assistant eval FILE.tsv [--peer NAME=LABELS.txt]... [--gate-payout-precision 0.95] [--show-errors N]
+                                                      (ours beside peers' predictions, one label a line;
+                                                       --predictions LABELS.txt scores one peer alone)
+  assistant eval-turns FILE.tsv                       (the multi-turn set: with and without the buyer's last lines)
   assistant demo [--endpoint URL] [--s3-endpoint URL] (DynamoDB Local, moto S3; defaults $AWS_ENDPOINT_URL_DYNAMODB, $AWS_ENDPOINT_URL_S3)
   assistant create-tables --prefix P [--endpoint URL]
   assistant seed --prefix P [--endpoint URL]          (tables + demo data; prints tables and identities as JSON)
@@ -42,7 +48,9 @@ const USAGE: &str = "usage:
   assistant bench coldstart [--runs 10] [--target-dir target] [--endpoint URL]
                                                       (release binaries: cargo build --release)
   assistant bench coldstart --bootstrap NAME=PATH ... [--runner CMD] [--profile debug] [--target-dir target] [--endpoint URL]
-                                                      (every function's bootstrap against the host's build: same answers)";
+                                                      (every function's bootstrap against the host's build: same answers)
+  assistant bench intent [FILE.tsv] [--rounds 20]     (the engine's ready time in this fresh process,
+                                                       then per message p50/p99/max, single thread)";
 
 fn flag(args: &[String], name: &str) -> Option<String> {
     args.iter()
@@ -83,7 +91,8 @@ fn run_classify(args: &[String]) -> std::io::Result<()> {
     out.flush()
 }
 
-/// The bulk form: `{"intent","confidence","confident","secondary"}`, written directly.
+/// The bulk form: `{"intent","confidence","confident","payout_trigger","secondary"}`, written
+/// directly.
 fn write_light(
     out: &mut impl Write,
     c: &assistant_domain::intent::Classification,
@@ -91,102 +100,17 @@ fn write_light(
     let thousandths = (c.confidence * 1000.0).round() as u32;
     write!(
         out,
-        "{{\"intent\":\"{}\",\"confidence\":{}.{:03},\"confident\":{},\"secondary\":",
+        "{{\"intent\":\"{}\",\"confidence\":{}.{:03},\"confident\":{},\"payout_trigger\":{},\"secondary\":",
         c.intent.as_str(),
         thousandths / 1000,
         thousandths % 1000,
-        c.confident
+        c.confident,
+        c.pays()
     )?;
     match c.secondary {
         Some(s) => writeln!(out, "\"{}\"}}", s.as_str()),
         None => writeln!(out, "null}}"),
     }
-}
-
-fn run_eval(args: &[String]) -> Result<(), Box<dyn std::error::Error>> {
-    use assistant_domain::intent::{eval, learn, IntentId};
-    let file = args
-        .get(1)
-        .filter(|a| !a.starts_with("--"))
-        .ok_or("usage: assistant eval FILE.tsv [--predictions LABELS.txt]")?;
-    let text = std::fs::read_to_string(file).map_err(|e| format!("{file}: {e}"))?;
-    let labelled = learn::parse_tsv(&text).map_err(|e| format!("{file}: {e}"))?;
-    let peer: Option<Vec<String>> = match flag(args, "--predictions") {
-        Some(p) => Some(
-            std::fs::read_to_string(&p)
-                .map_err(|e| format!("{p}: {e}"))?
-                .lines()
-                .map(str::to_string)
-                .collect(),
-        ),
-        None => None,
-    };
-    if let Some(p) = &peer {
-        if p.len() != labelled.len() {
-            return Err(format!(
-                "{} predictions for {} labelled lines",
-                p.len(),
-                labelled.len()
-            )
-            .into());
-        }
-    }
-    let started = std::time::Instant::now();
-    let mut rows = Vec::with_capacity(labelled.len());
-    for (i, (t, gold, extras)) in labelled.iter().enumerate() {
-        let (predicted, confident, confidence) = match &peer {
-            Some(p) => {
-                let label = p[i]
-                    .split_whitespace()
-                    .next()
-                    .unwrap_or("")
-                    .trim_start_matches("__label__");
-                let id = IntentId::parse(label).ok_or_else(|| {
-                    format!("prediction line {}: unknown intent {label:?}", i + 1)
-                })?;
-                (id, true, 1.0)
-            }
-            None => {
-                let c = classify_light(t);
-                (c.intent, c.confident, c.confidence)
-            }
-        };
-        rows.push(eval::Row {
-            gold: IntentId::ALL[*gold],
-            extras: extras.iter().map(|x| IntentId::ALL[*x]).collect(),
-            predicted,
-            confident,
-            confidence,
-            traditional: learn::is_traditional(t),
-        });
-    }
-    let elapsed = started.elapsed();
-    // The engine's decision: an abstention is "no intent" (other). Its top guesses are shown too.
-    let committed: Vec<eval::Row> = rows
-        .iter()
-        .map(|r| eval::Row {
-            predicted: if r.confident {
-                r.predicted
-            } else {
-                IntentId::Other
-            },
-            ..r.clone()
-        })
-        .collect();
-    println!("{}", eval::score(&committed));
-    if peer.is_none() {
-        let guesses = eval::score(&rows);
-        println!(
-            "top guess, abstentions included: accuracy {:.4}, macro_f1 {:.4}, urge_shipment precision {:.4}, recall {:.4}",
-            guesses.accuracy, guesses.macro_f1, guesses.urge.precision, guesses.urge.recall
-        );
-        println!(
-            "classified {} lines in {:.1} ms",
-            rows.len(),
-            elapsed.as_secs_f64() * 1000.0
-        );
-    }
-    Ok(())
 }
 
 async fn run_demo(args: &[String]) -> Result<(), Box<dyn std::error::Error>> {
@@ -284,12 +208,16 @@ async fn run_bench(args: &[String]) -> Result<(), Box<dyn std::error::Error>> {
     if args.get(1).map(String::as_str) == Some("coldstart") {
         return assistant_cli::coldstart::run(args, &endpoint(args)?).await;
     }
+    if args.get(1).map(String::as_str) == Some("intent") {
+        return assistant_cli::evaluate::run_speed(args);
+    }
     if args.get(1).map(String::as_str) != Some("sweep") {
         return Err(
             "usage: assistant bench sweep [--totals 10000,200000] [--due 500]
        assistant bench flow [--messages 1000] [--due 500]
        assistant bench coldstart [--runs 10] [--target-dir target] [--endpoint URL]
-       assistant bench coldstart --bootstrap NAME=PATH ... [--runner CMD] [--endpoint URL]"
+       assistant bench coldstart --bootstrap NAME=PATH ... [--runner CMD] [--endpoint URL]
+       assistant bench intent [FILE.tsv] [--rounds 20]"
                 .into(),
         );
     }
@@ -364,7 +292,12 @@ async fn main() -> ExitCode {
     let result: Result<(), Box<dyn std::error::Error>> = match args.first().map(String::as_str) {
         Some("classify") => run_classify(&args).map_err(Into::into),
         Some("demo") => run_demo(&args).await,
-        Some("eval") => run_eval(&args),
+        Some("eval") => match assistant_cli::evaluate::run_eval(&args) {
+            Ok(true) => Ok(()),
+            Ok(false) => return ExitCode::FAILURE,
+            Err(e) => Err(e),
+        },
+        Some("eval-turns") => assistant_cli::evaluate::run_eval_turns(&args),
         Some("create-tables") => run_create_tables(&args).await,
         Some("seed") => run_seed(&args).await,
         Some("drill") => run_drill(&args).await,

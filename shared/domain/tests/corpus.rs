@@ -49,6 +49,90 @@ fn dev_is_unseen_text() {
     assert_eq!(dev_texts.len(), dev.len(), "no duplicate dev lines");
 }
 
+/// The real buyer lines (for measuring only): `$ASSISTANT_REAL_DEV`, or `../shared/eval/real-dev.tsv`
+/// beside the repository. None when absent (said on stderr).
+fn real_dev_texts() -> Option<Vec<String>> {
+    let path = std::env::var("ASSISTANT_REAL_DEV").unwrap_or_else(|_| {
+        format!(
+            "{}/../../../shared/eval/real-dev.tsv",
+            env!("CARGO_MANIFEST_DIR")
+        )
+    });
+    match std::fs::read_to_string(&path) {
+        Ok(text) => Some(
+            text.lines()
+                .skip(1)
+                .filter_map(|l| l.split('\t').next())
+                .map(|t| t.trim().to_string())
+                .filter(|t| !t.is_empty())
+                .collect(),
+        ),
+        Err(e) => {
+            eprintln!("real-dev not found at {path} ({e}): its separation is not checked");
+            None
+        }
+    }
+}
+
+/// What makes two lines the same for this check: the model's view of them, punctuation dropped.
+fn key(text: &str) -> String {
+    learn::model_text(text)
+        .chars()
+        .filter(|c| c.is_alphanumeric() || matches!(c, '[' | ']'))
+        .collect()
+}
+
+#[test]
+fn no_real_dev_line_is_in_train_dev_or_the_multi_turn_set() {
+    let Some(real) = real_dev_texts() else {
+        return;
+    };
+    assert!(real.len() >= 200, "real-dev has {} lines", real.len());
+    let real: HashSet<String> = real.iter().map(|t| key(t)).collect();
+    let multiturn = std::fs::read_to_string(format!(
+        "{}/../data/intents/multiturn.tsv",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .expect("multiturn.tsv");
+    let mut ours: Vec<String> = Vec::new();
+    for name in ["train.tsv", "dev.tsv"] {
+        ours.extend(load(name).1.into_iter().map(|r| r.0));
+    }
+    for line in multiturn.lines() {
+        ours.extend(
+            line.split('\t')
+                .take(2)
+                .flat_map(|c| c.split(" / "))
+                .map(str::to_string),
+        );
+    }
+    let shared: Vec<&String> = ours
+        .iter()
+        .filter(|t| key(t).chars().count() >= 6 && real.contains(&key(t)))
+        .collect();
+    assert!(
+        shared.is_empty(),
+        "real-dev lines in our corpus: {shared:?}"
+    );
+}
+
+#[test]
+fn the_multi_turn_set_is_well_formed() {
+    let text = std::fs::read_to_string(format!(
+        "{}/../data/intents/multiturn.tsv",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .expect("multiturn.tsv");
+    let mut n = 0;
+    for line in text.lines().filter(|l| !l.trim().is_empty()) {
+        let cols: Vec<&str> = line.split('\t').collect();
+        assert_eq!(cols.len(), 3, "{line:?}");
+        assert!(learn::label_index(cols[2]).is_some(), "{line:?}");
+        n += 1;
+    }
+    assert!(n >= 30, "{n} conversations");
+}
+
 #[test]
 fn about_a_tenth_is_traditional() {
     for name in ["train.tsv", "dev.tsv"] {
@@ -82,6 +166,7 @@ fn dev_figures_meet_the_targets() {
                 confident: c.confident,
                 confidence: c.confidence,
                 traditional: learn::is_traditional(t),
+                payout: c.pays(),
             }
         })
         .collect();

@@ -17,6 +17,9 @@ pub struct Row {
     pub confident: bool,
     pub confidence: f64,
     pub traditional: bool,
+    /// The payout decision (`Classification::payout_trigger`; for a peer: it predicted
+    /// urge_shipment).
+    pub payout: bool,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -36,8 +39,10 @@ pub struct Report {
     pub macro_f1: f64,
     pub accuracy: f64,
     pub urge: Metrics,
-    /// urge_shipment counted only when confident: what can trigger a payout.
+    /// The payout decision (`payout_trigger`) taken as a prediction of urge_shipment: what pays.
     pub urge_trigger: Metrics,
+    /// Payout decisions on lines where urge_shipment is no acceptable label.
+    pub wrongful_payouts: u64,
     pub traditional_rows: usize,
     pub traditional_accuracy: f64,
     pub abstained: usize,
@@ -105,18 +110,9 @@ pub fn score(rows: &[Row]) -> Report {
     let urge = per_intent[IntentId::UrgeShipment as usize].1.clone();
     let u = IntentId::UrgeShipment;
     let is_u = |r: &Row| r.gold == u || r.extras.contains(&u);
-    let tp = rows
-        .iter()
-        .filter(|r| r.confident && r.predicted == u && is_u(r))
-        .count() as u64;
-    let fp = rows
-        .iter()
-        .filter(|r| r.confident && r.predicted == u && !is_u(r))
-        .count() as u64;
-    let fn_ = rows
-        .iter()
-        .filter(|r| r.gold == u && !(r.confident && r.predicted == u))
-        .count() as u64;
+    let tp = rows.iter().filter(|r| r.payout && is_u(r)).count() as u64;
+    let fp = rows.iter().filter(|r| r.payout && !is_u(r)).count() as u64;
+    let fn_ = rows.iter().filter(|r| r.gold == u && !r.payout).count() as u64;
     let urge_trigger = metrics(tp, fp, fn_);
     let trad: Vec<&Row> = rows.iter().filter(|r| r.traditional).collect();
     let trad_ok = trad
@@ -145,6 +141,7 @@ pub fn score(rows: &[Row]) -> Report {
         accuracy: correct as f64 / rows.len().max(1) as f64,
         urge,
         urge_trigger,
+        wrongful_payouts: fp,
         traditional_rows: trad.len(),
         traditional_accuracy: trad_ok as f64 / trad.len().max(1) as f64,
         abstained: rows.iter().filter(|r| !r.confident).count(),
@@ -190,10 +187,11 @@ impl fmt::Display for Report {
         writeln!(f, "urge_shipment recall    {:.4}", self.urge.recall)?;
         writeln!(
             f,
-            "urge trigger precision  {:.4}  (confident predictions only: what can pay a coupon)",
+            "payout precision        {:.4}  (payout_trigger: what can pay a coupon)",
             self.urge_trigger.precision
         )?;
-        writeln!(f, "urge trigger recall     {:.4}", self.urge_trigger.recall)?;
+        writeln!(f, "payout recall           {:.4}", self.urge_trigger.recall)?;
+        writeln!(f, "wrongful payouts        {}", self.wrongful_payouts)?;
         writeln!(
             f,
             "traditional accuracy    {:.4}  ({} rows)",
@@ -201,6 +199,31 @@ impl fmt::Display for Report {
         )?;
         writeln!(f, "abstained               {}", self.abstained)?;
         write!(f, "calibration error (ECE) {:.4}", self.ece)
+    }
+}
+
+impl Report {
+    /// The confusion pairs (gold, predicted) that cost most, most first: a wrong payout
+    /// decision weighs most, then every other mistake once.
+    pub fn costly_pairs(&self, rows: &[Row], n: usize) -> Vec<(IntentId, IntentId, u64)> {
+        let mut cost = [[0u64; K]; K];
+        for r in rows {
+            let g = effective_gold(r);
+            if g != r.predicted {
+                let u = IntentId::UrgeShipment;
+                let money = r.payout && !(r.gold == u || r.extras.contains(&u));
+                cost[g as usize][r.predicted as usize] += if money { 5 } else { 1 };
+            }
+        }
+        let mut pairs: Vec<(IntentId, IntentId, u64)> = IntentId::ALL
+            .iter()
+            .flat_map(|&g| IntentId::ALL.iter().map(move |&p| (g, p)))
+            .map(|(g, p)| (g, p, cost[g as usize][p as usize]))
+            .filter(|x| x.2 > 0)
+            .collect();
+        pairs.sort_by_key(|p| std::cmp::Reverse(p.2));
+        pairs.truncate(n);
+        pairs
     }
 }
 
@@ -217,6 +240,7 @@ mod tests {
             confident,
             confidence: 0.9,
             traditional: false,
+            payout: confident && predicted == UrgeShipment,
         }
     }
 
@@ -242,5 +266,10 @@ mod tests {
         assert!((r.accuracy - 4.0 / 6.0).abs() < 1e-9);
         assert_eq!(r.confusion[UrgeShipment as usize][Logistics as usize], 1);
         assert_eq!(r.abstained, 1);
+        assert_eq!(r.wrongful_payouts, 1);
+        // A wrong payout weighs most.
+        let pairs = r.costly_pairs(&rows, 3);
+        assert_eq!(pairs[0], (Logistics, UrgeShipment, 5));
+        assert_eq!(pairs[1], (UrgeShipment, Logistics, 1));
     }
 }

@@ -91,13 +91,25 @@ pub struct Classification {
     /// A second intent the message also carries, when it is strong enough.
     #[serde(default)]
     pub secondary: Option<IntentId>,
-    /// True when a short follow-up ("还没好吗", "???") took the conversation's previous intent.
+    /// True when a short follow-up ("还没好吗", "???") took the conversation's previous intent,
+    /// or when the buyer's last few messages, read together with this one, decided it.
     #[serde(default)]
     pub from_context: bool,
+    /// The payout decision (see [`payout_decision`]): a confident 催发货 that clears the stricter
+    /// payout threshold and no veto. Exactly what the compensation rule uses.
+    #[serde(default)]
+    pub payout_trigger: bool,
+}
+
+impl Classification {
+    /// The payout decision: what the compensation rule (`compensation::owed`) uses.
+    pub fn pays(&self) -> bool {
+        self.payout_trigger && self.confident && self.intent == IntentId::UrgeShipment
+    }
 }
 
 /// Below this probability the engine abstains.
-pub const CONFIDENCE_THRESHOLD: f64 = 0.35;
+pub const CONFIDENCE_THRESHOLD: f64 = 0.25;
 /// How far ahead of the runner-up the top intent must be. Other intents neither pop up nor pay
 /// yet, so the probability alone decides for them.
 pub const MARGIN: f64 = 0.0;
@@ -153,6 +165,9 @@ const NOT_BOUGHT: &[&str] = &[
     "买的话",
     "准备买",
 ];
+/// Words of someone who says outright they have not bought: the words of [`BOUGHT`] beside them
+/// are hypothetical ("我还没买 想问问拍了几天发").
+const NOT_BOUGHT_SAID: &[&str] = &["还没买", "还没下单", "还没拍"];
 /// Words of someone who has.
 const BOUGHT: &[&str] = &[
     "已经下单",
@@ -212,6 +227,316 @@ pub fn classify_with_context(text: &str, previous: Option<IntentId>) -> Classifi
     decide(text, previous, true)
 }
 
+/// How many of the buyer's earlier messages the engine reads with a weak one.
+pub const CONTEXT_MESSAGES: usize = 3;
+
+/// Classifies a message in its conversation: `previous` is the buyer's last confident intent,
+/// `recent` the buyer's last few messages before this one (oldest first; only the last
+/// [`CONTEXT_MESSAGES`] are read). Real buyers split one question over lines ("在吗" / "我那个订单"
+/// / "怎么还没发"): when this message alone decides nothing (the engine abstains, or it is a weak
+/// `other`) and is no acknowledgement, it is read together with the lines before it, and that
+/// reading stands if it is confident. The payout decision then is the joined reading's, with
+/// every veto applied to the joined text.
+pub fn classify_in_conversation(
+    text: &str,
+    previous: Option<IntentId>,
+    recent: &[&str],
+) -> Classification {
+    let alone = decide(text, previous, true);
+    if recent.is_empty() || !wants_context(text, &alone) {
+        return alone;
+    }
+    let from = recent.len().saturating_sub(CONTEXT_MESSAGES);
+    let mut joined = String::new();
+    for line in &recent[from..] {
+        joined.push_str(line.trim());
+        joined.push(',');
+    }
+    joined.push_str(text.trim());
+    let together = decide(&joined, None, true);
+    if together.confident && together.intent != IntentId::Other {
+        let mut c = together;
+        c.from_context = true;
+        c.evidence
+            .insert(0, format!("上文:{}", recent[from..].join("/")));
+        c
+    } else {
+        alone
+    }
+}
+
+/// Whether this reading of `text` alone is weak enough to be completed from the buyer's lines
+/// before it (intake reads them only then): the engine abstains, or it is `other`, or a short
+/// line not very sure; never an acknowledgement (好的, 谢谢) or a follow-up already resolved.
+pub fn wants_context(text: &str, alone: &Classification) -> bool {
+    let mtext = learn::model_text(text);
+    let short = mtext.chars().count() <= 6;
+    let weak =
+        !alone.confident || alone.intent == IntentId::Other || (short && alone.confidence < 0.9);
+    weak && !alone.from_context && !learn::cues(&mtext).any(|c| c == "知悉")
+}
+
+/// The payout decision needs more than a confident 催发货: this probability, and no veto.
+pub const PAYOUT_THRESHOLD: f64 = 0.7;
+/// A 催发货 line that is as much about cancelling or a refund (还没发就退了吧) pays nothing: the
+/// probability of cancel_order and refund_return together must stay below this.
+pub const PAYOUT_CANCEL_GUARD: f64 = 0.15;
+
+/// Words that put a 发货 line outside "ship my order now": splitting, merging, delaying or
+/// holding the shipment, changing its time, buying again instead, an invoice, a coupon or a
+/// prize, a card in the parcel, an instruction for the packing, or a buyer who says there is no
+/// hurry. Any of them vetoes the payout (the intent itself stays the model's): money rests on
+/// this decision, so it gives up some recall for precision. See `shared/data/intents/GUIDE.md`.
+/// The part of [`PAYOUT_VETO`] that arranges a shipment rather than asks for it (split, merge,
+/// delay, hold, change its time, how to pack it): a line with one of these words is `other`, not
+/// 催发货, even when the model leans that way (the intent goes to the runner-up).
+pub const ARRANGEMENT: &[&str] = &[
+    // split, merge
+    "分开发",
+    "分开寄",
+    "拆开发",
+    "拆开寄",
+    "拆成",
+    "拆分",
+    "拆单",
+    "分两个",
+    "分两次",
+    "分两份",
+    "分批",
+    "分成",
+    "两份",
+    "两个包裹",
+    "一部分",
+    "先发有货",
+    "先发现货",
+    "有货的先",
+    "现货的先",
+    "合并",
+    "合在一起",
+    "合成一",
+    "分包",
+    // delay, hold, change the time
+    "能延迟",
+    "可以延迟",
+    "帮我延迟",
+    "延迟几天",
+    "推迟",
+    "往后",
+    "挪到",
+    "延后",
+    "晚点发",
+    "晚点寄",
+    "晚几天",
+    "晚些",
+    "先别",
+    "先不要",
+    "先不发",
+    "别发",
+    "不要发",
+    "暂时别",
+    "暂停",
+    "等我通知",
+    "等通知",
+    "改到",
+    "改发货",
+    "改下发货",
+    "改一下发货",
+    "发货时间改",
+    "发货时间帮我改",
+    "留着",
+    "别放",
+    "不要放",
+    "发货时记得",
+    "发货时注意",
+    "发货时帮",
+    "发货时请",
+    "发货时放",
+    "发货时多",
+];
+
+pub const PAYOUT_VETO: &[&str] = &[
+    // split, merge
+    "分开发",
+    "分开寄",
+    "拆开发",
+    "拆开寄",
+    "拆成",
+    "拆分",
+    "拆单",
+    "分两个",
+    "分两次",
+    "分两份",
+    "分批",
+    "分成",
+    "两份",
+    "两个包裹",
+    "一部分",
+    "先发有货",
+    "先发现货",
+    "有货的先",
+    "现货的先",
+    "合并",
+    "合在一起",
+    "合成一",
+    "分包",
+    // delay, hold, change the time
+    "能延迟",
+    "可以延迟",
+    "帮我延迟",
+    "延迟几天",
+    "推迟",
+    "往后",
+    "挪到",
+    "延后",
+    "晚点发",
+    "晚点寄",
+    "晚几天",
+    "晚些",
+    "先别",
+    "先不要",
+    "先不发",
+    "别发",
+    "不要发",
+    "暂时别",
+    "暂停",
+    "等我通知",
+    "等通知",
+    "改到",
+    "改发货",
+    "改下发货",
+    "改一下发货",
+    "发货时间改",
+    "发货时间帮我改",
+    "留着",
+    // a courier asked for: which courier, not when
+    "发顺丰",
+    "发中通",
+    "发圆通",
+    "发申通",
+    "发韵达",
+    "发邮政",
+    "发ems",
+    "发京东快递",
+    "发极兔",
+    "发德邦",
+    // buy again instead
+    "重新买",
+    "重新拍",
+    "重新下",
+    // invoice, coupon, prize, cash back
+    "发票",
+    "开票",
+    "专票",
+    "普票",
+    "优惠券",
+    "券",
+    "红包",
+    "返现",
+    "赠品",
+    "奖品",
+    "积分",
+    "差价",
+    // a card or a note in the parcel, an instruction for the packing
+    "卡片",
+    "贺卡",
+    "小卡",
+    "祝福卡",
+    "发货的时候",
+    "发货时记得",
+    "发货时注意",
+    "发货时帮",
+    "发货时请",
+    "发货时放",
+    "发货时多",
+    "寄的时候",
+    "别放",
+    "不要放",
+    // no hurry
+    "不急",
+    "不着急",
+    "不用急",
+    "慢慢发",
+];
+
+/// The arrangement word behind a veto, if the veto was one.
+fn arranges_shipment(vetoed: &Option<&'static str>) -> Option<&'static str> {
+    vetoed.filter(|v| ARRANGEMENT.contains(v))
+}
+
+/// The arrangement word a text shows, if any.
+fn arrangement(model_text: &str) -> Option<&'static str> {
+    static MATCHER: std::sync::OnceLock<aho_corasick::AhoCorasick> = std::sync::OnceLock::new();
+    let ac = MATCHER.get_or_init(|| {
+        aho_corasick::AhoCorasick::new(ARRANGEMENT).expect("arrangement words build an automaton")
+    });
+    ac.find(model_text)
+        .map(|m| ARRANGEMENT[m.pattern().as_usize()])
+}
+
+/// Words of a refund or a cancellation: a veto too, unless the buyer only threatens it
+/// ([`THREAT`]: "再不发我就退款").
+pub const CANCEL_OR_REFUND: &[&str] = &[
+    "取消",
+    "退款",
+    "退钱",
+    "退了",
+    "退掉",
+    "退单",
+    "不要了",
+    "不买了",
+];
+/// Words that make a refund or a cancellation a threat, said to press for shipment, or put it on
+/// an earlier order ("上次那单退了，这单什么时候发").
+pub const THREAT: &[&str] = &[
+    "再不",
+    "不发就",
+    "不发我就",
+    "不发货就",
+    "不发货我就",
+    "还不发",
+    "不然",
+    "否则",
+    "的话",
+    "要是",
+    "之前",
+    "上次",
+    "上一单",
+    "前一单",
+    "那单退",
+];
+
+/// The payout veto a text shows, if any.
+pub fn payout_veto(model_text: &str) -> Option<&'static str> {
+    static MATCHERS: std::sync::OnceLock<[aho_corasick::AhoCorasick; 3]> =
+        std::sync::OnceLock::new();
+    let [veto, cancel, threat] = MATCHERS.get_or_init(|| {
+        let build = |words: &[&str]| {
+            aho_corasick::AhoCorasick::new(words).expect("veto words build an automaton")
+        };
+        [build(PAYOUT_VETO), build(CANCEL_OR_REFUND), build(THREAT)]
+    });
+    if let Some(m) = veto.find(model_text) {
+        return Some(PAYOUT_VETO[m.pattern().as_usize()]);
+    }
+    match cancel.find(model_text) {
+        Some(m) if !threat.is_match(model_text) => Some(CANCEL_OR_REFUND[m.pattern().as_usize()]),
+        _ => None,
+    }
+}
+
+/// The payout decision for a classification of `model_text` with the model's probabilities `p`:
+/// a confident urge_shipment, at least [`PAYOUT_THRESHOLD`] sure, not as much about cancelling
+/// or a refund ([`PAYOUT_CANCEL_GUARD`]), with no word of [`PAYOUT_VETO`].
+fn payout_decision(intent: IntentId, confident: bool, p: &[f32; learn::K], mtext: &str) -> bool {
+    let cancel_or_refund =
+        (p[IntentId::CancelOrder as usize] + p[IntentId::RefundReturn as usize]) as f64;
+    intent == IntentId::UrgeShipment
+        && confident
+        && p[IntentId::UrgeShipment as usize] as f64 >= PAYOUT_THRESHOLD
+        && cancel_or_refund < PAYOUT_CANCEL_GUARD
+        && payout_veto(mtext).is_none()
+}
+
 fn decide(text: &str, previous: Option<IntentId>, with_evidence: bool) -> Classification {
     let model = model();
     let mtext = learn::model_text(text);
@@ -223,18 +548,39 @@ fn decide(text: &str, previous: Option<IntentId>, with_evidence: bool) -> Classi
     let (mut top, mut second) = (ranked[0], ranked[1]);
     // A rule that earns its place (money rests on it): a question about another shop's order, or
     // from someone who has not bought yet, is not 催发货 about an order here, unless it compares
-    // ("别家都发了你们还不发") or says the order exists ("已经下单了").
+    // ("别家都发了你们还不发") or says the order exists ("已经下单了"); and a line that arranges
+    // the shipment (split, delay, hold, packing: `ARRANGEMENT`) does not ask for it.
     let mut vetoed = None;
     if IntentId::ALL[top] == IntentId::UrgeShipment {
         let about_other_shop = learn::cues(&mtext).any(|c| c == "他店")
             && !THIS_SHOP.iter().any(|w| mtext.contains(w));
-        let not_bought = NOT_BOUGHT.iter().any(|w| mtext.contains(w))
-            && !BOUGHT.iter().any(|w| mtext.contains(w));
-        if about_other_shop || not_bought {
-            vetoed = Some(if about_other_shop { "他店" } else { "未购" });
+        let not_bought = NOT_BOUGHT_SAID.iter().any(|w| mtext.contains(w))
+            || (NOT_BOUGHT.iter().any(|w| mtext.contains(w))
+                && !BOUGHT.iter().any(|w| mtext.contains(w)));
+        let arranges = arrangement(&mtext);
+        if about_other_shop || not_bought || arranges.is_some() {
+            vetoed = Some(if about_other_shop {
+                "他店"
+            } else if not_bought {
+                "未购"
+            } else {
+                arranges.unwrap_or("安排")
+            });
             top = second;
             second = ranked[2];
         }
+    }
+    let mut p = p;
+    if let (Some(_), false) = (
+        arranges_shipment(&vetoed),
+        IntentId::ALL[top] == IntentId::Other,
+    ) {
+        // An arrangement is `other` (GUIDE.md): urge_shipment's probability goes to it.
+        let (u, o) = (IntentId::UrgeShipment as usize, IntentId::Other as usize);
+        p[o] += p[u];
+        p[u] = 0.0;
+        second = if top == o { second } else { top };
+        top = o;
     }
     let (pt, ps) = (p[top] as f64, p[second] as f64);
     let intent = IntentId::ALL[top];
@@ -255,9 +601,10 @@ fn decide(text: &str, previous: Option<IntentId>, with_evidence: bool) -> Classi
             && (!confident || intent == IntentId::Other)
             && prev != IntentId::Other
         {
+            let confidence = round3(pt.max(0.6));
             return Classification {
                 intent: prev,
-                confidence: round3(pt.max(0.6)),
+                confidence,
                 confident: true,
                 evidence: vec![
                     format!("追问:{}", mtext),
@@ -265,6 +612,9 @@ fn decide(text: &str, previous: Option<IntentId>, with_evidence: bool) -> Classi
                 ],
                 secondary: None,
                 from_context: true,
+                // A follow-up repeats the question: it pays only as the question would, and
+                // the compensation rule pays once per order anyway.
+                payout_trigger: prev == IntentId::UrgeShipment && payout_veto(&mtext).is_none(),
             };
         }
     }
@@ -277,6 +627,12 @@ fn decide(text: &str, previous: Option<IntentId>, with_evidence: bool) -> Classi
     if let (Some(cue), true) = (vetoed, with_evidence) {
         evidence.push(format!("否决催发货:{cue}"));
     }
+    let payout_trigger = payout_decision(intent, confident, &p, &mtext);
+    if with_evidence && intent == IntentId::UrgeShipment && confident && !payout_trigger {
+        if let Some(word) = payout_veto(&mtext) {
+            evidence.push(format!("不赔付:{word}"));
+        }
+    }
     Classification {
         intent,
         confidence: round3(pt),
@@ -284,6 +640,7 @@ fn decide(text: &str, previous: Option<IntentId>, with_evidence: bool) -> Classi
         evidence,
         secondary: (ps >= SECONDARY_THRESHOLD).then_some(IntentId::ALL[second]),
         from_context: false,
+        payout_trigger,
     }
 }
 
@@ -455,6 +812,63 @@ mod tests {
         // Comparing with another shop is still urging this one.
         let c = classify("别家都发了，你们怎么还不发货");
         assert_eq!(c.intent, UrgeShipment, "{c:?}");
+    }
+
+    #[test]
+    fn the_payout_decision_refuses_the_hard_negatives_around_shipping() {
+        for text in [
+            "两件能不能分开寄",
+            "先别发 下周再寄",
+            "发货时间能改到下周吗",
+            "发票什么时候发给我",
+            "返现什么时候发",
+            "能在包裹里放张贺卡吗",
+            "还没发货的话我要求退款",
+            "请给我发顺丰",
+            "不急 慢慢发",
+            "已付款",
+            "出库了",
+        ] {
+            let c = classify(text);
+            assert!(!c.payout_trigger && !c.pays(), "{text}: {c:?}");
+        }
+        for text in [
+            "什么时候发货",
+            "怎么还在待出库 都三天了",
+            "亲 拍下两天了还没发呢",
+        ] {
+            let c = classify(text);
+            assert!(c.pays(), "{text}: {c:?}");
+            assert_eq!(c.payout_trigger, c.pays());
+        }
+        // A threat to cancel presses for shipment; a request to cancel does not.
+        assert!(payout_veto(&learn::model_text("再不发我就取消订单")).is_none());
+        assert_eq!(
+            payout_veto(&learn::model_text("没发货就帮我取消")),
+            Some("取消")
+        );
+        // An arrangement of the shipment is not 催发货 at all.
+        let c = classify("有货的先发 剩下的以后再补");
+        assert_ne!(c.intent, UrgeShipment, "{c:?}");
+    }
+
+    #[test]
+    fn the_buyers_last_lines_complete_a_weak_message() {
+        let alone = classify("到现在都没动");
+        let c = classify_in_conversation("到现在都没动", None, &["在吗", "我前天买的书架"]);
+        assert!(c.confident && c.from_context, "{alone:?} -> {c:?}");
+        assert_eq!(c.intent, UrgeShipment, "{c:?}");
+        assert!(c.evidence[0].starts_with("上文:"), "{c:?}");
+        // A message that decides on its own is read alone, and so is an acknowledgement.
+        let own = classify_in_conversation("我要开发票", None, &["什么时候发货"]);
+        assert_eq!((own.intent, own.from_context), (Invoice, false));
+        let thanks = classify_in_conversation("好的谢谢", None, &["什么时候发货"]);
+        assert!(!thanks.from_context && !thanks.pays(), "{thanks:?}");
+        // No earlier lines: the same as alone.
+        assert_eq!(
+            classify_in_conversation("在吗", None, &[]),
+            classify("在吗")
+        );
     }
 
     #[test]

@@ -3,7 +3,7 @@
 //! one 3-yuan coupon, paid by the platform up front and deducted from the shop's deposit (保证金).
 //! Once per order, whatever the number of questions; a deposit may go below zero (arrears).
 
-use crate::intent::{Classification, IntentId};
+use crate::intent::Classification;
 use crate::model::conversation::{Message, MessageBody, Sender};
 use crate::model::ids::{ConversationId, MessageId, OrderId, ShopId, UserId};
 use crate::model::money::Fen;
@@ -17,19 +17,16 @@ pub const COUPON: Fen = Fen::OVERDUE_COUPON;
 /// Due compensations are spread over this many index partitions, so no one partition is hot.
 pub const DUE_SHARDS: u32 = 16;
 
-/// The rule: does this question, asked at `asked_at`, earn a coupon for `order`?
+/// The rule: does this question, asked at `asked_at`, earn a coupon for `order`? The engine's
+/// payout decision ([`Classification::pays`]) decides for the message; intake and the capture at
+/// the card's answer both come here (the capture with the decision stored in `LastIntent`).
 pub fn owed(order: &Order, classification: &Classification, asked_at: Millis) -> bool {
-    owed_for(
-        order,
-        classification.intent,
-        classification.confident,
-        asked_at,
-    )
+    owed_for(order, classification.pays(), asked_at)
 }
 
-/// The rule, from the parts of a classification that matter.
-pub fn owed_for(order: &Order, intent: IntentId, confident: bool, asked_at: Millis) -> bool {
-    intent == IntentId::UrgeShipment && confident && order.node_at(asked_at) == OrderNode::Overdue
+/// The rule, from the payout decision of the question.
+pub fn owed_for(order: &Order, payout_trigger: bool, asked_at: Millis) -> bool {
+    payout_trigger && order.node_at(asked_at) == OrderNode::Overdue
 }
 
 /// Which index partition an order's due compensation lives in: stable, spread evenly.
@@ -245,6 +242,48 @@ mod tests {
         let mut unsure = classify("什么时候发货");
         unsure.confident = false;
         assert!(!owed(&overdue, &unsure, T0 + HOUR));
+    }
+
+    /// Intake judges the message with `owed`; the capture at the card's answer judges the
+    /// question later with `owed_for` and the decision kept in `LastIntent`: the same decision.
+    #[test]
+    fn intake_and_the_compensation_capture_use_the_same_decision() {
+        use crate::model::conversation::LastIntent;
+        use crate::model::ids::MessageId;
+        let overdue = order_in("100000000001", OrderNode::Overdue);
+        let mut paid = 0;
+        for text in [
+            "什么时候发货",
+            "怎么还没发货啊 都五天了",
+            "能不能分开发货",
+            "发票什么时候发",
+            "不急，慢慢发",
+            "还没发的话帮我取消",
+            "快递到哪了",
+            "在吗",
+        ] {
+            let c = classify(text);
+            // What intake stores for the capture, through the storage round trip.
+            let stored = LastIntent {
+                intent: c.intent,
+                confidence: c.confidence,
+                evidence: c.evidence.clone(),
+                message_id: MessageId::generate(),
+                at: T0,
+                payout_trigger: c.payout_trigger,
+                settled: None,
+            };
+            let stored: LastIntent =
+                serde_json::from_value(serde_json::to_value(&stored).unwrap()).unwrap();
+            assert_eq!(
+                owed(&overdue, &c, T0),
+                owed_for(&overdue, stored.payout_trigger, stored.at),
+                "{text}: {c:?}"
+            );
+            assert_eq!(owed(&overdue, &c, T0), c.pays(), "{text}");
+            paid += c.pays() as u32;
+        }
+        assert_eq!(paid, 2, "only the two real 催发货 lines pay");
     }
 
     #[test]

@@ -70,6 +70,10 @@ pub struct LastIntent {
     /// (一个问题只赔一单). None until the order is known.
     #[serde(default)]
     pub settled: Option<OrderId>,
+    /// The engine's payout decision for that message (`Classification::payout_trigger`): what
+    /// the capture at the card's answer judges with. Absent in older items: no payout.
+    #[serde(default)]
+    pub payout_trigger: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -4,7 +4,10 @@
 
 use crate::access;
 use crate::error::{Error, Result};
-use crate::intent::{classify_with_context, Classification, IntentId};
+use crate::intent::{
+    classify_in_conversation, classify_with_context, wants_context, Classification, IntentId,
+    CONTEXT_MESSAGES,
+};
 use crate::model::card::{order_numbers_in, prediction_card, PredictionCard};
 use crate::model::conversation::{
     message_text, preview, Conversation, LastIntent, Message, MessageBody, Sender,
@@ -96,7 +99,10 @@ async fn try_post<S: Store>(
     // a panel with a solution), and then once.
     let mut setup: Option<ShopSetup> = None;
     let (conv, is_new) = load_or_open(store, buyer, id, shop_id, now, &mut setup).await?;
-    let said = classify(&conv, id, buyer, text, now);
+    let mut said = classify(&conv, id, buyer, text, now);
+    if !is_new {
+        in_context(store, &conv, &mut said).await?;
+    }
     // An ordinary message (no new question) in a conversation whose buyer already waits changes
     // nothing but the message list: one conditional put, no panel to rebuild. The agent's panel
     // (GET …/panel) is unchanged, so the answer carries none.
@@ -171,6 +177,14 @@ async fn load_or_open<S: Store>(
     Ok((conv, true))
 }
 
+/// The conversation's question, if it was asked recently enough to be a follow-up's context.
+fn previous_intent(conv: &Conversation, now: Millis) -> Option<IntentId> {
+    conv.last_intent
+        .as_ref()
+        .filter(|l| now - l.at <= FOLLOW_UP_WINDOW)
+        .map(|l| l.intent)
+}
+
 /// The intent of the message, with the conversation's recent question as context: a short
 /// follow-up may take the previous question's intent, if that was recent.
 fn classify<'a>(
@@ -180,12 +194,7 @@ fn classify<'a>(
     text: &'a str,
     now: Millis,
 ) -> Said<'a> {
-    let previous = conv
-        .last_intent
-        .as_ref()
-        .filter(|l| now - l.at <= FOLLOW_UP_WINDOW)
-        .map(|l| l.intent);
-    let classification = classify_with_context(text, previous);
+    let classification = classify_with_context(text, previous_intent(conv, now));
     let body = MessageBody::Text {
         text: text.to_string(),
     };
@@ -199,6 +208,39 @@ fn classify<'a>(
         message,
         now,
     }
+}
+
+/// A weak message may finish a question begun in the buyer's last lines ("在吗" / "我那个订单"
+/// / "怎么还没发"): only then are they read, and only those of the past `FOLLOW_UP_WINDOW` count.
+/// Boxed in its own frame: the read's future never sits on the caller's stack (a debug build's
+/// test thread is small).
+fn in_context<'a, S: Store>(
+    store: &'a S,
+    conv: &'a Conversation,
+    said: &'a mut Said<'_>,
+) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<()>> + Send + 'a>> {
+    Box::pin(async move {
+        if !wants_context(said.text, &said.classification) {
+            return Ok(());
+        }
+        let earlier = store.messages(said.id, 2 * CONTEXT_MESSAGES).await?;
+        let recent: Vec<&str> = earlier
+            .iter()
+            .filter(|m| {
+                matches!(m.sender, Sender::Buyer(_)) && said.now - m.sent_at <= FOLLOW_UP_WINDOW
+            })
+            .filter_map(|m| match &m.body {
+                MessageBody::Text { text } => Some(text.as_str()),
+                _ => None,
+            })
+            .collect();
+        if !recent.is_empty() {
+            let c = classify_in_conversation(said.text, previous_intent(conv, said.now), &recent);
+            said.message.classification = Some(c.clone());
+            said.classification = c;
+        }
+        Ok(())
+    })
 }
 
 /// A confident question: it becomes the conversation's question; the order it is about is
@@ -217,6 +259,7 @@ async fn take_question<S: Store>(
         evidence: said.classification.evidence.clone(),
         message_id: said.message.message_id.clone(),
         at: said.now,
+        payout_trigger: said.classification.pays(),
         settled: None,
     });
     let conv = step.conversation();
@@ -232,7 +275,8 @@ async fn take_question<S: Store>(
     let linked = link_order(store, conv, said, &orders, covered, setup).await?;
     if let Some(order) = &linked {
         let (id, asked) = (said.id, &said.message.message_id);
-        step.owes(earned(store, order, intent, true, id, asked, said.now).await?);
+        let pays = said.classification.pays();
+        step.owes(earned(store, order, pays, id, asked, said.now).await?);
         step.settles(&order.order_id);
     }
     let card = if needs_card {

@@ -141,7 +141,7 @@ async fn try_select<S: Store>(
     // this order at the question's time. A settled question earns nothing for another order.
     let due = match &conv.last_intent {
         Some(q) if q.settled.is_none() => {
-            earned(store, &order, q.intent, true, id, &q.message_id, q.at).await?
+            earned(store, &order, q.payout_trigger, id, &q.message_id, q.at).await?
         }
         Some(_) | None => None,
     };

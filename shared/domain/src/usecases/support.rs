@@ -4,7 +4,6 @@
 
 use crate::access;
 use crate::error::{Error, Result};
-use crate::intent::IntentId;
 use crate::model::compensation::{owed_for, DueCompensation};
 use crate::model::conversation::Conversation;
 use crate::model::identity::Actor;
@@ -62,13 +61,12 @@ pub(crate) async fn visible_conversation<S: Store>(
 pub(crate) async fn earned<S: Store>(
     store: &S,
     order: &Order,
-    intent: IntentId,
-    confident: bool,
+    payout_trigger: bool,
     conversation: &ConversationId,
     message: &MessageId,
     asked_at: Millis,
 ) -> Result<Option<DueCompensation>> {
-    if !owed_for(order, intent, confident, asked_at) {
+    if !owed_for(order, payout_trigger, asked_at) {
         return Ok(None);
     }
     if store
