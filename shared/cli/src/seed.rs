@@ -73,27 +73,13 @@ pub fn order_in(
     now: Millis,
 ) -> Order {
     let created = now - age;
-    let total = Fen(items
-        .iter()
-        .map(|i| i.unit_price.0 * i.quantity as i64)
-        .sum());
-    let mut o = Order {
-        order_id: id(OrderId::parse, order_id),
-        shop_id: id(ShopId::parse, shop),
-        buyer_id: id(UserId::parse, buyer),
+    let mut o = Order::placed(
+        id(OrderId::parse, order_id),
+        id(ShopId::parse, shop),
+        id(UserId::parse, buyer),
         items,
-        total,
-        created_at: created,
-        paid_at: None,
-        promised_ship_by: None,
-        shipped_at: None,
-        courier: None,
-        tracking_no: None,
-        delivered_at: None,
-        after_sale: None,
-        closed_at: None,
-        close_reason: None,
-    };
+        created,
+    );
     if node == OrderNode::Unpaid {
         return o;
     }
