@@ -165,11 +165,7 @@ pub fn drill_orders(eligible: usize, shops: usize, now: Millis) -> Vec<DrillOrde
                 OrderId::parse(format!("88{i:012}")).expect("digits"),
                 ShopId::parse(shop).expect("slug"),
                 UserId::parse(buyer).expect("id"),
-                vec![OrderItem {
-                    name: "演练商品".into(),
-                    quantity: 1,
-                    unit_price: Fen(1000),
-                }],
+                vec![OrderItem::new("演练商品", 1, 1000)],
                 created,
             );
             order.paid_at = Some(created + MINUTE);

@@ -7,7 +7,8 @@ use assistant_domain::model::money::Fen;
 use assistant_domain::model::order::Order;
 
 /// [`T0`], [`SHOP`], [`BUYER`], `order(id)` (unpaid at `T0`) and `order_in(id, node)` (in `node`
-/// at `T0`, with every fact that node usually has): the domain's own test orders.
+/// at `T0`, with every fact that node usually has): the domain's own test orders, checked there
+/// (`every_node_is_reachable`).
 pub use assistant_domain::model::order::fixtures::{order, order_in, BUYER, SHOP, T0};
 pub const AGENT: &str = "agent1";
 
@@ -39,17 +40,4 @@ pub fn owned_by(mut order: Order, shop: &str, buyer: &str) -> Order {
     order.shop_id = shop_id(shop);
     order.buyer_id = user_id(buyer);
     order
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use assistant_domain::model::order::OrderNode;
-
-    #[test]
-    fn every_node_is_built_as_asked() {
-        for node in OrderNode::ALL {
-            assert_eq!(order_in("100000000001", node).node_at(T0), node, "{node:?}");
-        }
-    }
 }

@@ -88,7 +88,6 @@ pub(crate) mod tests {
     use super::super::keys::{order_pk, order_sk, ASKED_AT, DUE_SHARD};
     use super::*;
     use assistant_domain::model::ids::{OrderId, ShopId, UserId};
-    use assistant_domain::model::money::Fen;
     use assistant_domain::model::order::{Order, OrderItem};
 
     /// An order for the adapter's unit tests.
@@ -97,11 +96,7 @@ pub(crate) mod tests {
             OrderId::parse("6912345678901234567").unwrap(),
             ShopId::parse("shop1").unwrap(),
             UserId::parse("buyer1").unwrap(),
-            vec![OrderItem {
-                name: "纯棉四件套".into(),
-                quantity: 1,
-                unit_price: Fen(29900),
-            }],
+            vec![OrderItem::new("纯棉四件套", 1, 29900)],
             1,
         );
         order.paid_at = Some(2);

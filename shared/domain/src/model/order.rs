@@ -14,6 +14,17 @@ pub struct OrderItem {
     pub unit_price: Fen,
 }
 
+impl OrderItem {
+    /// `quantity` of `name` at `unit_fen` each.
+    pub fn new(name: &str, quantity: u32, unit_fen: i64) -> OrderItem {
+        OrderItem {
+            name: name.into(),
+            quantity,
+            unit_price: Fen(unit_fen),
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum AfterSaleKind {
@@ -224,11 +235,7 @@ pub mod fixtures {
             OrderId::parse(id).expect("a valid order id"),
             ShopId::parse(SHOP).expect("a valid shop id"),
             UserId::parse(BUYER).expect("a valid user id"),
-            vec![OrderItem {
-                name: "纯棉四件套 1.8米床".into(),
-                quantity: 1,
-                unit_price: Fen(29900),
-            }],
+            vec![OrderItem::new("纯棉四件套 1.8米床", 1, 29900)],
             T0 - 3 * DAY,
         )
     }
