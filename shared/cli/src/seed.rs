@@ -112,56 +112,33 @@ pub fn order_in(
 
 /// The buyer used for each node's short demo conversation, and their one order.
 pub fn node_buyers(now: Millis) -> Vec<(OrderNode, Order)> {
+    // (node, buyer, item): the orders are numbered 6930000000000000101, …102 and on.
     let products = [
-        (
-            OrderNode::Unpaid,
-            "buyer-li",
-            "6930000000000000101",
-            OrderItem::new("原木收纳凳", 1, 8900),
-        ),
+        (OrderNode::Unpaid, "buyer-li", ("原木收纳凳", 1, 8900)),
         (
             OrderNode::AwaitingShipment,
             "buyer-wang",
-            "6930000000000000102",
-            OrderItem::new("亚麻桌布 140×180cm", 1, 5900),
+            ("亚麻桌布 140×180cm", 1, 5900),
         ),
-        (
-            OrderNode::Overdue,
-            "buyer-zhao",
-            "6930000000000000103",
-            OrderItem::new("记忆棉枕头", 2, 6900),
-        ),
-        (
-            OrderNode::Shipped,
-            "buyer-chen",
-            "6930000000000000104",
-            OrderItem::new("香薰蜡烛礼盒", 1, 12800),
-        ),
-        (
-            OrderNode::Delivered,
-            "buyer-liu",
-            "6930000000000000105",
-            OrderItem::new("珊瑚绒毯子", 1, 9900),
-        ),
+        (OrderNode::Overdue, "buyer-zhao", ("记忆棉枕头", 2, 6900)),
+        (OrderNode::Shipped, "buyer-chen", ("香薰蜡烛礼盒", 1, 12800)),
+        (OrderNode::Delivered, "buyer-liu", ("珊瑚绒毯子", 1, 9900)),
         (
             OrderNode::AfterSale,
             "buyer-yang",
-            "6930000000000000106",
-            OrderItem::new("陶瓷餐具套装", 1, 25900),
+            ("陶瓷餐具套装", 1, 25900),
         ),
-        (
-            OrderNode::Closed,
-            "buyer-huang",
-            "6930000000000000107",
-            OrderItem::new("落地灯", 1, 19900),
-        ),
+        (OrderNode::Closed, "buyer-huang", ("落地灯", 1, 19900)),
     ];
     products
         .into_iter()
-        .map(|(node, buyer, oid, it)| {
+        .zip(101..)
+        .map(|((node, buyer, (name, quantity, fen)), n)| {
+            let order_id = format!("6930000000000000{n}");
+            let items = vec![OrderItem::new(name, quantity, fen)];
             (
                 node,
-                order_in(SHOP, buyer, oid, vec![it], node, 3 * DAY, now),
+                order_in(SHOP, buyer, &order_id, items, node, 3 * DAY, now),
             )
         })
         .collect()
