@@ -291,7 +291,8 @@ mod tests {
         let ok = check(form()).unwrap();
         assert_eq!(ok.images[0].0, ImageKind::Png);
         // Each change to a good form, and what the refusal must say.
-        let refused: [(fn(&mut FeedbackForm), &str); 7] = [
+        type Change = fn(&mut FeedbackForm);
+        let refused: [(Change, &str); 7] = [
             (|f| f.intent = None, "intent"),
             (|f| f.description = Some("  ".into()), "description"),
             (
