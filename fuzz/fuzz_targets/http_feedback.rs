@@ -5,15 +5,11 @@
 #![no_main]
 
 use assistant_aws::routes::FeedbackRoute;
-use assistant_fuzz::{block_on, check_handled, fixtures, http_event, seeded, NOW};
+use assistant_fuzz::{block_on, fixtures, fuzz_http, NOW};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    let Some(event) = http_event(data, fixtures::FEEDBACK_POST) else {
-        return;
-    };
-    let store = seeded();
-    check_handled::<FeedbackRoute>(event, |e| {
-        block_on(feedback::handle(&store, &store, e, NOW))
+    fuzz_http::<FeedbackRoute>(data, fixtures::FEEDBACK_POST, |store, e| {
+        block_on(feedback::handle(store, store, e, NOW))
     });
 });

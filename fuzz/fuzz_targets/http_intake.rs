@@ -5,13 +5,11 @@
 #![no_main]
 
 use assistant_aws::routes::IntakeRoute;
-use assistant_fuzz::{block_on, check_handled, fixtures, http_event, seeded, NOW};
+use assistant_fuzz::{block_on, fixtures, fuzz_http, NOW};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    let Some(event) = http_event(data, fixtures::INTAKE_POST) else {
-        return;
-    };
-    let store = seeded();
-    check_handled::<IntakeRoute>(event, |e| block_on(intake::handle(&store, e, NOW)));
+    fuzz_http::<IntakeRoute>(data, fixtures::INTAKE_POST, |store, e| {
+        block_on(intake::handle(store, e, NOW))
+    });
 });

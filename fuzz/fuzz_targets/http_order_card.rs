@@ -5,13 +5,11 @@
 #![no_main]
 
 use assistant_aws::routes::OrderCardRoute;
-use assistant_fuzz::{block_on, check_handled, fixtures, http_event, seeded, NOW};
+use assistant_fuzz::{block_on, fixtures, fuzz_http, NOW};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    let Some(event) = http_event(data, fixtures::ORDER_CARD_SELECT) else {
-        return;
-    };
-    let store = seeded();
-    check_handled::<OrderCardRoute>(event, |e| block_on(order_card::handle(&store, e, NOW)));
+    fuzz_http::<OrderCardRoute>(data, fixtures::ORDER_CARD_SELECT, |store, e| {
+        block_on(order_card::handle(store, e, NOW))
+    });
 });

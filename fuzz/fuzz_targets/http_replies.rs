@@ -5,13 +5,11 @@
 #![no_main]
 
 use assistant_aws::routes::RepliesRoute;
-use assistant_fuzz::{block_on, check_handled, fixtures, http_event, seeded, NOW};
+use assistant_fuzz::{block_on, fixtures, fuzz_http, NOW};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    let Some(event) = http_event(data, fixtures::REPLIES_PUT) else {
-        return;
-    };
-    let store = seeded();
-    check_handled::<RepliesRoute>(event, |e| block_on(replies::handle(&store, e, NOW)));
+    fuzz_http::<RepliesRoute>(data, fixtures::REPLIES_PUT, |store, e| {
+        block_on(replies::handle(store, e, NOW))
+    });
 });

@@ -95,6 +95,21 @@ pub fn check_handled<R: Served>(
     assert_eq!(body["error"]["message"], "internal error", "{text}");
 }
 
+/// One HTTP fuzz run: `data` as an event (see [`http_event`]) built on `fixture`, handled by
+/// `handle` on a fresh [`seeded`] store, its answer checked by [`check_handled`] against the
+/// routes `R` of the function.
+pub fn fuzz_http<R: Served>(
+    data: &[u8],
+    fixture: &str,
+    handle: impl FnOnce(&MemoryStore, ApiGatewayV2httpRequest) -> ApiGatewayV2httpResponse,
+) {
+    let Some(event) = http_event(data, fixture) else {
+        return;
+    };
+    let store = seeded();
+    check_handled::<R>(event, |e| handle(&store, e));
+}
+
 /// The fixture events, compiled in (the seed corpora are copied from the same files).
 pub mod fixtures {
     pub const INTAKE_POST: &str = include_str!("../../events/intake-post-message.json");

@@ -23,6 +23,22 @@ where
     serve_http_primed(|| {}, handler).await
 }
 
+/// The whole `main` of an HTTP API function whose handler is `handle(&store, event, now)`:
+/// [`serve_http`] on tokio's current-thread runtime, `now` read at every request. The function's
+/// crate root writes `assistant_aws::http_main!(order_card::handle);`.
+#[macro_export]
+macro_rules! http_main {
+    ($handle:path) => {
+        #[::tokio::main(flavor = "current_thread")]
+        async fn main() -> ::std::result::Result<(), ::lambda_runtime::Error> {
+            $crate::lambda::serve_http(|store, event| async move {
+                $handle(&store, event, ::assistant_domain::model::time::now_millis()).await
+            })
+            .await
+        }
+    };
+}
+
 /// [`serve_http`] for a function with first-use work of its own (the intent engine's tables):
 /// `prime` starts during init on a thread of its own, beside the warm-up call that waits on the
 /// network, so the first invocation does not pay for it.

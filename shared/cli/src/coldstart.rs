@@ -625,23 +625,17 @@ pub async fn run(args: &[String], endpoint: &str) -> Result<(), Box<dyn std::err
     }
 
     let figures = measure(&subjects, &env, runs).await?;
-    let hello_median = figures
-        .last()
-        .map(|f| f.quantile_ms(0.5))
-        .unwrap_or(f64::NAN);
+    // The medians of the last subject, the hello-world floor.
+    let hello =
+        |median: fn(&Figures, f64) -> f64| figures.last().map_or(f64::NAN, |f| median(f, 0.5));
+    let hello_median = hello(Figures::quantile_ms);
     println!(
         "cold start: spawn -> first response posted, {runs} runs each, release binaries in {}",
         target_dir.join("release").display()
     );
     let floor_median = figures[figures.len() - 2].quantile_ms(0.5);
-    let hello_init = figures
-        .last()
-        .map(|f| f.init_quantile_ms(0.5))
-        .unwrap_or(f64::NAN);
-    let hello_cpu = figures
-        .last()
-        .map(|f| f.cpu_quantile_ms(0.5))
-        .unwrap_or(f64::NAN);
+    let hello_init = hello(Figures::init_quantile_ms);
+    let hello_cpu = hello(Figures::cpu_quantile_ms);
     println!(
         "{:<14} {:>15} {:>6} {:>8} {:>8} {:>10} {:>10} {:>8} {:>8} {:>10} {:>7} {:>6} {:>6}",
         "binary",

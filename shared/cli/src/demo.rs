@@ -74,6 +74,27 @@ impl<W: Write> Script<'_, W> {
         self.send(what, function, route, event).await
     }
 
+    /// A step where the buyer of `claims` says `text` in `conversation`.
+    async fn buyer_says(
+        &mut self,
+        what: &str,
+        conversation: &str,
+        claims: &[(&str, &str)],
+        text: &str,
+    ) -> std::io::Result<Value> {
+        let body = json!({"shop_id": SHOP, "text": text});
+        let route = "POST /conversations/{conversation_id}/messages";
+        self.call(
+            what,
+            Function::Intake,
+            route,
+            conversation,
+            claims,
+            Some(body),
+        )
+        .await
+    }
+
     /// A step on a route with other path parameters (shops, feedback).
     async fn call_with(
         &mut self,
@@ -310,19 +331,11 @@ pub async fn run<W: Write>(
         requests: Vec::new(),
     };
     let conv = "conv-zhang-001";
-    let post = "POST /conversations/{conversation_id}/messages";
     let zhang = buyer(MAIN_BUYER);
 
     // 1. A greeting: no intent, nothing pops up.
     let v = sc
-        .call(
-            "买家打招呼",
-            Function::Intake,
-            post,
-            conv,
-            &zhang,
-            Some(json!({"shop_id": SHOP, "text": "你好，在吗？"})),
-        )
+        .buyer_says("买家打招呼", conv, &zhang, "你好，在吗？")
         .await?;
     writeln!(
         sc.out,
@@ -334,16 +347,7 @@ pub async fn run<W: Write>(
 
     // 2. 催发货 naming a product: the card goes out in the serving agent's name.
     let text = "我买的四件套怎么还没发货啊？都好几天了";
-    let v = sc
-        .call(
-            "买家催发货",
-            Function::Intake,
-            post,
-            conv,
-            &zhang,
-            Some(json!({"shop_id": SHOP, "text": text})),
-        )
-        .await?;
+    let v = sc.buyer_says("买家催发货", conv, &zhang, text).await?;
     writeln!(sc.out, "   [买家] {text}")?;
     writeln!(
         sc.out,
@@ -404,16 +408,7 @@ pub async fn run<W: Write>(
 
     // 5. A later question resolves against the confirmed order, with no new card.
     let text = "那到底什么时候能发？";
-    let v = sc
-        .call(
-            "买家再次追问",
-            Function::Intake,
-            post,
-            conv,
-            &zhang,
-            Some(json!({"shop_id": SHOP, "text": text})),
-        )
-        .await?;
+    let v = sc.buyer_says("买家再次追问", conv, &zhang, text).await?;
     writeln!(
         sc.out,
         "   [买家] {text}  → 新卡片: {}",
@@ -561,14 +556,7 @@ pub async fn run<W: Write>(
     // 6c. An intent the assistant does not cover: the robot answers; a bad rating hands the
     // buyer to a person, and the queue shows who has waited longest.
     let v = sc
-        .call(
-            "买家问发票（机器人回答）",
-            Function::Intake,
-            post,
-            conv,
-            &zhang,
-            Some(json!({"shop_id": SHOP, "text": "能开发票吗？"})),
-        )
+        .buyer_says("买家问发票（机器人回答）", conv, &zhang, "能开发票吗？")
         .await?;
     writeln!(
         sc.out,
@@ -642,13 +630,11 @@ pub async fn run<W: Write>(
         let conv = format!("conv-{}", node.as_str().replace('_', "-"));
         let claims = buyer(&buyer_id);
         let v = sc
-            .call(
+            .buyer_says(
                 &format!("{}：买家催发货", node.label()),
-                Function::Intake,
-                post,
                 &conv,
                 &claims,
-                Some(json!({"shop_id": SHOP, "text": "发货了吗？"})),
+                "发货了吗？",
             )
             .await?;
         let card_id = s(&v["card"]["card_id"]);

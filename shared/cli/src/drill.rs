@@ -161,27 +161,15 @@ pub fn drill_orders(eligible: usize, shops: usize, now: Millis) -> Vec<DrillOrde
             let shop = format!("drill-shop-{}", i % shops);
             let buyer = format!("drill-buyer-{i}");
             let created = now - 3 * 24 * HOUR;
-            let mut order = Order {
-                order_id: OrderId::parse(format!("88{i:012}")).expect("digits"),
-                shop_id: ShopId::parse(shop).expect("slug"),
-                buyer_id: UserId::parse(buyer).expect("id"),
-                items: vec![OrderItem {
-                    name: "演练商品".into(),
-                    quantity: 1,
-                    unit_price: Fen(1000),
-                }],
-                total: Fen(1000),
-                created_at: created,
-                paid_at: Some(created + MINUTE),
-                promised_ship_by: Some(now - HOUR),
-                shipped_at: None,
-                courier: None,
-                tracking_no: None,
-                delivered_at: None,
-                after_sale: None,
-                closed_at: None,
-                close_reason: None,
-            };
+            let mut order = Order::placed(
+                OrderId::parse(format!("88{i:012}")).expect("digits"),
+                ShopId::parse(shop).expect("slug"),
+                UserId::parse(buyer).expect("id"),
+                vec![OrderItem::new("演练商品", 1, 1000)],
+                created,
+            );
+            order.paid_at = Some(created + MINUTE);
+            order.promised_ship_by = Some(now - HOUR);
             match case {
                 Case::Eligible => {}
                 Case::OnTime => order.promised_ship_by = Some(now + 5 * HOUR),

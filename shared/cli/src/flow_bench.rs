@@ -40,6 +40,9 @@ const SELECT: &str = "POST /conversations/{conversation_id}/order-selection";
 const PANEL: &str = "GET /conversations/{conversation_id}/panel";
 const USE: &str = "POST /conversations/{conversation_id}/panel/events";
 
+const BUYER: &[(&str, &str)] = &[("sub", MAIN_BUYER), ("role", "buyer")];
+const AGENT: &[(&str, &str)] = &[("sub", AGENTS[0]), ("role", "agent"), ("shop_id", SHOP)];
+
 /// A request to one of the flow's routes.
 struct Call<'a> {
     function: Function,
@@ -47,6 +50,35 @@ struct Call<'a> {
     conv: &'a str,
     claims: &'a [(&'a str, &'a str)],
     body: Option<Value>,
+}
+
+impl<'a> Call<'a> {
+    /// The main buyer's message `text` in `conv`.
+    fn buyer_says(conv: &'a str, text: &str) -> Self {
+        let body = json!({"shop_id": SHOP, "text": text});
+        Call::new(Function::Intake, POST, conv, BUYER, Some(body))
+    }
+
+    /// The agent's panel of `conv`.
+    fn panel(conv: &'a str) -> Self {
+        Call::new(Function::Suggest, PANEL, conv, AGENT, None)
+    }
+
+    fn new(
+        function: Function,
+        route: &'a str,
+        conv: &'a str,
+        claims: &'a [(&'a str, &'a str)],
+        body: Option<Value>,
+    ) -> Self {
+        Call {
+            function,
+            route,
+            conv,
+            claims,
+            body,
+        }
+    }
 }
 
 async fn step(
@@ -72,70 +104,47 @@ async fn step(
     (step, value)
 }
 
+/// The steps of `calls`, each made at its instant, in order.
+async fn steps(store: &DynamoStore, calls: Vec<(&'static str, Call<'_>, Millis)>) -> Vec<Step> {
+    let mut out = Vec::with_capacity(calls.len());
+    for (what, call, at) in calls {
+        out.push(step(store, what, call, at).await.0);
+    }
+    out
+}
+
 /// Plays the flow once on a seeded store and measures each step.
 pub async fn flow_figures(store: &DynamoStore, now: Millis) -> FlowFigures {
-    let buyer = [("sub", MAIN_BUYER), ("role", "buyer")];
-    let agent = [("sub", AGENTS[0]), ("role", "agent"), ("shop_id", SHOP)];
     let conv = "bench-flow";
-    let mut flow = Vec::new();
     let parts_before = store.capacity_by_part();
-    let (s, v) = step(
+    let text = "我买的四件套怎么还没发货啊";
+    let (message, v) = step(
         store,
         "buyer message (催发货, card sent)",
-        Call {
-            function: Function::Intake,
-            route: POST,
-            conv,
-            claims: &buyer,
-            body: Some(json!({"shop_id": SHOP, "text": "我买的四件套怎么还没发货啊"})),
-        },
+        Call::buyer_says(conv, text),
         now,
     )
     .await;
-    flow.push(s);
-    let (s, v) = step(
-        store,
-        "buyer confirms the card",
-        Call {
-            function: Function::OrderCard,
-            route: SELECT,
-            conv,
-            claims: &buyer,
-            body: Some(json!({"via": "confirm", "card_id": v["card"]["card_id"]})),
-        },
-        now + 1000,
-    )
-    .await;
-    flow.push(s);
+    let confirm = json!({"via": "confirm", "card_id": v["card"]["card_id"]});
+    let select = Call::new(Function::OrderCard, SELECT, conv, BUYER, Some(confirm));
+    let (confirmed, v) = step(store, "buyer confirms the card", select, now + 1000).await;
     let solution = v["panel"]["solution"]["solution_id"].clone();
-    let (s, _) = step(
-        store,
-        "agent's panel",
-        Call {
-            function: Function::Suggest,
-            route: PANEL,
-            conv,
-            claims: &agent,
-            body: None,
-        },
-        now + 2000,
-    )
-    .await;
-    flow.push(s);
-    let (s, _) = step(
-        store,
-        "agent sends the reply",
-        Call {
-            function: Function::Suggest,
-            route: USE,
-            conv,
-            claims: &agent,
-            body: Some(json!({"solution_id": solution, "event": "sent", "reply_index": 0})),
-        },
-        now + 3000,
-    )
-    .await;
-    flow.push(s);
+    let sent = json!({"solution_id": solution, "event": "sent", "reply_index": 0});
+    let mut flow = vec![message, confirmed];
+    flow.extend(
+        steps(
+            store,
+            vec![
+                ("agent's panel", Call::panel(conv), now + 2000),
+                (
+                    "agent sends the reply",
+                    Call::new(Function::Suggest, USE, conv, AGENT, Some(sent)),
+                    now + 3000,
+                ),
+            ],
+        )
+        .await,
+    );
     let flow_by_part = store
         .capacity_by_part()
         .into_iter()
@@ -148,78 +157,43 @@ pub async fn flow_figures(store: &DynamoStore, now: Millis) -> FlowFigures {
         .filter(|(_, units)| *units > 0.0)
         .collect();
 
-    let mut ordinary = Vec::new();
-    let mut others = Vec::new();
-    let (s, _) = step(
+    let ordinary = steps(
         store,
-        "buyer: \"好的，谢谢\" (starts waiting)",
-        Call {
-            function: Function::Intake,
-            route: POST,
-            conv,
-            claims: &buyer,
-            body: Some(json!({"shop_id": SHOP, "text": "好的，谢谢"})),
-        },
-        now + 4000,
+        vec![
+            (
+                "buyer: \"好的，谢谢\" (starts waiting)",
+                Call::buyer_says(conv, "好的，谢谢"),
+                now + 4000,
+            ),
+            (
+                "buyer: \"好的\" (already waiting)",
+                Call::buyer_says(conv, "好的"),
+                now + 4500,
+            ),
+        ],
     )
     .await;
-    ordinary.push(s);
-    let (s, _) = step(
+    let others = steps(
         store,
-        "buyer: \"好的\" (already waiting)",
-        Call {
-            function: Function::Intake,
-            route: POST,
-            conv,
-            claims: &buyer,
-            body: Some(json!({"shop_id": SHOP, "text": "好的"})),
-        },
-        now + 4500,
+        vec![
+            (
+                "buyer: \"在吗\" (new conversation)",
+                Call::buyer_says("bench-hello", "在吗"),
+                now + 5000,
+            ),
+            (
+                "buyer asks again about the confirmed order",
+                Call::buyer_says(conv, "那到底什么时候能发？"),
+                now + 6000,
+            ),
+            (
+                "agent's panel, fetched again",
+                Call::panel(conv),
+                now + 7000,
+            ),
+        ],
     )
     .await;
-    ordinary.push(s);
-    let (s, _) = step(
-        store,
-        "buyer: \"在吗\" (new conversation)",
-        Call {
-            function: Function::Intake,
-            route: POST,
-            conv: "bench-hello",
-            claims: &buyer,
-            body: Some(json!({"shop_id": SHOP, "text": "在吗"})),
-        },
-        now + 5000,
-    )
-    .await;
-    others.push(s);
-    let (s, _) = step(
-        store,
-        "buyer asks again about the confirmed order",
-        Call {
-            function: Function::Intake,
-            route: POST,
-            conv,
-            claims: &buyer,
-            body: Some(json!({"shop_id": SHOP, "text": "那到底什么时候能发？"})),
-        },
-        now + 6000,
-    )
-    .await;
-    others.push(s);
-    let (s, _) = step(
-        store,
-        "agent's panel, fetched again",
-        Call {
-            function: Function::Suggest,
-            route: PANEL,
-            conv,
-            claims: &agent,
-            body: None,
-        },
-        now + 7000,
-    )
-    .await;
-    others.push(s);
     FlowFigures {
         flow,
         flow_by_part,
@@ -252,13 +226,12 @@ pub async fn latency(
     n: usize,
     now: Millis,
 ) -> Result<Latency, Box<dyn std::error::Error>> {
-    let buyer = [("sub", MAIN_BUYER), ("role", "buyer")];
     let convs = 20;
     for c in 0..convs {
         let event = local_event(
             POST,
             &[("conversation_id", &format!("lat-{c}"))],
-            &buyer,
+            BUYER,
             Some(&json!({"shop_id": SHOP, "text": "你好"})),
         );
         invoke(store, Function::Intake, event, now).await;
@@ -274,7 +247,7 @@ pub async fn latency(
         let event = local_event(
             POST,
             &[("conversation_id", &conv)],
-            &buyer,
+            BUYER,
             Some(&json!({"shop_id": SHOP, "text": sample_text})),
         );
         let t = Instant::now();

@@ -54,14 +54,6 @@ fn id<T>(parse: fn(String) -> Result<T>, raw: &str) -> T {
     parse(raw.to_string()).expect("seed ids are valid")
 }
 
-fn item(name: &str, quantity: u32, unit_fen: i64) -> OrderItem {
-    OrderItem {
-        name: name.into(),
-        quantity,
-        unit_price: Fen(unit_fen),
-    }
-}
-
 /// An order of `buyer` in `shop` placed `age` ago, in `node` at `now`, with that node's facts.
 pub fn order_in(
     shop: &str,
@@ -73,27 +65,13 @@ pub fn order_in(
     now: Millis,
 ) -> Order {
     let created = now - age;
-    let total = Fen(items
-        .iter()
-        .map(|i| i.unit_price.0 * i.quantity as i64)
-        .sum());
-    let mut o = Order {
-        order_id: id(OrderId::parse, order_id),
-        shop_id: id(ShopId::parse, shop),
-        buyer_id: id(UserId::parse, buyer),
+    let mut o = Order::placed(
+        id(OrderId::parse, order_id),
+        id(ShopId::parse, shop),
+        id(UserId::parse, buyer),
         items,
-        total,
-        created_at: created,
-        paid_at: None,
-        promised_ship_by: None,
-        shipped_at: None,
-        courier: None,
-        tracking_no: None,
-        delivered_at: None,
-        after_sale: None,
-        closed_at: None,
-        close_reason: None,
-    };
+        created,
+    );
     if node == OrderNode::Unpaid {
         return o;
     }
@@ -134,56 +112,33 @@ pub fn order_in(
 
 /// The buyer used for each node's short demo conversation, and their one order.
 pub fn node_buyers(now: Millis) -> Vec<(OrderNode, Order)> {
+    // (node, buyer, item): the orders are numbered 6930000000000000101, …102 and on.
     let products = [
-        (
-            OrderNode::Unpaid,
-            "buyer-li",
-            "6930000000000000101",
-            item("原木收纳凳", 1, 8900),
-        ),
+        (OrderNode::Unpaid, "buyer-li", ("原木收纳凳", 1, 8900)),
         (
             OrderNode::AwaitingShipment,
             "buyer-wang",
-            "6930000000000000102",
-            item("亚麻桌布 140×180cm", 1, 5900),
+            ("亚麻桌布 140×180cm", 1, 5900),
         ),
-        (
-            OrderNode::Overdue,
-            "buyer-zhao",
-            "6930000000000000103",
-            item("记忆棉枕头", 2, 6900),
-        ),
-        (
-            OrderNode::Shipped,
-            "buyer-chen",
-            "6930000000000000104",
-            item("香薰蜡烛礼盒", 1, 12800),
-        ),
-        (
-            OrderNode::Delivered,
-            "buyer-liu",
-            "6930000000000000105",
-            item("珊瑚绒毯子", 1, 9900),
-        ),
+        (OrderNode::Overdue, "buyer-zhao", ("记忆棉枕头", 2, 6900)),
+        (OrderNode::Shipped, "buyer-chen", ("香薰蜡烛礼盒", 1, 12800)),
+        (OrderNode::Delivered, "buyer-liu", ("珊瑚绒毯子", 1, 9900)),
         (
             OrderNode::AfterSale,
             "buyer-yang",
-            "6930000000000000106",
-            item("陶瓷餐具套装", 1, 25900),
+            ("陶瓷餐具套装", 1, 25900),
         ),
-        (
-            OrderNode::Closed,
-            "buyer-huang",
-            "6930000000000000107",
-            item("落地灯", 1, 19900),
-        ),
+        (OrderNode::Closed, "buyer-huang", ("落地灯", 1, 19900)),
     ];
     products
         .into_iter()
-        .map(|(node, buyer, oid, it)| {
+        .zip(101..)
+        .map(|((node, buyer, (name, quantity, fen)), n)| {
+            let order_id = format!("6930000000000000{n}");
+            let items = vec![OrderItem::new(name, quantity, fen)];
             (
                 node,
-                order_in(SHOP, buyer, oid, vec![it], node, 3 * DAY, now),
+                order_in(SHOP, buyer, &order_id, items, node, 3 * DAY, now),
             )
         })
         .collect()
@@ -196,7 +151,7 @@ pub fn main_buyer_orders(now: Millis) -> Vec<Order> {
             SHOP,
             MAIN_BUYER,
             "6930000000000000001",
-            vec![item("纯棉四件套 1.8m床", 1, 29900)],
+            vec![OrderItem::new("纯棉四件套 1.8m床", 1, 29900)],
             OrderNode::Overdue,
             3 * DAY,
             now,
@@ -206,8 +161,8 @@ pub fn main_buyer_orders(now: Millis) -> Vec<Order> {
             MAIN_BUYER,
             "6930000000000000002",
             vec![
-                item("北欧陶瓷马克杯 350ml", 2, 3900),
-                item("实木杯垫", 2, 900),
+                OrderItem::new("北欧陶瓷马克杯 350ml", 2, 3900),
+                OrderItem::new("实木杯垫", 2, 900),
             ],
             OrderNode::AwaitingShipment,
             DAY,
@@ -217,7 +172,7 @@ pub fn main_buyer_orders(now: Millis) -> Vec<Order> {
             SHOP,
             MAIN_BUYER,
             "6930000000000000003",
-            vec![item("棉麻抱枕套", 2, 3500)],
+            vec![OrderItem::new("棉麻抱枕套", 2, 3500)],
             OrderNode::Delivered,
             9 * DAY,
             now,
@@ -226,7 +181,7 @@ pub fn main_buyer_orders(now: Millis) -> Vec<Order> {
             SHOP,
             MAIN_BUYER,
             "6930000000000000004",
-            vec![item("加厚浴巾", 1, 4900)],
+            vec![OrderItem::new("加厚浴巾", 1, 4900)],
             OrderNode::Closed,
             2 * HOUR,
             now,
@@ -236,7 +191,7 @@ pub fn main_buyer_orders(now: Millis) -> Vec<Order> {
             OTHER_SHOP,
             MAIN_BUYER,
             "6930000000000000999",
-            vec![item("蓝牙耳机", 1, 19900)],
+            vec![OrderItem::new("蓝牙耳机", 1, 19900)],
             OrderNode::Overdue,
             2 * DAY,
             now,

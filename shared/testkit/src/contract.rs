@@ -87,6 +87,15 @@ fn next(conv: &Conversation, from: u64, messages: Vec<Message>) -> ConversationC
     }
 }
 
+/// How many messages `conv` has (up to ten).
+async fn message_count<S: Store>(store: &S, conv: &Conversation) -> usize {
+    store
+        .messages(&conv.conversation_id, 10)
+        .await
+        .unwrap()
+        .len()
+}
+
 fn is_conflict<T: std::fmt::Debug>(result: Result<T, Error>, what: &str) {
     match result {
         Err(Error::Conflict(_)) => {}
@@ -252,11 +261,7 @@ pub async fn a_refused_commit_writes_nothing<S: Store>(store: &S) {
         let err = store.commit(change).await.unwrap_err();
         assert!(matches!(err, Error::Conflict(_)), "{err:?}");
         assert_eq!(
-            store
-                .messages(&conv.conversation_id, 10)
-                .await
-                .unwrap()
-                .len(),
+            message_count(store, &conv).await,
             1,
             "commit: nothing of a refused change is written"
         );
@@ -484,14 +489,7 @@ pub async fn a_payout_stores_the_domains_notice_once<S: Store + ReportStore>(sto
         PayOutcome::AlreadyPaid,
         "payout: once per order"
     );
-    assert_eq!(
-        store
-            .messages(&conv.conversation_id, 10)
-            .await
-            .unwrap()
-            .len(),
-        2
-    );
+    assert_eq!(message_count(store, &conv).await, 2);
     assert_eq!(
         store.shop(&shop_id(SHOP)).await.unwrap().unwrap().deposit,
         Fen(-200)

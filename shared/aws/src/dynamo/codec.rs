@@ -88,32 +88,20 @@ pub(crate) mod tests {
     use super::super::keys::{order_pk, order_sk, ASKED_AT, DUE_SHARD};
     use super::*;
     use assistant_domain::model::ids::{OrderId, ShopId, UserId};
-    use assistant_domain::model::money::Fen;
     use assistant_domain::model::order::{Order, OrderItem};
 
     /// An order for the adapter's unit tests.
     pub(crate) fn order() -> Order {
-        Order {
-            order_id: OrderId::parse("6912345678901234567").unwrap(),
-            shop_id: ShopId::parse("shop1").unwrap(),
-            buyer_id: UserId::parse("buyer1").unwrap(),
-            items: vec![OrderItem {
-                name: "纯棉四件套".into(),
-                quantity: 1,
-                unit_price: Fen(29900),
-            }],
-            total: Fen(29900),
-            created_at: 1,
-            paid_at: Some(2),
-            promised_ship_by: Some(3),
-            shipped_at: None,
-            courier: None,
-            tracking_no: None,
-            delivered_at: None,
-            after_sale: None,
-            closed_at: None,
-            close_reason: None,
-        }
+        let mut order = Order::placed(
+            OrderId::parse("6912345678901234567").unwrap(),
+            ShopId::parse("shop1").unwrap(),
+            UserId::parse("buyer1").unwrap(),
+            vec![OrderItem::new("纯棉四件套", 1, 29900)],
+            1,
+        );
+        order.paid_at = Some(2);
+        order.promised_ship_by = Some(3);
+        order
     }
 
     #[test]

@@ -14,7 +14,7 @@ use aws_sdk_dynamodb::operation::{
     batch_get_item, batch_write_item, get_item, put_item, query, transact_write_items, update_item,
 };
 use aws_sdk_dynamodb::types::{ConsumedCapacity, ReturnConsumedCapacity};
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::future::Future;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -147,24 +147,20 @@ request!(
     BatchGetItemOutput,
     BatchGetItemError,
     many,
-    |r: &batch_get_item::builders::BatchGetItemFluentBuilder| r
-        .get_request_items()
-        .iter()
-        .flatten()
-        .map(|(table, _)| Grant::on("dynamodb:BatchGetItem", &Some(table.clone()), &None))
-        .collect()
+    |r: &batch_get_item::builders::BatchGetItemFluentBuilder| batch_grants(
+        "dynamodb:BatchGetItem",
+        r.get_request_items()
+    )
 );
 request!(
     batch_write_item::BatchWriteItemFluentBuilder,
     BatchWriteItemOutput,
     BatchWriteItemError,
     many,
-    |r: &batch_write_item::builders::BatchWriteItemFluentBuilder| r
-        .get_request_items()
-        .iter()
-        .flatten()
-        .map(|(table, _)| Grant::on("dynamodb:BatchWriteItem", &Some(table.clone()), &None))
-        .collect()
+    |r: &batch_write_item::builders::BatchWriteItemFluentBuilder| batch_grants(
+        "dynamodb:BatchWriteItem",
+        r.get_request_items()
+    )
 );
 request!(
     transact_write_items::TransactWriteItemsFluentBuilder,
@@ -179,40 +175,30 @@ request!(
         .collect()
 );
 
+/// What a batch needs: `action` on every table it names.
+fn batch_grants<V>(action: &'static str, items: &Option<HashMap<String, V>>) -> Vec<Grant> {
+    items
+        .iter()
+        .flatten()
+        .map(|(table, _)| Grant::on(action, &Some(table.clone()), &None))
+        .collect()
+}
+
 /// What one item of a transaction needs: IAM authorises a TransactWriteItems by the action of
 /// each of its items.
 fn transaction_grants(item: &aws_sdk_dynamodb::types::TransactWriteItem) -> Vec<Grant> {
-    let table = |name: &str| Some(name.to_string());
-    let mut grants = Vec::new();
-    if let Some(put) = item.put() {
-        grants.push(Grant::on(
-            "dynamodb:PutItem",
-            &table(put.table_name()),
-            &None,
-        ));
-    }
-    if let Some(update) = item.update() {
-        grants.push(Grant::on(
-            "dynamodb:UpdateItem",
-            &table(update.table_name()),
-            &None,
-        ));
-    }
-    if let Some(delete) = item.delete() {
-        grants.push(Grant::on(
-            "dynamodb:DeleteItem",
-            &table(delete.table_name()),
-            &None,
-        ));
-    }
-    if let Some(check) = item.condition_check() {
-        grants.push(Grant::on(
+    [
+        ("dynamodb:PutItem", item.put().map(|p| p.table_name())),
+        ("dynamodb:UpdateItem", item.update().map(|u| u.table_name())),
+        ("dynamodb:DeleteItem", item.delete().map(|d| d.table_name())),
+        (
             "dynamodb:ConditionCheckItem",
-            &table(check.table_name()),
-            &None,
-        ));
-    }
-    grants
+            item.condition_check().map(|c| c.table_name()),
+        ),
+    ]
+    .into_iter()
+    .filter_map(|(action, table)| Some(Grant::on(action, &Some(table?.to_string()), &None)))
+    .collect()
 }
 
 /// What the store's requests have cost so far. Shared by the clones of a store.

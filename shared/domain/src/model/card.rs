@@ -298,12 +298,20 @@ mod tests {
         assert_eq!(ranked[0].reason, GuessReason::Urgency);
     }
 
+    /// The first guess for `text` among the shop's orders: its order number and why.
+    fn top_guess(text: &str) -> (String, GuessReason) {
+        let orders = shop_orders();
+        let ranked = rank(text, &orders, T0);
+        (ranked[0].order.order_id.to_string(), ranked[0].reason)
+    }
+
     #[test]
     fn an_order_number_in_the_text_wins() {
         let orders = shop_orders();
-        let ranked = rank("订单100000000006 怎么还不发货", &orders, T0);
-        assert_eq!(ranked[0].order.order_id.as_str(), "100000000006");
-        assert_eq!(ranked[0].reason, GuessReason::OrderNumberInText);
+        assert_eq!(
+            top_guess("订单100000000006 怎么还不发货"),
+            ("100000000006".into(), GuessReason::OrderNumberInText)
+        );
         // full-width digits count too
         let ranked = rank("１００００００００００３发了吗", &orders, T0);
         assert_eq!(ranked[0].order.order_id.as_str(), "100000000003");
@@ -311,10 +319,10 @@ mod tests {
 
     #[test]
     fn a_product_name_beats_urgency() {
-        let orders = shop_orders();
-        let ranked = rank("我的马克杯什么时候发", &orders, T0);
-        assert_eq!(ranked[0].order.order_id.as_str(), "100000000008");
-        assert_eq!(ranked[0].reason, GuessReason::ProductName);
+        assert_eq!(
+            top_guess("我的马克杯什么时候发"),
+            ("100000000008".into(), GuessReason::ProductName)
+        );
     }
 
     #[test]

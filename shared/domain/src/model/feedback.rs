@@ -290,44 +290,39 @@ mod tests {
     fn a_form_is_checked_whole() {
         let ok = check(form()).unwrap();
         assert_eq!(ok.images[0].0, ImageKind::Png);
-        let err = |f: FeedbackForm| check(f).unwrap_err().to_string();
-        assert!(err(FeedbackForm {
-            intent: None,
-            ..form()
-        })
-        .contains("intent"));
-        assert!(err(FeedbackForm {
-            description: Some("  ".into()),
-            ..form()
-        })
-        .contains("description"));
-        assert!(err(FeedbackForm {
-            description: Some("字".repeat(MAX_DESCRIPTION_CHARS + 1)),
-            ..form()
-        })
-        .contains("at most 500"));
-        assert!(err(FeedbackForm {
-            solution_id: Some("logistics.shipped".into()),
-            ..form()
-        })
-        .contains("another intent"));
-        assert!(err(FeedbackForm {
-            screenshots: vec![PNG.to_vec(); 4],
-            ..form()
-        })
-        .contains("at most 3"));
-        assert!(err(FeedbackForm {
-            screenshots: vec![PNG.to_vec(), GIF.to_vec()],
-            ..form()
-        })
-        .contains("screenshots[1]: must be a PNG, JPEG or WebP"));
-        let mut big = PNG.to_vec();
-        big.resize(MAX_SCREENSHOT_BYTES + 1, 0);
-        assert!(err(FeedbackForm {
-            screenshots: vec![big],
-            ..form()
-        })
-        .contains("at most 1024 KiB"));
+        // Each change to a good form, and what the refusal must say.
+        type Change = fn(&mut FeedbackForm);
+        let refused: [(Change, &str); 7] = [
+            (|f| f.intent = None, "intent"),
+            (|f| f.description = Some("  ".into()), "description"),
+            (
+                |f| f.description = Some("字".repeat(MAX_DESCRIPTION_CHARS + 1)),
+                "at most 500",
+            ),
+            (
+                |f| f.solution_id = Some("logistics.shipped".into()),
+                "another intent",
+            ),
+            (|f| f.screenshots = vec![PNG.to_vec(); 4], "at most 3"),
+            (
+                |f| f.screenshots = vec![PNG.to_vec(), GIF.to_vec()],
+                "screenshots[1]: must be a PNG, JPEG or WebP",
+            ),
+            (
+                |f| {
+                    let mut big = PNG.to_vec();
+                    big.resize(MAX_SCREENSHOT_BYTES + 1, 0);
+                    f.screenshots = vec![big];
+                },
+                "at most 1024 KiB",
+            ),
+        ];
+        for (change, says) in refused {
+            let mut f = form();
+            change(&mut f);
+            let err = check(f).unwrap_err().to_string();
+            assert!(err.contains(says), "{err} should say {says}");
+        }
         // Without screenshots and without a solution is fine.
         assert!(check(FeedbackForm {
             screenshots: vec![],

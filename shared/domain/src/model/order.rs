@@ -14,6 +14,17 @@ pub struct OrderItem {
     pub unit_price: Fen,
 }
 
+impl OrderItem {
+    /// `quantity` of `name` at `unit_fen` each.
+    pub fn new(name: &str, quantity: u32, unit_fen: i64) -> OrderItem {
+        OrderItem {
+            name: name.into(),
+            quantity,
+            unit_price: Fen(unit_fen),
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum AfterSaleKind {
@@ -125,6 +136,38 @@ fn by(at: Option<Millis>, now: Millis) -> bool {
 }
 
 impl Order {
+    /// An order of `buyer_id` in `shop_id` for `items`, placed at `created_at` and nothing
+    /// happened since (待付款): its total is the items' price.
+    pub fn placed(
+        order_id: OrderId,
+        shop_id: ShopId,
+        buyer_id: UserId,
+        items: Vec<OrderItem>,
+        created_at: Millis,
+    ) -> Order {
+        let total = Fen(items
+            .iter()
+            .map(|i| i.unit_price.0 * i64::from(i.quantity))
+            .sum());
+        Order {
+            order_id,
+            shop_id,
+            buyer_id,
+            items,
+            total,
+            created_at,
+            paid_at: None,
+            promised_ship_by: None,
+            shipped_at: None,
+            courier: None,
+            tracking_no: None,
+            delivered_at: None,
+            after_sale: None,
+            closed_at: None,
+            close_reason: None,
+        }
+    }
+
     /// The node this order is in at `now`. Later steps win over earlier ones.
     pub fn node_at(&self, now: Millis) -> OrderNode {
         if by(self.closed_at, now) {
@@ -174,35 +217,27 @@ impl Order {
     }
 }
 
-#[cfg(test)]
-pub(crate) mod fixtures {
+/// Orders for tests at one fixed instant [`fixtures::T0`]: this crate's unit tests use them, and
+/// the testkit's builders hand them on (feature `fixtures`, never in a function binary).
+#[cfg(any(test, feature = "fixtures"))]
+pub mod fixtures {
     use super::*;
     use crate::model::time::{DAY, HOUR};
 
+    /// The instant the orders are judged at (2026-11-18 in Beijing).
     pub const T0: Millis = 1_795_000_000_000;
+    pub const SHOP: &str = "shop1";
+    pub const BUYER: &str = "buyer1";
 
+    /// An order of [`BUYER`] in [`SHOP`], with nothing happened yet (unpaid at `T0`).
     pub fn order(id: &str) -> Order {
-        Order {
-            order_id: OrderId::parse(id).unwrap(),
-            shop_id: ShopId::parse("shop1").unwrap(),
-            buyer_id: UserId::parse("buyer1").unwrap(),
-            items: vec![OrderItem {
-                name: "纯棉四件套 1.8米床".into(),
-                quantity: 1,
-                unit_price: Fen(29900),
-            }],
-            total: Fen(29900),
-            created_at: T0 - 3 * DAY,
-            paid_at: None,
-            promised_ship_by: None,
-            shipped_at: None,
-            courier: None,
-            tracking_no: None,
-            delivered_at: None,
-            after_sale: None,
-            closed_at: None,
-            close_reason: None,
-        }
+        Order::placed(
+            OrderId::parse(id).expect("a valid order id"),
+            ShopId::parse(SHOP).expect("a valid shop id"),
+            UserId::parse(BUYER).expect("a valid user id"),
+            vec![OrderItem::new("纯棉四件套 1.8米床", 1, 29900)],
+            T0 - 3 * DAY,
+        )
     }
 
     /// An order in `node` at `T0`, with every fact that node usually has.

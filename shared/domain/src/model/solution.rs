@@ -669,6 +669,12 @@ mod tests {
     use super::*;
     use crate::model::order::fixtures::*;
 
+    /// The 催发货 solution for `order`'s node at `T0`, filled with its facts.
+    fn urge_shipment(order: &Order) -> Solution {
+        let node = order.node_at(T0);
+        render(lookup(IntentId::UrgeShipment, node).unwrap(), order, T0)
+    }
+
     #[test]
     fn covered_intents_have_a_solution_for_all_seven_nodes() {
         for intent in COVERED {
@@ -731,11 +737,7 @@ mod tests {
     #[test]
     fn replies_are_filled_with_the_orders_facts() {
         let o = order_in("100000000001", OrderNode::Shipped);
-        let s = render(
-            lookup(IntentId::UrgeShipment, OrderNode::Shipped).unwrap(),
-            &o,
-            T0,
-        );
+        let s = urge_shipment(&o);
         assert!(s.replies[0].text.contains("中通快递"));
         assert!(s.replies[0].text.contains("ZT7312345678901"));
         assert_eq!(s.solution_id, "urge_shipment.shipped");
@@ -745,11 +747,7 @@ mod tests {
     #[test]
     fn overdue_reply_names_the_promise_a_new_date_and_the_coupon() {
         let o = order_in("100000000001", OrderNode::Overdue);
-        let s = render(
-            lookup(IntentId::UrgeShipment, OrderNode::Overdue).unwrap(),
-            &o,
-            T0,
-        );
+        let s = urge_shipment(&o);
         let text = &s.replies[0].text;
         assert!(
             text.contains(&deadline_text(o.promised_ship_by.unwrap())),
@@ -781,11 +779,7 @@ mod tests {
         }
         let mut shipped = order_in("100000000001", OrderNode::Shipped);
         shipped.tracking_no = None;
-        let s = render(
-            lookup(IntentId::UrgeShipment, OrderNode::Shipped).unwrap(),
-            &shipped,
-            T0,
-        );
+        let s = urge_shipment(&shipped);
         assert_eq!(s.replies[0].text, CATALOGUE[3].replies[0].fallback);
     }
 

@@ -56,12 +56,16 @@ pub fn ceil_hour(at: Millis) -> Millis {
 mod tests {
     use super::*;
 
+    fn utc(rfc3339: &str) -> Millis {
+        DateTime::parse_from_rfc3339(rfc3339)
+            .unwrap()
+            .timestamp_millis()
+    }
+
     #[test]
     fn beijing_is_utc_plus_eight() {
         // 2026-11-25T10:00:00Z is 18:00 in Beijing.
-        let at = DateTime::parse_from_rfc3339("2026-11-25T10:00:00Z")
-            .unwrap()
-            .timestamp_millis();
+        let at = utc("2026-11-25T10:00:00Z");
         assert_eq!(deadline_text(at), "11月25日 18:00前");
         // Crossing midnight: 2026-11-25T17:30Z is 26th 01:30 in Beijing.
         assert_eq!(beijing_text(at + 7 * HOUR + 30 * MINUTE), "11月26日 01:30");
@@ -70,9 +74,7 @@ mod tests {
     #[test]
     fn beijing_day_turns_at_sixteen_utc() {
         // 2026-11-23T15:59:59Z is 23:59:59 in Beijing; a second later it is the 24th.
-        let at = DateTime::parse_from_rfc3339("2026-11-23T15:59:59Z")
-            .unwrap()
-            .timestamp_millis();
+        let at = utc("2026-11-23T15:59:59Z");
         assert_eq!(beijing_date(at), "2026-11-23");
         assert_eq!(beijing_date(at + 1000), "2026-11-24");
     }
