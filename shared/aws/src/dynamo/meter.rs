@@ -216,7 +216,7 @@ pub(crate) struct Meter {
 /// The permissions a store's calls needed, once recording is on; shared by the store's clones.
 /// Off (and free) unless a test turns it on.
 #[derive(Clone)]
-pub(crate) struct GrantLog<T>(Arc<Mutex<Option<BTreeSet<T>>>>);
+pub(crate) struct GrantLog<T>(Arc<std::sync::OnceLock<Mutex<BTreeSet<T>>>>);
 
 impl<T> Default for GrantLog<T> {
     fn default() -> Self {
@@ -225,25 +225,27 @@ impl<T> Default for GrantLog<T> {
 }
 
 impl<T: Ord + Clone> GrantLog<T> {
-    fn log(&self) -> std::sync::MutexGuard<'_, Option<BTreeSet<T>>> {
-        self.0
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    /// The log, once recording is on; a request checks this with one atomic load, no lock.
+    fn log(&self) -> Option<std::sync::MutexGuard<'_, BTreeSet<T>>> {
+        let log = self.0.get()?;
+        Some(log.lock().unwrap_or_else(|poisoned| poisoned.into_inner()))
     }
 
     pub(crate) fn start(&self) {
-        self.log().get_or_insert_with(BTreeSet::new);
+        self.0.get_or_init(Mutex::default);
     }
 
     /// Adds what `grants` says, only while recording (so `grants` is not even called otherwise).
     pub(crate) fn note<I: IntoIterator<Item = T>>(&self, grants: impl FnOnce() -> I) {
-        if let Some(log) = self.log().as_mut() {
+        if let Some(mut log) = self.log() {
             log.extend(grants());
         }
     }
 
     pub(crate) fn all(&self) -> Vec<T> {
-        self.log().iter().flatten().cloned().collect()
+        self.log()
+            .map(|log| log.iter().cloned().collect())
+            .unwrap_or_default()
     }
 }
 

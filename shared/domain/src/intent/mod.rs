@@ -282,14 +282,9 @@ pub const PAYOUT_THRESHOLD: f64 = 0.7;
 /// probability of cancel_order and refund_return together must stay below this.
 pub const PAYOUT_CANCEL_GUARD: f64 = 0.15;
 
-/// Words that put a 发货 line outside "ship my order now": splitting, merging, delaying or
-/// holding the shipment, changing its time, buying again instead, an invoice, a coupon or a
-/// prize, a card in the parcel, an instruction for the packing, or a buyer who says there is no
-/// hurry. Any of them vetoes the payout (the intent itself stays the model's): money rests on
-/// this decision, so it gives up some recall for precision. See `shared/data/intents/GUIDE.md`.
-/// The part of [`PAYOUT_VETO`] that arranges a shipment rather than asks for it (split, merge,
-/// delay, hold, change its time, how to pack it): a line with one of these words is `other`, not
-/// 催发货, even when the model leans that way (the intent goes to the runner-up).
+/// The words that arrange a shipment rather than ask for it (split, merge, delay, hold, change
+/// its time, how to pack it): a line with one of these is `other`, not 催发货, even when the
+/// model leans that way (the intent goes to the runner-up). Each also vetoes the payout.
 pub const ARRANGEMENT: &[&str] = &[
     // split, merge
     "分开发",
@@ -354,60 +349,12 @@ pub const ARRANGEMENT: &[&str] = &[
     "发货时多",
 ];
 
-pub const PAYOUT_VETO: &[&str] = &[
-    // split, merge
-    "分开发",
-    "分开寄",
-    "拆开发",
-    "拆开寄",
-    "拆成",
-    "拆分",
-    "拆单",
-    "分两个",
-    "分两次",
-    "分两份",
-    "分批",
-    "分成",
-    "两份",
-    "两个包裹",
-    "一部分",
-    "先发有货",
-    "先发现货",
-    "有货的先",
-    "现货的先",
-    "合并",
-    "合在一起",
-    "合成一",
-    "分包",
-    // delay, hold, change the time
-    "能延迟",
-    "可以延迟",
-    "帮我延迟",
-    "延迟几天",
-    "推迟",
-    "往后",
-    "挪到",
-    "延后",
-    "晚点发",
-    "晚点寄",
-    "晚几天",
-    "晚些",
-    "先别",
-    "先不要",
-    "先不发",
-    "别发",
-    "不要发",
-    "暂时别",
-    "暂停",
-    "等我通知",
-    "等通知",
-    "改到",
-    "改发货",
-    "改下发货",
-    "改一下发货",
-    "发货时间改",
-    "发货时间帮我改",
-    "留着",
+/// The other words that put a 发货 line outside "ship my order now": a courier asked for, buying
+/// again instead, an invoice, a coupon or a prize, a card in the parcel, a packing instruction, or
+/// a buyer who says there is no hurry. With [`ARRANGEMENT`] they make [`payout_veto_words`]: any
+/// of them vetoes the payout (the intent itself stays the model's). Money rests on this decision,
+/// so it gives up some recall for precision. See `shared/data/intents/GUIDE.md`.
+pub const PAYOUT_VETO_MORE: &[&str] = &[
     // a courier asked for: which courier, not when
     "发顺丰",
     "发中通",
@@ -442,15 +389,7 @@ pub const PAYOUT_VETO: &[&str] = &[
     "小卡",
     "祝福卡",
     "发货的时候",
-    "发货时记得",
-    "发货时注意",
-    "发货时帮",
-    "发货时请",
-    "发货时放",
-    "发货时多",
     "寄的时候",
-    "别放",
-    "不要放",
     // no hurry
     "不急",
     "不着急",
@@ -505,6 +444,11 @@ pub const THREAT: &[&str] = &[
     "那单退",
 ];
 
+/// Every word that vetoes the payout: the arrangement words, then the others.
+pub fn payout_veto_words() -> impl Iterator<Item = &'static str> {
+    ARRANGEMENT.iter().chain(PAYOUT_VETO_MORE).copied()
+}
+
 /// The payout veto a text shows, if any.
 pub fn payout_veto(model_text: &str) -> Option<&'static str> {
     static MATCHERS: std::sync::OnceLock<[aho_corasick::AhoCorasick; 3]> =
@@ -513,10 +457,11 @@ pub fn payout_veto(model_text: &str) -> Option<&'static str> {
         let build = |words: &[&str]| {
             aho_corasick::AhoCorasick::new(words).expect("veto words build an automaton")
         };
-        [build(PAYOUT_VETO), build(CANCEL_OR_REFUND), build(THREAT)]
+        let vetoes: Vec<&str> = payout_veto_words().collect();
+        [build(&vetoes), build(CANCEL_OR_REFUND), build(THREAT)]
     });
     if let Some(m) = veto.find(model_text) {
-        return Some(PAYOUT_VETO[m.pattern().as_usize()]);
+        return payout_veto_words().nth(m.pattern().as_usize());
     }
     match cancel.find(model_text) {
         Some(m) if !threat.is_match(model_text) => Some(CANCEL_OR_REFUND[m.pattern().as_usize()]),
@@ -526,7 +471,7 @@ pub fn payout_veto(model_text: &str) -> Option<&'static str> {
 
 /// The payout decision for a classification of `model_text` with the model's probabilities `p`:
 /// a confident urge_shipment, at least [`PAYOUT_THRESHOLD`] sure, not as much about cancelling
-/// or a refund ([`PAYOUT_CANCEL_GUARD`]), with no word of [`PAYOUT_VETO`].
+/// or a refund ([`PAYOUT_CANCEL_GUARD`]), with no word of [`payout_veto_words`].
 fn payout_decision(intent: IntentId, confident: bool, p: &[f32; learn::K], mtext: &str) -> bool {
     let cancel_or_refund =
         (p[IntentId::CancelOrder as usize] + p[IntentId::RefundReturn as usize]) as f64;
