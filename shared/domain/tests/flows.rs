@@ -2,6 +2,7 @@
 //! store contract holds for DynamoDB (tests/integration/contract.rs), so what passes here holds
 //! there.
 
+use assistant_domain::model::card::PredictionCard;
 use assistant_domain::model::compensation::COUPON;
 use assistant_domain::model::conversation::{MessageBody, MAX_TEXT_CHARS};
 use assistant_domain::model::feedback::FeedbackForm;
@@ -368,85 +369,84 @@ async fn feedback_is_stored_whole_and_listed_within_the_shop() {
     assert_eq!(err.code(), "not_found");
 }
 
+/// The buyer names an order: picks it on the card (`card` given) or sends an order card.
+fn naming(card: Option<&PredictionCard>, order: &str) -> SelectOrder {
+    SelectOrder {
+        via: if card.is_some() {
+            SelectionVia::Pick
+        } else {
+            SelectionVia::OrderCard
+        },
+        card_id: card.map(|c| c.card_id.clone()),
+        order_id: Some(OrderId::parse(order).unwrap()),
+    }
+}
+
+/// A shop whose buyer1 has these orders.
+async fn with_orders(orders: &[(&str, OrderNode)]) -> MemoryStore {
+    let store = MemoryStore::default();
+    store.put_shop(&shop("shop1")).await.unwrap();
+    for (id, node) in orders {
+        store.put_order(&order_in(id, *node)).await.unwrap();
+    }
+    store
+}
+
 /// 一个问题只赔一单: a buyer whose orders A, B and C are all overdue asks once. The card's answer
-/// (A) settles the question; order cards for B and C afterwards earn nothing; B needs a question
+/// (A) settles the question; order cards for B and C afterwards earn nothing; C needs a question
 /// of its own.
 #[tokio::test]
 async fn one_question_earns_one_order_compensation_whatever_is_named_after() {
-    let store = MemoryStore::default();
-    store.put_shop(&shop("shop1")).await.unwrap();
     let [a, b, c] = [
         "6930000000000000011",
         "6930000000000000012",
         "6930000000000000013",
     ];
-    for id in [a, b, c] {
-        store
-            .put_order(&order_in(id, OrderNode::Overdue))
-            .await
-            .unwrap();
-    }
-    let buyer = Actor::Buyer(UserId::parse("buyer1").unwrap());
+    let store = with_orders(&[
+        (a, OrderNode::Overdue),
+        (b, OrderNode::Overdue),
+        (c, OrderNode::Overdue),
+    ])
+    .await;
     let conv = ConversationId::parse("conv-abc").unwrap();
     let now = T0 + HOUR;
-    let ask = |text: &str, at| {
-        post_buyer_message(
-            &store,
-            &buyer,
-            &conv,
-            PostMessage {
-                shop_id: Some(ShopId::parse("shop1").unwrap()),
-                text: text.into(),
-            },
-            at,
-        )
-    };
-    let asked = ask("怎么还没发货啊", now).await.unwrap();
+    let asked = post_buyer_message(&store, &buyer(), &conv, ask("怎么还没发货啊"), now)
+        .await
+        .unwrap();
     let card = asked.card.expect("a prediction card");
     assert_eq!(
         store.due_count(),
         0,
         "nothing is settled before the order is known"
     );
-    let pick = |via, card_id, order: &str, at| {
-        select_order(
-            &store,
-            &buyer,
-            &conv,
-            SelectOrder {
-                via,
-                card_id,
-                order_id: Some(OrderId::parse(order).unwrap()),
-            },
-            at,
-        )
-    };
-    pick(
-        SelectionVia::Pick,
-        Some(card.card_id.clone()),
-        a,
-        now + 1000,
-    )
-    .await
-    .unwrap();
+    select_order(&store, &buyer(), &conv, naming(Some(&card), a), now + 1000)
+        .await
+        .unwrap();
     assert_eq!(
         store.due_count(),
         1,
         "the card's answer settles the question: A"
     );
-    pick(SelectionVia::OrderCard, None, b, now + 2000)
-        .await
-        .unwrap();
-    pick(SelectionVia::OrderCard, None, c, now + 3000)
-        .await
-        .unwrap();
+    for (order, at) in [(b, now + 2000), (c, now + 3000)] {
+        select_order(&store, &buyer(), &conv, naming(None, order), at)
+            .await
+            .unwrap();
+    }
     assert_eq!(
         store.due_count(),
         1,
         "B and C are not what the question was settled against"
     );
     // A question of its own about C (now the confirmed order) earns C's.
-    ask("这单到底什么时候发货", now + 4000).await.unwrap();
+    post_buyer_message(
+        &store,
+        &buyer(),
+        &conv,
+        ask("这单到底什么时候发货"),
+        now + 4000,
+    )
+    .await
+    .unwrap();
     assert_eq!(store.due_count(), 2);
     sweep(&store, &NoWait, now + 5000, 0).await.unwrap();
     let coupon = |o: &str| {
@@ -465,61 +465,24 @@ async fn one_question_earns_one_order_compensation_whatever_is_named_after() {
 /// another one afterwards earns nothing for it.
 #[tokio::test]
 async fn a_question_about_the_confirmed_order_is_settled_against_it() {
-    let store = MemoryStore::default();
-    store.put_shop(&shop("shop1")).await.unwrap();
     let [a, b] = ["6930000000000000021", "6930000000000000022"];
-    store
-        .put_order(&order_in(a, OrderNode::AwaitingShipment))
-        .await
-        .unwrap();
-    store
-        .put_order(&order_in(b, OrderNode::Overdue))
-        .await
-        .unwrap();
-    let buyer = Actor::Buyer(UserId::parse("buyer1").unwrap());
+    let store = with_orders(&[(a, OrderNode::AwaitingShipment), (b, OrderNode::Overdue)]).await;
     let conv = ConversationId::parse("conv-ab").unwrap();
     let now = T0 + HOUR;
-    let order_card = |order: &str, at| {
-        select_order(
-            &store,
-            &buyer,
-            &conv,
-            SelectOrder {
-                via: SelectionVia::OrderCard,
-                card_id: None,
-                order_id: Some(OrderId::parse(order).unwrap()),
-            },
-            at,
-        )
-    };
-    let first = post_buyer_message(
-        &store,
-        &buyer,
-        &conv,
-        PostMessage {
-            shop_id: Some(ShopId::parse("shop1").unwrap()),
-            text: "在吗".into(),
-        },
-        now,
-    )
-    .await
-    .unwrap();
+    let first = post_buyer_message(&store, &buyer(), &conv, ask("在吗"), now)
+        .await
+        .unwrap();
     assert!(first.card.is_none());
-    order_card(a, now + 1000).await.unwrap();
+    select_order(&store, &buyer(), &conv, naming(None, a), now + 1000)
+        .await
+        .unwrap();
     // Asked about A (confirmed, not overdue): settled against A, nothing owed.
-    post_buyer_message(
-        &store,
-        &buyer,
-        &conv,
-        PostMessage {
-            shop_id: Some(ShopId::parse("shop1").unwrap()),
-            text: "什么时候发货".into(),
-        },
-        now + 2000,
-    )
-    .await
-    .unwrap();
-    order_card(b, now + 3000).await.unwrap();
+    post_buyer_message(&store, &buyer(), &conv, ask("什么时候发货"), now + 2000)
+        .await
+        .unwrap();
+    select_order(&store, &buyer(), &conv, naming(None, b), now + 3000)
+        .await
+        .unwrap();
     assert_eq!(
         store.due_count(),
         0,
