@@ -14,6 +14,7 @@ use crate::model::conversation::{
 };
 use crate::model::identity::Actor;
 use crate::model::ids::{ConversationId, OrderId, ShopId, UserId};
+use crate::model::limits::Allowance;
 use crate::model::order::Order;
 use crate::model::replies::{Offer, ShopSetup};
 use crate::model::solution::covers;
@@ -64,7 +65,17 @@ pub async fn post_buyer_message<S: Store>(
         .as_ref()
         .ok_or_else(|| Error::invalid("shop_id", "is required"))?;
     let text = message_text("text", &input.text)?;
+    take(store, Allowance::message(&store.limits(), buyer, now), now).await?;
     retry_on_conflict(|| try_post(store, buyer, id, shop_id, &text, now)).await
+}
+
+/// One use of a buyer's allowance, or `Error::TooMany` (429) once it is used up.
+async fn take<S: Store>(store: &S, allowance: Allowance, now: Millis) -> Result<()> {
+    if store.take(&allowance).await? {
+        Ok(())
+    } else {
+        Err(allowance.refused(now))
+    }
 }
 
 /// What one buyer message is, for the steps below.
@@ -172,6 +183,13 @@ async fn load_or_open<S: Store>(
         .shop_setup(shop_id)
         .await?
         .ok_or(Error::NotFound("shop"))?;
+    let limits = store.limits();
+    take(
+        store,
+        Allowance::conversation(&limits, buyer, shop_id, now),
+        now,
+    )
+    .await?;
     let conv = Conversation::open(id, &s.shop, buyer, now);
     *setup = Some(s);
     Ok((conv, true))
