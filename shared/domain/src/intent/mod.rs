@@ -385,6 +385,11 @@ pub const PAYOUT_VETO_MORE: &[&str] = &[
     "奖品",
     "积分",
     "差价",
+    // price protection, a price drop (GUIDE.md rule 9: price_promotion)
+    "价保",
+    "保价",
+    "价格保护",
+    "降价",
     // a card or a note in the parcel, an instruction for the packing
     "卡片",
     "贺卡",
