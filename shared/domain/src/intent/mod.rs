@@ -116,8 +116,8 @@ pub const MARGIN: f64 = 0.0;
 /// urge_shipment needs more, and a lead over the runner-up, to pop up the order card; what can
 /// make a shop pay is the stricter payout decision ([`PAYOUT_THRESHOLD`] and its vetoes), whose
 /// threshold of 0.6 leaves the runner-up at most 0.4 behind, so a lead of 0.2 at least.
-pub const URGE_THRESHOLD: f64 = 0.5;
-pub const URGE_MARGIN: f64 = 0.1;
+pub const URGE_THRESHOLD: f64 = 0.45;
+pub const URGE_MARGIN: f64 = 0.05;
 /// A second intent is reported from this probability on.
 pub const SECONDARY_THRESHOLD: f64 = 0.1;
 
