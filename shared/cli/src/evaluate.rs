@@ -2,12 +2,13 @@
 //! by side with peers' predictions for the same file, and the CI gate on the payout decision.
 
 use assistant_domain::intent::{
-    classify, classify_in_conversation, classify_light, eval, learn, prime, IntentId,
+    classify, classify_in_conversation, classify_light, classify_light_with, eval, learn, prime,
+    IntentId,
 };
 use std::time::Instant;
 
 pub const EVAL_USAGE: &str = "usage: assistant eval FILE.tsv [--predictions LABELS.txt] \
-[--peer NAME=LABELS.txt]... [--gate-payout-precision 0.95] [--show-errors N]";
+[--peer NAME=LABELS.txt]... [--gate-payout-precision 0.95] [--show-errors N] [--train TRAIN.tsv]";
 
 /// A labelled file: `text<TAB>intent[<TAB>also_ok[<TAB>note]]`; a header line (`text<TAB>intent…`)
 /// is skipped. Notes and extra columns are ignored.
@@ -67,14 +68,19 @@ fn rows_for_peer(labelled: &[(String, usize, Vec<usize>)], preds: &[IntentId]) -
         .collect()
 }
 
-/// Our engine's rows: as it decides (an abstention is `other`), and its top guesses.
+/// Our engine's rows: as it decides (an abstention is `other`), and its top guesses. With
+/// `model`, the engine's rules over that model (one trained at run time) instead of the shipped one.
 pub fn rows_for_engine(
     labelled: &[(String, usize, Vec<usize>)],
+    model: Option<&learn::Packed>,
 ) -> (Vec<eval::Row>, Vec<eval::Row>) {
     let mut decided = Vec::with_capacity(labelled.len());
     let mut guesses = Vec::with_capacity(labelled.len());
     for (t, gold, extras) in labelled {
-        let c = classify_light(t);
+        let c = match model {
+            Some(m) => classify_light_with(m, t),
+            None => classify_light(t),
+        };
         let row = eval::Row {
             gold: IntentId::ALL[*gold],
             extras: extras.iter().map(|x| IntentId::ALL[*x]).collect(),
@@ -140,8 +146,22 @@ pub fn run_eval(args: &[String]) -> Result<bool, Box<dyn std::error::Error>> {
         .transpose()
         .map_err(|_| "--show-errors takes a number")?
         .unwrap_or(0);
+    // `--train FILE`: the same engine over a model trained here from another corpus, to measure a
+    // corpus change without rebuilding (the shipped model is trained by the build script).
+    let trained = value("--train")
+        .map(|path| -> Result<Vec<u8>, String> {
+            let corpus = std::fs::read_to_string(&path).map_err(|e| format!("{path}: {e}"))?;
+            let model = learn::train_from_tsv(&corpus).map_err(|e| format!("{path}: {e}"))?;
+            println!("(model trained from {path})");
+            Ok(model.to_bytes())
+        })
+        .transpose()?;
+    let packed = trained
+        .as_deref()
+        .map(|b| learn::Packed::parse(b).ok_or("the trained model does not pack"))
+        .transpose()?;
     let started = std::time::Instant::now();
-    let (decided, guesses) = rows_for_engine(&labelled);
+    let (decided, guesses) = rows_for_engine(&labelled, packed.as_ref());
     let elapsed = started.elapsed();
     let ours = eval::score(&decided);
     println!("=== ours: {file} ===");
