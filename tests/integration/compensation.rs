@@ -383,6 +383,7 @@ async fn a_killed_sweep_leaves_nothing_half_paid() {
                 shop_id: ShopId::parse(format!("drill-shop-{s}")).unwrap(),
                 name: "s".into(),
                 agents: vec![],
+                serving_rule: Default::default(),
                 robot_on: false,
                 deposit: Fen(100_000),
             })

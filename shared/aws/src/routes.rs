@@ -291,6 +291,7 @@ mod tests {
             shop_id: shop.clone(),
             name: "店铺".into(),
             agents: vec![],
+            serving_rule: Default::default(),
             robot_on: true,
             deposit: Fen(0),
         };

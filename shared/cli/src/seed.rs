@@ -6,6 +6,7 @@ use assistant_domain::model::money::Fen;
 use assistant_domain::model::order::{
     AfterSale, AfterSaleKind, CloseReason, Order, OrderItem, OrderNode,
 };
+use assistant_domain::model::shop::{Agent, ServingRule};
 use assistant_domain::model::time::{Millis, DAY, HOUR};
 use assistant_domain::ports::{OrderStore, ShopStore};
 use assistant_domain::Result;
@@ -205,7 +206,11 @@ pub async fn seed<S: OrderStore + ShopStore>(store: &S, now: Millis) -> Result<(
         .put_shop(&Shop {
             shop_id: id(ShopId::parse, SHOP),
             name: "小鹿家居旗舰店".into(),
-            agents: AGENTS.iter().map(|a| id(UserId::parse, a)).collect(),
+            agents: AGENTS
+                .iter()
+                .map(|a| Agent::new(id(UserId::parse, a), None))
+                .collect(),
+            serving_rule: ServingRule::ByBuyer,
             robot_on: false,
             deposit: Fen(200_000),
         })
@@ -214,7 +219,8 @@ pub async fn seed<S: OrderStore + ShopStore>(store: &S, now: Millis) -> Result<(
         .put_shop(&Shop {
             shop_id: id(ShopId::parse, OTHER_SHOP),
             name: "大鹏数码专营店".into(),
-            agents: vec![id(UserId::parse, OTHER_SHOP_AGENT)],
+            agents: vec![Agent::new(id(UserId::parse, OTHER_SHOP_AGENT), None)],
+            serving_rule: ServingRule::ByBuyer,
             robot_on: true,
             deposit: Fen(100_000),
         })
