@@ -44,7 +44,7 @@ fn every_function_builds_with_cargo_lambda_from_the_workspace() {
             .join("src/main.rs")
             .exists());
     }
-    assert_eq!(text.matches("BuildMethod: rust-cargolambda").count(), 6);
+    assert_eq!(text.matches("BuildMethod: rust-cargolambda").count(), 7);
     assert!(text.contains("Type: Schedule"));
 }
 
@@ -344,6 +344,7 @@ async fn handle(
         Function::Suggest => suggest::handle(store, event, NOW).await,
         Function::Replies => replies::handle(store, event, NOW).await,
         Function::Feedback => feedback::handle(store, blobs, event, NOW).await,
+        Function::Shops => shops::handle(store, event, NOW).await,
     }
 }
 
