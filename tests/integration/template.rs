@@ -135,7 +135,7 @@ fn every_function_has_reserved_concurrency_and_a_log_group_with_retention() {
     let resources = resources();
     let groups: Vec<_> = of_type(&resources, "AWS::Logs::LogGroup").collect();
     let functions: Vec<_> = of_type(&resources, "AWS::Serverless::Function").collect();
-    assert_eq!(functions.len(), 6);
+    assert_eq!(functions.len(), 7);
     for (id, function) in functions {
         let reserved = function["Properties"]["ReservedConcurrentExecutions"].as_u64();
         assert!(
