@@ -113,7 +113,7 @@ pub fn default_display_name(shop_name: &str) -> String {
 pub struct PutShop {
     pub name: String,
     pub agents: Vec<AgentInput>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "present")]
     pub serving_rule: Option<ServingInput>,
 }
 
@@ -121,7 +121,7 @@ pub struct PutShop {
 #[serde(deny_unknown_fields)]
 pub struct AgentInput {
     pub agent_id: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "present")]
     pub display_name: Option<String>,
 }
 
@@ -129,8 +129,17 @@ pub struct AgentInput {
 #[serde(deny_unknown_fields)]
 pub struct ServingInput {
     pub serving: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "present")]
     pub agent_id: Option<String>,
+}
+
+/// An optional field that, when given, must be a value: `null` is refused, not read as absent.
+fn present<'de, D, T>(deserializer: D) -> std::result::Result<Option<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    T::deserialize(deserializer).map(Some)
 }
 
 /// What the platform sets of a shop, checked: everything but its deposit and its robot switch

@@ -172,7 +172,6 @@ pub async fn ledger<S: PlatformStore + ShopStore>(
             }
         },
     };
-    let cursor = cursor.filter(|c| !c.is_empty());
     // Independent reads, sent together: the shop (a missing one is a 404) and the page.
     let (shop, page) = futures_util::future::join(
         store.shop(shop_id),
