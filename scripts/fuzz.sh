@@ -35,6 +35,7 @@ per_target = {
     "http_suggest": ["suggest-get-panel.json", "suggest-use-solution.json"],
     "http_replies": ["replies-get.json", "replies-put.json"],
     "http_feedback": ["feedback-post.json"],
+    "http_shops": ["shops-put.json", "shops-deposit.json", "shops-ledger.json"],
     "compensate_event": ["compensate-schedule.json"],
 }
 def put(target, data):

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # schemathesis (PyPI) against a running local gateway with openapi.yaml: every operation, as a
-# buyer and as an agent (tokens from the gateway's /local/login), checked for no 5xx and for
+# buyer, an agent, a shop admin and the platform (tokens from the gateway's /local/login), checked for no 5xx and for
 # answers that conform to the spec (status codes, content types, headers, body schemas), with
 # negative data that must be refused. Bounded: a few examples per operation.
 #   bash scripts/schemathesis.sh URL
@@ -15,7 +15,7 @@ token() {
 }
 
 status=0
-for who in buyer-zhang agent-xiaomei admin-lin; do
+for who in buyer-zhang agent-xiaomei admin-lin platform-ops; do
   echo "[schemathesis] as $who"
   schemathesis run "$root/openapi.yaml" --url "$url" \
     -H "Authorization: Bearer $(token "$who")" \

@@ -117,4 +117,5 @@ pub mod fixtures {
     pub const SUGGEST_USE: &str = include_str!("../../events/suggest-use-solution.json");
     pub const REPLIES_PUT: &str = include_str!("../../events/replies-put.json");
     pub const FEEDBACK_POST: &str = include_str!("../../events/feedback-post.json");
+    pub const SHOPS_PUT: &str = include_str!("../../events/shops-put.json");
 }

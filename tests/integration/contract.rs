@@ -8,3 +8,8 @@ use integration_tests::fresh_store;
 async fn dynamodb_keeps_the_storage_contract() {
     contract::run_all(fresh_store).await;
 }
+
+#[tokio::test]
+async fn dynamodb_keeps_the_platform_contract() {
+    contract::run_platform(fresh_store).await;
+}

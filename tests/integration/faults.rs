@@ -312,6 +312,7 @@ async fn with_due(store: &DynamoStore, n: usize) -> (Vec<drill::DrillOrder>, Has
                 shop_id: shop_id.clone(),
                 name: "s".into(),
                 agents: vec![],
+                serving_rule: Default::default(),
                 robot_on: false,
                 deposit: Fen(100_000),
             })

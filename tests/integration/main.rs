@@ -13,6 +13,7 @@ mod grants;
 mod lambda_watch;
 mod limits;
 mod openapi;
+mod shops;
 mod support;
 mod template;
 mod workbench;

@@ -44,7 +44,7 @@ fn every_function_builds_with_cargo_lambda_from_the_workspace() {
             .join("src/main.rs")
             .exists());
     }
-    assert_eq!(text.matches("BuildMethod: rust-cargolambda").count(), 6);
+    assert_eq!(text.matches("BuildMethod: rust-cargolambda").count(), 7);
     assert!(text.contains("Type: Schedule"));
 }
 
@@ -135,7 +135,7 @@ fn every_function_has_reserved_concurrency_and_a_log_group_with_retention() {
     let resources = resources();
     let groups: Vec<_> = of_type(&resources, "AWS::Logs::LogGroup").collect();
     let functions: Vec<_> = of_type(&resources, "AWS::Serverless::Function").collect();
-    assert_eq!(functions.len(), 6);
+    assert_eq!(functions.len(), 7);
     for (id, function) in functions {
         let reserved = function["Properties"]["ReservedConcurrentExecutions"].as_u64();
         assert!(
@@ -344,6 +344,7 @@ async fn handle(
         Function::Suggest => suggest::handle(store, event, NOW).await,
         Function::Replies => replies::handle(store, event, NOW).await,
         Function::Feedback => feedback::handle(store, blobs, event, NOW).await,
+        Function::Shops => shops::handle(store, event, NOW).await,
     }
 }
 

@@ -118,6 +118,12 @@ registry! {
         ListFeedback: "GET /feedback", [ShopAdmin, Platform];
         GetScreenshot: "GET /feedback/{feedback_id}/screenshots/{index}", [ShopAdmin, Platform];
     }
+    /// The platform's side of a shop: onboarding, deposit top-ups, the deposit ledger.
+    Shops("shops") => ShopsRoute {
+        PutShop: "PUT /shops/{shop_id}", [Platform];
+        TopUp: "POST /shops/{shop_id}/deposit", [Platform];
+        Ledger: "GET /shops/{shop_id}/ledger", [ShopAdmin, Platform];
+    }
 }
 
 impl Route {
@@ -270,6 +276,7 @@ mod tests {
             (Function::Suggest, each_served::<SuggestRoute>()),
             (Function::Replies, each_served::<RepliesRoute>()),
             (Function::Feedback, each_served::<FeedbackRoute>()),
+            (Function::Shops, each_served::<ShopsRoute>()),
         ];
         assert_eq!(by_enum.len(), Function::ALL.len());
         for (function, routes) in by_enum {
@@ -291,6 +298,7 @@ mod tests {
             shop_id: shop.clone(),
             name: "店铺".into(),
             agents: vec![],
+            serving_rule: Default::default(),
             robot_on: true,
             deposit: Fen(0),
         };
@@ -327,6 +335,8 @@ mod tests {
             Route::PostFeedback => access::staff(actor).map(drop),
             Route::ListFeedback => access::feedback_scope(actor, None).map(drop),
             Route::GetScreenshot => access::feedback_record(actor, feedback).map(drop),
+            Route::PutShop | Route::TopUp => access::manage_shops(actor).map(drop),
+            Route::Ledger => access::ledger(actor, &shop),
         }
     }
 

@@ -8,6 +8,7 @@ use assistant_domain::model::compensation::DueCompensation;
 use assistant_domain::model::conversation::Shop;
 use assistant_domain::model::ids::{ConversationId, MessageId, ShopId, UserId};
 use assistant_domain::model::money::Fen;
+use assistant_domain::model::shop::{Agent, ServingRule};
 use assistant_domain::model::time::{Millis, MINUTE};
 use assistant_domain::ports::ShopStore;
 use assistant_domain::usecases::sweep;
@@ -40,7 +41,8 @@ pub async fn sweep_figure(
             .put_shop(&Shop {
                 shop_id: ShopId::parse(format!("drill-shop-{s}"))?,
                 name: format!("压测店铺{s}"),
-                agents: vec![UserId::parse("bench-agent")?],
+                agents: vec![Agent::new(UserId::parse("bench-agent")?, None)],
+                serving_rule: ServingRule::ByBuyer,
                 robot_on: false,
                 deposit: Fen(100_000_000),
             })

@@ -27,6 +27,7 @@ pub async fn invoke(
         Function::OrderCard => order_card::handle(store, event, now).await,
         Function::Suggest => suggest::handle(store, event, now).await,
         Function::Replies => replies::handle(store, event, now).await,
+        Function::Shops => shops::handle(store, event, now).await,
         Function::Feedback => {
             let err =
                 assistant_domain::Error::Unavailable("the demo has no screenshot store".into());

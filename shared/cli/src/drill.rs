@@ -15,6 +15,7 @@ use assistant_domain::model::ids::{ConversationId, OrderId, ShopId, UserId};
 use assistant_domain::model::money::Fen;
 use assistant_domain::model::order::{Order, OrderItem};
 use assistant_domain::model::replies::{IntentReplies, ReplyChange, RobotSettings, ShopSetup};
+use assistant_domain::model::shop::{Agent, ServingRule};
 use assistant_domain::model::time::{Millis, HOUR, MINUTE};
 use assistant_domain::ports::{CompensationStore, OrderStore, Page, ShopStore};
 use assistant_domain::usecases::sweep;
@@ -356,7 +357,8 @@ pub async fn run(
             .put_shop(&Shop {
                 shop_id: shop_id.clone(),
                 name: format!("演练店铺{s}"),
-                agents: vec![UserId::parse("drill-agent")?],
+                agents: vec![Agent::new(UserId::parse("drill-agent")?, None)],
+                serving_rule: ServingRule::ByBuyer,
                 robot_on: false,
                 deposit,
             })

@@ -1,14 +1,17 @@
-//! A demo shop with agents, buyers and orders in every node, relative to `now`.
+//! A demo shop with agents, buyers and orders in every node, relative to `now`. The shops are
+//! onboarded through the shops handler (`PUT /shops/{id}` and a deposit top-up), as the
+//! platform onboards a real one.
 
-use assistant_domain::model::conversation::Shop;
+use assistant_aws::http::local_event;
 use assistant_domain::model::ids::{OrderId, ShopId, UserId};
-use assistant_domain::model::money::Fen;
 use assistant_domain::model::order::{
     AfterSale, AfterSaleKind, CloseReason, Order, OrderItem, OrderNode,
 };
 use assistant_domain::model::time::{Millis, DAY, HOUR};
-use assistant_domain::ports::{OrderStore, ShopStore};
-use assistant_domain::Result;
+use assistant_domain::ports::{OrderStore, PlatformStore, ShopStore};
+use assistant_domain::{Error, Result};
+use aws_lambda_events::apigw::ApiGatewayV2httpResponse;
+use aws_lambda_events::encodings::Body;
 
 pub const SHOP: &str = "xiaolu-home";
 pub const OTHER_SHOP: &str = "dapeng-digital";
@@ -199,26 +202,80 @@ pub fn main_buyer_orders(now: Millis) -> Vec<Order> {
     ]
 }
 
-/// Writes the demo shops and orders.
-pub async fn seed<S: OrderStore + ShopStore>(store: &S, now: Millis) -> Result<()> {
-    store
-        .put_shop(&Shop {
-            shop_id: id(ShopId::parse, SHOP),
-            name: "小鹿家居旗舰店".into(),
-            agents: AGENTS.iter().map(|a| id(UserId::parse, a)).collect(),
-            robot_on: false,
-            deposit: Fen(200_000),
-        })
-        .await?;
-    store
-        .put_shop(&Shop {
-            shop_id: id(ShopId::parse, OTHER_SHOP),
-            name: "大鹏数码专营店".into(),
-            agents: vec![id(UserId::parse, OTHER_SHOP_AGENT)],
-            robot_on: true,
-            deposit: Fen(100_000),
-        })
-        .await?;
+/// The demo shops as the platform onboards them: (shop, name, agents with display names, the
+/// serving rule, the deposit topped up in fen).
+pub fn demo_shops() -> Vec<(&'static str, serde_json::Value, i64)> {
+    vec![
+        (
+            SHOP,
+            serde_json::json!({
+                "name": "小鹿家居旗舰店",
+                "agents": [
+                    {"agent_id": AGENTS[0], "display_name": "小鹿家居-小美"},
+                    {"agent_id": AGENTS[1], "display_name": "小鹿家居-阿豪"}
+                ],
+                "serving_rule": {"serving": "by_buyer"}
+            }),
+            200_000,
+        ),
+        (
+            OTHER_SHOP,
+            serde_json::json!({
+                "name": "大鹏数码专营店",
+                "agents": [{"agent_id": OTHER_SHOP_AGENT}],
+                "serving_rule": {"serving": "fixed", "agent_id": OTHER_SHOP_AGENT}
+            }),
+            100_000,
+        ),
+    ]
+}
+
+/// Onboards the demo shops through the shops handler, as the platform would: `PUT /shops/{id}`,
+/// then a deposit top-up whose `Idempotency-Key` is the shop's, so seeding twice tops up once.
+pub async fn onboard_shops<S: PlatformStore + ShopStore>(store: &S, now: Millis) -> Result<()> {
+    let platform = [("sub", PLATFORM_OPERATOR), ("role", "platform")];
+    for (shop, profile, fen) in demo_shops() {
+        let params = [("shop_id", shop)];
+        let put = local_event("PUT /shops/{shop_id}", &params, &platform, Some(&profile));
+        expect_ok("PUT /shops", shops::handle(store, put, now).await)?;
+        let body = serde_json::json!({ "amount": fen });
+        let mut top_up = local_event(
+            "POST /shops/{shop_id}/deposit",
+            &params,
+            &platform,
+            Some(&body),
+        );
+        let key = format!("seed-{shop}-deposit");
+        top_up.headers.insert(
+            "idempotency-key",
+            key.parse()
+                .map_err(|_| Error::Internal("a header value".into()))?,
+        );
+        expect_ok(
+            "POST /shops/deposit",
+            shops::handle(store, top_up, now).await,
+        )?;
+    }
+    Ok(())
+}
+
+/// A seeding call's answer: fine when 2xx, else the handler's own error text.
+fn expect_ok(what: &str, resp: ApiGatewayV2httpResponse) -> Result<()> {
+    if (200..300).contains(&resp.status_code) {
+        return Ok(());
+    }
+    let body = match resp.body {
+        Some(Body::Text(text)) => text,
+        _ => String::new(),
+    };
+    Err(Error::Internal(
+        format!("{what} answered {}: {body}", resp.status_code).into(),
+    ))
+}
+
+/// Writes the demo shops (onboarded through the shops handler) and orders.
+pub async fn seed<S: OrderStore + ShopStore + PlatformStore>(store: &S, now: Millis) -> Result<()> {
+    onboard_shops(store, now).await?;
     for order in main_buyer_orders(now)
         .into_iter()
         .chain(node_buyers(now).into_iter().map(|(_, o)| o))

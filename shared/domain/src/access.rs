@@ -188,6 +188,26 @@ pub fn payout_report(actor: &Actor) -> Result<()> {
     }
 }
 
+/// Onboarding a shop and topping up its deposit: the platform only (403).
+pub fn manage_shops(actor: &Actor) -> Result<&UserId> {
+    match actor {
+        Actor::Platform(user) => Ok(user),
+        _ => Err(Error::Forbidden(
+            "only the platform may onboard shops and top up deposits".into(),
+        )),
+    }
+}
+
+/// A shop's deposit ledger: the platform, and the shop's own admin (403 for other roles, 404 for
+/// another shop's admin).
+pub fn ledger(actor: &Actor, shop: &ShopId) -> Result<()> {
+    admin_or_platform(actor, "deposit ledgers")?;
+    if !reaches_shop(actor, shop) {
+        return Err(Error::NotFound("shop"));
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -245,6 +265,7 @@ mod tests {
             shop_id: s1.clone(),
             name: "s1".into(),
             agents: vec![],
+            serving_rule: Default::default(),
             robot_on: false,
             deposit: Fen(0),
         };
@@ -356,6 +377,17 @@ mod tests {
                 "report payouts",
                 Box::new(payout_report),
                 ["403", "403", "403", "403", "403", "403", "ok"],
+            ),
+            // shops
+            (
+                "PUT shops/{shop}, POST shops/{shop}/deposit",
+                Box::new(|x| manage_shops(x).map(drop)),
+                ["403", "403", "403", "403", "403", "403", "ok"],
+            ),
+            (
+                "GET shops/{shop}/ledger",
+                Box::new(|x| ledger(x, &s1)),
+                ["403", "403", "403", "ok", "403", "404", "ok"],
             ),
         ];
         let outcome = |r: Result<()>| match r {

@@ -9,9 +9,11 @@ use crate::model::conversation::{Conversation, Message, Shop};
 use crate::model::feedback::Feedback;
 use crate::model::ids::{ConversationId, OrderId, ShopId, UserId};
 use crate::model::limits::{Allowance, Limits};
+use crate::model::ledger::{IdempotencyKey, LedgerEntry, TopUpOutcome};
 use crate::model::money::Fen;
 use crate::model::order::Order;
 use crate::model::replies::{IntentReplies, ReplyChange, RobotSettings, ShopSetup};
+use crate::model::shop::ShopProfile;
 use crate::model::time::Millis;
 use crate::model::usage::{SolutionStats, StatEvent, StatRow};
 use serde::{Deserialize, Serialize};
@@ -219,6 +221,38 @@ pub trait LimitStore: Send + Sync {
     /// Takes one use of the allowance: true if it was still open (and is now one use fuller),
     /// false if used up (nothing changed). One atomic step: concurrent takes never overrun `max`.
     fn take(&self, allowance: &Allowance) -> impl Future<Output = Result<bool>> + Send;
+}
+
+/// What the platform's operators change: shops onboarded, deposits topped up, the ledger read.
+pub trait PlatformStore: Send + Sync {
+    /// Creates the shop (deposit 0, robot off) or sets its name, agents and serving rule, leaving
+    /// its deposit, arrears and robot switch as they are, in one write. Returns the shop as
+    /// stored, and whether it was new.
+    fn onboard_shop(
+        &self,
+        profile: &ShopProfile,
+    ) -> impl Future<Output = Result<(Shop, bool)>> + Send;
+    /// The ledger entry of the shop's top-up with this key, if one was made.
+    fn top_up_with_key(
+        &self,
+        shop: &ShopId,
+        key: &IdempotencyKey,
+    ) -> impl Future<Output = Result<Option<LedgerEntry>>> + Send;
+    /// Applies a top-up in one transaction: the key's marker (only if the key is new), the ledger
+    /// entry, and the deposit set to `entry.balance_after` (only if it is still `deposit_read`),
+    /// in arrears exactly while below zero.
+    fn top_up(
+        &self,
+        entry: &LedgerEntry,
+        deposit_read: Fen,
+    ) -> impl Future<Output = Result<TopUpOutcome>> + Send;
+    /// The shop's ledger (top-ups and payouts), newest first; `after` is a page's `next`.
+    fn ledger_page(
+        &self,
+        shop: &ShopId,
+        limit: usize,
+        after: Option<String>,
+    ) -> impl Future<Output = Result<Page<LedgerEntry>>> + Send;
 }
 
 /// Everything the services use.

@@ -5,6 +5,7 @@ use assistant_domain::model::conversation::Shop;
 use assistant_domain::model::ids::{OrderId, ShopId, UserId};
 use assistant_domain::model::money::Fen;
 use assistant_domain::model::order::Order;
+use assistant_domain::model::shop::{Agent, ServingRule};
 
 /// [`T0`], [`SHOP`], [`BUYER`], `order(id)` (unpaid at `T0`) and `order_in(id, node)` (in `node`
 /// at `T0`, with every fact that node usually has): the domain's own test orders, checked there
@@ -29,7 +30,8 @@ pub fn shop(id: &str) -> Shop {
     Shop {
         shop_id: shop_id(id),
         name: "小美家纺".into(),
-        agents: vec![user_id(AGENT)],
+        agents: vec![Agent::new(user_id(AGENT), None)],
+        serving_rule: ServingRule::ByBuyer,
         robot_on: false,
         deposit: Fen(10_000),
     }

@@ -5,7 +5,8 @@
 //!
 //! It covers what the use cases rely on: versioned, all-or-nothing conversation commits; one
 //! compensation per order; a payout that stores the notice the domain worded, exactly; counters;
-//! the queue; versioned reply and robot edits; feedback pages and their cursors.
+//! the queue; versioned reply and robot edits; feedback pages and their cursors; and, in
+//! [`run_platform`], onboarding, top-ups once per key, arrears left, the deposit ledger.
 
 use crate::builders::{order_in, owned_by, shop, shop_id, user_id, BUYER, SHOP, T0};
 use assistant_domain::intent::IntentId;
@@ -14,12 +15,14 @@ use assistant_domain::model::conversation::{Conversation, Message, MessageBody, 
 use assistant_domain::model::feedback::Feedback;
 use assistant_domain::model::ids::ConversationId;
 use assistant_domain::model::limits::{Allowance, Limits};
+use assistant_domain::model::ledger::{IdempotencyKey, LedgerEntry, TopUpOutcome};
 use assistant_domain::model::money::Fen;
 use assistant_domain::model::order::OrderNode;
 use assistant_domain::model::replies::{IntentReplies, ReplyChange, RobotSettings};
+use assistant_domain::model::shop::{Agent, ServingRule, ShopProfile};
 use assistant_domain::model::time::{beijing_date, Millis, MINUTE};
 use assistant_domain::model::usage::{SolutionEvent, StatEvent};
-use assistant_domain::ports::{ConversationChange, ReportStore, Store};
+use assistant_domain::ports::{ConversationChange, PlatformStore, ReportStore, Store};
 use assistant_domain::Error;
 use std::future::Future;
 
@@ -627,4 +630,236 @@ pub async fn allowances_never_overrun_however_many_take_at_once<S: Store>(store:
         store.take(&elsewhere).await.unwrap(),
         "allowances: per shop"
     );
+}
+/// The platform's part of the contract (onboarding, top-ups, the ledger), each check on a fresh
+/// store from `fresh`.
+pub async fn run_platform<S, F, Fut>(fresh: F)
+where
+    S: Store + ReportStore + PlatformStore,
+    F: Fn() -> Fut,
+    Fut: Future<Output = S>,
+{
+    onboarding_sets_the_profile_and_keeps_deposit_and_robot(&fresh().await).await;
+    a_top_up_is_made_once_per_key_and_over_the_deposit_read(&fresh().await).await;
+    a_top_up_back_above_zero_leaves_arrears_and_the_ledger_holds_both_kinds(&fresh().await).await;
+}
+
+fn profile(name: &str, agents: &[(&str, Option<&str>)], rule: ServingRule) -> ShopProfile {
+    ShopProfile {
+        shop_id: shop_id(SHOP),
+        name: name.into(),
+        agents: agents
+            .iter()
+            .map(|(id, display)| Agent::new(user_id(id), *display))
+            .collect(),
+        serving_rule: rule,
+    }
+}
+
+fn key(raw: &str) -> IdempotencyKey {
+    IdempotencyKey::parse(Some(raw)).unwrap()
+}
+
+fn operator() -> assistant_domain::model::ids::UserId {
+    user_id("platform-ops")
+}
+
+pub async fn onboarding_sets_the_profile_and_keeps_deposit_and_robot<S: Store + PlatformStore>(
+    store: &S,
+) {
+    let first = profile(
+        "小鹿家居旗舰店",
+        &[("a1", Some("小美")), ("a2", None)],
+        ServingRule::ByBuyer,
+    );
+    let (shop, created) = store.onboard_shop(&first).await.unwrap();
+    assert!(created, "onboard: a new shop");
+    assert_eq!((shop.deposit, shop.robot_on), (Fen(0), false));
+    assert_eq!(
+        store.shop(&shop_id(SHOP)).await.unwrap(),
+        Some(shop.clone())
+    );
+    // The shop's admin turns the robot on; a payout moves the deposit.
+    let mut changed = shop.clone();
+    changed.robot_on = true;
+    changed.deposit = Fen(-300);
+    store.put_shop(&changed).await.unwrap();
+    let rule = ServingRule::Fixed {
+        agent_id: user_id("a2"),
+    };
+    let second = profile("小鹿家居", &[("a2", Some("阿豪"))], rule.clone());
+    let (shop, created) = store.onboard_shop(&second).await.unwrap();
+    assert!(!created, "onboard: an existing shop");
+    assert_eq!(
+        (shop.robot_on, shop.deposit),
+        (true, Fen(-300)),
+        "onboard: the deposit and the robot stay"
+    );
+    let stored = store.shop(&shop_id(SHOP)).await.unwrap().unwrap();
+    assert_eq!(stored, shop, "onboard: answered as stored");
+    assert_eq!(stored.name, "小鹿家居");
+    assert_eq!(stored.serving_rule, rule);
+    assert_eq!(stored.agent_display_name(&user_id("a2")), "阿豪");
+    let setup = store.shop_setup(&shop_id(SHOP)).await.unwrap().unwrap();
+    assert_eq!(setup.shop, stored, "onboard: the setup read sees it");
+}
+
+pub async fn a_top_up_is_made_once_per_key_and_over_the_deposit_read<
+    S: Store + ReportStore + PlatformStore,
+>(
+    store: &S,
+) {
+    store.put_shop(&shop(SHOP)).await.unwrap();
+    let k1 = key("topup-1");
+    let entry = LedgerEntry::top_up(&shop_id(SHOP), &k1, Fen(500), Fen(10_000), &operator(), T0);
+    assert_eq!(
+        store.top_up_with_key(&shop_id(SHOP), &k1).await.unwrap(),
+        None
+    );
+    let stale = LedgerEntry::top_up(&shop_id(SHOP), &k1, Fen(500), Fen(9_000), &operator(), T0);
+    assert_eq!(
+        store.top_up(&stale, Fen(9_000)).await.unwrap(),
+        TopUpOutcome::DepositMoved,
+        "top-up: refused over a deposit that moved"
+    );
+    assert_eq!(
+        store.top_up_with_key(&shop_id(SHOP), &k1).await.unwrap(),
+        None,
+        "top-up: a refused one leaves no marker"
+    );
+    assert_eq!(
+        store.top_up(&entry, Fen(10_000)).await.unwrap(),
+        TopUpOutcome::Applied
+    );
+    assert_eq!(
+        store.top_up_with_key(&shop_id(SHOP), &k1).await.unwrap(),
+        Some(entry.clone()),
+        "top-up: its key reads back its entry"
+    );
+    let again = LedgerEntry::top_up(
+        &shop_id(SHOP),
+        &k1,
+        Fen(500),
+        Fen(10_500),
+        &operator(),
+        T0 + 1,
+    );
+    assert_eq!(
+        store.top_up(&again, Fen(10_500)).await.unwrap(),
+        TopUpOutcome::KeyUsed,
+        "top-up: once per key"
+    );
+    assert_eq!(
+        store.shop(&shop_id(SHOP)).await.unwrap().unwrap().deposit,
+        Fen(10_500)
+    );
+    let page = store.ledger_page(&shop_id(SHOP), 10, None).await.unwrap();
+    assert_eq!(page.items, vec![entry], "top-up: one ledger entry");
+    // Keys are per shop.
+    store.put_shop(&shop("shop2")).await.unwrap();
+    let theirs = LedgerEntry::top_up(
+        &shop_id("shop2"),
+        &k1,
+        Fen(500),
+        Fen(10_000),
+        &operator(),
+        T0,
+    );
+    assert_eq!(
+        store.top_up(&theirs, Fen(10_000)).await.unwrap(),
+        TopUpOutcome::Applied
+    );
+}
+
+pub async fn a_top_up_back_above_zero_leaves_arrears_and_the_ledger_holds_both_kinds<
+    S: Store + ReportStore + PlatformStore,
+>(
+    store: &S,
+) {
+    let mut poor = shop(SHOP);
+    poor.deposit = Fen(100);
+    store.put_shop(&poor).await.unwrap();
+    let order = order_in(OVERDUE, OrderNode::Overdue);
+    store.put_order(&order).await.unwrap();
+    let conv = conversation("conv-arrears");
+    let asked = text(&conv, "什么时候发货", T0);
+    let due = DueCompensation::new(&order, &conv.conversation_id, &asked.message_id, T0);
+    let mut change = create(&conv, vec![asked]);
+    change.compensations = vec![due.clone()];
+    store.commit(change).await.unwrap();
+    let paid_at = T0 + MINUTE;
+    store
+        .pay(&due, Fen(100), &payout_notice(&due, paid_at), paid_at)
+        .await
+        .unwrap();
+    assert_eq!(store.shops_in_arrears().await.unwrap().len(), 1);
+
+    // Not enough to leave arrears: still listed, at the new balance.
+    let small = LedgerEntry::top_up(
+        &shop_id(SHOP),
+        &key("k-small"),
+        Fen(100),
+        Fen(-200),
+        &operator(),
+        paid_at + 1,
+    );
+    assert_eq!(
+        store.top_up(&small, Fen(-200)).await.unwrap(),
+        TopUpOutcome::Applied
+    );
+    let arrears = store.shops_in_arrears().await.unwrap();
+    assert_eq!(
+        arrears.iter().map(|a| a.deposit).collect::<Vec<_>>(),
+        vec![Fen(-100)],
+        "arrears: still below zero"
+    );
+    let back = LedgerEntry::top_up(
+        &shop_id(SHOP),
+        &key("k-back"),
+        Fen(100),
+        Fen(-100),
+        &operator(),
+        paid_at + 2,
+    );
+    assert_eq!(
+        store.top_up(&back, Fen(-100)).await.unwrap(),
+        TopUpOutcome::Applied
+    );
+    assert!(
+        store.shops_in_arrears().await.unwrap().is_empty(),
+        "arrears: a deposit back at zero leaves them"
+    );
+
+    let first = store.ledger_page(&shop_id(SHOP), 2, None).await.unwrap();
+    assert_eq!(first.items, vec![back, small], "ledger: newest first");
+    let next = first.next.expect("ledger: a second page");
+    let rest = store
+        .ledger_page(&shop_id(SHOP), 2, Some(next))
+        .await
+        .unwrap();
+    assert_eq!(rest.next, None);
+    assert_eq!(
+        rest.items,
+        vec![LedgerEntry::payout(
+            &shop_id(SHOP),
+            &order.order_id,
+            due.amount,
+            Fen(-200),
+            paid_at
+        )],
+        "ledger: the payout, as a ledger entry"
+    );
+    match store
+        .ledger_page(&shop_id(SHOP), 2, Some("forged".into()))
+        .await
+    {
+        Err(Error::Invalid { field, .. }) => assert_eq!(field, "cursor"),
+        other => panic!("ledger: a forged cursor is a 400, got {other:?}"),
+    }
+    assert!(store
+        .ledger_page(&shop_id("shop2"), 10, None)
+        .await
+        .unwrap()
+        .items
+        .is_empty());
 }

@@ -14,14 +14,16 @@ use assistant_domain::model::conversation::{Conversation, Message, Shop};
 use assistant_domain::model::feedback::Feedback;
 use assistant_domain::model::ids::{ConversationId, MessageId, OrderId, ShopId, UserId};
 use assistant_domain::model::limits::{Allowance, Counted, Limits};
+use assistant_domain::model::ledger::{IdempotencyKey, LedgerEntry, TopUpOutcome};
 use assistant_domain::model::money::Fen;
 use assistant_domain::model::order::Order;
 use assistant_domain::model::replies::{IntentReplies, ReplyChange, RobotSettings, ShopSetup};
+use assistant_domain::model::shop::ShopProfile;
 use assistant_domain::model::time::{beijing_date, Millis};
 use assistant_domain::model::usage::{SolutionEvent, SolutionStats, StatEvent, StatRow};
 use assistant_domain::ports::{
     BlobStore, CompensationStore, ConversationChange, ConversationStore, FeedbackStore, LimitStore,
-    OrderStore, Page, ReportStore, ShopStore, StatsStore, WaitingConversation,
+    OrderStore, Page, PlatformStore, ReportStore, ShopStore, StatsStore, WaitingConversation,
 };
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Mutex;
@@ -52,6 +54,10 @@ pub struct State {
     blobs: BTreeMap<String, (Vec<u8>, String)>,
     /// Uses of each buyer's allowance, per window start.
     allowances: BTreeMap<(UserId, Counted, Millis), u32>,
+    /// Per shop, by `{at:013}#{order or TOPUP#key}`: the order the adapter's sort keys give.
+    ledger: BTreeMap<(ShopId, String), LedgerEntry>,
+    /// Per shop and key: the top-up it made.
+    top_ups: BTreeMap<(ShopId, IdempotencyKey), LedgerEntry>,
 }
 
 /// The in-memory store. Every call takes one lock, so each is atomic like the adapter's single
@@ -446,6 +452,10 @@ impl CompensationStore for MemoryStore {
             }
             let balance_after = Fen(deposit_read.0 - due.amount.0);
             shop.deposit = balance_after;
+            let entry =
+                LedgerEntry::payout(&due.shop_id, &due.order_id, due.amount, balance_after, now);
+            s.ledger
+                .insert((due.shop_id.clone(), ledger_key(&entry)), entry);
             s.coupons.insert(coupon, due.amount);
             put_message(s, notice)?;
             if let Some(c) = s.compensations.get_mut(&key) {
@@ -565,5 +575,102 @@ impl BlobStore for MemoryStore {
     async fn delete_blob(&self, key: &str) -> Result<()> {
         self.with(|s| s.blobs.remove(key));
         Ok(())
+    }
+}
+
+/// An entry's place in its shop's ledger: time, then what it was for.
+fn ledger_key(entry: &LedgerEntry) -> String {
+    let what = match (&entry.order_id, &entry.idempotency_key) {
+        (Some(order), _) => order.to_string(),
+        (None, Some(key)) => format!("TOPUP#{key}"),
+        (None, None) => String::new(),
+    };
+    format!("{:013}#{what}", entry.at.max(0))
+}
+
+impl PlatformStore for MemoryStore {
+    async fn onboard_shop(&self, profile: &ShopProfile) -> Result<(Shop, bool)> {
+        Ok(self.with(|s| {
+            let created = !s.shops.contains_key(&profile.shop_id);
+            let shop = s
+                .shops
+                .entry(profile.shop_id.clone())
+                .or_insert_with(|| Shop {
+                    shop_id: profile.shop_id.clone(),
+                    name: String::new(),
+                    agents: vec![],
+                    serving_rule: Default::default(),
+                    robot_on: false,
+                    deposit: Fen(0),
+                });
+            shop.name = profile.name.clone();
+            shop.agents = profile.agents.clone();
+            shop.serving_rule = profile.serving_rule.clone();
+            (shop.clone(), created)
+        }))
+    }
+
+    async fn top_up_with_key(
+        &self,
+        shop: &ShopId,
+        key: &IdempotencyKey,
+    ) -> Result<Option<LedgerEntry>> {
+        Ok(self.with(|s| s.top_ups.get(&(shop.clone(), key.clone())).cloned()))
+    }
+
+    async fn top_up(&self, entry: &LedgerEntry, deposit_read: Fen) -> Result<TopUpOutcome> {
+        let Some(key) = entry.idempotency_key.clone() else {
+            return Err(Error::Internal("a top-up without its key".into()));
+        };
+        self.with(|s| {
+            let marker = (entry.shop_id.clone(), key);
+            if s.top_ups.contains_key(&marker) {
+                return Ok(TopUpOutcome::KeyUsed);
+            }
+            let Some(shop) = s.shops.get_mut(&entry.shop_id) else {
+                return Err(Error::NotFound("shop"));
+            };
+            if shop.deposit != deposit_read {
+                return Ok(TopUpOutcome::DepositMoved);
+            }
+            shop.deposit = entry.balance_after;
+            s.top_ups.insert(marker, entry.clone());
+            s.ledger
+                .insert((entry.shop_id.clone(), ledger_key(entry)), entry.clone());
+            Ok(TopUpOutcome::Applied)
+        })
+    }
+
+    async fn ledger_page(
+        &self,
+        shop: &ShopId,
+        limit: usize,
+        after: Option<String>,
+    ) -> Result<Page<LedgerEntry>> {
+        let bad = || Error::invalid("cursor", "is not a cursor this listing returned");
+        if let Some(cursor) = &after {
+            let (at, _) = cursor.split_once('#').ok_or_else(bad)?;
+            if at.len() != 13 || !at.bytes().all(|b| b.is_ascii_digit()) {
+                return Err(bad());
+            }
+        }
+        Ok(self.with(|s| {
+            let limit = limit.max(1);
+            let mut all: Vec<(&String, &LedgerEntry)> = s
+                .ledger
+                .range((shop.clone(), String::new())..)
+                .take_while(|((sh, _), _)| sh == shop)
+                .map(|((_, k), e)| (k, e))
+                .collect();
+            all.reverse();
+            let all: Vec<(&String, &LedgerEntry)> = all
+                .into_iter()
+                .filter(|(k, _)| after.as_ref().is_none_or(|a| k.as_str() < a.as_str()))
+                .collect();
+            let items: Vec<LedgerEntry> =
+                all.iter().take(limit).map(|(_, e)| (*e).clone()).collect();
+            let next = (all.len() > limit).then(|| all[limit - 1].0.clone());
+            Page { items, next }
+        }))
     }
 }

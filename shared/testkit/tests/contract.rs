@@ -6,3 +6,8 @@ use assistant_testkit::{contract, MemoryStore};
 async fn the_twin_keeps_the_storage_contract() {
     contract::run_all(|| async { MemoryStore::default() }).await;
 }
+
+#[tokio::test]
+async fn the_twin_keeps_the_platform_contract() {
+    contract::run_platform(|| async { MemoryStore::default() }).await;
+}

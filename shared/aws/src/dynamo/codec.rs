@@ -46,6 +46,11 @@ pub(crate) fn to_item<T: Serialize>(value: &T, pk: String, sk: String) -> Result
     Ok(item)
 }
 
+/// A domain value as one attribute value (a list or a map), `None` fields left out.
+pub(crate) fn to_value<T: Serialize>(value: &T) -> Result<AttributeValue> {
+    serde_dynamo::to_attribute_value(value).map_err(|e| Error::Internal(Box::new(e)))
+}
+
 /// An item back as a domain value; the keys are ignored.
 pub(crate) fn from_item<T: DeserializeOwned>(mut item: Item) -> Result<T> {
     item.remove(PK);

@@ -218,6 +218,7 @@ impl Payout<'_> {
         let due = self.due;
         let mut ledger = key(shop_pk(&due.shop_id), ledger_sk(self.now, &due.order_id));
         ledger.extend([
+            ("shop_id".to_string(), s(due.shop_id.as_str())),
             ("order_id".to_string(), s(due.order_id.as_str())),
             ("delta".to_string(), n(-due.amount.0)),
             ("balance_after".to_string(), n(self.balance_after.0)),

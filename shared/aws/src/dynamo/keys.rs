@@ -5,6 +5,7 @@
 use assistant_domain::model::conversation::Message;
 use assistant_domain::model::ids::{ConversationId, OrderId, ShopId, UserId};
 use assistant_domain::model::limits::Counted;
+use assistant_domain::model::ledger::IdempotencyKey;
 use assistant_domain::model::time::Millis;
 
 // ---- attribute names --------------------------------------------------------------------------
@@ -92,6 +93,8 @@ pub const LEDGER_PREFIX: &str = "LEDGER#";
 pub const STAT_PREFIX: &str = "STAT#";
 pub const FEEDBACK_PREFIX: &str = "FEEDBACK#";
 pub const REPLIES_PREFIX: &str = "REPLIES#";
+/// A top-up's marker: one per shop and `Idempotency-Key`.
+pub const TOP_UP_PREFIX: &str = "TOPUP#";
 const SHOP_PREFIX: &str = "SHOP#";
 
 pub fn order_pk(shop: &ShopId, buyer: &UserId) -> String {
@@ -135,6 +138,30 @@ pub fn coupon_sk(order: &OrderId) -> String {
 }
 pub fn ledger_sk(paid_at: Millis, order: &OrderId) -> String {
     format!("{LEDGER_PREFIX}{:013}#{order}", paid_at.max(0))
+}
+/// The marker of a shop's top-up with this key (sorts after `ROBOT`: outside the setup read).
+pub fn top_up_sk(key: &IdempotencyKey) -> String {
+    format!("{TOP_UP_PREFIX}{key}")
+}
+/// The ledger entry of a top-up: beside the payouts, by time.
+pub fn ledger_top_up_sk(at: Millis, key: &IdempotencyKey) -> String {
+    format!("{LEDGER_PREFIX}{:013}#{TOP_UP_PREFIX}{key}", at.max(0))
+}
+/// A ledger page's cursor: the sort key of the last entry returned, without its prefix.
+pub fn ledger_cursor(sk: &str) -> Option<&str> {
+    sk.strip_prefix(LEDGER_PREFIX)
+}
+/// The sort key a ledger cursor was made of, if it is one (`{at:013}#…` of key characters).
+pub fn ledger_sk_of_cursor(cursor: &str) -> Option<String> {
+    let (at, rest) = cursor.split_once('#')?;
+    let ok = at.len() == 13
+        && at.bytes().all(|b| b.is_ascii_digit())
+        && !rest.is_empty()
+        && rest.len() <= 100
+        && rest
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b':' | b'#'));
+    ok.then(|| format!("{LEDGER_PREFIX}{cursor}"))
 }
 pub fn due_shard_key(shard: u32) -> String {
     format!("DUE#{shard:02}")
@@ -248,6 +275,8 @@ mod tests {
             stat_sk("urge_shipment.overdue"),
             feedback_sk("1763877600000-abc"),
             ledger_sk(1, &order),
+            top_up_sk(&IdempotencyKey::parse(Some("k-1")).unwrap()),
+            ledger_top_up_sk(1, &IdempotencyKey::parse(Some("k-1")).unwrap()),
         ];
         keys.sort();
         for k in &keys {
@@ -271,6 +300,26 @@ mod tests {
         assert!(ledger_sk(5, &order).starts_with(LEDGER_PREFIX));
         assert!(reply_history_sk("logistics", 7).starts_with(&reply_history_prefix("logistics")));
         assert!(!reply_history_sk("logistics", 7).starts_with(&reply_history_prefix("log")));
+        let key = IdempotencyKey::parse(Some("topup:2026-11-23.1")).unwrap();
+        let sk = ledger_top_up_sk(1_795_428_000_000, &key);
+        assert_eq!(sk, "LEDGER#1795428000000#TOPUP#topup:2026-11-23.1");
+        let cursor = ledger_cursor(&sk).unwrap();
+        assert_eq!(ledger_sk_of_cursor(cursor), Some(sk.clone()));
+        let payout = ledger_sk(5, &order);
+        assert_eq!(
+            ledger_sk_of_cursor(ledger_cursor(&payout).unwrap()),
+            Some(payout)
+        );
+        for forged in [
+            "",
+            "x",
+            "123#a",
+            "1795428000000#",
+            "1795428000000#a b",
+            "179542800000a#x",
+        ] {
+            assert_eq!(ledger_sk_of_cursor(forged), None, "{forged}");
+        }
         assert_eq!(
             ledger_sk(-1, &order),
             ledger_sk(0, &order),

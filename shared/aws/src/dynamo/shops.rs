@@ -1,22 +1,28 @@
-//! Shops: the profile, the shop's replies and robot (one Query reads them all) and the reply
-//! history, in the shop's partition.
+//! Shops: the profile, the shop's replies and robot (one Query reads them all), the reply
+//! history, and the platform's side (onboarding, top-ups by `Idempotency-Key` and their markers,
+//! the deposit ledger), in the shop's partition.
 //!
 //! `PROFILE` < `REPLIES#…` < `ROBOT` in sort order, and nothing else sorts between them, so
 //! `sk BETWEEN PROFILE AND ROBOT` is exactly the shop's setup.
 
-use super::codec::{from_item, n, string, to_item, Item};
+use super::codec::{from_item, n, s, string, to_item, to_value, Item};
+use super::errors::{DynamoFault, Failure};
 use super::keys::{
-    replies_sk, reply_history_prefix, reply_history_sk, shop_pk, ITEM_EXISTS, ITEM_IS_NEW, PROFILE,
-    REPLIES_PREFIX, ROBOT, SK,
+    ledger_cursor, ledger_sk_of_cursor, ledger_top_up_sk, replies_sk, reply_history_prefix,
+    reply_history_sk, shop_pk, top_up_sk, ARREARS, ARREARS_KEY, DEPOSIT, ITEM_EXISTS, ITEM_IS_NEW,
+    LEDGER_PREFIX, PK_AND_SK_PREFIX, PROFILE, REPLIES_PREFIX, ROBOT, SK,
 };
 use super::{codec::key, put_new, DynamoStore, SortKeys};
-use assistant_domain::error::Result;
+use assistant_domain::error::{Error, Result};
 use assistant_domain::intent::IntentId;
 use assistant_domain::model::conversation::Shop;
 use assistant_domain::model::ids::ShopId;
+use assistant_domain::model::ledger::{IdempotencyKey, LedgerEntry, TopUpOutcome};
+use assistant_domain::model::money::Fen;
 use assistant_domain::model::replies::{IntentReplies, ReplyChange, RobotSettings, ShopSetup};
-use assistant_domain::ports::ShopStore;
-use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem, Update};
+use assistant_domain::model::shop::ShopProfile;
+use assistant_domain::ports::{Page, PlatformStore, ShopStore};
+use aws_sdk_dynamodb::types::{AttributeValue, Put, ReturnValue, TransactWriteItem, Update};
 
 /// A versioned put: the item must not exist yet (version 1) or still hold the previous version.
 fn versioned_put(table: &str, item: Item, version: u64) -> Put {
@@ -129,5 +135,185 @@ impl ShopStore for DynamoStore {
                 .build(),
         ])
         .await
+    }
+}
+
+/// The places in a top-up's transaction of the writes whose failed condition means "the key was
+/// used" (the marker, the ledger entry) and "the deposit moved since it was read".
+const TOP_UP_MARKER: usize = 0;
+const TOP_UP_LEDGER: usize = 1;
+const TOP_UP_DEPOSIT: usize = 2;
+
+/// A ledger item back as its entry. Payout entries are written by the payout's transaction
+/// (`compensations.rs`); older ones do not carry their shop, which is the partition's.
+fn ledger_entry(mut item: Item, shop: &ShopId) -> Result<LedgerEntry> {
+    item.entry("shop_id".into())
+        .or_insert_with(|| s(shop.as_str()));
+    from_item(item)
+}
+
+impl PlatformStore for DynamoStore {
+    async fn onboard_shop(&self, profile: &ShopProfile) -> Result<(Shop, bool)> {
+        // One UpdateItem: the profile's fields set, the deposit and the robot switch set only on
+        // a new shop (if_not_exists), so a payout or top-up at the same moment loses nothing.
+        let request = self
+            .client
+            .update_item()
+            .table_name(&self.tables.shops)
+            .set_key(Some(key(shop_pk(&profile.shop_id), PROFILE)))
+            .update_expression(
+                "SET #id = :id, #name = :name, #agents = :agents, #rule = :rule, \
+                 #deposit = if_not_exists(#deposit, :zero), #robot = if_not_exists(#robot, :off)",
+            )
+            .expression_attribute_names("#id", "shop_id")
+            .expression_attribute_names("#name", "name")
+            .expression_attribute_names("#agents", "agents")
+            .expression_attribute_names("#rule", "serving_rule")
+            .expression_attribute_names("#deposit", DEPOSIT)
+            .expression_attribute_names("#robot", "robot_on")
+            .expression_attribute_values(":id", s(profile.shop_id.as_str()))
+            .expression_attribute_values(":name", s(profile.name.as_str()))
+            .expression_attribute_values(":agents", to_value(&profile.agents)?)
+            .expression_attribute_values(":rule", to_value(&profile.serving_rule)?)
+            .expression_attribute_values(":zero", n(0))
+            .expression_attribute_values(":off", AttributeValue::Bool(false))
+            .return_values(ReturnValue::AllOld);
+        let old = self
+            .send(request)
+            .await?
+            .attributes
+            .filter(|a| !a.is_empty());
+        let (robot_on, deposit, created) = match old {
+            Some(item) => {
+                let before: Shop = from_item(item)?;
+                (before.robot_on, before.deposit, false)
+            }
+            None => (false, Fen(0), true),
+        };
+        let shop = Shop {
+            shop_id: profile.shop_id.clone(),
+            name: profile.name.clone(),
+            agents: profile.agents.clone(),
+            serving_rule: profile.serving_rule.clone(),
+            robot_on,
+            deposit,
+        };
+        Ok((shop, created))
+    }
+
+    async fn top_up_with_key(
+        &self,
+        shop: &ShopId,
+        key: &IdempotencyKey,
+    ) -> Result<Option<LedgerEntry>> {
+        self.get(&self.tables.shops, shop_pk(shop), &top_up_sk(key))
+            .await
+    }
+
+    async fn top_up(&self, entry: &LedgerEntry, deposit_read: Fen) -> Result<TopUpOutcome> {
+        let table = &self.tables.shops;
+        let pk = shop_pk(&entry.shop_id);
+        let Some(idempotency_key) = &entry.idempotency_key else {
+            return Err(DynamoFault::internal(
+                "Invalid",
+                "a top-up without its key".into(),
+            ));
+        };
+        let marker = to_item(entry, pk.clone(), top_up_sk(idempotency_key))?;
+        let ledger = to_item(
+            entry,
+            pk.clone(),
+            ledger_top_up_sk(entry.at, idempotency_key),
+        )?;
+        // In arrears exactly while below zero: a deposit back at zero or above leaves
+        // ArrearsIndex in the same write.
+        let expression = if entry.in_arrears() {
+            format!("SET {DEPOSIT} = :new, {ARREARS_KEY} = :arrears")
+        } else {
+            format!("SET {DEPOSIT} = :new REMOVE {ARREARS_KEY}")
+        };
+        let mut deposit = Update::builder()
+            .table_name(table)
+            .set_key(Some(key(pk, PROFILE)))
+            .update_expression(expression)
+            .condition_expression(format!("{DEPOSIT} = :read"))
+            .expression_attribute_values(":new", n(entry.balance_after.0))
+            .expression_attribute_values(":read", n(deposit_read.0));
+        if entry.in_arrears() {
+            deposit = deposit.expression_attribute_values(":arrears", s(ARREARS));
+        }
+        let deposit = deposit.build().expect("table, key and expression are set");
+        let writes = vec![
+            TransactWriteItem::builder()
+                .put(put_new(table, marker))
+                .build(),
+            TransactWriteItem::builder()
+                .put(put_new(table, ledger))
+                .build(),
+            TransactWriteItem::builder().update(deposit).build(),
+        ];
+        let request = self
+            .client
+            .transact_write_items()
+            .set_transact_items(Some(writes));
+        match self.send_checked(request).await {
+            Ok(_) => Ok(TopUpOutcome::Applied),
+            Err(f)
+                if f.condition_failed_at(TOP_UP_MARKER) || f.condition_failed_at(TOP_UP_LEDGER) =>
+            {
+                Ok(TopUpOutcome::KeyUsed)
+            }
+            Err(f) if f.condition_failed_at(TOP_UP_DEPOSIT) => Ok(TopUpOutcome::DepositMoved),
+            // A failed condition DynamoDB did not place: read again, as after a moved deposit.
+            Err(Failure::Condition(_)) => Ok(TopUpOutcome::DepositMoved),
+            Err(Failure::Other(err)) => Err(err),
+        }
+    }
+
+    async fn ledger_page(
+        &self,
+        shop: &ShopId,
+        limit: usize,
+        after: Option<String>,
+    ) -> Result<Page<LedgerEntry>> {
+        let pk = shop_pk(shop);
+        let start = match after.as_deref() {
+            None => None,
+            Some(cursor) => {
+                let sk = ledger_sk_of_cursor(cursor).ok_or_else(|| {
+                    Error::invalid("cursor", "is not a cursor this listing returned")
+                })?;
+                Some(key(pk.clone(), sk))
+            }
+        };
+        let limit = limit.clamp(1, 100);
+        // One more than asked: whether there is a next page, without a second request.
+        let query = self
+            .client
+            .query()
+            .table_name(&self.tables.shops)
+            .key_condition_expression(PK_AND_SK_PREFIX)
+            .expression_attribute_values(":pk", s(pk))
+            .expression_attribute_values(":prefix", s(LEDGER_PREFIX))
+            .scan_index_forward(false)
+            .limit(limit as i32 + 1)
+            .set_exclusive_start_key(start);
+        let mut items = self.query_page(query).await?.items.unwrap_or_default();
+        let more = items.len() > limit;
+        items.truncate(limit);
+        let next = if more {
+            items
+                .last()
+                .and_then(|item| string(item, SK))
+                .and_then(ledger_cursor)
+                .map(str::to_string)
+        } else {
+            None
+        };
+        let items = items
+            .into_iter()
+            .map(|item| ledger_entry(item, shop))
+            .collect::<Result<Vec<_>>>()?;
+        Ok(Page { items, next })
     }
 }

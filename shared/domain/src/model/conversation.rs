@@ -5,6 +5,7 @@ use crate::intent::{Classification, IntentId};
 use crate::model::card::{CardAnswer, OrderSummary, PredictionCard};
 use crate::model::ids::{CardId, ConversationId, MessageId, OrderId, ShopId, UserId};
 use crate::model::money::Fen;
+use crate::model::shop::{default_display_name, serving_agent, Agent, ServingRule};
 use crate::model::time::Millis;
 use serde::{Deserialize, Serialize};
 
@@ -27,13 +28,17 @@ pub fn message_text(field: &str, raw: &str) -> Result<String> {
     Ok(text.to_string())
 }
 
-/// A shop (店铺) as the assistant needs it.
+/// A shop (店铺) as the assistant needs it. The platform onboards it (`PUT /shops/{shop_id}`:
+/// name, agents, serving rule); its admin switches the robot; top-ups and payouts move the deposit.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Shop {
     pub shop_id: ShopId,
     pub name: String,
-    /// The shop's customer-service agents, in the order the chat platform assigns them.
-    pub agents: Vec<UserId>,
+    /// The shop's customer-service agents, with the names buyers see.
+    pub agents: Vec<Agent>,
+    /// Which agent serves a new conversation (shops stored before the rule: by buyer).
+    #[serde(default)]
+    pub serving_rule: ServingRule,
     /// 飞鸽机器人 switched on.
     pub robot_on: bool,
     /// 保证金 balance; may go below zero (arrears).
@@ -41,19 +46,18 @@ pub struct Shop {
 }
 
 impl Shop {
-    /// The agent the chat platform routes a new conversation to: stable for a conversation id.
-    pub fn agent_for(&self, conversation: &ConversationId) -> Option<UserId> {
-        if self.agents.is_empty() {
-            return None;
-        }
-        // FNV-1a: stable across processes and releases, unlike the std hasher.
-        let hash = conversation
-            .as_str()
-            .bytes()
-            .fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
-                (h ^ b as u64).wrapping_mul(0x0100_0000_01b3)
-            });
-        Some(self.agents[(hash % self.agents.len() as u64) as usize].clone())
+    /// The agent a new conversation of `buyer` goes to, by the shop's serving rule.
+    pub fn agent_for(&self, buyer: &UserId) -> Option<UserId> {
+        serving_agent(&self.agents, &self.serving_rule, buyer).map(|a| a.agent_id.clone())
+    }
+
+    /// The name buyers see `agent` as: the display name the shop gave, else "{店名}客服".
+    pub fn agent_display_name(&self, agent: &UserId) -> String {
+        self.agents
+            .iter()
+            .find(|a| a.agent_id == *agent)
+            .and_then(|a| a.display_name.clone())
+            .unwrap_or_else(|| default_display_name(&self.name))
     }
 }
 
@@ -113,7 +117,7 @@ impl Conversation {
             conversation_id: id.clone(),
             shop_id: shop.shop_id.clone(),
             buyer_id: buyer.clone(),
-            serving_agent: shop.agent_for(id),
+            serving_agent: shop.agent_for(buyer),
             confirmed_order: None,
             open_card: None,
             last_intent: None,
@@ -284,20 +288,51 @@ mod tests {
     }
 
     #[test]
-    fn agent_assignment_is_stable_and_spread() {
+    fn a_conversation_goes_to_the_buyers_agent_whatever_its_id() {
         let shop = Shop {
             shop_id: ShopId::parse("s").unwrap(),
-            name: "s".into(),
-            agents: vec![UserId::parse("a").unwrap(), UserId::parse("b").unwrap()],
+            name: "小鹿家居旗舰店".into(),
+            agents: vec![
+                Agent::new(UserId::parse("a").unwrap(), Some("小美")),
+                Agent::new(UserId::parse("b").unwrap(), None),
+            ],
+            serving_rule: ServingRule::ByBuyer,
             robot_on: false,
             deposit: Fen(0),
         };
-        let c = ConversationId::parse("conv-1").unwrap();
-        assert_eq!(shop.agent_for(&c), shop.agent_for(&c));
-        let picked: std::collections::HashSet<_> = (0..20)
-            .map(|i| shop.agent_for(&ConversationId::parse(format!("c{i}")).unwrap()))
+        let buyer = UserId::parse("buyer-zhang").unwrap();
+        let agents: std::collections::HashSet<_> = (0..20)
+            .map(|i| {
+                let c = ConversationId::parse(format!("c{i}")).unwrap();
+                Conversation::open(&c, &shop, &buyer, 0).serving_agent
+            })
             .collect();
-        assert_eq!(picked.len(), 2);
+        assert_eq!(agents.len(), 1, "one buyer, one agent: {agents:?}");
+        assert_eq!(
+            shop.agent_display_name(&UserId::parse("a").unwrap()),
+            "小美"
+        );
+        assert_eq!(
+            shop.agent_display_name(&UserId::parse("b").unwrap()),
+            "小鹿家居旗舰店客服"
+        );
+        assert_eq!(
+            shop.agent_display_name(&UserId::parse("stranger").unwrap()),
+            "小鹿家居旗舰店客服"
+        );
+    }
+
+    #[test]
+    fn a_shop_stored_before_display_names_and_rules_still_reads() {
+        let old = serde_json::json!({
+            "shop_id": "s", "name": "店", "agents": ["a", "b"], "robot_on": true, "deposit": 100
+        });
+        let shop: Shop = serde_json::from_value(old).unwrap();
+        assert_eq!(shop.serving_rule, ServingRule::ByBuyer);
+        assert_eq!(
+            shop.agents[1],
+            Agent::new(UserId::parse("b").unwrap(), None)
+        );
     }
 
     #[test]

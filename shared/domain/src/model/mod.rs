@@ -12,6 +12,8 @@
 //! - [`usage`]: usage counts per shop and solution
 //! - [`feedback`]: feedback records (我要反馈) and the check of a form
 //! - [`compensation`]: the overdue-shipment rule (超时发货赔付), payouts and the payout report
+//! - [`shop`]: what the platform sets of a shop: agents with display names, the serving rule
+//! - [`ledger`]: the deposit ledger (保证金): top-ups by `Idempotency-Key`, payouts
 
 pub mod card;
 pub mod compensation;
@@ -20,9 +22,11 @@ pub mod feedback;
 pub mod identity;
 pub mod ids;
 pub mod limits;
+pub mod ledger;
 pub mod money;
 pub mod order;
 pub mod replies;
+pub mod shop;
 pub mod solution;
 pub mod time;
 pub mod usage;

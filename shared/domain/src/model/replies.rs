@@ -239,6 +239,7 @@ mod tests {
             shop_id: ShopId::parse("s1").unwrap(),
             name: "s".into(),
             agents: vec![],
+            serving_rule: Default::default(),
             robot_on,
             deposit: Fen(0),
         };

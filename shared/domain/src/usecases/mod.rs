@@ -16,6 +16,7 @@ pub mod queue;
 pub mod replies;
 pub mod report;
 pub mod robot;
+pub mod shops;
 pub mod staff_reply;
 mod step;
 mod support;
@@ -34,6 +35,10 @@ pub use replies::{
 };
 pub use report::payout_report;
 pub use robot::{rate_robot, RateRobot, Rating, RatingOutcome, HANDOFF_NOTICE};
+pub use shops::{
+    ledger, onboard_shop, top_up, AgentView, Onboarded, ShopView, TopUpResult, DEFAULT_LEDGER_PAGE,
+    MAX_LEDGER_PAGE, TOP_UP_ATTEMPTS,
+};
 pub use staff_reply::{post_staff_message, StaffOutcome};
 pub use support::MESSAGE_PAGE;
 pub use use_solution::{action_message, use_solution, UseKind, UseOutcome, UseSolution};
