@@ -86,6 +86,11 @@ impl MemoryStore {
         })
     }
 
+    /// How many objects (screenshots) are stored: none may be left behind by a failed write.
+    pub fn blob_count(&self) -> usize {
+        self.with(|s| s.blobs.len())
+    }
+
     /// The buyer's coupon for an order, if paid.
     pub fn coupon(&self, buyer: &UserId, order: &OrderId) -> Option<Fen> {
         self.with(|s| s.coupons.get(&(buyer.clone(), order.clone())).copied())
