@@ -6,6 +6,7 @@
 //! (`assistant_cli::seed` re-exports it), so the tests and the demo speak of the same orders.
 
 use crate::MemoryStore;
+use assistant_domain::model::compensation::{DueCompensation, DUE_SHARDS};
 use assistant_domain::model::conversation::{Conversation, Message, Shop};
 use assistant_domain::model::identity::Actor;
 use assistant_domain::model::ids::ConversationId;
@@ -14,7 +15,7 @@ use assistant_domain::model::order::{
     AfterSale, AfterSaleKind, CloseReason, Order, OrderItem, OrderNode,
 };
 use assistant_domain::model::time::{Millis, DAY, HOUR};
-use assistant_domain::ports::{ConversationStore, OrderStore, ShopStore};
+use assistant_domain::ports::{CompensationStore, ConversationStore, OrderStore, ShopStore};
 use assistant_domain::usecases::{list_messages, post_buyer_message, Backoff, PostMessage};
 use assistant_domain::{Error, Result};
 use serde::de::DeserializeOwned;
@@ -306,6 +307,23 @@ pub async fn snapshot(store: &MemoryStore, id: &str) -> (Option<Conversation>, V
         store.conversation(&id).await.unwrap(),
         store.messages(&id, 1000).await.unwrap(),
     )
+}
+
+/// Every due compensation, over all shards, on either store.
+pub async fn all_due(store: &impl CompensationStore) -> Vec<DueCompensation> {
+    let mut out = Vec::new();
+    for shard in 0..DUE_SHARDS {
+        let mut after = None;
+        loop {
+            let page = store.due(shard, 100, after).await.unwrap();
+            out.extend(page.items);
+            match page.next {
+                Some(n) => after = Some(n),
+                None => break,
+            }
+        }
+    }
+    out
 }
 
 /// A retry backoff that does not wait.
