@@ -11,15 +11,12 @@ use assistant_aws::dynamo::keys::{
 };
 use assistant_aws::DynamoStore;
 use assistant_cli::drill::{self, Flaky, QuickBackoff};
-use assistant_domain::model::compensation::{
-    payout_notice, DueCompensation, PayOutcome, DUE_SHARDS,
-};
-use assistant_domain::model::conversation::Shop;
-use assistant_domain::model::ids::{ConversationId, MessageId, OrderId, ShopId, UserId};
+use assistant_domain::model::compensation::{payout_notice, PayOutcome, DUE_SHARDS};
+use assistant_domain::model::ids::{OrderId, ShopId, UserId};
 use assistant_domain::model::money::Fen;
 use assistant_domain::model::order::OrderNode;
 use assistant_domain::model::time::{beijing_date, Millis, DAY, HOUR, MINUTE};
-use assistant_domain::ports::{CompensationStore, ConversationStore, OrderStore, ShopStore};
+use assistant_domain::ports::{CompensationStore, ShopStore};
 use assistant_domain::usecases::{sweep, SweepError};
 use assistant_testkit::fixtures::all_due;
 use aws_sdk_dynamodb::types::AttributeValue;
@@ -217,54 +214,12 @@ async fn faults_before_and_after_the_write_are_absorbed_exactly_once() {
 #[tokio::test]
 async fn a_killed_sweep_leaves_nothing_half_paid() {
     let store = fresh_store().await;
-    let orders = drill::drill_orders(60, 3, NOW);
-    for s in 0..3 {
-        store
-            .put_shop(&Shop {
-                shop_id: ShopId::parse(format!("drill-shop-{s}")).unwrap(),
-                name: "s".into(),
-                agents: vec![],
-                robot_on: false,
-                deposit: Fen(100_000),
-            })
-            .await
-            .unwrap();
-    }
-    let conv = ConversationId::parse("drill-c").unwrap();
-    for d in orders.iter().filter(|d| d.case == drill::Case::Eligible) {
-        store.put_order(&d.order).await.unwrap();
-        let due = DueCompensation::new(&d.order, &conv, &MessageId::parse("m1").unwrap(), NOW);
-        let mut c = assistant_domain::model::conversation::Conversation::open(
-            &ConversationId::parse(format!("k{}", d.order.order_id)).unwrap(),
-            &store.shop(&d.order.shop_id).await.unwrap().unwrap(),
-            &d.order.buyer_id,
-            NOW,
-        );
-        c.version = 1;
-        store
-            .commit(assistant_domain::ports::ConversationChange {
-                conversation: c,
-                expected_version: None,
-                messages: vec![],
-                stats: vec![],
-                compensations: vec![due],
-            })
-            .await
-            .unwrap();
-    }
+    let (orders, deposits) = crate::faults::with_due(&store, 60).await;
     let s2 = store.clone();
     let killed = tokio::spawn(async move { sweep(&s2, &QuickBackoff, NOW, 0).await });
     tokio::time::sleep(std::time::Duration::from_millis(40)).await;
     killed.abort();
     let _ = killed.await;
-    let deposits: std::collections::HashMap<_, _> = (0..3)
-        .map(|s| {
-            (
-                ShopId::parse(format!("drill-shop-{s}")).unwrap(),
-                Fen(100_000),
-            )
-        })
-        .collect();
     // Whatever the killed sweep managed is whole: paid ⇔ coupon ⇔ ledger entry.
     let partial = drill::verify(&store, &orders, &deposits).await;
     assert!(

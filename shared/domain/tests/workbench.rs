@@ -4,26 +4,20 @@
 //! screenshots in moto's S3) and the queue index in DynamoDB stay in
 //! tests/integration/workbench.rs.
 
-use assistant_domain::intent::IntentId;
-use assistant_domain::model::conversation::{Conversation, Message};
-use assistant_domain::model::feedback::{Feedback, FeedbackForm};
+use assistant_domain::model::feedback::FeedbackForm;
 use assistant_domain::model::identity::Actor;
 use assistant_domain::model::ids::{ConversationId, ShopId};
 use assistant_domain::model::order::OrderNode;
 use assistant_domain::model::time::{HOUR, MINUTE};
-use assistant_domain::model::usage::StatEvent;
-use assistant_domain::ports::{
-    BlobStore, ConversationChange, ConversationStore, FeedbackStore, Page, WaitingConversation,
-};
+use assistant_domain::ports::FeedbackStore;
 use assistant_domain::usecases::{
     adoption, edit_replies, edit_robot, get_replies, panel, post_buyer_message, post_feedback,
     post_staff_message, queue, rate_robot, select_order, use_solution,
 };
-use assistant_domain::{Error, Result};
+use assistant_domain::Result;
 use assistant_testkit::fixtures::*;
 use assistant_testkit::MemoryStore;
 use serde_json::{json, Value};
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// The admin switches the robot (and its answers); the outcome.
 async fn robot(
@@ -337,69 +331,6 @@ fn png(extra: usize) -> Vec<u8> {
     v
 }
 
-/// Storage that fails where we say: the third screenshot upload, or the record's write.
-struct Failing<'a> {
-    store: &'a MemoryStore,
-    fail_upload: usize,
-    fail_record: bool,
-    uploads: AtomicUsize,
-}
-
-impl BlobStore for Failing<'_> {
-    async fn put_blob(&self, key: &str, bytes: Vec<u8>, content_type: &str) -> Result<()> {
-        let n = self.uploads.fetch_add(1, Ordering::SeqCst) + 1;
-        if n == self.fail_upload {
-            return Err(Error::Unavailable("injected S3 failure".into()));
-        }
-        self.store.put_blob(key, bytes, content_type).await
-    }
-    async fn get_blob(&self, key: &str) -> Result<Option<Vec<u8>>> {
-        self.store.get_blob(key).await
-    }
-    async fn delete_blob(&self, key: &str) -> Result<()> {
-        self.store.delete_blob(key).await
-    }
-}
-
-impl FeedbackStore for Failing<'_> {
-    async fn put_feedback(&self, feedback: &Feedback, stat: &StatEvent) -> Result<()> {
-        if self.fail_record {
-            return Err(Error::Unavailable("injected DynamoDB failure".into()));
-        }
-        self.store.put_feedback(feedback, stat).await
-    }
-    async fn feedback_page(
-        &self,
-        shop: Option<&ShopId>,
-        intent: Option<IntentId>,
-        limit: usize,
-        after: Option<String>,
-    ) -> Result<Page<Feedback>> {
-        self.store.feedback_page(shop, intent, limit, after).await
-    }
-    async fn feedback(&self, id: &str) -> Result<Option<Feedback>> {
-        self.store.feedback(id).await
-    }
-}
-
-impl ConversationStore for Failing<'_> {
-    async fn conversation(&self, id: &ConversationId) -> Result<Option<Conversation>> {
-        self.store.conversation(id).await
-    }
-    async fn messages(&self, id: &ConversationId, limit: usize) -> Result<Vec<Message>> {
-        self.store.messages(id, limit).await
-    }
-    async fn commit(&self, change: ConversationChange) -> Result<()> {
-        self.store.commit(change).await
-    }
-    async fn waiting(&self, shop: &ShopId, limit: usize) -> Result<Vec<WaitingConversation>> {
-        self.store.waiting(shop, limit).await
-    }
-    async fn append(&self, message: &Message) -> Result<()> {
-        self.store.append(message).await
-    }
-}
-
 #[tokio::test]
 async fn a_failure_part_way_leaves_no_orphan_object_and_no_record() {
     let store = seeded().await;
@@ -411,13 +342,10 @@ async fn a_failure_part_way_leaves_no_orphan_object_and_no_record() {
         ..Default::default()
     };
     for (fail_upload, fail_record) in [(3, false), (0, true)] {
-        let failing = Failing {
-            store: &store,
-            fail_upload,
-            fail_record,
-            uploads: AtomicUsize::new(0),
-        };
-        let err = post_feedback(&failing, &failing, &actor, form(), NOW)
+        // The third screenshot's upload fails, or the record's write.
+        store.fail_upload(fail_upload);
+        store.fail_feedback_writes(fail_record);
+        let err = post_feedback(&store, &store, &actor, form(), NOW)
             .await
             .unwrap_err();
         assert_eq!(err.code(), "unavailable");

@@ -49,6 +49,9 @@ pub struct State {
     robots: BTreeMap<ShopId, RobotSettings>,
     feedback: BTreeMap<String, Feedback>,
     blobs: BTreeMap<String, (Vec<u8>, String)>,
+    /// Injected faults: uploads left until one fails (0: none), and whether feedback writes fail.
+    uploads_until_failure: usize,
+    failing_feedback_writes: bool,
 }
 
 /// The in-memory store. Every call takes one lock, so each is atomic like the adapter's single
@@ -84,6 +87,16 @@ impl MemoryStore {
                 .filter(|c| c.paid.is_none())
                 .count()
         })
+    }
+
+    /// Makes the `n`-th screenshot upload from now fail (0: none), as an unavailable S3 would.
+    pub fn fail_upload(&self, n: usize) {
+        self.with(|s| s.uploads_until_failure = n);
+    }
+
+    /// Makes every feedback record's write fail (or none), as an unavailable DynamoDB would.
+    pub fn fail_feedback_writes(&self, fail: bool) {
+        self.with(|s| s.failing_feedback_writes = fail);
     }
 
     /// How many objects (screenshots) are stored: none may be left behind by a failed write.
@@ -463,6 +476,9 @@ impl ReportStore for MemoryStore {
 impl FeedbackStore for MemoryStore {
     async fn put_feedback(&self, feedback: &Feedback, stat: &StatEvent) -> Result<()> {
         self.with(|s| {
+            if s.failing_feedback_writes {
+                return Err(Error::Unavailable("injected DynamoDB failure".into()));
+            }
             if s.feedback.contains_key(&feedback.feedback_id) {
                 return Err(conflict("the feedback"));
             }
@@ -522,10 +538,16 @@ impl FeedbackStore for MemoryStore {
 impl BlobStore for MemoryStore {
     async fn put_blob(&self, key: &str, bytes: Vec<u8>, content_type: &str) -> Result<()> {
         self.with(|s| {
+            if s.uploads_until_failure > 0 {
+                s.uploads_until_failure -= 1;
+                if s.uploads_until_failure == 0 {
+                    return Err(Error::Unavailable("injected S3 failure".into()));
+                }
+            }
             s.blobs
-                .insert(key.to_string(), (bytes, content_type.to_string()))
-        });
-        Ok(())
+                .insert(key.to_string(), (bytes, content_type.to_string()));
+            Ok(())
+        })
     }
 
     async fn get_blob(&self, key: &str) -> Result<Option<Vec<u8>>> {
