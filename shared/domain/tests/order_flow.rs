@@ -212,14 +212,7 @@ async fn buyer_picks_another_order_then_switches_by_order_card() {
 #[tokio::test]
 async fn later_messages_resolve_against_the_confirmed_order_without_a_new_card() {
     let store = seeded().await;
-    let v = urge(&store, "c1", "什么时候发货").await;
-    select(
-        &store,
-        "c1",
-        MAIN_BUYER,
-        json!({"via": "confirm", "card_id": v["card"]["card_id"]}),
-    )
-    .await;
+    confirmed(&store, "c1", "什么时候发货").await;
 
     let v = urge(&store, "c1", "怎么还不发货啊").await;
     assert!(v["card"].is_null(), "no second card: {v}");
@@ -285,14 +278,7 @@ async fn a_buyer_without_orders_gets_no_card_and_the_agent_is_told() {
 #[tokio::test]
 async fn agent_use_is_stored_and_counted_per_solution() {
     let store = seeded().await;
-    let v = urge(&store, "c1", "什么时候发货").await;
-    select(
-        &store,
-        "c1",
-        MAIN_BUYER,
-        json!({"via": "confirm", "card_id": v["card"]["card_id"]}),
-    )
-    .await; // shown 1
+    confirmed(&store, "c1", "什么时候发货").await; // shown 1
     let panel = panel_of(&store, "c1").await; // shown 2
     let sid = panel["solution"]["solution_id"].clone();
     let reply = panel["solution"]["replies"][0]["text"].clone();
@@ -414,14 +400,7 @@ async fn a_greeting_after_a_question_keeps_the_panel_on_that_question() {
         v["panel"]["state"], "idle",
         "a greeting pops nothing up: {v}"
     );
-    let v = urge(&store, "c1", "什么时候发货").await;
-    select(
-        &store,
-        "c1",
-        MAIN_BUYER,
-        json!({"via": "confirm", "card_id": v["card"]["card_id"]}),
-    )
-    .await;
+    confirmed(&store, "c1", "什么时候发货").await;
     let v = urge(&store, "c1", "好的，谢谢").await;
     assert!(v["panel"].is_null(), "nothing changed for the agent: {v}");
     let panel = panel_of(&store, "c1").await;
@@ -434,14 +413,7 @@ async fn a_greeting_after_a_question_keeps_the_panel_on_that_question() {
 #[tokio::test]
 async fn fetching_the_panel_writes_nothing_and_counts_it_shown_once() {
     let store = seeded().await;
-    let v = urge(&store, "c1", "什么时候发货").await;
-    select(
-        &store,
-        "c1",
-        MAIN_BUYER,
-        json!({"via": "confirm", "card_id": v["card"]["card_id"]}),
-    )
-    .await;
+    confirmed(&store, "c1", "什么时候发货").await;
     urge(&store, "c1", "好的，谢谢").await;
     let version = |store: MemoryStore| async move {
         store

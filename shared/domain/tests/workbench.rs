@@ -48,9 +48,7 @@ async fn replies_seen(store: &MemoryStore, who: &Actor) -> Value {
 
 /// The main buyer's overdue order confirmed in a conversation; returns the agent's panel.
 async fn overdue_panel(store: &MemoryStore, conv: &str) -> Value {
-    let v = urge(store, conv, "我买的四件套怎么还没发货").await;
-    let confirm = body(json!({"via": "confirm", "card_id": v["card"]["card_id"]}));
-    ok(select_order(store, &buyer(MAIN_BUYER), &id_of(conv), confirm, NOW).await);
+    confirmed(store, conv, "我买的四件套怎么还没发货").await;
     ok(panel(store, &agent_of(SHOP), &id_of(conv), NOW).await)
 }
 

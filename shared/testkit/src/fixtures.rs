@@ -16,7 +16,9 @@ use assistant_domain::model::order::{
 };
 use assistant_domain::model::time::{Millis, DAY, HOUR};
 use assistant_domain::ports::{CompensationStore, ConversationStore, OrderStore, ShopStore};
-use assistant_domain::usecases::{list_messages, post_buyer_message, Backoff, PostMessage};
+use assistant_domain::usecases::{
+    list_messages, post_buyer_message, select_order, Backoff, PostMessage,
+};
 use assistant_domain::{Error, Result};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -298,6 +300,15 @@ pub async fn urge(store: &MemoryStore, conversation: &str, text: &str) -> Value 
         NOW,
     )
     .await)
+}
+
+/// The main buyer asks `text` in `conversation` and confirms the card's guess, at `NOW`; the
+/// answer's outcome (`message`, `order`, `panel`) as JSON.
+pub async fn confirmed(store: &MemoryStore, conversation: &str, text: &str) -> Value {
+    let asked = urge(store, conversation, text).await;
+    let confirm = body(serde_json::json!({"via": "confirm", "card_id": asked["card"]["card_id"]}));
+    let id = id_of(conversation);
+    ok(select_order(store, &buyer(MAIN_BUYER), &id, confirm, NOW).await)
 }
 
 /// Everything stored for a conversation: to prove a refused request changed nothing.
