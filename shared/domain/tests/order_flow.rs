@@ -3,7 +3,6 @@
 //! against DynamoDB Local stays in tests/integration/flow.rs (one node).
 
 use assistant_domain::model::order::OrderNode;
-use assistant_domain::model::time::HOUR;
 use assistant_domain::model::usage::SolutionStats;
 use assistant_domain::ports::{ConversationStore, StatsStore};
 use assistant_domain::usecases::{
@@ -32,10 +31,7 @@ async fn use_panel(store: &MemoryStore, conv: &str, input: Value) -> Value {
 /// confirms, the panel shows that node's solution, the agent sends each action and the reply.
 async fn flow_for(node: OrderNode) {
     let store = seeded().await;
-    let (_, order) = node_buyers(NOW - HOUR)
-        .into_iter()
-        .find(|(n, _)| *n == node)
-        .unwrap();
+    let order = node_order(node);
     let buyer_id = order.buyer_id.to_string();
     let me = buyer(&buyer_id);
     let conv = format!("conv-{}", node.as_str().replace('_', "-"));

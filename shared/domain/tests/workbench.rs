@@ -8,7 +8,7 @@ use assistant_domain::model::feedback::FeedbackForm;
 use assistant_domain::model::identity::Actor;
 use assistant_domain::model::ids::{ConversationId, ShopId};
 use assistant_domain::model::order::OrderNode;
-use assistant_domain::model::time::{HOUR, MINUTE};
+use assistant_domain::model::time::MINUTE;
 use assistant_domain::ports::FeedbackStore;
 use assistant_domain::usecases::{
     adoption, edit_replies, edit_robot, get_replies, panel, post_buyer_message, post_feedback,
@@ -173,13 +173,7 @@ async fn concurrent_edits_one_wins_the_other_gets_409() {
         _ => panic!("one wins, the other gets 409: {a:?} / {b:?}"),
     };
     let v = replies_seen(&store, &admin_of(SHOP)).await;
-    let shipped = v["solutions"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|s| s["solution_id"] == "urge_shipment.shipped")
-        .unwrap()
-        .clone();
+    let shipped = solution_in(&v["solutions"], "urge_shipment.shipped");
     assert_eq!(shipped["replies"], json!([winner]));
     assert_eq!(v["history"].as_array().unwrap().len(), 1);
 }
@@ -235,11 +229,7 @@ async fn a_bad_robot_rating_hands_the_buyer_to_a_person_at_the_head_of_the_queue
     .await
     .unwrap();
     // Another buyer has been waiting for a while.
-    let other = node_buyers(NOW - HOUR)
-        .into_iter()
-        .find(|(n, _)| *n == OrderNode::Shipped)
-        .unwrap()
-        .1;
+    let other = node_order(OrderNode::Shipped);
     let early: ConversationId = id_of("conv-early");
     let waiter = buyer(other.buyer_id.as_str());
     ok(post_buyer_message(&store, &waiter, &early, ask("在吗"), NOW - 10 * MINUTE).await);
@@ -381,13 +371,7 @@ async fn adoption_figures_count_each_use_and_stay_in_their_shop() {
 
     let shop: ShopId = id_of(SHOP);
     let v = ok(adoption(&store, &admin_of(SHOP), Some(&shop)).await);
-    let row = v["rows"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|r| r["solution_id"] == "urge_shipment.overdue")
-        .unwrap()
-        .clone();
+    let row = solution_in(&v["rows"], "urge_shipment.overdue");
     assert_eq!(row["intent"], "urge_shipment");
     assert_eq!(
         (
@@ -431,11 +415,7 @@ async fn ask_and_confirm(
     text: &str,
     intent: &str,
 ) -> (Actor, Value) {
-    let order = node_buyers(NOW - HOUR)
-        .into_iter()
-        .find(|(n, _)| *n == node)
-        .unwrap()
-        .1;
+    let order = node_order(node);
     let who = buyer(order.buyer_id.as_str());
     let v = ok(post_buyer_message(store, &who, &id_of(conv), ask(text), NOW).await);
     assert_eq!(v["classification"]["intent"], intent, "{text}: {v}");

@@ -217,6 +217,25 @@ pub async fn seeded() -> MemoryStore {
     store
 }
 
+/// The one order of `node`'s buyer (see [`node_buyers`]), as [`seeded`] stores it.
+pub fn node_order(node: OrderNode) -> Order {
+    node_buyers(NOW - HOUR)
+        .into_iter()
+        .find(|(n, _)| *n == node)
+        .map(|(_, order)| order)
+        .expect("a buyer for every node")
+}
+
+/// The entry for `solution_id` in a JSON list of solutions or adoption rows.
+pub fn solution_in(list: &Value, solution_id: &str) -> Value {
+    list.as_array()
+        .into_iter()
+        .flatten()
+        .find(|s| s["solution_id"] == solution_id)
+        .unwrap_or_else(|| panic!("{solution_id} in {list}"))
+        .clone()
+}
+
 /// A buyer, by user id.
 pub fn buyer(id: &str) -> Actor {
     Actor::Buyer(id_of(id))
