@@ -1,7 +1,7 @@
 //! Bad input always gets a clear 4xx JSON error, nothing is written, never a panic or a 500:
 //! what the handlers refuse before a use case runs (broken JSON, bad base64 or UTF-8, an
 //! oversize body, any body on any route). The use cases' own checks run on the in-memory twin
-//! (shared/domain/tests/bad_input.rs).
+//! (shared/domain/tests/usecases/bad_input.rs).
 
 use crate::support::*;
 use assistant_aws::http::MAX_BODY_BYTES;

@@ -2,7 +2,7 @@
 //! conditions, and the sweep paying exactly once under duplicates, concurrency, a killed sweep,
 //! faults and lost answers, a shop in arrears and a missing shop record. When a compensation is
 //! earned, the sweep's payout and the day report are tested on the twin
-//! (shared/domain/tests/compensation.rs).
+//! (shared/domain/tests/usecases/compensation.rs).
 
 use crate::support::*;
 use assistant_aws::dynamo::keys::{
@@ -77,7 +77,7 @@ async fn with_one_due() -> DynamoStore {
 
 /// What one payout writes in DynamoDB: the compensation's status, the buyer's coupon, the shop's
 /// ledger entry and the platform's day index. (What the sweep pays and tells the buyer, and that
-/// it pays once, is tested on the twin: shared/domain/tests/compensation.rs.)
+/// it pays once, is tested on the twin: shared/domain/tests/usecases/compensation.rs.)
 #[tokio::test]
 async fn the_sweep_writes_status_coupon_ledger_and_day_index() {
     let store = with_one_due().await;

@@ -1,7 +1,7 @@
 //! Whole flows against DynamoDB Local: the scripted demo through the real handlers (every node,
 //! the shop's part, the requests of each step), and what an ordinary message costs in requests.
 //! The events/ fixtures play each handler's flow (fixtures.rs); every node's flow, the card's
-//! guesses and the panel's rules run on the in-memory twin (shared/domain/tests/order_flow.rs).
+//! guesses and the panel's rules run on the in-memory twin (shared/domain/tests/usecases/order_flow.rs).
 
 use crate::support::*;
 use assistant_domain::model::order::OrderNode;

@@ -2,7 +2,7 @@
 //! S3: feedback as JSON and multipart with screenshots, read by the right people, bad feedback
 //! leaving nothing behind; and the queue's index in DynamoDB. Reply editing, the robot, handoff
 //! and the queue, adoption figures and the other covered intents run on the in-memory twin
-//! (shared/domain/tests/workbench.rs).
+//! (shared/domain/tests/usecases/workbench.rs).
 
 use crate::support::*;
 use assistant_aws::s3::S3Blobs;

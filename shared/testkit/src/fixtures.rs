@@ -1,6 +1,6 @@
 //! Fixtures for tests on either store and for the demo: the demo shop (two shops, agents, an
 //! admin, a main buyer with orders in several nodes and one buyer per node, relative to `now`),
-//! and the helpers the use-case tests in `shared/domain/tests/` share: the callers, a seeded
+//! and the helpers the use-case tests in `shared/domain/tests/usecases/` share: the callers, a seeded
 //! [`MemoryStore`], a request body read as the handlers read it, a result as the JSON a handler
 //! would answer, and a refusal by its error code. The `assistant` command seeds the same shop
 //! (`assistant_cli::seed` re-exports it), so the tests and the demo speak of the same orders.

@@ -4,7 +4,7 @@
 //! - [`MemoryStore`]: the in-memory twin of the stores, with the same conditions as DynamoDB's;
 //! - [`builders`]: shops and orders in any node, at a fixed instant;
 //! - [`fixtures`]: the demo shop (the `assistant` command seeds the same) and the helpers the
-//!   use-case tests in `shared/domain/tests/` share;
+//!   use-case tests in `shared/domain/tests/usecases/` share;
 //! - [`contract`]: the storage contract suite. It runs against `MemoryStore` here
 //!   (`tests/contract.rs`) and against `DynamoStore` on DynamoDB Local
 //!   (`tests/integration/contract.rs`): a twin is a twin only while one suite passes on both.

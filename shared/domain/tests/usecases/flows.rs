@@ -1,4 +1,4 @@
-//! Use cases on the in-memory twin (`assistant-testkit`): whole flows in milliseconds. The same
+//! Short flows on the builders' shop (`assistant_testkit::builders`), on the in-memory twin. The same
 //! store contract holds for DynamoDB (tests/integration/contract.rs), so what passes here holds
 //! there.
 
