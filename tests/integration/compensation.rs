@@ -36,26 +36,31 @@ async fn ask_at(store: &DynamoStore, conv: &str, text: &str, now: Millis) -> ser
     v
 }
 
-async fn comp_status(store: &DynamoStore, order: &str) -> Option<String> {
-    let item = store
+/// An item of the orders table, read as it is stored.
+async fn orders_item(
+    store: &DynamoStore,
+    pk: String,
+    sk: String,
+) -> Option<std::collections::HashMap<String, AttributeValue>> {
+    store
         .client()
         .get_item()
         .table_name(&store.tables().orders)
-        .key(
-            PK,
-            AttributeValue::S(order_pk(
-                &ShopId::parse(SHOP).unwrap(),
-                &UserId::parse(MAIN_BUYER).unwrap(),
-            )),
-        )
-        .key(
-            SK,
-            AttributeValue::S(compensation_sk(&OrderId::parse(order).unwrap())),
-        )
+        .key(PK, AttributeValue::S(pk))
+        .key(SK, AttributeValue::S(sk))
         .send()
         .await
         .unwrap()
-        .item?;
+        .item
+}
+
+async fn comp_status(store: &DynamoStore, order: &str) -> Option<String> {
+    let pk = order_pk(
+        &ShopId::parse(SHOP).unwrap(),
+        &UserId::parse(MAIN_BUYER).unwrap(),
+    );
+    let sk = compensation_sk(&OrderId::parse(order).unwrap());
+    let item = orders_item(store, pk, sk).await?;
     item.get(STATUS).and_then(|s| s.as_s().ok()).cloned()
 }
 
@@ -86,23 +91,13 @@ async fn the_sweep_writes_status_coupon_ledger_and_day_index() {
     assert_eq!(report.paid, 1);
     assert_eq!(comp_status(&store, OVERDUE).await.as_deref(), Some("paid"));
 
-    let coupon = store
-        .client()
-        .get_item()
-        .table_name(&store.tables().orders)
-        .key(
-            PK,
-            AttributeValue::S(coupon_pk(&UserId::parse(MAIN_BUYER).unwrap())),
-        )
-        .key(
-            SK,
-            AttributeValue::S(coupon_sk(&OrderId::parse(OVERDUE).unwrap())),
-        )
-        .send()
-        .await
-        .unwrap()
-        .item
-        .expect("the buyer's coupon");
+    let coupon = orders_item(
+        &store,
+        coupon_pk(&UserId::parse(MAIN_BUYER).unwrap()),
+        coupon_sk(&OrderId::parse(OVERDUE).unwrap()),
+    )
+    .await
+    .expect("the buyer's coupon");
     assert_eq!(coupon["amount"].as_n().unwrap(), "300");
 
     let ledger = store

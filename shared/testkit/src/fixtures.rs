@@ -363,8 +363,8 @@ impl Backoff for NoWait {
     async fn wait(&self, _attempt: u32) {}
 }
 
-/// A conversation's messages as `actor` sees them, as the handler answers them: `{"messages"}`.
-pub async fn messages_seen(store: &MemoryStore, conversation: &str, actor: &Actor) -> Value {
+/// A conversation's messages as `actor` sees them, oldest first, as the handler's `messages`.
+pub async fn messages_seen(store: &MemoryStore, conversation: &str, actor: &Actor) -> Vec<Value> {
     let messages = ok(list_messages(store, actor, &id_of(conversation)).await);
-    serde_json::json!({ "messages": messages })
+    serde_json::from_value(messages).expect("a list of messages")
 }

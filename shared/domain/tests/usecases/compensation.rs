@@ -158,9 +158,7 @@ async fn the_sweep_pays_coupon_deposit_and_notice_once() {
 
     // The buyer is told in the conversation.
     let msgs = messages_seen(&store, "c1", &buyer(MAIN_BUYER)).await;
-    let notice = msgs["messages"]
-        .as_array()
-        .unwrap()
+    let notice = msgs
         .iter()
         .find(|m| m["body"]["type"] == "coupon")
         .expect("a coupon notice")

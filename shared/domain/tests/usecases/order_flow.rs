@@ -56,7 +56,7 @@ async fn flow_for(node: OrderNode) {
 
     // The card is in the conversation as the agent's message.
     let msgs = messages_seen(&store, &conv, &me).await;
-    let card_msg = &msgs["messages"][1];
+    let card_msg = &msgs[1];
     assert_eq!(card_msg["body"]["type"], "prediction_card");
     assert_eq!(card_msg["sender"]["role"], "agent");
     assert_eq!(card_msg["sender"]["id"], card["sent_as"]);
@@ -224,9 +224,7 @@ async fn later_messages_resolve_against_the_confirmed_order_without_a_new_card()
     let v = urge(&store, "c2", "发货了吗？？").await;
     assert!(v["card"].is_null());
     let msgs = messages_seen(&store, "c2", &buyer(MAIN_BUYER)).await;
-    let cards = msgs["messages"]
-        .as_array()
-        .unwrap()
+    let cards = msgs
         .iter()
         .filter(|m| m["body"]["type"] == "prediction_card")
         .count();
@@ -321,29 +319,18 @@ async fn agent_use_is_stored_and_counted_per_solution() {
 
     // The buyer sees the replies but not the internal report; the agent sees all.
     let theirs = messages_seen(&store, "c1", &buyer(MAIN_BUYER)).await;
-    let texts: Vec<&str> = theirs["messages"]
-        .as_array()
-        .unwrap()
+    let texts: Vec<&str> = theirs
         .iter()
         .filter_map(|m| m["body"]["text"].as_str())
         .collect();
     assert!(texts.contains(&reply.as_str().unwrap()));
     assert!(texts.contains(&"亲，今天一定给您发出！"));
-    assert!(theirs["messages"]
-        .as_array()
-        .unwrap()
+    assert!(theirs
         .iter()
         .all(|m| m["body"]["type"] != "shipping_delay_report"));
-    assert!(theirs["messages"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .all(|m| m["classification"].is_null()));
+    assert!(theirs.iter().all(|m| m["classification"].is_null()));
     let ours = messages_seen(&store, "c1", &agent_of(SHOP)).await;
-    assert_eq!(
-        ours["messages"].as_array().unwrap().len(),
-        theirs["messages"].as_array().unwrap().len() + 1
-    );
+    assert_eq!(ours.len(), theirs.len() + 1);
 }
 
 #[tokio::test]
@@ -436,11 +423,7 @@ async fn fetching_the_panel_writes_nothing_and_counts_it_shown_once() {
     // Every message is there, in order.
     let msgs = messages_seen(&store, "c1", &buyer(MAIN_BUYER)).await;
     assert!(
-        msgs["messages"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .any(|m| m["body"]["text"] == "好的，谢谢"),
-        "{msgs}"
+        msgs.iter().any(|m| m["body"]["text"] == "好的，谢谢"),
+        "{msgs:?}"
     );
 }
