@@ -48,7 +48,7 @@ async fn the_demo_plays_every_node_and_reports_requests() {
 }
 
 #[tokio::test]
-async fn an_ordinary_message_is_two_requests() {
+async fn an_ordinary_message_is_three_requests() {
     let store = seeded().await;
     let v = urge(&store, "c1", "什么时候发货").await;
     call(
@@ -63,7 +63,7 @@ async fn an_ordinary_message_is_two_requests() {
     let v = urge(&store, "c1", "好的，谢谢").await;
     assert_eq!(
         store.requests() - before,
-        2,
-        "read the conversation, put the message: {v}"
+        3,
+        "take the buyer's allowance, read the conversation, put the message: {v}"
     );
 }
