@@ -302,7 +302,10 @@ async fn other_handlers_answer_503_with_a_retry_hint_too() {
 
 /// `n` due compensations over 3 shops, as intake records them; returns the drill's orders and
 /// the shops' starting deposits for `drill::verify`.
-async fn with_due(store: &DynamoStore, n: usize) -> (Vec<drill::DrillOrder>, HashMap<ShopId, Fen>) {
+pub(crate) async fn with_due(
+    store: &DynamoStore,
+    n: usize,
+) -> (Vec<drill::DrillOrder>, HashMap<ShopId, Fen>) {
     let orders = drill::drill_orders(n, 3, NOW);
     let mut deposits = HashMap::new();
     for s in 0..3 {

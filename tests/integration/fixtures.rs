@@ -3,71 +3,46 @@
 
 use crate::support::*;
 use assistant_aws::http::response_json;
+use assistant_aws::routes::Route;
+use assistant_aws::DynamoStore;
+use assistant_testkit::fixtures::solution_in;
 use aws_lambda_events::eventbridge::EventBridgeEvent;
+use serde_json::Value;
+
+/// Plays the fixture `file` on the function the route registry names for its route; asserts the
+/// answer's `status` and returns its body.
+async fn play(store: &DynamoStore, file: &str, status: i64) -> Value {
+    let event = event_file(file);
+    let key = event.route_key.clone().unwrap_or_default();
+    let function = Route::from_key(&key)
+        .unwrap_or_else(|| panic!("{file}: {key} is in the route registry"))
+        .function();
+    let (got, v) = invoke(store, function, event, NOW).await;
+    assert_eq!(got, status, "{file}: {v}");
+    v
+}
 
 #[tokio::test]
 async fn the_urge_shipment_fixtures_play_the_flow_in_order() {
     let store = seeded().await;
 
-    let (status, v) = invoke(
-        &store,
-        Function::Intake,
-        event_file("intake-post-message.json"),
-        NOW,
-    )
-    .await;
-    assert_eq!(status, 201, "{v}");
+    let v = play(&store, "intake-post-message.json", 201).await;
     assert_eq!(v["classification"]["intent"], "urge_shipment");
     assert_eq!(v["card"]["guess"]["order_id"], "6930000000000000001");
 
-    let (status, v) = invoke(
-        &store,
-        Function::OrderCard,
-        event_file("order-card-get.json"),
-        NOW,
-    )
-    .await;
-    assert_eq!(status, 200, "{v}");
+    let v = play(&store, "order-card-get.json", 200).await;
     assert_eq!(v["guess"]["title"], "纯棉四件套 1.8m床");
 
-    let (status, v) = invoke(
-        &store,
-        Function::OrderCard,
-        event_file("order-card-select.json"),
-        NOW,
-    )
-    .await;
-    assert_eq!(status, 200, "{v}");
+    let v = play(&store, "order-card-select.json", 200).await;
     assert_eq!(v["order"]["node"], "overdue");
 
-    let (status, v) = invoke(
-        &store,
-        Function::Suggest,
-        event_file("suggest-get-panel.json"),
-        NOW,
-    )
-    .await;
-    assert_eq!(status, 200, "{v}");
+    let v = play(&store, "suggest-get-panel.json", 200).await;
     assert_eq!(v["solution"]["solution_id"], "urge_shipment.overdue");
 
-    let (status, v) = invoke(
-        &store,
-        Function::Suggest,
-        event_file("suggest-use-solution.json"),
-        NOW,
-    )
-    .await;
-    assert_eq!(status, 201, "{v}");
+    let v = play(&store, "suggest-use-solution.json", 201).await;
     assert_eq!(v["message"]["sender"]["id"], "agent-xiaomei");
 
-    let (status, v) = invoke(
-        &store,
-        Function::Intake,
-        event_file("intake-list-messages.json"),
-        NOW,
-    )
-    .await;
-    assert_eq!(status, 200, "{v}");
+    let v = play(&store, "intake-list-messages.json", 200).await;
     assert_eq!(v["messages"].as_array().unwrap().len(), 4);
 }
 
@@ -76,47 +51,20 @@ async fn the_workbench_fixtures_edit_replies_send_feedback_and_read_figures() {
     let store = seeded().await;
     let blobs = integration_tests::fresh_blobs().await;
     // The robot goes on (it is off in the demo data), then the admin edits a reply.
-    let (status, v) = invoke(&store, Function::Replies, event_file("robot-put.json"), NOW).await;
-    assert_eq!(status, 200, "{v}");
+    let v = play(&store, "robot-put.json", 200).await;
     assert_eq!(v["on"], true);
-    let (status, v) = invoke(&store, Function::Replies, event_file("robot-get.json"), NOW).await;
-    assert_eq!((status, v["version"].as_i64()), (200, Some(1)), "{v}");
-    let (status, v) = invoke(
-        &store,
-        Function::Replies,
-        event_file("replies-put.json"),
-        NOW,
-    )
-    .await;
-    assert_eq!(status, 200, "{v}");
+    let v = play(&store, "robot-get.json", 200).await;
+    assert_eq!(v["version"].as_i64(), Some(1), "{v}");
+    let v = play(&store, "replies-put.json", 200).await;
     assert_eq!(v["version"], 1);
-    let (status, v) = invoke(
-        &store,
-        Function::Replies,
-        event_file("replies-get.json"),
-        NOW,
-    )
-    .await;
-    assert_eq!(status, 200, "{v}");
-    let overdue = v["solutions"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|s| s["solution_id"] == "urge_shipment.overdue")
-        .unwrap();
+    let v = play(&store, "replies-get.json", 200).await;
+    let overdue = solution_in(&v["solutions"], "urge_shipment.overdue");
     assert_eq!(overdue["edited"], true);
     assert_eq!(overdue["replies"].as_array().unwrap().len(), 2);
     assert_eq!(v["history"][0]["by"], "admin-lin");
 
     // The conversation of the feedback fixture exists once the buyer has written.
-    let (status, _) = invoke(
-        &store,
-        Function::Intake,
-        event_file("intake-post-message.json"),
-        NOW,
-    )
-    .await;
-    assert_eq!(status, 201);
+    play(&store, "intake-post-message.json", 201).await;
     let resp = feedback::handle(&store, &blobs, event_file("feedback-post.json"), NOW).await;
     let v = response_json(&resp);
     assert_eq!(resp.status_code, 201, "{v}");
@@ -134,48 +82,14 @@ async fn the_workbench_fixtures_edit_replies_send_feedback_and_read_figures() {
     assert!(resp.is_base64_encoded);
     assert_eq!(resp.headers["content-type"], "image/png");
 
-    let (status, v) = invoke(
-        &store,
-        Function::Suggest,
-        event_file("suggest-adoption-shop.json"),
-        NOW,
-    )
-    .await;
-    assert_eq!(status, 200, "{v}");
-    let row = v["rows"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|r| r["solution_id"] == "urge_shipment.overdue")
-        .unwrap()
-        .clone();
+    let v = play(&store, "suggest-adoption-shop.json", 200).await;
+    let row = solution_in(&v["rows"], "urge_shipment.overdue");
     assert_eq!(row["feedback"], 1);
-    let (status, v) = invoke(
-        &store,
-        Function::Suggest,
-        event_file("suggest-adoption-all.json"),
-        NOW,
-    )
-    .await;
-    assert_eq!(status, 200, "{v}");
+    let v = play(&store, "suggest-adoption-all.json", 200).await;
     assert!(!v["rows"].as_array().unwrap().is_empty());
 
-    let (status, v) = invoke(
-        &store,
-        Function::Intake,
-        event_file("intake-agent-message.json"),
-        NOW,
-    )
-    .await;
-    assert_eq!(status, 201, "{v}");
-    let (status, v) = invoke(
-        &store,
-        Function::Intake,
-        event_file("intake-queue.json"),
-        NOW,
-    )
-    .await;
-    assert_eq!(status, 200, "{v}");
+    play(&store, "intake-agent-message.json", 201).await;
+    let v = play(&store, "intake-queue.json", 200).await;
     assert_eq!(
         v["items"].as_array().unwrap().len(),
         0,

@@ -2,7 +2,6 @@
 //! bad input, all against DynamoDB Local with fresh tables per test; the template check; and the
 //! real `intake` binary under `cargo lambda watch`; openapi.yaml against the template.
 
-mod access;
 mod bad_input;
 mod compensation;
 mod contract;

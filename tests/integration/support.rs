@@ -6,13 +6,13 @@ pub use assistant_cli::demo::{invoke, Function};
 use assistant_cli::seed;
 use assistant_domain::model::conversation::{Conversation, Message};
 use assistant_domain::model::ids::ConversationId;
-use assistant_domain::model::time::{Millis, HOUR};
+use assistant_domain::model::time::HOUR;
 use assistant_domain::ports::ConversationStore;
 pub use integration_tests::{event_file, fresh_store, local_event};
 use serde_json::Value;
 
-/// A fixed "now" for the tests: 2026-11-23T10:00:00Z.
-pub const NOW: Millis = 1_795_428_000_000;
+/// The fixed "now" of every test, on either store.
+pub use assistant_testkit::fixtures::NOW;
 
 pub const SHOP: &str = seed::SHOP;
 pub const MAIN_BUYER: &str = seed::MAIN_BUYER;

@@ -13,7 +13,7 @@
 use assistant_aws::http::{respond, Reply, Request, MAX_UPLOAD_BYTES};
 use assistant_aws::routes::{served, FeedbackRoute};
 use assistant_domain::access;
-use assistant_domain::model::feedback::{parse_feedback_id, FeedbackForm};
+use assistant_domain::model::feedback::FeedbackForm;
 use assistant_domain::model::time::Millis;
 use assistant_domain::ports::{BlobStore, Store};
 use assistant_domain::usecases::{self, FeedbackQuery};
@@ -58,9 +58,7 @@ async fn route<S: Store, B: BlobStore>(
             Reply::ok(&serde_json::json!({ "items": page.items, "next_cursor": page.next }))
         }
         FeedbackRoute::GetScreenshot => {
-            let id = req.path("feedback_id", |raw| {
-                parse_feedback_id(&raw).map(str::to_string)
-            })?;
+            let id = req.path("feedback_id", Ok)?;
             let index = req.path("index", Ok)?;
             let (content_type, bytes) =
                 usecases::screenshot(store, blobs, &req.actor, &id, &index).await?;

@@ -1,28 +1,19 @@
-//! A demo shop with agents, buyers and orders in every node, relative to `now`. The shops are
-//! onboarded through the shops handler (`PUT /shops/{id}` and a deposit top-up), as the
-//! platform onboards a real one.
+//! The demo shop with agents, buyers and orders in every node, relative to `now`: the data are
+//! the testkit's fixtures (one copy, shared with the tests); here they are onboarded as the
+//! platform onboards a real shop, through the shops handler (`PUT /shops/{id}` and a deposit
+//! top-up), and who may sign in to the local stack.
 
 use assistant_aws::http::local_event;
-use assistant_domain::model::ids::{OrderId, ShopId, UserId};
-use assistant_domain::model::order::{
-    AfterSale, AfterSaleKind, CloseReason, Order, OrderItem, OrderNode,
-};
-use assistant_domain::model::time::{Millis, DAY, HOUR};
+use assistant_domain::model::time::Millis;
 use assistant_domain::ports::{OrderStore, PlatformStore, ShopStore};
 use assistant_domain::{Error, Result};
 use aws_lambda_events::apigw::ApiGatewayV2httpResponse;
 use aws_lambda_events::encodings::Body;
 
-pub const SHOP: &str = "xiaolu-home";
-pub const OTHER_SHOP: &str = "dapeng-digital";
-pub const AGENTS: [&str; 2] = ["agent-xiaomei", "agent-ahao"];
-pub const ADMIN: &str = "admin-lin";
-/// The buyer of the scripted conversation: several orders in several nodes.
-pub const MAIN_BUYER: &str = "buyer-zhang";
-/// The other shop's one agent: sees nothing of the demo shop.
-pub const OTHER_SHOP_AGENT: &str = "agent-dapeng";
-/// A platform operator (平台运营).
-pub const PLATFORM_OPERATOR: &str = "platform-ops";
+pub use assistant_testkit::fixtures::{
+    main_buyer_orders, node_buyers, order_in, ADMIN, AGENTS, MAIN_BUYER, OTHER_SHOP,
+    OTHER_SHOP_AGENT, PLATFORM_OPERATOR, SHOP,
+};
 
 /// Who may sign in to the local stack: the JWT claims of every seeded person.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -51,155 +42,6 @@ pub fn identities() -> Vec<Identity> {
     out.push(person(OTHER_SHOP_AGENT, "agent", Some(OTHER_SHOP)));
     out.push(person(PLATFORM_OPERATOR, "platform", None));
     out
-}
-
-fn id<T>(parse: fn(String) -> Result<T>, raw: &str) -> T {
-    parse(raw.to_string()).expect("seed ids are valid")
-}
-
-/// An order of `buyer` in `shop` placed `age` ago, in `node` at `now`, with that node's facts.
-pub fn order_in(
-    shop: &str,
-    buyer: &str,
-    order_id: &str,
-    items: Vec<OrderItem>,
-    node: OrderNode,
-    age: Millis,
-    now: Millis,
-) -> Order {
-    let created = now - age;
-    let mut o = Order::placed(
-        id(OrderId::parse, order_id),
-        id(ShopId::parse, shop),
-        id(UserId::parse, buyer),
-        items,
-        created,
-    );
-    if node == OrderNode::Unpaid {
-        return o;
-    }
-    let paid = created + 5 * 60_000;
-    o.paid_at = Some(paid);
-    // 48-hour promise (48小时发货), unless the node needs it already past.
-    o.promised_ship_by = Some(paid + 48 * HOUR);
-    match node {
-        OrderNode::Unpaid => {}
-        OrderNode::AwaitingShipment => {
-            o.promised_ship_by = Some((paid + 48 * HOUR).max(now + 18 * HOUR));
-        }
-        OrderNode::Overdue => {
-            o.promised_ship_by = Some((now - 6 * HOUR).min(paid + 48 * HOUR));
-        }
-        OrderNode::Shipped | OrderNode::Delivered | OrderNode::AfterSale => {
-            o.shipped_at = Some(paid + 20 * HOUR);
-            o.courier = Some("中通快递".into());
-            o.tracking_no = Some(format!("ZT78{}", &order_id[order_id.len() - 9..]));
-            if node != OrderNode::Shipped {
-                o.delivered_at = Some(paid + 60 * HOUR);
-            }
-            if node == OrderNode::AfterSale {
-                o.after_sale = Some(AfterSale {
-                    kind: AfterSaleKind::Return,
-                    opened_at: paid + 70 * HOUR,
-                    closed_at: None,
-                });
-            }
-        }
-        OrderNode::Closed => {
-            o.closed_at = Some(paid + HOUR);
-            o.close_reason = Some(CloseReason::Cancelled);
-        }
-    }
-    o
-}
-
-/// The buyer used for each node's short demo conversation, and their one order.
-pub fn node_buyers(now: Millis) -> Vec<(OrderNode, Order)> {
-    // (node, buyer, item): the orders are numbered 6930000000000000101, …102 and on.
-    let products = [
-        (OrderNode::Unpaid, "buyer-li", ("原木收纳凳", 1, 8900)),
-        (
-            OrderNode::AwaitingShipment,
-            "buyer-wang",
-            ("亚麻桌布 140×180cm", 1, 5900),
-        ),
-        (OrderNode::Overdue, "buyer-zhao", ("记忆棉枕头", 2, 6900)),
-        (OrderNode::Shipped, "buyer-chen", ("香薰蜡烛礼盒", 1, 12800)),
-        (OrderNode::Delivered, "buyer-liu", ("珊瑚绒毯子", 1, 9900)),
-        (
-            OrderNode::AfterSale,
-            "buyer-yang",
-            ("陶瓷餐具套装", 1, 25900),
-        ),
-        (OrderNode::Closed, "buyer-huang", ("落地灯", 1, 19900)),
-    ];
-    products
-        .into_iter()
-        .zip(101..)
-        .map(|((node, buyer, (name, quantity, fen)), n)| {
-            let order_id = format!("6930000000000000{n}");
-            let items = vec![OrderItem::new(name, quantity, fen)];
-            (
-                node,
-                order_in(SHOP, buyer, &order_id, items, node, 3 * DAY, now),
-            )
-        })
-        .collect()
-}
-
-/// The main buyer's orders: several nodes at once, so the card has something to choose from.
-pub fn main_buyer_orders(now: Millis) -> Vec<Order> {
-    vec![
-        order_in(
-            SHOP,
-            MAIN_BUYER,
-            "6930000000000000001",
-            vec![OrderItem::new("纯棉四件套 1.8m床", 1, 29900)],
-            OrderNode::Overdue,
-            3 * DAY,
-            now,
-        ),
-        order_in(
-            SHOP,
-            MAIN_BUYER,
-            "6930000000000000002",
-            vec![
-                OrderItem::new("北欧陶瓷马克杯 350ml", 2, 3900),
-                OrderItem::new("实木杯垫", 2, 900),
-            ],
-            OrderNode::AwaitingShipment,
-            DAY,
-            now,
-        ),
-        order_in(
-            SHOP,
-            MAIN_BUYER,
-            "6930000000000000003",
-            vec![OrderItem::new("棉麻抱枕套", 2, 3500)],
-            OrderNode::Delivered,
-            9 * DAY,
-            now,
-        ),
-        order_in(
-            SHOP,
-            MAIN_BUYER,
-            "6930000000000000004",
-            vec![OrderItem::new("加厚浴巾", 1, 4900)],
-            OrderNode::Closed,
-            2 * HOUR,
-            now,
-        ),
-        // The same buyer in another shop: never on this shop's card.
-        order_in(
-            OTHER_SHOP,
-            MAIN_BUYER,
-            "6930000000000000999",
-            vec![OrderItem::new("蓝牙耳机", 1, 19900)],
-            OrderNode::Overdue,
-            2 * DAY,
-            now,
-        ),
-    ]
 }
 
 /// The demo shops as the platform onboards them: (shop, name, agents with display names, the

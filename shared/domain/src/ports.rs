@@ -8,8 +8,8 @@ use crate::model::compensation::{DueCompensation, PaidCompensation, PayOutcome, 
 use crate::model::conversation::{Conversation, Message, Shop};
 use crate::model::feedback::Feedback;
 use crate::model::ids::{ConversationId, OrderId, ShopId, UserId};
-use crate::model::limits::{Allowance, Limits};
 use crate::model::ledger::{IdempotencyKey, LedgerEntry, TopUpOutcome};
+use crate::model::limits::{Allowance, Limits};
 use crate::model::money::Fen;
 use crate::model::order::Order;
 use crate::model::replies::{IntentReplies, ReplyChange, RobotSettings, ShopSetup};

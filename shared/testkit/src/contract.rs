@@ -14,8 +14,8 @@ use assistant_domain::model::compensation::{payout_notice, DueCompensation, PayO
 use assistant_domain::model::conversation::{Conversation, Message, MessageBody, Sender};
 use assistant_domain::model::feedback::Feedback;
 use assistant_domain::model::ids::ConversationId;
-use assistant_domain::model::limits::{Allowance, Limits};
 use assistant_domain::model::ledger::{IdempotencyKey, LedgerEntry, TopUpOutcome};
+use assistant_domain::model::limits::{Allowance, Limits};
 use assistant_domain::model::money::Fen;
 use assistant_domain::model::order::OrderNode;
 use assistant_domain::model::replies::{IntentReplies, ReplyChange, RobotSettings};

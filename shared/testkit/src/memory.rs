@@ -13,8 +13,8 @@ use assistant_domain::model::compensation::{
 use assistant_domain::model::conversation::{Conversation, Message, Shop};
 use assistant_domain::model::feedback::Feedback;
 use assistant_domain::model::ids::{ConversationId, MessageId, OrderId, ShopId, UserId};
-use assistant_domain::model::limits::{Allowance, Counted, Limits};
 use assistant_domain::model::ledger::{IdempotencyKey, LedgerEntry, TopUpOutcome};
+use assistant_domain::model::limits::{Allowance, Counted, Limits};
 use assistant_domain::model::money::Fen;
 use assistant_domain::model::order::Order;
 use assistant_domain::model::replies::{IntentReplies, ReplyChange, RobotSettings, ShopSetup};
@@ -58,6 +58,9 @@ pub struct State {
     ledger: BTreeMap<(ShopId, String), LedgerEntry>,
     /// Per shop and key: the top-up it made.
     top_ups: BTreeMap<(ShopId, IdempotencyKey), LedgerEntry>,
+    /// Injected faults: uploads left until one fails (0: none), and whether feedback writes fail.
+    uploads_until_failure: usize,
+    failing_feedback_writes: bool,
 }
 
 /// The in-memory store. Every call takes one lock, so each is atomic like the adapter's single
@@ -103,6 +106,21 @@ impl MemoryStore {
                 .filter(|c| c.paid.is_none())
                 .count()
         })
+    }
+
+    /// Makes the `n`-th screenshot upload from now fail (0: none), as an unavailable S3 would.
+    pub fn fail_upload(&self, n: usize) {
+        self.with(|s| s.uploads_until_failure = n);
+    }
+
+    /// Makes every feedback record's write fail (or none), as an unavailable DynamoDB would.
+    pub fn fail_feedback_writes(&self, fail: bool) {
+        self.with(|s| s.failing_feedback_writes = fail);
+    }
+
+    /// How many objects (screenshots) are stored: none may be left behind by a failed write.
+    pub fn blob_count(&self) -> usize {
+        self.with(|s| s.blobs.len())
     }
 
     /// The buyer's coupon for an order, if paid.
@@ -503,6 +521,9 @@ impl ReportStore for MemoryStore {
 impl FeedbackStore for MemoryStore {
     async fn put_feedback(&self, feedback: &Feedback, stat: &StatEvent) -> Result<()> {
         self.with(|s| {
+            if s.failing_feedback_writes {
+                return Err(Error::Unavailable("injected DynamoDB failure".into()));
+            }
             if s.feedback.contains_key(&feedback.feedback_id) {
                 return Err(conflict("the feedback"));
             }
@@ -562,10 +583,16 @@ impl FeedbackStore for MemoryStore {
 impl BlobStore for MemoryStore {
     async fn put_blob(&self, key: &str, bytes: Vec<u8>, content_type: &str) -> Result<()> {
         self.with(|s| {
+            if s.uploads_until_failure > 0 {
+                s.uploads_until_failure -= 1;
+                if s.uploads_until_failure == 0 {
+                    return Err(Error::Unavailable("injected S3 failure".into()));
+                }
+            }
             s.blobs
-                .insert(key.to_string(), (bytes, content_type.to_string()))
-        });
-        Ok(())
+                .insert(key.to_string(), (bytes, content_type.to_string()));
+            Ok(())
+        })
     }
 
     async fn get_blob(&self, key: &str) -> Result<Option<Vec<u8>>> {

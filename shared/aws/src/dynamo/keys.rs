@@ -4,8 +4,8 @@
 
 use assistant_domain::model::conversation::Message;
 use assistant_domain::model::ids::{ConversationId, OrderId, ShopId, UserId};
-use assistant_domain::model::limits::Counted;
 use assistant_domain::model::ledger::IdempotencyKey;
+use assistant_domain::model::limits::Counted;
 use assistant_domain::model::time::Millis;
 
 // ---- attribute names --------------------------------------------------------------------------

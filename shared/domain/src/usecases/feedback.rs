@@ -6,7 +6,9 @@
 use crate::access;
 use crate::error::{Error, Result};
 use crate::intent::IntentId;
-use crate::model::feedback::{check, Feedback, FeedbackForm, Screenshot, DEFAULT_PAGE, MAX_PAGE};
+use crate::model::feedback::{
+    check, parse_feedback_id, Feedback, FeedbackForm, Screenshot, DEFAULT_PAGE, MAX_PAGE,
+};
 use crate::model::identity::Actor;
 use crate::model::ids::{new_id, ShopId};
 use crate::model::time::Millis;
@@ -121,6 +123,8 @@ pub async fn screenshot<S: FeedbackStore, B: BlobStore>(
     feedback_id: &str,
     index: &str,
 ) -> Result<(String, Vec<u8>)> {
+    // Parsed before any read: an id over DynamoDB's key limit was a 500.
+    let feedback_id = parse_feedback_id(feedback_id)?;
     access::feedback_reader(actor)?;
     let feedback = access::feedback_record(actor, store.feedback(feedback_id).await?)?;
     let index: usize = index

@@ -156,7 +156,7 @@ async fn try_post<S: Store>(
     let panel = if said.asks() || is_new {
         let conv = step.conversation();
         let panel = build_panel(store, conv, now, linked.as_ref(), &mut setup).await?;
-        step.shown(&panel);
+        step.shown(panel.solution_id());
         Some(panel)
     } else {
         None

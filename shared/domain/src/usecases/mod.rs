@@ -3,7 +3,7 @@
 //! writes one atomic change. The handlers call the functions re-exported here.
 //!
 //! Dependencies point one way: `support`, `step` and `panel` are used by the others; `support` and
-//! `panel` use none of the rest, `step` only `panel`'s type. A conversation changes only through a
+//! `step` use none of the rest, `panel` only those two. A conversation changes only through a
 //! `Step`, and every writing use case runs in one `retry_on_conflict`.
 
 pub mod adoption;

@@ -145,16 +145,7 @@ async fn try_select<S: Store>(
         }
         Some(_) | None => None,
     };
-    let body = match answer {
-        Some((card_id, answer)) => MessageBody::CardAnswer {
-            card_id,
-            answer,
-            order: summary.clone(),
-        },
-        None => MessageBody::OrderCard {
-            order: summary.clone(),
-        },
-    };
+    let body = answer_body(answer, summary.clone());
     let message = Message::new(id, Sender::Buyer(conv.buyer_id.clone()), body, now);
     let preview = conv.preview.clone();
     let mut step = Step::new(conv, now);
@@ -164,13 +155,26 @@ async fn try_select<S: Store>(
     step.order_named(order_id);
     step.buyer_waits(preview);
     let panel = build_panel(store, step.conversation(), now, Some(&order), &mut setup).await?;
-    step.shown(&panel);
+    step.shown(panel.solution_id());
     step.commit(store).await?;
     Ok(SelectionOutcome {
         message,
         order: summary,
         panel,
     })
+}
+
+/// What the buyer's choice shows in the conversation: the answer to the card, or the order card
+/// the buyer sent.
+fn answer_body(answer: Option<(CardId, CardAnswer)>, order: OrderSummary) -> MessageBody {
+    match answer {
+        Some((card_id, answer)) => MessageBody::CardAnswer {
+            card_id,
+            answer,
+            order,
+        },
+        None => MessageBody::OrderCard { order },
+    }
 }
 
 /// The card waiting for the buyer's answer.

@@ -174,6 +174,13 @@ fn awaiting_order(panel: &mut Panel, conv: &Conversation) {
     }
 }
 
+impl Panel {
+    /// The id of the solution the panel shows, if any.
+    pub fn solution_id(&self) -> Option<&str> {
+        self.solution.as_ref().map(|s| s.solution_id.as_str())
+    }
+}
+
 /// Builds the panel. Fetching it again writes nothing; when its solution is new to this
 /// conversation (the order moved to another node since), the "shown" count and the note go in
 /// one conversation write. If someone else changed the conversation meanwhile, the count is left
@@ -181,7 +188,7 @@ fn awaiting_order(panel: &mut Panel, conv: &Conversation) {
 async fn show_panel<S: Store>(store: &S, conv: &Conversation, now: Millis) -> Result<Panel> {
     let panel = build_panel(store, conv, now, None, &mut None).await?;
     let mut step = Step::new(conv.clone(), now);
-    if step.shown(&panel) {
+    if step.shown(panel.solution_id()) {
         match step.commit(store).await {
             Ok(_) | Err(Error::Conflict(_)) => {}
             Err(e) => return Err(e),

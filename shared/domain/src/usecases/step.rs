@@ -12,7 +12,6 @@ use crate::model::ids::{OrderId, UserId};
 use crate::model::time::Millis;
 use crate::model::usage::{SolutionEvent, StatEvent};
 use crate::ports::{ConversationChange, ConversationStore};
-use crate::usecases::panel::Panel;
 use std::future::Future;
 
 /// How often a use case re-reads and retries when another writer changed the conversation first.
@@ -119,19 +118,19 @@ impl Step {
         self.stats.push(stat);
     }
 
-    /// The "shown" count a panel earns: once per solution put in front of the agents of a
-    /// conversation, however often the panel is fetched. False when there is nothing new.
-    pub fn shown(&mut self, panel: &Panel) -> bool {
-        let Some(solution) = panel.solution.as_ref() else {
+    /// The "shown" count a panel's solution earns: once per solution put in front of the agents
+    /// of a conversation, however often the panel is fetched. False when there is nothing new.
+    pub fn shown(&mut self, solution_id: Option<&str>) -> bool {
+        let Some(solution_id) = solution_id else {
             return false;
         };
-        if self.conversation.shown_solution.as_deref() == Some(solution.solution_id.as_str()) {
+        if self.conversation.shown_solution.as_deref() == Some(solution_id) {
             return false;
         }
-        self.conversation.shown_solution = Some(solution.solution_id.clone());
+        self.conversation.shown_solution = Some(solution_id.to_string());
         self.count(StatEvent {
             shop: self.conversation.shop_id.clone(),
-            solution_id: solution.solution_id.clone(),
+            solution_id: solution_id.to_string(),
             event: SolutionEvent::Shown,
         });
         true

@@ -1,4 +1,4 @@
-//! Use cases on the in-memory twin (`assistant-testkit`): whole flows in milliseconds. The same
+//! Short flows on the builders' shop (`assistant_testkit::builders`), on the in-memory twin. The same
 //! store contract holds for DynamoDB (tests/integration/contract.rs), so what passes here holds
 //! there.
 
@@ -14,17 +14,12 @@ use assistant_domain::model::time::HOUR;
 use assistant_domain::ports::{ConversationStore, OrderStore, ShopStore, StatsStore};
 use assistant_domain::usecases::{
     edit_replies, edit_robot, get_replies, list_feedback, panel, post_buyer_message, post_feedback,
-    post_staff_message, queue, rate_robot, screenshot, select_order, sweep, Backoff, EditReplies,
-    EditRobot, FeedbackQuery, PanelState, PostMessage, RateRobot, Rating, SelectOrder,
-    SelectionVia,
+    post_staff_message, queue, rate_robot, screenshot, select_order, sweep, EditReplies, EditRobot,
+    FeedbackQuery, PanelState, PostMessage, RateRobot, Rating, SelectOrder, SelectionVia,
 };
 use assistant_testkit::builders::{order_in, shop, T0};
+use assistant_testkit::fixtures::NoWait;
 use assistant_testkit::MemoryStore;
-
-struct NoWait;
-impl Backoff for NoWait {
-    async fn wait(&self, _attempt: u32) {}
-}
 
 const OVERDUE: &str = "6930000000000000001";
 
