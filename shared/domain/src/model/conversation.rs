@@ -55,6 +55,12 @@ impl Shop {
             });
         Some(self.agents[(hash % self.agents.len() as u64) as usize].clone())
     }
+
+    /// How a buyer sees one of the shop's agents: by the shop's display name for them, never by
+    /// their account. Today every agent shows as "{店名}客服".
+    pub fn agent_name(&self, _agent: Option<&UserId>) -> String {
+        format!("{}客服", self.name)
+    }
 }
 
 /// The buyer's latest confident intent in a conversation.

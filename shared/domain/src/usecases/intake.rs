@@ -10,7 +10,7 @@ use crate::intent::{
 };
 use crate::model::card::{order_numbers_in, prediction_card, PredictionCard};
 use crate::model::conversation::{
-    message_text, preview, Conversation, LastIntent, Message, MessageBody, Sender,
+    message_text, preview, Conversation, LastIntent, Message, MessageBody, Sender, Shop,
 };
 use crate::model::identity::Actor;
 use crate::model::ids::{ConversationId, OrderId, ShopId, UserId};
@@ -46,6 +46,9 @@ pub struct IntakeOutcome {
     /// The agent's panel when this message changed it (a question, a new conversation); null when
     /// it is unchanged (`GET …/panel` has it).
     pub panel: Option<Panel>,
+    /// The shop, when this step read it: the buyer's view names the card's agent by it.
+    #[serde(skip)]
+    pub shop: Option<Shop>,
 }
 
 /// How long a buyer's intent stays the context for a short follow-up ("还没好吗").
@@ -139,6 +142,7 @@ async fn try_post<S: Store>(
         card,
         robot_reply,
         panel,
+        shop: setup.map(|s| s.shop),
     })
 }
 
@@ -151,6 +155,7 @@ impl IntakeOutcome {
             card: None,
             robot_reply: None,
             panel: None,
+            shop: None,
         }
     }
 }
@@ -375,7 +380,12 @@ pub async fn list_messages<S: Store>(
     id: &ConversationId,
 ) -> Result<Vec<Message>> {
     let conv = visible_conversation(store, actor, id).await?;
-    let mut messages = store.messages(&conv.conversation_id, MESSAGE_PAGE).await?;
+    let messages = store.messages(&conv.conversation_id, MESSAGE_PAGE).await?;
+    Ok(visible_messages(actor, messages))
+}
+
+/// The messages of a conversation the actor may see, as they may see them.
+pub(crate) fn visible_messages(actor: &Actor, mut messages: Vec<Message>) -> Vec<Message> {
     if matches!(actor, Actor::Buyer(_)) {
         messages.retain(|m| m.visible_to_buyer);
         for m in &mut messages {
@@ -383,5 +393,5 @@ pub async fn list_messages<S: Store>(
             m.classification = None;
         }
     }
-    Ok(messages)
+    messages
 }
