@@ -17,7 +17,7 @@ async fn the_urge_shipment_fixtures_play_the_flow_in_order() {
     )
     .await;
     assert_eq!(status, 201, "{v}");
-    assert_eq!(v["classification"]["intent"], "urge_shipment");
+    assert!(v["classification"].is_null() && v["panel"].is_null(), "{v}");
     assert_eq!(v["card"]["guess"]["order_id"], "6930000000000000001");
 
     let (status, v) = invoke(

@@ -7,6 +7,7 @@ use assistant_domain::model::order::OrderNode;
 use assistant_domain::model::time::HOUR;
 use assistant_domain::model::usage::SolutionStats;
 use assistant_domain::ports::{ConversationStore, StatsStore};
+use assistant_testkit::views::leaks;
 use serde_json::json;
 
 /// One node's whole flow: the buyer asks, the card goes out as the serving agent, the buyer
@@ -30,22 +31,32 @@ async fn flow_for(node: OrderNode) {
     )
     .await;
     assert_eq!(status, 201, "{v}");
-    assert_eq!(v["classification"]["intent"], "urge_shipment");
+    let found = leaks(&v, STAFF);
+    assert!(found.is_empty(), "the buyer's answer leaks {found:?}: {v}");
     let card = &v["card"];
     assert_eq!(card["guess"]["order_id"], order.order_id.as_str());
     assert_eq!(card["guess"]["node"], node.as_str());
-    assert!(
-        AGENTS.contains(&card["sent_as"].as_str().unwrap()),
-        "sent as a serving agent: {card}"
-    );
-    assert_eq!(v["panel"]["state"], "awaiting_order");
+    assert_eq!(card["sent_by"], "小鹿家居旗舰店客服", "{card}");
+    let seen = agents_see(&store, &conv).await;
+    assert_eq!(seen["classification"]["intent"], "urge_shipment");
+    assert_eq!(seen["panel"]["state"], "awaiting_order");
 
-    // The card is in the conversation as the agent's message.
+    // The card is in the conversation as the serving agent's message: by account for staff, by
+    // the shop's name for the buyer.
     let (_, msgs) = call(&store, LIST_MESSAGES, &conv, &claims, None).await;
     let card_msg = &msgs["messages"][1];
     assert_eq!(card_msg["body"]["type"], "prediction_card");
-    assert_eq!(card_msg["sender"]["role"], "agent");
-    assert_eq!(card_msg["sender"]["id"], card["sent_as"]);
+    assert_eq!(
+        card_msg["sender"],
+        json!({"role": "agent", "name": "小鹿家居旗舰店客服"})
+    );
+    let (_, ours) = call(&store, LIST_MESSAGES, &conv, &agent_of(SHOP), None).await;
+    let sent_as = &ours["messages"][1]["body"]["card"]["sent_as"];
+    assert!(
+        AGENTS.contains(&sent_as.as_str().unwrap()),
+        "sent as a serving agent: {ours}"
+    );
+    assert_eq!(ours["messages"][1]["sender"]["id"], *sent_as);
 
     let (status, v) = call(
         &store,
@@ -56,7 +67,10 @@ async fn flow_for(node: OrderNode) {
     )
     .await;
     assert_eq!(status, 200, "{v}");
-    let panel = &v["panel"];
+    assert!(leaks(&v, STAFF).is_empty(), "{v}");
+    let staff = agent_of(SHOP);
+    let (status, panel) = call(&store, PANEL, &conv, &staff, None).await;
+    assert_eq!(status, 200);
     assert_eq!(panel["state"], "ready");
     assert_eq!(panel["intent"]["label"], "什么时候发货");
     let solution = &panel["solution"];
@@ -71,12 +85,6 @@ async fn flow_for(node: OrderNode) {
         reply.starts_with("亲") || reply.starts_with("非常抱歉"),
         "{reply}"
     );
-
-    // The agent's panel (suggest) resolves the same.
-    let staff = agent_of(SHOP);
-    let (status, p) = call(&store, PANEL, &conv, &staff, None).await;
-    assert_eq!(status, 200);
-    assert_eq!(p["solution"], *solution);
 
     for action in solution["actions"].as_array().unwrap() {
         let (status, v) = call(&store, USE, &conv, &staff, Some(json!({
@@ -131,7 +139,10 @@ async fn card_guess_follows_order_number_then_product_then_urgency() {
         v["card"]["guess"]["order_id"], "6930000000000000001",
         "most overdue first"
     );
-    assert_eq!(v["card"]["reason"], "urgency");
+    // Why it guessed is the staff's to see (the buyer's card has no reason).
+    let (_, ours) = call(&store, GET_CARD, "c1", &agent_of(SHOP), None).await;
+    assert_eq!(ours["reason"], "urgency");
+    assert!(v["card"]["reason"].is_null(), "{v}");
     let listed: Vec<&str> = std::iter::once(&v["card"]["guess"])
         .chain(v["card"]["others"].as_array().unwrap())
         .map(|o| o["order_id"].as_str().unwrap())
@@ -146,11 +157,17 @@ async fn card_guess_follows_order_number_then_product_then_urgency() {
 
     let v = urge(&store, "c2", "马克杯啥时候发").await;
     assert_eq!(v["card"]["guess"]["order_id"], "6930000000000000002");
-    assert_eq!(v["card"]["reason"], "product_name");
+    // Why it guessed is the staff's to see (the buyer's card has no reason).
+    let (_, ours) = call(&store, GET_CARD, "c2", &agent_of(SHOP), None).await;
+    assert_eq!(ours["reason"], "product_name");
+    assert!(v["card"]["reason"].is_null(), "{v}");
 
     let v = urge(&store, "c3", "订单号6930000000000000003，发货了没").await;
     assert_eq!(v["card"]["guess"]["order_id"], "6930000000000000003");
-    assert_eq!(v["card"]["reason"], "order_number_in_text");
+    // Why it guessed is the staff's to see (the buyer's card has no reason).
+    let (_, ours) = call(&store, GET_CARD, "c3", &agent_of(SHOP), None).await;
+    assert_eq!(ours["reason"], "order_number_in_text");
+    assert!(v["card"]["reason"].is_null(), "{v}");
 }
 
 #[tokio::test]
@@ -170,8 +187,9 @@ async fn buyer_picks_another_order_then_switches_by_order_card() {
     .await;
     assert_eq!(status, 200, "{v}");
     assert_eq!(v["message"]["body"]["answer"], "picked");
+    assert!(v["panel"].is_null(), "the panel stays with the agents: {v}");
     assert_eq!(
-        v["panel"]["solution"]["solution_id"],
+        agents_see(&store, "c1").await["panel"]["solution"]["solution_id"],
         "urge_shipment.awaiting_shipment"
     );
 
@@ -200,7 +218,7 @@ async fn buyer_picks_another_order_then_switches_by_order_card() {
     assert_eq!(status, 200, "{v}");
     assert_eq!(v["message"]["body"]["type"], "order_card");
     assert_eq!(
-        v["panel"]["solution"]["solution_id"],
+        agents_see(&store, "c1").await["panel"]["solution"]["solution_id"],
         "urge_shipment.delivered"
     );
 }
@@ -221,9 +239,10 @@ async fn later_messages_resolve_against_the_confirmed_order_without_a_new_card()
 
     let v = urge(&store, "c1", "怎么还不发货啊").await;
     assert!(v["card"].is_null(), "no second card: {v}");
-    assert_eq!(v["panel"]["state"], "ready");
+    let seen = agents_see(&store, "c1").await;
+    assert_eq!(seen["panel"]["state"], "ready");
     assert_eq!(
-        v["panel"]["solution"]["solution_id"],
+        seen["panel"]["solution"]["solution_id"],
         "urge_shipment.overdue"
     );
 
@@ -252,16 +271,21 @@ async fn non_urging_messages_send_no_card() {
     ] {
         let v = urge(&store, conv, text).await;
         assert!(v["card"].is_null(), "{text}: {v}");
-        assert_ne!(v["classification"]["intent"], "urge_shipment", "{text}");
+        let seen = agents_see(&store, conv).await;
+        assert_ne!(seen["classification"]["intent"], "urge_shipment", "{text}");
     }
     // An intent the assistant has no solution for (and the robot is off): nothing to offer.
-    let v = urge(&store, "c4", "能开增值税发票吗").await;
-    assert_eq!(v["panel"]["state"], "not_covered");
+    urge(&store, "c4", "能开增值税发票吗").await;
+    assert_eq!(
+        agents_see(&store, "c4").await["panel"]["state"],
+        "not_covered"
+    );
     // 查物流 is covered: it gets a card like 催发货, but is not urging.
     let v = urge(&store, "c5", "快递到哪了").await;
-    assert_eq!(v["classification"]["intent"], "logistics");
     assert!(v["card"].is_object(), "{v}");
-    assert_eq!(v["panel"]["state"], "awaiting_order");
+    let seen = agents_see(&store, "c5").await;
+    assert_eq!(seen["classification"]["intent"], "logistics");
+    assert_eq!(seen["panel"]["state"], "awaiting_order");
 }
 
 #[tokio::test]
@@ -277,8 +301,9 @@ async fn a_buyer_without_orders_gets_no_card_and_the_agent_is_told() {
     .await;
     assert_eq!(status, 201);
     assert!(v["card"].is_null());
-    assert_eq!(v["panel"]["state"], "no_order");
-    assert!(v["panel"]["note"].as_str().unwrap().contains("订单号"));
+    let (_, panel) = call(&store, PANEL, "c-new", &agent_of(SHOP), None).await;
+    assert_eq!(panel["state"], "no_order");
+    assert!(panel["note"].as_str().unwrap().contains("订单号"));
 }
 
 #[tokio::test]
@@ -362,11 +387,8 @@ async fn agent_use_is_stored_and_counted_per_solution() {
         .unwrap()
         .iter()
         .all(|m| m["body"]["type"] != "shipping_delay_report"));
-    assert!(theirs["messages"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .all(|m| m["classification"].is_null()));
+    let found = leaks(&theirs, STAFF);
+    assert!(found.is_empty(), "the buyer's side leaks {found:?}");
     let (_, ours) = call(&store, LIST_MESSAGES, "c1", &staff, None).await;
     assert_eq!(
         ours["messages"].as_array().unwrap().len(),
@@ -446,7 +468,10 @@ async fn the_demo_plays_every_node_and_reports_requests() {
             "{node:?} in demo:\n{text}"
         );
     }
-    assert!(text.contains("订单预测卡片（以客服"), "{text}");
+    assert!(
+        text.contains("订单预测卡片（以小鹿家居旗舰店客服的名义"),
+        "{text}"
+    );
     assert!(!text.contains("错误:"), "no step failed:\n{text}");
     // The shop's part: refused while the robot is off, then an edit every agent sees, a
     // feedback with its screenshot stored, the robot's answer and the handoff.
@@ -468,10 +493,11 @@ async fn the_demo_plays_every_node_and_reports_requests() {
 #[tokio::test]
 async fn a_greeting_after_a_question_keeps_the_panel_on_that_question() {
     let store = seeded().await;
-    let v = urge(&store, "c1", "你好，在吗？").await;
+    urge(&store, "c1", "你好，在吗？").await;
+    let seen = agents_see(&store, "c1").await;
     assert_eq!(
-        v["panel"]["state"], "idle",
-        "a greeting pops nothing up: {v}"
+        seen["panel"]["state"], "idle",
+        "a greeting pops nothing up: {seen}"
     );
     let v = urge(&store, "c1", "什么时候发货").await;
     call(
@@ -483,7 +509,7 @@ async fn a_greeting_after_a_question_keeps_the_panel_on_that_question() {
     )
     .await;
     let v = urge(&store, "c1", "好的，谢谢").await;
-    assert!(v["panel"].is_null(), "nothing changed for the agent: {v}");
+    assert!(leaks(&v, STAFF).is_empty(), "{v}");
     let (_, panel) = call(&store, PANEL, "c1", &agent_of(SHOP), None).await;
     assert_eq!(
         panel["solution"]["solution_id"], "urge_shipment.overdue",

@@ -14,4 +14,5 @@ mod lambda_watch;
 mod openapi;
 mod support;
 mod template;
+mod views;
 mod workbench;

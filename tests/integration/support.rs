@@ -101,3 +101,33 @@ pub fn assert_error(result: &(i64, Value), status: i64) -> String {
     );
     msg
 }
+
+/// What the demo shop's agents see of a conversation after a buyer's step, which the buyer's own
+/// answer no longer carries: `panel` (GET …/panel) and `classification`, the intent engine's
+/// verdict on the buyer's latest text (from the staff's GET …/messages).
+pub async fn agents_see(store: &DynamoStore, conversation: &str) -> Value {
+    let staff = agent_of(SHOP);
+    let (status, panel) = call(store, PANEL, conversation, &staff, None).await;
+    assert_eq!(status, 200, "{panel}");
+    let (status, msgs) = call(store, LIST_MESSAGES, conversation, &staff, None).await;
+    assert_eq!(status, 200, "{msgs}");
+    let classification = msgs["messages"]
+        .as_array()
+        .and_then(|all| {
+            all.iter()
+                .rev()
+                .find(|m| m["sender"]["role"] == "buyer" && m["body"]["type"] == "text")
+        })
+        .map(|m| m["classification"].clone())
+        .unwrap_or(Value::Null);
+    serde_json::json!({ "panel": panel, "classification": classification })
+}
+
+/// Every staff account of the demo data: none may appear in a buyer's answer.
+pub const STAFF: &[&str] = &[
+    "agent-xiaomei",
+    "agent-ahao",
+    "admin-lin",
+    "agent-dapeng",
+    "platform-ops",
+];
