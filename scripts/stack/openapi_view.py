@@ -8,11 +8,30 @@ against the staff's; the `x-role` marks are dropped.
     python3 scripts/stack/openapi_view.py buyer|staff < openapi.yaml > openapi-buyer.yaml
 """
 
+import re
 import sys
 
 import yaml
 
 ROLES = ("buyer", "staff")
+
+
+class Loader(yaml.SafeLoader):
+    """YAML 1.2 booleans only: keys such as the robot's `on` stay strings (YAML 1.1 reads them
+    as true), as schemathesis reads openapi.yaml itself."""
+
+
+Loader.yaml_implicit_resolvers = {
+    first: [r for r in resolvers if r[0] != "tag:yaml.org,2002:bool"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
+)
+
+
+def load(text):
+    return yaml.load(text, Loader=Loader)
 
 
 def view(node, role):
@@ -38,7 +57,7 @@ def view(node, role):
 def main(argv):
     if len(argv) != 2 or argv[1] not in ROLES:
         sys.exit("usage: openapi_view.py buyer|staff < openapi.yaml")
-    spec = yaml.safe_load(sys.stdin)
+    spec = load(sys.stdin)
     yaml.safe_dump(view(spec, argv[1]), sys.stdout, allow_unicode=True, sort_keys=False)
 
 

@@ -30,8 +30,19 @@ use serde::{Deserialize, Serialize};
 #[serde(deny_unknown_fields)]
 pub struct PostMessage {
     /// Required from a buyer (a new conversation opens in this shop); staff may leave it out.
+    /// Left out, not null: a null is refused like any other value that is not a shop id.
+    #[serde(default, deserialize_with = "present")]
     pub shop_id: Option<ShopId>,
     pub text: String,
+}
+
+/// A field that may be left out but, when present, must be a value (not null).
+fn present<'de, D, T>(d: D) -> std::result::Result<Option<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    T::deserialize(d).map(Some)
 }
 
 /// What intake returns: the stored message, the intent, the card the chat platform must deliver to

@@ -11,7 +11,7 @@ use crate::error::{Error, Result};
 use crate::model::card::{CardAnswer, OrderSummary, PredictionCard};
 use crate::model::conversation::{Message, MessageBody, Sender, Shop};
 use crate::model::identity::Actor;
-use crate::model::ids::{CardId, ConversationId, MessageId, OrderId, ShopId};
+use crate::model::ids::{CardId, ConversationId, MessageId, OrderId, ShopId, UserId};
 use crate::model::time::Millis;
 use crate::ports::Store;
 use crate::usecases::intake::{post_buyer_message, visible_messages, IntakeOutcome, PostMessage};
@@ -125,11 +125,10 @@ struct BuyerLens<'a> {
 }
 
 impl BuyerLens<'_> {
-    fn agent_name(&self, agent: Option<&crate::model::ids::UserId>) -> String {
+    fn agent_name(&self, agent: Option<&UserId>) -> String {
         match self.shop {
             Some(shop) => shop.agent_name(agent),
-            // A conversation outlives nothing of its shop; should the profile be gone, the
-            // buyer still sees no account.
+            // Should the shop's profile be gone, the buyer still sees no account.
             None => "客服".into(),
         }
     }
