@@ -306,3 +306,33 @@ async fn every_route_role_and_scope_through_the_handlers() {
     }
     assert_eq!(cells, MATRIX.len() * 12);
 }
+
+#[tokio::test]
+async fn what_each_view_costs_in_requests() {
+    let (store, _) = fixture(true).await;
+    let me = buyer(MAIN_BUYER);
+    let staff = agent_of(SHOP);
+    let mut cost = Vec::new();
+    for (what, route, claims) in [
+        ("buyer messages", LIST_MESSAGES, &me),
+        ("staff messages", LIST_MESSAGES, &staff),
+        ("buyer card", GET_CARD, &me),
+        ("staff card", GET_CARD, &staff),
+    ] {
+        let before = store.requests();
+        let (status, v) = call(&store, route, "v-own", claims, None).await;
+        assert_eq!(status, 200, "{v}");
+        cost.push((what, store.requests() - before));
+    }
+    // The buyer's view names agents by the shop: one GetItem of its profile more (beside the
+    // messages' Query, after the conversation's GetItem that says which shop).
+    assert_eq!(
+        cost,
+        [
+            ("buyer messages", 3),
+            ("staff messages", 2),
+            ("buyer card", 2),
+            ("staff card", 1)
+        ]
+    );
+}
