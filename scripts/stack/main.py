@@ -133,10 +133,23 @@ def create_bucket(s3: str, name: str) -> None:
         resp.read()
 
 
+def parameter_overrides(text: str | None = None) -> dict[str, str]:
+    """Template parameters set for this run, as `sam deploy --parameter-overrides` takes them:
+    `STACK_PARAMETERS="Name=Value Name=Value"`; the others keep their defaults."""
+    text = os.environ.get("STACK_PARAMETERS", "") if text is None else text
+    overrides = {}
+    for pair in text.split():
+        name, sep, value = pair.partition("=")
+        if not sep or not name:
+            raise ValueError(f"STACK_PARAMETERS: {pair!r} is not Name=Value")
+        overrides[name] = value
+    return overrides
+
+
 def local_resources(template: dict, prefix: str, tables: dict[str, str], s3: str):
     """How each `!Ref` in the functions' environment resolves locally: a table to the seeded
     table's name (`prefix-LogicalId`, as `assistant seed` named it), a bucket to a bucket made in
-    moto, a parameter to its default."""
+    moto, a parameter to its default or its value in STACK_PARAMETERS."""
     resources = template.get("Resources") or {}
     params = template.get("Parameters") or {}
     table_names = set(tables.values())
@@ -156,7 +169,7 @@ def local_resources(template: dict, prefix: str, tables: dict[str, str], s3: str
                 return name
             return None
         if ref in params:
-            return str(params[ref].get("Default", ""))
+            return parameter_overrides().get(ref, str(params[ref].get("Default", "")))
         if ref == "AWS::Region":
             return "us-east-1"
         return None

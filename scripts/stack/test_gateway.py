@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import http.client
 import json
+import os
 import posixpath
 import re
 import sys
@@ -48,17 +49,39 @@ class TemplateRoutes(unittest.TestCase):
         self.assertEqual(env["ORDERS_TABLE"], {"Ref": "OrdersTable"})
         kinds = {ref: res["Type"] for ref, res in t["Resources"].items()}
         local = {"AWS::DynamoDB::Table", "AWS::S3::Bucket"}
+        params = t["Parameters"]
         resolved = gw.function_environment(
-            t, lambda ref: f"local-{ref}" if kinds.get(ref) in local else None)
+            t, lambda ref: f"local-{ref}" if kinds.get(ref) in local
+            else str(params[ref]["Default"]) if ref in params else None)
         self.assertEqual(resolved["ORDERS_TABLE"], "local-OrdersTable")
         for name, value in resolved.items():
             self.assertNotIsInstance(value, dict, f"{name} is resolved")
         self.assertEqual(resolved["RUST_LOG"], "info")
+        self.assertEqual(resolved["BUYER_MESSAGES_PER_MINUTE"], "30")
 
     def test_an_unresolvable_ref_is_an_error_not_a_guess(self):
         t = {"Globals": {"Function": {"Environment": {"Variables": {"X": {"Ref": "Nope"}}}}}}
         with self.assertRaises(ValueError):
             gw.function_environment(t, lambda _ref: None)
+
+    def test_parameters_take_their_defaults_or_the_runs_overrides(self):
+        import main as stack  # the local stack's launcher (its main() runs only as a script)
+        self.assertEqual(stack.parameter_overrides(""), {})
+        self.assertEqual(
+            stack.parameter_overrides("BuyerMessagesPerMinute=600 Other=x"),
+            {"BuyerMessagesPerMinute": "600", "Other": "x"})
+        with self.assertRaises(ValueError):
+            stack.parameter_overrides("BuyerMessagesPerMinute")
+        t = template()
+        os_env = dict(os.environ)
+        try:
+            os.environ["STACK_PARAMETERS"] = "BuyerMessagesPerMinute=600"
+            resolve = stack.local_resources(t, "p", {}, "http://unused")
+            self.assertEqual(resolve("BuyerMessagesPerMinute"), "600")
+            self.assertEqual(resolve("BuyerConversationsPerShopPerDay"), "20")
+        finally:
+            os.environ.clear()
+            os.environ.update(os_env)
 
     def test_issuer_and_audience_are_the_parameter_defaults(self):
         self.assertEqual(gw.jwt_settings(template()), ("https://auth.example.com/", "zhineng-assistant"))

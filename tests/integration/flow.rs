@@ -518,7 +518,7 @@ async fn a_greeting_after_a_question_keeps_the_panel_on_that_question() {
 }
 
 #[tokio::test]
-async fn an_ordinary_message_is_two_requests_and_fetching_the_panel_writes_nothing() {
+async fn an_ordinary_message_is_three_requests_and_fetching_the_panel_writes_nothing() {
     let store = seeded().await;
     let v = urge(&store, "c1", "什么时候发货").await;
     call(
@@ -533,8 +533,8 @@ async fn an_ordinary_message_is_two_requests_and_fetching_the_panel_writes_nothi
     let v = urge(&store, "c1", "好的，谢谢").await;
     assert_eq!(
         store.requests() - before,
-        2,
-        "read the conversation, put the message: {v}"
+        3,
+        "take the buyer's allowance, read the conversation, put the message: {v}"
     );
     let version = store
         .conversation(&assistant_domain::model::ids::ConversationId::parse("c1").unwrap())

@@ -11,6 +11,7 @@ mod fixtures;
 mod flow;
 mod grants;
 mod lambda_watch;
+mod limits;
 mod openapi;
 mod support;
 mod template;

@@ -1,5 +1,6 @@
 //! Typed configuration, loaded once at start-up from the environment the template sets.
 
+use assistant_domain::model::limits::Limits;
 use thiserror::Error;
 
 /// The DynamoDB tables, by their template logical id and the variable that names them.
@@ -22,6 +23,46 @@ pub const TABLES: [(&str, &str); 3] = [
     "missing environment variable {0}: Lambda and the template set it; set it when running locally"
 )]
 pub struct MissingConfig(pub &'static str);
+
+#[derive(Debug, Error)]
+#[error("environment variable {name} = {value:?}: {reason}")]
+pub struct InvalidConfig {
+    pub name: &'static str,
+    pub value: String,
+    pub reason: String,
+}
+
+/// The buyers' limits' variables: messages per minute, new conversations per shop per day.
+/// Unset means the default ([`Limits::default`]).
+pub const LIMIT_VARS: [&str; 2] = [
+    "BUYER_MESSAGES_PER_MINUTE",
+    "BUYER_CONVERSATIONS_PER_SHOP_PER_DAY",
+];
+
+/// The buyers' limits from the environment (see [`LIMIT_VARS`]).
+pub fn limits_from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Limits, InvalidConfig> {
+    let defaults = Limits::default();
+    let read = |name: &'static str, default: u32| -> Result<u32, InvalidConfig> {
+        match get(name).filter(|v| !v.trim().is_empty()) {
+            None => Ok(default),
+            Some(value) => match value.trim().parse::<u32>() {
+                Ok(n) if n > 0 => Ok(n),
+                _ => Err(InvalidConfig {
+                    name,
+                    value,
+                    reason: "must be a whole number of at least 1".into(),
+                }),
+            },
+        }
+    };
+    let messages = read(LIMIT_VARS[0], defaults.messages_per_minute)?;
+    let conversations = read(LIMIT_VARS[1], defaults.conversations_per_shop_per_day)?;
+    Limits::new(messages, conversations).map_err(|e| InvalidConfig {
+        name: LIMIT_VARS[0],
+        value: messages.to_string(),
+        reason: e.to_string(),
+    })
+}
 
 impl Tables {
     pub fn from_env() -> Result<Self, MissingConfig> {
@@ -83,5 +124,25 @@ mod tests {
         let err =
             Tables::from_lookup(|k| (k != "SHOPS_TABLE").then(|| "t".to_string())).unwrap_err();
         assert!(err.to_string().contains("SHOPS_TABLE"));
+    }
+
+    #[test]
+    fn limits_default_when_unset_and_refuse_what_is_not_a_count() {
+        assert_eq!(limits_from_lookup(|_| None).unwrap(), Limits::default());
+        let set = |m: &'static str, c: &'static str| {
+            move |k: &str| match k {
+                "BUYER_MESSAGES_PER_MINUTE" => Some(m.to_string()),
+                "BUYER_CONVERSATIONS_PER_SHOP_PER_DAY" => Some(c.to_string()),
+                _ => None,
+            }
+        };
+        assert_eq!(
+            limits_from_lookup(set("600", " 5 ")).unwrap(),
+            Limits::new(600, 5).unwrap()
+        );
+        for (m, c) in [("0", "5"), ("many", "5"), ("5", "-1")] {
+            let err = limits_from_lookup(set(m, c)).unwrap_err();
+            assert!(err.to_string().contains("BUYER_"), "{err}");
+        }
     }
 }

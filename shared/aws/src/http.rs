@@ -185,6 +185,7 @@ pub fn status_of(err: &Error) -> u16 {
         Error::Conflict(_) | Error::RobotOff => 409,
         Error::TooLarge(_) => 413,
         Error::UnsupportedMedia(_) => 415,
+        Error::TooMany { .. } => 429,
         Error::NotImplemented(_) => 501,
         Error::Unavailable(_) => 503,
         Error::Internal(_) => 500,
@@ -225,11 +226,28 @@ pub fn error_response(err: &Error) -> ApiGatewayV2httpResponse {
         body["error"]["field"] = field.clone().into();
         body["error"]["message"] = format!("{field}: {message}").into();
     }
+    if let Error::TooMany {
+        retry_after_seconds,
+        ..
+    } = err
+    {
+        body["error"]["retry_after_seconds"] = (*retry_after_seconds).into();
+    }
     let mut resp = json_response(status, &body);
-    if let Error::Unavailable(_) = err {
+    match err {
         // The SDK has already retried; tell the client when to try again.
-        resp.headers
-            .insert("retry-after", HeaderValue::from_static(RETRY_AFTER_SECONDS));
+        Error::Unavailable(_) => {
+            resp.headers
+                .insert("retry-after", HeaderValue::from_static(RETRY_AFTER_SECONDS));
+        }
+        Error::TooMany {
+            retry_after_seconds,
+            ..
+        } => {
+            resp.headers
+                .insert("retry-after", HeaderValue::from(*retry_after_seconds));
+        }
+        _ => {}
     }
     resp
 }
@@ -457,7 +475,7 @@ mod tests {
     }
 
     #[test]
-    fn only_unavailable_carries_a_retry_hint() {
+    fn only_unavailable_and_too_many_carry_a_retry_hint() {
         let resp = error_response(&Error::Unavailable("throttled".into()));
         assert_eq!(resp.status_code, 503);
         assert_eq!(
@@ -468,5 +486,27 @@ mod tests {
         );
         let resp = error_response(&Error::Internal("bug".into()));
         assert!(resp.headers.get("retry-after").is_none());
+    }
+
+    #[test]
+    fn too_many_is_429_with_its_retry_after_in_header_and_body() {
+        let resp = error_response(&Error::TooMany {
+            what: "消息发送过于频繁".into(),
+            retry_after_seconds: 18,
+        });
+        assert_eq!(resp.status_code, 429);
+        assert_eq!(
+            resp.headers
+                .get("retry-after")
+                .and_then(|v| v.to_str().ok()),
+            Some("18")
+        );
+        let Some(Body::Text(text)) = resp.body else {
+            panic!("no body")
+        };
+        let body: serde_json::Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(body["error"]["code"], "too_many_requests");
+        assert_eq!(body["error"]["retry_after_seconds"], 18);
+        assert_eq!(body["error"]["message"], "消息发送过于频繁");
     }
 }

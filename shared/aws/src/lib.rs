@@ -135,9 +135,10 @@ pub fn dynamodb_client_from(
 }
 
 /// Builds the store a function uses: config from the environment, one client, built once.
-pub async fn store_from_env() -> Result<DynamoStore, config::MissingConfig> {
+pub async fn store_from_env() -> Result<DynamoStore, Box<dyn std::error::Error + Send + Sync>> {
     let tables = Tables::from_env()?;
-    Ok(DynamoStore::new(dynamodb_client()?, tables))
+    let limits = config::limits_from_lookup(|k| std::env::var(k).ok())?;
+    Ok(DynamoStore::new(dynamodb_client()?, tables).with_limits(limits))
 }
 
 /// A client for DynamoDB Local: fixed test credentials and region, the given endpoint.

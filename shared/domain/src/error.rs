@@ -31,6 +31,12 @@ pub enum Error {
     /// A request body in a format the route does not take (415).
     #[error("{0}")]
     UnsupportedMedia(String),
+    /// A buyer over one of their limits (429, with `Retry-After`); nothing was written.
+    #[error("{what}")]
+    TooMany {
+        what: String,
+        retry_after_seconds: u64,
+    },
     /// A route that exists but whose work is not built yet (501).
     #[error("not implemented: {0}")]
     NotImplemented(String),
@@ -63,6 +69,7 @@ impl Error {
             Error::RobotOff => "robot_off",
             Error::TooLarge(_) => "payload_too_large",
             Error::UnsupportedMedia(_) => "unsupported_media_type",
+            Error::TooMany { .. } => "too_many_requests",
             Error::NotImplemented(_) => "not_implemented",
             Error::Unavailable(_) => "unavailable",
             Error::Internal(_) => "internal",

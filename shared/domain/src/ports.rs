@@ -8,6 +8,7 @@ use crate::model::compensation::{DueCompensation, PaidCompensation, PayOutcome, 
 use crate::model::conversation::{Conversation, Message, Shop};
 use crate::model::feedback::Feedback;
 use crate::model::ids::{ConversationId, OrderId, ShopId, UserId};
+use crate::model::limits::{Allowance, Limits};
 use crate::model::money::Fen;
 use crate::model::order::Order;
 use crate::model::replies::{IntentReplies, ReplyChange, RobotSettings, ShopSetup};
@@ -211,13 +212,34 @@ pub trait ReportStore: Send + Sync {
     fn shops_in_arrears(&self) -> impl Future<Output = Result<Vec<ShopInArrears>>> + Send;
 }
 
+/// The buyers' abuse limits: counters per window, kept only until the window ends.
+pub trait LimitStore: Send + Sync {
+    /// The limits in force.
+    fn limits(&self) -> Limits;
+    /// Takes one use of the allowance: true if it was still open (and is now one use fuller),
+    /// false if used up (nothing changed). One atomic step: concurrent takes never overrun `max`.
+    fn take(&self, allowance: &Allowance) -> impl Future<Output = Result<bool>> + Send;
+}
+
 /// Everything the services use.
 pub trait Store:
-    OrderStore + ShopStore + ConversationStore + StatsStore + CompensationStore + FeedbackStore
+    OrderStore
+    + ShopStore
+    + ConversationStore
+    + StatsStore
+    + CompensationStore
+    + FeedbackStore
+    + LimitStore
 {
 }
 impl<
-        T: OrderStore + ShopStore + ConversationStore + StatsStore + CompensationStore + FeedbackStore,
+        T: OrderStore
+            + ShopStore
+            + ConversationStore
+            + StatsStore
+            + CompensationStore
+            + FeedbackStore
+            + LimitStore,
     > Store for T
 {
 }

@@ -13,6 +13,7 @@ use assistant_domain::model::compensation::{payout_notice, DueCompensation, PayO
 use assistant_domain::model::conversation::{Conversation, Message, MessageBody, Sender};
 use assistant_domain::model::feedback::Feedback;
 use assistant_domain::model::ids::ConversationId;
+use assistant_domain::model::limits::{Allowance, Limits};
 use assistant_domain::model::money::Fen;
 use assistant_domain::model::order::OrderNode;
 use assistant_domain::model::replies::{IntentReplies, ReplyChange, RobotSettings};
@@ -39,6 +40,7 @@ where
     counts_add_up_however_they_are_written(&fresh().await).await;
     a_payout_stores_the_domains_notice_once(&fresh().await).await;
     feedback_pages_newest_first_and_refuses_forged_cursors(&fresh().await).await;
+    allowances_never_overrun_however_many_take_at_once(&fresh().await).await;
 }
 
 const OVERDUE: &str = "6930000000000000001";
@@ -576,5 +578,53 @@ pub async fn feedback_pages_newest_first_and_refuses_forged_cursors<S: Store>(st
         store.feedback("0000000000000-none").await.unwrap(),
         None,
         "feedback: a missing id"
+    );
+}
+
+/// An allowance is taken one use at a time up to its limit, even by concurrent takes; its own
+/// window, buyer and shop only.
+pub async fn allowances_never_overrun_however_many_take_at_once<S: Store>(store: &S) {
+    let limits = Limits::new(5, 2).unwrap();
+    let buyer = user_id(BUYER);
+    let messages = Allowance::message(&limits, &buyer, T0);
+    let takes = (0..12).map(|_| store.take(&messages));
+    let taken = futures_util::future::join_all(takes).await;
+    let granted = taken.iter().filter(|t| *t.as_ref().unwrap()).count();
+    assert_eq!(
+        granted, 5,
+        "allowances: concurrent takes granted {granted} of 5"
+    );
+    assert!(
+        !store.take(&messages).await.unwrap(),
+        "allowances: a used-up window refuses"
+    );
+    // The next window, another buyer, and conversations are counted apart.
+    let next = Allowance::message(&limits, &buyer, messages.end);
+    assert!(
+        store.take(&next).await.unwrap(),
+        "allowances: the next window is open"
+    );
+    let other = Allowance::message(&limits, &user_id("buyer-other"), T0);
+    assert!(
+        store.take(&other).await.unwrap(),
+        "allowances: another buyer is apart"
+    );
+    let convs = Allowance::conversation(&limits, &buyer, &shop_id(SHOP), T0);
+    assert!(
+        store.take(&convs).await.unwrap(),
+        "allowances: conversations apart"
+    );
+    assert!(
+        store.take(&convs).await.unwrap(),
+        "allowances: conversations apart"
+    );
+    assert!(
+        !store.take(&convs).await.unwrap(),
+        "allowances: 2 conversations a day"
+    );
+    let elsewhere = Allowance::conversation(&limits, &buyer, &shop_id("shop-other"), T0);
+    assert!(
+        store.take(&elsewhere).await.unwrap(),
+        "allowances: per shop"
     );
 }

@@ -13,14 +13,15 @@ use assistant_domain::model::compensation::{
 use assistant_domain::model::conversation::{Conversation, Message, Shop};
 use assistant_domain::model::feedback::Feedback;
 use assistant_domain::model::ids::{ConversationId, MessageId, OrderId, ShopId, UserId};
+use assistant_domain::model::limits::{Allowance, Counted, Limits};
 use assistant_domain::model::money::Fen;
 use assistant_domain::model::order::Order;
 use assistant_domain::model::replies::{IntentReplies, ReplyChange, RobotSettings, ShopSetup};
 use assistant_domain::model::time::{beijing_date, Millis};
 use assistant_domain::model::usage::{SolutionEvent, SolutionStats, StatEvent, StatRow};
 use assistant_domain::ports::{
-    BlobStore, CompensationStore, ConversationChange, ConversationStore, FeedbackStore, OrderStore,
-    Page, ReportStore, ShopStore, StatsStore, WaitingConversation,
+    BlobStore, CompensationStore, ConversationChange, ConversationStore, FeedbackStore, LimitStore,
+    OrderStore, Page, ReportStore, ShopStore, StatsStore, WaitingConversation,
 };
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Mutex;
@@ -49,6 +50,8 @@ pub struct State {
     robots: BTreeMap<ShopId, RobotSettings>,
     feedback: BTreeMap<String, Feedback>,
     blobs: BTreeMap<String, (Vec<u8>, String)>,
+    /// Uses of each buyer's allowance, per window start.
+    allowances: BTreeMap<(UserId, Counted, Millis), u32>,
 }
 
 /// The in-memory store. Every call takes one lock, so each is atomic like the adapter's single
@@ -56,6 +59,7 @@ pub struct State {
 #[derive(Debug, Default)]
 pub struct MemoryStore {
     state: Mutex<State>,
+    limits: Limits,
 }
 
 impl Clone for MemoryStore {
@@ -63,11 +67,20 @@ impl Clone for MemoryStore {
     fn clone(&self) -> Self {
         MemoryStore {
             state: Mutex::new(self.with(|s| s.clone())),
+            limits: self.limits,
         }
     }
 }
 
 impl MemoryStore {
+    /// A store whose buyers have these limits (the default ones otherwise).
+    pub fn with_limits(limits: Limits) -> Self {
+        MemoryStore {
+            state: Mutex::default(),
+            limits,
+        }
+    }
+
     fn with<T>(&self, f: impl FnOnce(&mut State) -> T) -> T {
         let mut state = self
             .state
@@ -98,6 +111,28 @@ fn order_key(shop: &ShopId, buyer: &UserId, order: &OrderId) -> OrderKey {
 
 fn conflict(what: &str) -> Error {
     Error::Conflict(format!("{what} changed or exists already"))
+}
+
+impl LimitStore for MemoryStore {
+    fn limits(&self) -> Limits {
+        self.limits
+    }
+
+    async fn take(&self, allowance: &Allowance) -> Result<bool> {
+        Ok(self.with(|s| {
+            let key = (
+                allowance.buyer.clone(),
+                allowance.counted.clone(),
+                allowance.start,
+            );
+            let uses = s.allowances.entry(key).or_default();
+            if *uses >= allowance.max {
+                return false;
+            }
+            *uses += 1;
+            true
+        }))
+    }
 }
 
 impl OrderStore for MemoryStore {

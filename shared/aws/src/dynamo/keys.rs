@@ -4,6 +4,7 @@
 
 use assistant_domain::model::conversation::Message;
 use assistant_domain::model::ids::{ConversationId, OrderId, ShopId, UserId};
+use assistant_domain::model::limits::Counted;
 use assistant_domain::model::time::Millis;
 
 // ---- attribute names --------------------------------------------------------------------------
@@ -34,6 +35,10 @@ pub const STAT_SHARD: &str = "stat_shard";
 pub const FEEDBACK_ALL_KEY: &str = "feedback_all";
 /// `FeedbackIndex` sort key.
 pub const FEEDBACK_ID: &str = "feedback_id";
+/// How many uses of a buyer's allowance were taken.
+pub const USES: &str = "uses";
+/// The epoch second after which DynamoDB's TTL removes an item (a used-up allowance).
+pub const EXPIRES_AT: &str = "expires_at";
 /// A compensation's state (`due`, then `paid`).
 pub const STATUS: &str = "status";
 
@@ -79,6 +84,8 @@ pub const STATUS_DUE: &str = "due";
 pub const STATUS_PAID: &str = "paid";
 
 pub const ORDER_PREFIX: &str = "ORDER#";
+/// The partitions of the buyers' allowances (`LIMIT#{buyer}`).
+pub const LIMIT_PREFIX: &str = "LIMIT#";
 pub const MESSAGE_PREFIX: &str = "MSG#";
 pub const COMPENSATION_PREFIX: &str = "COMP#";
 pub const LEDGER_PREFIX: &str = "LEDGER#";
@@ -167,6 +174,18 @@ pub fn reply_history_sk(intent: &str, version: u64) -> String {
     format!("{}{version:010}", reply_history_prefix(intent))
 }
 
+/// The partition of a buyer's allowances.
+pub fn limit_pk(buyer: &UserId) -> String {
+    format!("{LIMIT_PREFIX}{buyer}")
+}
+/// An allowance's window: the buyer's messages, or their new conversations in one shop.
+pub fn limit_sk(counted: &Counted, window_start: Millis) -> String {
+    match counted {
+        Counted::Messages => format!("{MESSAGE_PREFIX}{:013}", window_start.max(0)),
+        Counted::Conversations(shop) => format!("CONVS#{shop}#{:013}", window_start.max(0)),
+    }
+}
+
 /// 32-bit FNV-1a: a hash that stays the same across builds and platforms (the shards are stored).
 fn fnv1a(text: &str) -> u32 {
     text.bytes().fold(0x811c_9dc5u32, |h, b| {
@@ -179,6 +198,23 @@ mod tests {
     use super::*;
     use crate::schema::{tables_in, TEMPLATE};
     use assistant_domain::model::conversation::{MessageBody, Sender};
+
+    #[test]
+    fn the_allowances_expire_by_the_conversations_tables_ttl_and_in_their_own_partition() {
+        let template: serde_yaml::Value = serde_yaml::from_str(TEMPLATE).unwrap();
+        let ttl =
+            &template["Resources"]["ConversationsTable"]["Properties"]["TimeToLiveSpecification"];
+        assert_eq!(ttl["AttributeName"].as_str(), Some(EXPIRES_AT));
+        assert_eq!(ttl["Enabled"].as_bool(), Some(true));
+        let buyer = UserId::parse("b1").unwrap();
+        let shop = ShopId::parse("s1").unwrap();
+        // No conversation's partition can be a buyer's allowances (ids never hold '#').
+        assert!(limit_pk(&buyer).starts_with("LIMIT#"));
+        assert_ne!(
+            limit_sk(&Counted::Messages, 60_000),
+            limit_sk(&Counted::Conversations(shop), 60_000)
+        );
+    }
 
     #[test]
     fn message_keys_sort_by_time() {

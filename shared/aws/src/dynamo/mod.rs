@@ -15,6 +15,7 @@
 //! | Orders | `SHOP#{shop}#BUYER#{buyer}` | `COMP#{order_id}` | the order's compensation: due, then paid ([`compensations`]) |
 //! | Orders | `BUYER#{buyer}` | `COUPON#{order_id}` | the buyer's coupon |
 //! | Shops | `SHOP#{shop}` | `LEDGER#{paid_at:013}#{order_id}` | a deposit ledger entry |
+//! | Conversations | `LIMIT#{buyer}` | `MSG#{window_start:013}` / `CONVS#{shop}#{window_start:013}` | a buyer's allowance in one window, removed by TTL (`expires_at`) after it ([`limits`]) |
 //!
 //! Sparse indexes: `DueIndex` (`due_shard`, `asked_at`) holds only due compensations, over
 //! 16 shards; `PaidIndex` (`paid_day`, `paid_at`) holds paid ones by Beijing day and shard
@@ -32,6 +33,7 @@ mod conversations;
 pub(crate) mod errors;
 mod feedback;
 pub mod keys;
+mod limits;
 pub(crate) mod meter;
 pub use meter::Grant;
 mod orders;
@@ -40,6 +42,7 @@ mod shops;
 mod stats;
 
 use assistant_domain::error::{Error, Result};
+use assistant_domain::model::limits::Limits;
 use aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder;
 use aws_sdk_dynamodb::operation::query::QueryOutput;
 use aws_sdk_dynamodb::types::{
@@ -61,6 +64,8 @@ pub struct DynamoStore {
     meter: meter::Meter,
     /// The function this store's requests are made for (recorded grants are filed under it).
     function: &'static str,
+    /// The buyers' limits ([`limits`]).
+    limits: Limits,
 }
 
 /// Which sort keys of a partition a query reads.
@@ -88,7 +93,13 @@ impl DynamoStore {
             tables,
             meter: meter::Meter::default(),
             function: "",
+            limits: Limits::default(),
         }
+    }
+
+    /// The same store with these buyers' limits.
+    pub fn with_limits(self, limits: Limits) -> Self {
+        DynamoStore { limits, ..self }
     }
 
     /// The same store (same client, tables and meter), its requests made for `function` (a

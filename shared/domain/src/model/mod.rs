@@ -8,6 +8,7 @@
 //! - [`solution`]: the solution catalogue (推荐话术 / 推荐操作) and variable filling
 //! - [`conversation`]: conversations, messages, shops
 //! - [`replies`]: a shop's own replies (编辑回复) and its robot's answers (飞鸽机器人)
+//! - [`limits`]: abuse limits per buyer (messages a minute, new conversations a day)
 //! - [`usage`]: usage counts per shop and solution
 //! - [`feedback`]: feedback records (我要反馈) and the check of a form
 //! - [`compensation`]: the overdue-shipment rule (超时发货赔付), payouts and the payout report
@@ -18,6 +19,7 @@ pub mod conversation;
 pub mod feedback;
 pub mod identity;
 pub mod ids;
+pub mod limits;
 pub mod money;
 pub mod order;
 pub mod replies;

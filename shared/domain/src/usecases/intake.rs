@@ -14,6 +14,7 @@ use crate::model::conversation::{
 };
 use crate::model::identity::Actor;
 use crate::model::ids::{ConversationId, OrderId, ShopId, UserId};
+use crate::model::limits::Allowance;
 use crate::model::order::Order;
 use crate::model::replies::{Offer, ShopSetup};
 use crate::model::solution::covers;
@@ -78,7 +79,30 @@ pub async fn post_buyer_message<S: Store>(
         .as_ref()
         .ok_or_else(|| Error::invalid("shop_id", "is required"))?;
     let text = message_text("text", &input.text)?;
-    retry_on_conflict(|| try_post(store, buyer, id, shop_id, &text, now)).await
+    // The buyer's allowance is taken alongside the first read of the conversation: one round
+    // trip for both. Refused, nothing is written.
+    let messages = Allowance::message(&store.limits(), buyer, now);
+    let (allowed, found) =
+        futures_util::future::join(store.take(&messages), store.conversation(id)).await;
+    if !allowed? {
+        return Err(messages.refused(now));
+    }
+    let mut first_read = Some(found?);
+    retry_on_conflict(|| {
+        // A retry after a conflict reads the conversation again.
+        let read = first_read.take();
+        try_post(store, buyer, id, shop_id, &text, now, read)
+    })
+    .await
+}
+
+/// One use of a buyer's allowance, or `Error::TooMany` (429) once it is used up.
+async fn take<S: Store>(store: &S, allowance: Allowance, now: Millis) -> Result<()> {
+    if store.take(&allowance).await? {
+        Ok(())
+    } else {
+        Err(allowance.refused(now))
+    }
 }
 
 /// What one buyer message is, for the steps below.
@@ -108,11 +132,16 @@ async fn try_post<S: Store>(
     shop_id: &ShopId,
     text: &str,
     now: Millis,
+    read: Option<Option<Conversation>>,
 ) -> Result<IntakeOutcome> {
     // The shop's setup is read only when this step needs it (a new conversation, the robot, or
     // a panel with a solution), and then once.
     let mut setup: Option<ShopSetup> = None;
-    let (conv, is_new) = load_or_open(store, buyer, id, shop_id, now, &mut setup).await?;
+    let found = match read {
+        Some(found) => found,
+        None => store.conversation(id).await?,
+    };
+    let (conv, is_new) = load_or_open(store, buyer, id, shop_id, found, now, &mut setup).await?;
     let mut said = classify(&conv, id, buyer, text, now);
     if !is_new {
         in_context(store, &conv, &mut said).await?;
@@ -171,16 +200,17 @@ impl IntakeOutcome {
     }
 }
 
-/// The buyer's conversation in this shop, or a new one (then the shop's setup is read).
+/// The buyer's conversation in this shop (as read), or a new one (then the shop's setup is read
+/// and the buyer's allowance of new conversations taken).
 async fn load_or_open<S: Store>(
     store: &S,
     buyer: &UserId,
     id: &ConversationId,
     shop_id: &ShopId,
+    found: Option<Conversation>,
     now: Millis,
     setup: &mut Option<ShopSetup>,
 ) -> Result<(Conversation, bool)> {
-    let found = store.conversation(id).await?;
     if let Some(conv) = access::buyers_conversation(buyer, shop_id, found)? {
         return Ok((conv, false));
     }
@@ -188,6 +218,13 @@ async fn load_or_open<S: Store>(
         .shop_setup(shop_id)
         .await?
         .ok_or(Error::NotFound("shop"))?;
+    let limits = store.limits();
+    take(
+        store,
+        Allowance::conversation(&limits, buyer, shop_id, now),
+        now,
+    )
+    .await?;
     let conv = Conversation::open(id, &s.shop, buyer, now);
     *setup = Some(s);
     Ok((conv, true))
