@@ -13,10 +13,11 @@ function orderLine(o) {
     el("div", { class: "node" }, o.node_label));
 }
 
+// The buyer's view names an agent by the shop's display name (`name`); staff see the account.
 function senderName(sender, viewer) {
   const role = sender && sender.role;
   if (role === "buyer") return viewer === "buyer" ? "我" : `买家 ${sender.id || ""}`;
-  if (role === "agent") return viewer === "buyer" ? "客服" : `客服 ${sender.id || ""}`;
+  if (role === "agent") return viewer === "buyer" ? (sender.name || "客服") : `客服 ${sender.id || ""}`;
   if (role === "robot") return "飞鸽机器人";
   return "系统消息";
 }

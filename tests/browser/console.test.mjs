@@ -25,6 +25,46 @@ let page;
 let profile;
 const consoleErrors = [];
 
+// Every JSON answer the page got with a buyer's token: the buyer's view, which never carries a
+// verdict, a panel, a solution or action id, an internal note or a staff account.
+const buyerTokens = new Set();
+const buyerAnswers = [];
+const FORBIDDEN = ["classification", "intent", "evidence", "confidence", "confident", "panel",
+  "solution", "solution_id", "action_id", "actions", "replies", "robot_answer", "note", "internal",
+  "visible_to_buyer", "sent_as", "sender_id", "reason", "payout_trigger"];
+const INTERNAL = ["warehouse_reminder", "shipping_delay_report", "shipment_hold", "courier_intercept"];
+const STAFF = ["agent-xiaomei", "agent-ahao", "admin-lin", "agent-dapeng", "platform-ops"];
+
+/** Where `value` shows a buyer what they must not see, as JSON paths. */
+function leaks(value, path = "$", found = []) {
+  if (Array.isArray(value)) value.forEach((v, i) => leaks(v, `${path}[${i}]`, found));
+  else if (value && typeof value === "object") {
+    for (const [k, v] of Object.entries(value)) {
+      if (FORBIDDEN.includes(k)) found.push(`${path}.${k}`);
+      if (k === "type" && INTERNAL.includes(v)) found.push(`${path}.type=${v}`);
+      leaks(v, `${path}.${k}`, found);
+    }
+  } else if (typeof value === "string" && STAFF.includes(value)) found.push(`${path}=${value}`);
+  return found;
+}
+
+async function recordBuyerAnswer(resp) {
+  const req = resp.request();
+  try {
+    if (req.url().endsWith("/local/login")) {
+      const sub = JSON.parse(req.postData() || "{}").sub || "";
+      if (sub.startsWith("buyer-") && resp.ok()) buyerTokens.add((await resp.json()).token);
+      return;
+    }
+    const token = (req.headers().authorization || "").replace(/^Bearer /, "");
+    if (buyerTokens.has(token) && (resp.headers()["content-type"] || "").includes("json")) {
+      buyerAnswers.push({ url: `${req.method()} ${req.url()}`, status: resp.status(), body: await resp.json() });
+    }
+  } catch {
+    // The page went on before the body was read: nothing to check.
+  }
+}
+
 async function routes() {
   const r = await fetch(`${URL}/local/openapi.yaml`);
   assert.equal(r.status, 200);
@@ -65,6 +105,7 @@ before(async () => {
   });
   page = context.pages()[0] || (await context.newPage());
   page.on("pageerror", (e) => consoleErrors.push(String(e)));
+  page.on("response", (resp) => recordBuyerAnswer(resp));
   page.on("console", (m) => { if (m.type() === "error") consoleErrors.push(m.text()); });
   // Every file the page loads comes from the local stack: no CDN.
   page.on("request", (req) => {
@@ -131,11 +172,15 @@ test("催发货: buyer asks, confirms the card, the panel pops up, the agent sen
   await page.fill("#agent-input", edited);
   await page.click("#agent-send");
 
-  // The buyer sees exactly the edited reply, from 客服.
+  // The buyer sees exactly the edited reply, from the shop's 客服 (its display name, no account).
   const seen = page.locator("#buyer-messages .msg", { hasText: "（已为您加急）" });
   await seen.waitFor({ timeout: 15000 });
   assert.equal((await seen.locator(".bubble").textContent()).trim(), edited);
-  assert.match(await seen.locator(".who").textContent(), /^客服/);
+  assert.match(await seen.locator(".who").textContent(), /^小鹿家居-(小美|阿豪) · /);
+  // The agent sees who sent it.
+  const ours = page.locator("#agent-messages .msg", { hasText: "（已为您加急）" });
+  await ours.waitFor({ timeout: 15000 });
+  assert.match(await ours.locator(".who").textContent(), /^客服 agent-xiaomei/);
 
   // 发送 sends another reply as it is; the buyer sees that too.
   const last = replies.last();
@@ -252,6 +297,16 @@ test("the robot answers an uncovered intent; a bad rating hands the buyer to a h
     await page.locator("#buyer-messages .msg.robot").first().waitFor({ timeout: 15000 });
   }
   await page.screenshot({ path: join(ARTIFACTS, "console-handoff.png"), fullPage: true });
+});
+
+test("every answer the buyer's side received is the buyer's view", async () => {
+  const ok = buyerAnswers.filter((a) => a.status < 300);
+  for (const route of ["/messages", "/prediction-card", "/order-selection"]) {
+    assert.ok(ok.some((a) => a.url.includes(route)), `the buyer's side read ${route}: ${ok.map((a) => a.url)}`);
+  }
+  for (const a of buyerAnswers) {
+    assert.deepEqual(leaks(a.body), [], `${a.url} (${a.status})`);
+  }
 });
 
 test("the page is in Chinese and raised no script errors", async () => {

@@ -58,6 +58,11 @@ async fn malformed_or_mistyped_bodies_are_400_and_write_nothing() {
             "{\"shop_id\": \"xiaolu-home\", \"text\": null}",
             "invalid type: null",
         ),
+        // Left out is allowed (staff); null is not a shop id.
+        (
+            "{\"shop_id\": null, \"text\": \"发货了吗\"}",
+            "invalid type: null",
+        ),
     ];
     for (body, expect) in cases {
         let r = post_raw(&store, "c-bad", body, false).await;

@@ -27,7 +27,7 @@ async fn the_urge_shipment_fixtures_play_the_flow_in_order() {
     let store = seeded().await;
 
     let v = play(&store, "intake-post-message.json", 201).await;
-    assert_eq!(v["classification"]["intent"], "urge_shipment");
+    assert!(v["classification"].is_null() && v["panel"].is_null(), "{v}");
     assert_eq!(v["card"]["guess"]["order_id"], "6930000000000000001");
 
     let v = play(&store, "order-card-get.json", 200).await;

@@ -15,4 +15,5 @@ mod openapi;
 mod shops;
 mod support;
 mod template;
+mod views;
 mod workbench;

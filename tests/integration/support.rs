@@ -101,3 +101,15 @@ pub fn assert_error(result: &(i64, Value), status: i64) -> String {
     );
     msg
 }
+
+/// Every staff account of the demo data: none may appear in a buyer's answer.
+pub const STAFF: &[&str] = &[
+    "agent-xiaomei",
+    "agent-ahao",
+    "admin-lin",
+    "agent-dapeng",
+    "platform-ops",
+];
+
+/// What buyers see the demo shop's agents as (the display names the seed onboards them with).
+pub const DEMO_AGENT_NAMES: [&str; 2] = ["小鹿家居-小美", "小鹿家居-阿豪"];

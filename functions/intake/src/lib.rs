@@ -5,18 +5,19 @@
 //!
 //! Routes:
 //! - `POST /conversations/{conversation_id}/messages`: a buyer `{"shop_id", "text"}` → 201 with
-//!   the intent, card, robot reply and panel; the shop's staff `{"text"}` → 201 with the message
-//! - `GET /conversations/{conversation_id}/messages` (the buyer, or the shop's staff) → 200
+//!   their message, the card and the robot's reply (the buyer's view); the shop's staff
+//!   `{"text"}` → 201 with the message
+//! - `GET /conversations/{conversation_id}/messages` (the buyer, or the shop's staff) → 200, each
+//!   side its own view (`assistant_domain::usecases::view`)
 //! - `POST /conversations/{conversation_id}/robot-rating` (buyer) `{"message_id", "rating"}` → 200
 //! - `GET /shops/{shop_id}/queue` (the shop's staff) → 200, longest wait first
 
 use assistant_aws::http::{respond, Reply, Request};
 use assistant_aws::routes::{served, IntakeRoute};
-use assistant_domain::model::identity::Actor;
 use assistant_domain::model::ids::{ConversationId, ShopId};
 use assistant_domain::model::time::Millis;
 use assistant_domain::ports::Store;
-use assistant_domain::usecases;
+use assistant_domain::usecases::{self, view};
 use assistant_domain::Result;
 use aws_lambda_events::apigw::{ApiGatewayV2httpRequest, ApiGatewayV2httpResponse};
 
@@ -36,23 +37,15 @@ async fn route<S: Store>(store: &S, event: ApiGatewayV2httpRequest, now: Millis)
         IntakeRoute::PostMessage => {
             let id = conversation()?;
             let input = req.json()?;
-            match req.actor {
-                Actor::Buyer(_) => Reply::created(
-                    &usecases::post_buyer_message(store, &req.actor, &id, input, now).await?,
-                ),
-                _ => Reply::created(
-                    &usecases::post_staff_message(store, &req.actor, &id, input, now).await?,
-                ),
-            }
+            Reply::created(&view::post_message(store, &req.actor, &id, input, now).await?)
         }
         IntakeRoute::ListMessages => {
-            let messages = usecases::list_messages(store, &req.actor, &conversation()?).await?;
-            Reply::ok(&serde_json::json!({ "messages": messages }))
+            Reply::ok(&view::messages(store, &req.actor, &conversation()?).await?)
         }
         IntakeRoute::RateRobot => {
             let id = conversation()?;
             let input = req.json()?;
-            Reply::ok(&usecases::rate_robot(store, &req.actor, &id, input, now).await?)
+            Reply::ok(&view::robot_rating(store, &req.actor, &id, input, now).await?)
         }
         IntakeRoute::Queue => {
             let shop = req.path("shop_id", ShopId::parse)?;

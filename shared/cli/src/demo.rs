@@ -96,6 +96,15 @@ impl<W: Write> Script<'_, W> {
         .await
     }
 
+    /// The agent's panel as the serving agent's console fetches it after the buyer's step (the
+    /// buyer's own answer carries none).
+    async fn agent_panel(&mut self, what: &str, conversation: &str) -> std::io::Result<Value> {
+        let route = "GET /conversations/{conversation_id}/panel";
+        let xiaomei = agent(AGENTS[0]);
+        self.call(what, Function::Suggest, route, conversation, &xiaomei, None)
+            .await
+    }
+
     /// A step on a route with other path parameters (shops, feedback).
     async fn call_with(
         &mut self,
@@ -173,8 +182,8 @@ fn yuan(fen: &Value) -> String {
 fn print_card<W: Write>(out: &mut W, card: &Value) -> std::io::Result<()> {
     writeln!(
         out,
-        "   ┌ 订单预测卡片（以客服 {} 的身份发送给买家）",
-        s(&card["sent_as"])
+        "   ┌ 订单预测卡片（以{}的名义发送给买家）",
+        s(&card["sent_by"])
     )?;
     writeln!(out, "   │ {}", s(&card["prompt"]))?;
     let line = |o: &Value| {
@@ -186,12 +195,7 @@ fn print_card<W: Write>(out: &mut W, card: &Value) -> std::io::Result<()> {
             s(&o["node_label"])
         )
     };
-    writeln!(
-        out,
-        "   │ ★ 猜您想问: {}  (依据: {})",
-        line(&card["guess"]),
-        s(&card["reason"])
-    )?;
+    writeln!(out, "   │ ★ 猜您想问: {}", line(&card["guess"]))?;
     for o in card["others"].as_array().into_iter().flatten() {
         writeln!(out, "   │   其他订单: {}", line(o))?;
     }
@@ -335,31 +339,30 @@ pub async fn run<W: Write>(
     let zhang = buyer(MAIN_BUYER);
 
     // 1. A greeting: no intent, nothing pops up.
-    let v = sc
-        .buyer_says("买家打招呼", conv, &zhang, "你好，在吗？")
+    sc.buyer_says("买家打招呼", conv, &zhang, "你好，在吗？")
         .await?;
+    let p = sc.agent_panel("客服面板刷新", conv).await?;
     writeln!(
         sc.out,
-        "   [买家] 你好，在吗？  → 意图 {} (置信度 {})，面板: {}",
-        s(&v["classification"]["intent"]),
-        s(&v["classification"]["confidence"]),
-        s(&v["panel"]["state"])
+        "   [买家] 你好，在吗？  → 面板: {}（没有可确认的意图，不弹出）",
+        s(&p["state"])
     )?;
 
     // 2. 催发货 naming a product: the card goes out in the serving agent's name.
     let text = "我买的四件套怎么还没发货啊？都好几天了";
     let v = sc.buyer_says("买家催发货", conv, &zhang, text).await?;
     writeln!(sc.out, "   [买家] {text}")?;
+    print_card(sc.out, &v["card"])?;
+    let card_id = s(&v["card"]["card_id"]);
+    let p = sc.agent_panel("客服面板刷新", conv).await?;
     writeln!(
         sc.out,
-        "   意图: {} 置信度 {} 依据 {}",
-        s(&v["classification"]["intent"]),
-        s(&v["classification"]["confidence"]),
-        v["classification"]["evidence"]
+        "   意图（仅客服可见）: {} 置信度 {} 依据 {}",
+        s(&p["intent"]["intent"]),
+        s(&p["intent"]["confidence"]),
+        p["intent"]["evidence"]
     )?;
-    print_card(sc.out, &v["card"])?;
-    print_panel(sc.out, &v["panel"])?;
-    let card_id = s(&v["card"]["card_id"]);
+    print_panel(sc.out, &p)?;
 
     // 3. The buyer confirms the guessed order.
     let v = sc
@@ -373,8 +376,9 @@ pub async fn run<W: Write>(
         )
         .await?;
     writeln!(sc.out, "   [买家] 确认订单 {}", s(&v["order"]["order_id"]))?;
-    print_panel(sc.out, &v["panel"])?;
-    let solution_id = s(&v["panel"]["solution"]["solution_id"]);
+    let p = sc.agent_panel("客服面板刷新", conv).await?;
+    print_panel(sc.out, &p)?;
+    let solution_id = s(&p["solution"]["solution_id"]);
 
     // 4. The agent copies the reply, sends it, and sends an action.
     let events = "POST /conversations/{conversation_id}/panel/events";
@@ -419,7 +423,8 @@ pub async fn run<W: Write>(
             "有"
         }
     )?;
-    print_panel(sc.out, &v["panel"])?;
+    let p = sc.agent_panel("客服面板刷新", conv).await?;
+    print_panel(sc.out, &p)?;
 
     // 6. The agent edits the reply for this one answer and sends it.
     let v = sc
@@ -639,17 +644,19 @@ pub async fn run<W: Write>(
             )
             .await?;
         let card_id = s(&v["card"]["card_id"]);
-        let v = sc
-            .call(
-                &format!("{}：买家确认订单", node.label()),
-                Function::OrderCard,
-                "POST /conversations/{conversation_id}/order-selection",
-                &conv,
-                &claims,
-                Some(json!({"via": "confirm", "card_id": card_id})),
-            )
+        sc.call(
+            &format!("{}：买家确认订单", node.label()),
+            Function::OrderCard,
+            "POST /conversations/{conversation_id}/order-selection",
+            &conv,
+            &claims,
+            Some(json!({"via": "confirm", "card_id": card_id})),
+        )
+        .await?;
+        let p = sc
+            .agent_panel(&format!("{}：客服面板刷新", node.label()), &conv)
             .await?;
-        print_panel(sc.out, &v["panel"])?;
+        print_panel(sc.out, &p)?;
     }
 
     // 9. The scheduled sweep pays the overdue buyers their coupons, once.

@@ -127,21 +127,20 @@ pub async fn flow_figures(store: &DynamoStore, now: Millis) -> FlowFigures {
     .await;
     let confirm = json!({"via": "confirm", "card_id": v["card"]["card_id"]});
     let select = Call::new(Function::OrderCard, SELECT, conv, BUYER, Some(confirm));
-    let (confirmed, v) = step(store, "buyer confirms the card", select, now + 1000).await;
-    let solution = v["panel"]["solution"]["solution_id"].clone();
+    let (confirmed, _) = step(store, "buyer confirms the card", select, now + 1000).await;
+    // The buyer's answer carries no panel: the agent's console reads it.
+    let (panel, v) = step(store, "agent's panel", Call::panel(conv), now + 2000).await;
+    let solution = v["solution"]["solution_id"].clone();
     let sent = json!({"solution_id": solution, "event": "sent", "reply_index": 0});
-    let mut flow = vec![message, confirmed];
+    let mut flow = vec![message, confirmed, panel];
     flow.extend(
         steps(
             store,
-            vec![
-                ("agent's panel", Call::panel(conv), now + 2000),
-                (
-                    "agent sends the reply",
-                    Call::new(Function::Suggest, USE, conv, AGENT, Some(sent)),
-                    now + 3000,
-                ),
-            ],
+            vec![(
+                "agent sends the reply",
+                Call::new(Function::Suggest, USE, conv, AGENT, Some(sent)),
+                now + 3000,
+            )],
         )
         .await,
     );

@@ -5,6 +5,7 @@
 //! - [`builders`]: shops and orders in any node, at a fixed instant;
 //! - [`fixtures`]: the demo shop (the `assistant` command seeds the same) and the helpers the
 //!   use-case tests in `shared/domain/tests/usecases/` share;
+//! - [`views`]: what must never reach a buyer, found anywhere in a JSON answer;
 //! - [`contract`]: the storage contract suite. It runs against `MemoryStore` here
 //!   (`tests/contract.rs`) and against `DynamoStore` on DynamoDB Local
 //!   (`tests/integration/contract.rs`): a twin is a twin only while one suite passes on both.
@@ -13,5 +14,6 @@ pub mod builders;
 pub mod contract;
 pub mod fixtures;
 mod memory;
+pub mod views;
 
 pub use memory::MemoryStore;

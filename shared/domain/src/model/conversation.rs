@@ -59,6 +59,15 @@ impl Shop {
             .and_then(|a| a.display_name.clone())
             .unwrap_or_else(|| default_display_name(&self.name))
     }
+
+    /// How a buyer sees one of the shop's agents (or the shop's service when none is named): by
+    /// the shop's display name for them, never by their account.
+    pub fn agent_name(&self, agent: Option<&UserId>) -> String {
+        match agent {
+            Some(agent) => self.agent_display_name(agent),
+            None => default_display_name(&self.name),
+        }
+    }
 }
 
 /// The buyer's latest confident intent in a conversation.

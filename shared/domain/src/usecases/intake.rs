@@ -10,7 +10,7 @@ use crate::intent::{
 };
 use crate::model::card::{order_numbers_in, prediction_card, PredictionCard};
 use crate::model::conversation::{
-    message_text, preview, Conversation, LastIntent, Message, MessageBody, Sender,
+    message_text, preview, Conversation, LastIntent, Message, MessageBody, Sender, Shop,
 };
 use crate::model::identity::Actor;
 use crate::model::ids::{ConversationId, OrderId, ShopId, UserId};
@@ -31,8 +31,19 @@ use serde::{Deserialize, Serialize};
 #[serde(deny_unknown_fields)]
 pub struct PostMessage {
     /// Required from a buyer (a new conversation opens in this shop); staff may leave it out.
+    /// Left out, not null: a null is refused like any other value that is not a shop id.
+    #[serde(default, deserialize_with = "present")]
     pub shop_id: Option<ShopId>,
     pub text: String,
+}
+
+/// A field that may be left out but, when present, must be a value (not null).
+fn present<'de, D, T>(d: D) -> std::result::Result<Option<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    T::deserialize(d).map(Some)
 }
 
 /// What intake returns: the stored message, the intent, the card the chat platform must deliver to
@@ -47,6 +58,9 @@ pub struct IntakeOutcome {
     /// The agent's panel when this message changed it (a question, a new conversation); null when
     /// it is unchanged (`GET …/panel` has it).
     pub panel: Option<Panel>,
+    /// The shop, when this step read it: the buyer's view names the card's agent by it.
+    #[serde(skip)]
+    pub shop: Option<Shop>,
 }
 
 /// How long a buyer's intent stays the context for a short follow-up ("还没好吗").
@@ -168,6 +182,7 @@ async fn try_post<S: Store>(
         card,
         robot_reply,
         panel,
+        shop: setup.map(|s| s.shop),
     })
 }
 
@@ -180,6 +195,7 @@ impl IntakeOutcome {
             card: None,
             robot_reply: None,
             panel: None,
+            shop: None,
         }
     }
 }
@@ -412,7 +428,12 @@ pub async fn list_messages<S: Store>(
     id: &ConversationId,
 ) -> Result<Vec<Message>> {
     let conv = visible_conversation(store, actor, id).await?;
-    let mut messages = store.messages(&conv.conversation_id, MESSAGE_PAGE).await?;
+    let messages = store.messages(&conv.conversation_id, MESSAGE_PAGE).await?;
+    Ok(visible_messages(actor, messages))
+}
+
+/// The messages of a conversation the actor may see, as they may see them.
+pub(crate) fn visible_messages(actor: &Actor, mut messages: Vec<Message>) -> Vec<Message> {
     if matches!(actor, Actor::Buyer(_)) {
         messages.retain(|m| m.visible_to_buyer);
         for m in &mut messages {
@@ -420,5 +441,5 @@ pub async fn list_messages<S: Store>(
             m.classification = None;
         }
     }
-    Ok(messages)
+    messages
 }

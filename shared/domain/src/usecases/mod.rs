@@ -4,7 +4,8 @@
 //!
 //! Dependencies point one way: `support`, `step` and `panel` are used by the others; `support` and
 //! `step` use none of the rest, `panel` only those two. A conversation changes only through a
-//! `Step`, and every writing use case runs in one `retry_on_conflict`.
+//! `Step`, and every writing use case runs in one `retry_on_conflict`. `view` uses the others and
+//! none uses it: it turns their answers into what each role receives.
 
 pub mod adoption;
 pub mod compensation;
@@ -21,6 +22,7 @@ pub mod staff_reply;
 mod step;
 mod support;
 pub mod use_solution;
+pub mod view;
 
 pub use adoption::{adoption, solution_stats, Adoption, AdoptionRow};
 pub use compensation::{sweep, Backoff, SweepError, PAY_ATTEMPTS, SWEEP_PAGE};
@@ -42,3 +44,7 @@ pub use shops::{
 pub use staff_reply::{post_staff_message, StaffOutcome};
 pub use support::MESSAGE_PAGE;
 pub use use_solution::{action_message, use_solution, UseKind, UseOutcome, UseSolution};
+pub use view::{
+    BuyerBody, BuyerCard, BuyerIntake, BuyerMessage, BuyerMessages, BuyerRating, BuyerSelection,
+    BuyerSender, StaffMessages, View,
+};
