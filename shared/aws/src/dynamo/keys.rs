@@ -34,6 +34,16 @@ pub const STAT_SHARD: &str = "stat_shard";
 pub const FEEDBACK_ALL_KEY: &str = "feedback_all";
 /// `FeedbackIndex` sort key.
 pub const FEEDBACK_ID: &str = "feedback_id";
+/// `BuyerOrdersIndex` partition: the order's shop and buyer (set with the order's "created" fact,
+/// so facts that arrived before it are in no buyer's list).
+pub const BUYER_ORDERS: &str = "buyer_orders";
+/// `BuyerOrdersIndex` sort key (the order facts' own field).
+pub const ORDER_ID: &str = "order_id";
+/// The shop and buyer an order's facts belong to (fixed by the first event that names the order).
+pub const SHOP_ID: &str = "shop_id";
+pub const BUYER_ID: &str = "buyer_id";
+/// Within a fact's map: what orders it against another of its kind.
+pub const STAMP: &str = "stamp";
 /// A compensation's state (`due`, then `paid`).
 pub const STATUS: &str = "status";
 
@@ -56,6 +66,7 @@ pub const ARREARS_INDEX: &str = "ArrearsIndex";
 pub const STATS_INDEX: &str = "StatsIndex";
 pub const WAITING_INDEX: &str = "WaitingIndex";
 pub const FEEDBACK_INDEX: &str = "FeedbackIndex";
+pub const BUYER_ORDERS_INDEX: &str = "BuyerOrdersIndex";
 
 /// `StatsIndex` partitions.
 pub const STAT_SHARDS: u32 = 16;
@@ -77,6 +88,8 @@ pub const ARREARS: &str = "ARREARS";
 pub const FEEDBACK_ALL: &str = "FEEDBACK";
 pub const STATUS_DUE: &str = "due";
 pub const STATUS_PAID: &str = "paid";
+/// The sort key of an order's facts.
+pub const ORDER_FACTS: &str = "FACTS";
 
 pub const ORDER_PREFIX: &str = "ORDER#";
 pub const MESSAGE_PREFIX: &str = "MSG#";
@@ -91,6 +104,11 @@ pub fn order_pk(shop: &ShopId, buyer: &UserId) -> String {
     format!("{SHOP_PREFIX}{shop}#BUYER#{buyer}")
 }
 pub fn order_sk(order: &OrderId) -> String {
+    format!("{ORDER_PREFIX}{order}")
+}
+/// The partition of an order's facts: the order id alone, so that an event naming another shop
+/// or buyer than the stored ones is caught by the write's own condition.
+pub fn order_facts_pk(order: &OrderId) -> String {
     format!("{ORDER_PREFIX}{order}")
 }
 pub fn conversation_pk(id: &ConversationId) -> String {
@@ -288,6 +306,8 @@ mod tests {
             STAT_SHARD,
             FEEDBACK_ALL_KEY,
             FEEDBACK_ID,
+            BUYER_ORDERS,
+            ORDER_ID,
         ];
         ours.sort();
         assert_eq!(attributes, ours);
@@ -298,6 +318,7 @@ mod tests {
             STATS_INDEX,
             WAITING_INDEX,
             FEEDBACK_INDEX,
+            BUYER_ORDERS_INDEX,
         ];
         our_indexes.sort();
         assert_eq!(indexes, our_indexes);
