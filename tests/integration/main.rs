@@ -12,6 +12,7 @@ mod flow;
 mod grants;
 mod lambda_watch;
 mod openapi;
+mod orders;
 mod support;
 mod template;
 mod workbench;

@@ -6,9 +6,11 @@ use assistant_domain::model::money::Fen;
 use assistant_domain::model::order::{
     AfterSale, AfterSaleKind, CloseReason, Order, OrderItem, OrderNode,
 };
+use assistant_domain::model::order_facts::events_of;
 use assistant_domain::model::time::{Millis, DAY, HOUR};
 use assistant_domain::ports::{OrderStore, ShopStore};
-use assistant_domain::Result;
+use assistant_domain::usecases::KnownShops;
+use assistant_domain::{Error, Result};
 
 pub const SHOP: &str = "xiaolu-home";
 pub const OTHER_SHOP: &str = "dapeng-digital";
@@ -199,8 +201,15 @@ pub fn main_buyer_orders(now: Millis) -> Vec<Order> {
     ]
 }
 
-/// Writes the demo shops and orders.
+/// Writes the demo shops and publishes the demo orders as order events through the `orders`
+/// handler.
 pub async fn seed<S: OrderStore + ShopStore>(store: &S, now: Millis) -> Result<()> {
+    seed_shops(store).await?;
+    publish_orders(store, now).await
+}
+
+/// Writes the demo shops.
+pub async fn seed_shops<S: ShopStore>(store: &S) -> Result<()> {
     store
         .put_shop(&Shop {
             shop_id: id(ShopId::parse, SHOP),
@@ -219,11 +228,36 @@ pub async fn seed<S: OrderStore + ShopStore>(store: &S, now: Millis) -> Result<(
             deposit: Fen(100_000),
         })
         .await?;
-    for order in main_buyer_orders(now)
+    Ok(())
+}
+
+/// Every demo order (the main buyer's and one buyer per node).
+pub fn demo_orders(now: Millis) -> Vec<Order> {
+    main_buyer_orders(now)
         .into_iter()
         .chain(node_buyers(now).into_iter().map(|(_, o)| o))
-    {
-        store.put_order(&order).await?;
+        .collect()
+}
+
+/// The demo orders as the order system publishes them: one EventBridge event per step of every
+/// order (`events/schema/order-event.json`), in the order the steps happened.
+pub fn demo_order_events(now: Millis) -> Vec<serde_json::Value> {
+    let mut events: Vec<_> = demo_orders(now)
+        .iter()
+        .flat_map(|o| events_of(o, "demo"))
+        .collect();
+    events.sort_by_key(|e| e.occurred_at);
+    events.iter().map(orders::envelope).collect()
+}
+
+/// Publishes the demo orders as order events through the `orders` handler, as EventBridge
+/// delivers them: no order is written any other way.
+pub async fn publish_orders<S: OrderStore + ShopStore>(store: &S, now: Millis) -> Result<()> {
+    let known = KnownShops::default();
+    for event in demo_order_events(now) {
+        orders::handle(store, &known, event)
+            .await
+            .map_err(|e| Error::Internal(Box::new(e)))?;
     }
     Ok(())
 }
