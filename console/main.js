@@ -11,6 +11,7 @@
 //   agent.js       the agent pane: queue, conversation, assistant panel, robot badge
 //   feedback.js    我要反馈
 //   admin.js       the robot's switch, 编辑回复
+//   orders.js      订单系统: the order system's events (shipped, delivered, refunded) for a demo order
 
 import * as agent from "./agent.js";
 import { setUpAdmin } from "./admin.js";
@@ -18,6 +19,7 @@ import { api } from "./api.js";
 import * as buyer from "./buyer.js";
 import { $, el, showError, toast } from "./dom.js";
 import { setUpFeedback } from "./feedback.js";
+import { setUpOrderSystem } from "./orders.js";
 import { ROLE_NAMES } from "./formatting.js";
 import { POLL_MS, SHOP, state } from "./state.js";
 
@@ -66,6 +68,7 @@ async function start() {
   setUpFeedback();
   setUpAdmin();
   $("run-sweep").addEventListener("click", runSweep);
+  await setUpOrderSystem(() => Promise.all([buyer.refreshBuyer(), agent.refreshAgent()]).catch(() => {}));
   await buyer.switchBuyer(buyers[0].sub);
   await agent.switchAgent(staff[0].sub);
   document.body.dataset.ready = "true";

@@ -451,6 +451,26 @@ class FunctionError(Exception):
     pass
 
 
+# Lambda's retries of a failed asynchronous invocation (template.yaml OrdersFunction
+# EventInvokeConfig.MaximumRetryAttempts).
+ORDER_EVENT_RETRIES = 2
+
+
+def order_event_envelope(detail_type: str, detail: dict) -> dict:
+    """An order event as the order system's bus delivers it (orders::envelope in Rust)."""
+    return {
+        "version": "0",
+        "id": str(uuid.uuid4()),
+        "detail-type": detail_type,
+        "source": "order-system",
+        "account": "123456789012",
+        "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "region": "cn-north-1",
+        "resources": [],
+        "detail": detail,
+    }
+
+
 # ----------------------------------------------------------------------------------------------
 # the server
 
@@ -502,6 +522,11 @@ class Gateway:
     openapi_path: Path
     compensate_event: Path
     log: Callable[[str], None] = lambda _m: None
+    # The demo orders (`assistant seed`'s `orders`), for the console's 订单系统 panel.
+    orders: list[dict] = field(default_factory=list)
+    # Where order events the `orders` function refused after its retries are kept (deployed: the
+    # OrderEventsDeadLetter SQS queue).
+    dead_letter: Path | None = None
 
     def route_for(self, method: str, path: str) -> tuple[Route, dict[str, str]] | None:
         found = []
@@ -549,6 +574,54 @@ class Gateway:
             return local_error(502, "sweep_failed", "the compensation sweep failed; see the stack log")
         return local_json(200, {"result": result})
 
+    def publish_order_event(self, event: dict) -> tuple[dict | None, str | None]:
+        """Delivers one order event to the `orders` function as EventBridge does (an asynchronous
+        invocation: Lambda retries a failed one twice); one still failing is appended to the
+        dead-letter file with its error. Returns (result, None) or (None, error)."""
+        error = "not invoked"
+        for _attempt in range(1 + ORDER_EVENT_RETRIES):
+            try:
+                return self.invoker.invoke("orders", event, timeout=900), None
+            except (FunctionError, TimeoutError) as e:
+                error = str(e)
+        self.log(f"order event {event.get('id')} dead-lettered: {error}")
+        if self.dead_letter is not None:
+            with self.dead_letter.open("a", encoding="utf-8") as f:
+                f.write(json.dumps({"event": event, "error": error}, ensure_ascii=False) + "\n")
+        return None, error
+
+    def order_event(self, body: bytes) -> Answer:
+        """The console's 订单系统 panel: the order system marks a demo order shipped, delivered or
+        refunded, published as its event (events/schema/order-event.json)."""
+        try:
+            req = json.loads(body or b"null")
+        except ValueError:
+            return local_error(400, "invalid_input", "body: is not valid JSON", "body")
+        if not isinstance(req, dict):
+            return local_error(400, "invalid_input", "body: must be an object", "body")
+        order = next((o for o in self.orders if o["order_id"] == req.get("order_id")), None)
+        if order is None:
+            return local_error(400, "invalid_input", "order_id: not a demo order", "order_id")
+        step = req.get("step")
+        now = int(time.time() * 1000)
+        if step == "shipped":
+            detail_type = "order.shipped"
+            extra = {"courier": "中通快递", "tracking_no": f"ZT{now % 10**13:013d}"}
+        elif step == "delivered":
+            detail_type, extra = "order.delivered", {}
+        elif step == "refunded":
+            detail_type, extra = "order.closed", {"reason": "refunded"}
+        else:
+            return local_error(400, "invalid_input",
+                               "step: must be shipped, delivered or refunded", "step")
+        detail = {"order_id": order["order_id"], "shop_id": order["shop_id"],
+                  "buyer_id": order["buyer_id"], "occurred_at": now, **extra}
+        event = order_event_envelope(detail_type, detail)
+        result, error = self.publish_order_event(event)
+        if error is not None:
+            return local_error(422, "dead_lettered", f"the orders function refused the event: {error}")
+        return local_json(200, {"event": event, "result": result})
+
     def static(self, path: str) -> Answer:
         rel = "index.html" if path in ("/", "/console", "/console/") else path[len("/console/"):]
         target = (self.console_dir / rel).resolve()
@@ -566,6 +639,10 @@ class Gateway:
             return self.login(body)
         if path == "/local/compensate" and method == "POST":
             return self.compensate()
+        if path == "/local/orders" and method == "GET":
+            return local_json(200, {"orders": self.orders})
+        if path == "/local/order-events" and method == "POST":
+            return self.order_event(body)
         if path == "/local/openapi.yaml" and method == "GET":
             return Answer(200, [("content-type", "application/yaml; charset=utf-8")],
                           self.openapi_path.read_bytes())

@@ -219,6 +219,19 @@ def configure_robot(url: str, gateway: gw.Gateway, shop: str, admin: str) -> str
     return f"robot on for {shop} with answers for {', '.join(sorted(ROBOT_ANSWERS))}"
 
 
+def publish_demo_orders(gateway: gw.Gateway, events_file: Path) -> str:
+    """The demo orders arrive as the order system's events, each invoking the `orders` function
+    as EventBridge would (`assistant seed --order-events` wrote them); nothing writes the table."""
+    events = json.loads(events_file.read_text(encoding="utf-8"))
+    started = time.time()
+    failed = sum(1 for e in events if gateway.publish_order_event(e)[1] is not None)
+    took = time.time() - started
+    if failed:
+        raise RuntimeError(f"{failed} of {len(events)} demo order events were refused "
+                           f"(see {gateway.dead_letter})")
+    return f"{len(events)} demo order events published through the orders function ({took:.1f} s)"
+
+
 def warm(gateway: gw.Gateway, binaries: list[str]) -> None:
     """Starts each function once (an event without claims: the handler answers 401) so that the
     first person to click does not wait for `cargo lambda watch` to build and start it."""
@@ -289,6 +302,7 @@ def main() -> int:
             prefix = f"local{int(time.time() * 1000)}"
             seeded = subprocess.run(
                 [str(target_dir() / "debug" / "assistant"), "seed", "--prefix", prefix,
+                 "--order-events", str(run_dir / "order-events.json"),
                  "--endpoint", dynamodb], cwd=ROOT, env=env, capture_output=True, text=True)
             if seeded.returncode == 0:
                 break
@@ -320,7 +334,10 @@ def main() -> int:
             openapi_path=ROOT / "openapi.yaml",
             compensate_event=ROOT / "events" / "compensate-schedule.json",
             log=GatewayLog(run_dir / "gateway.log"),
+            orders=seed.get("orders", []),
+            dead_letter=run_dir / "order-events-dead-letter.jsonl",
         )
+        say(publish_demo_orders(gateway, run_dir / "order-events.json"))
         warm(gateway, sorted({r.binary for r in routes}))
         if stopping.is_set():
             return 130

@@ -413,5 +413,67 @@ class RoundTrip(unittest.TestCase):
         self.assertEqual(json.loads(body), {"message": "Request Entity Too Large"})
 
 
+
+class OrderEvents(unittest.TestCase):
+    """The console's 订单系统 panel: an order event invoked as EventBridge would (retried twice),
+    dead-lettered locally when the function keeps refusing it."""
+
+    class Invoker:
+        def __init__(self, fail: bool):
+            self.fail, self.calls = fail, []
+
+        def invoke(self, name, event, timeout=None):
+            self.calls.append((name, event))
+            if self.fail:
+                raise gw.FunctionError("order event refused: unknown shop")
+            return {"outcome": "changed"}
+
+    def gateway(self, fail: bool, tmp: Path) -> gw.Gateway:
+        g = gateway_with([], self.Invoker(fail))
+        g.orders = [{"order_id": "6930000000000000001", "shop_id": "xiaolu-home",
+                     "buyer_id": "buyer-zhang", "title": "纯棉四件套"}]
+        g.dead_letter = tmp / "dead-letter.jsonl"
+        return g
+
+    def test_a_step_is_published_as_the_order_systems_event(self):
+        import tempfile
+        with tempfile.TemporaryDirectory() as d:
+            g = self.gateway(False, Path(d))
+            a = g.handle("POST", "/local/order-events", [], json.dumps(
+                {"order_id": "6930000000000000001", "step": "shipped"}).encode())
+            self.assertEqual(a.status, 200)
+            (name, event), = g.invoker.calls
+            self.assertEqual(name, "orders")
+            self.assertEqual(event["detail-type"], "order.shipped")
+            self.assertEqual(event["source"], "order-system")
+            self.assertEqual(event["detail"]["shop_id"], "xiaolu-home")
+            self.assertTrue(event["detail"]["tracking_no"].startswith("ZT"))
+            self.assertFalse(g.dead_letter.exists())
+            listed = json.loads(g.handle("GET", "/local/orders", [], b"").body)
+            self.assertEqual(listed["orders"][0]["order_id"], "6930000000000000001")
+
+    def test_a_refused_event_is_retried_twice_then_dead_lettered(self):
+        import tempfile
+        with tempfile.TemporaryDirectory() as d:
+            g = self.gateway(True, Path(d))
+            a = g.handle("POST", "/local/order-events", [], json.dumps(
+                {"order_id": "6930000000000000001", "step": "refunded"}).encode())
+            self.assertEqual(a.status, 422)
+            self.assertEqual(len(g.invoker.calls), 3)
+            kept = [json.loads(line) for line in g.dead_letter.read_text().splitlines()]
+            self.assertEqual(len(kept), 1)
+            self.assertEqual(kept[0]["event"]["detail"]["reason"], "refunded")
+            self.assertIn("unknown shop", kept[0]["error"])
+
+    def test_bad_requests_invoke_nothing(self):
+        import tempfile
+        with tempfile.TemporaryDirectory() as d:
+            g = self.gateway(False, Path(d))
+            for body in [b"nope", b"[]", json.dumps({"order_id": "1", "step": "shipped"}).encode(),
+                         json.dumps({"order_id": "6930000000000000001", "step": "lost"}).encode()]:
+                self.assertEqual(g.handle("POST", "/local/order-events", [], body).status, 400, body)
+            self.assertEqual(g.invoker.calls, [])
+
+
 if __name__ == "__main__":
     unittest.main()

@@ -158,7 +158,7 @@ async fn play_everything() -> (DynamoStore, S3Blobs) {
     for function in Function::ALL
         .iter()
         .map(|f| f.binary())
-        .chain(["compensate"])
+        .chain(["compensate", "orders"])
     {
         store.acting_as(function).warm_up_read().await.unwrap();
     }
@@ -174,6 +174,7 @@ async fn play_everything() -> (DynamoStore, S3Blobs) {
     let mut files: Vec<_> = std::fs::read_dir(workspace_root().join("events"))
         .unwrap()
         .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .filter(|name| name.ends_with(".json"))
         .collect();
     files.sort();
     for name in files {
@@ -188,6 +189,11 @@ async fn play_everything() -> (DynamoStore, S3Blobs) {
             } else {
                 Box::pin(invoke(&store, function, event, NOW)).await;
             }
+        } else if json["source"] == orders::SOURCE {
+            let known = assistant_domain::usecases::KnownShops::default();
+            orders::handle(&store.acting_as("orders"), &known, json)
+                .await
+                .unwrap_or_else(|e| panic!("{name}: {e}"));
         } else {
             let event: EventBridgeEvent<serde_json::Value> = serde_json::from_str(&text).unwrap();
             compensate::handle(&store.acting_as("compensate"), &event, NOW + 3_600_000)

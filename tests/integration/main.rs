@@ -12,6 +12,7 @@ mod grants;
 mod lambda_watch;
 mod limits;
 mod openapi;
+mod orders;
 mod shops;
 mod support;
 mod template;

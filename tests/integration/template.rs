@@ -33,7 +33,7 @@ fn sam_validate_lint_passes() {
 fn every_function_builds_with_cargo_lambda_from_the_workspace() {
     let text = std::fs::read_to_string(workspace_root().join("template.yaml")).unwrap();
     let http = Function::ALL.iter().map(|f| f.binary());
-    for binary in http.chain(["compensate"]) {
+    for binary in http.chain(["compensate", "orders"]) {
         assert!(
             text.contains(&format!("Binary: {binary}")),
             "{binary} has a template entry"
@@ -44,8 +44,9 @@ fn every_function_builds_with_cargo_lambda_from_the_workspace() {
             .join("src/main.rs")
             .exists());
     }
-    assert_eq!(text.matches("BuildMethod: rust-cargolambda").count(), 7);
+    assert_eq!(text.matches("BuildMethod: rust-cargolambda").count(), 8);
     assert!(text.contains("Type: Schedule"));
+    assert!(text.contains("Type: EventBridgeRule"));
 }
 
 /// The template's resources, with CloudFormation's short tags (`!Ref X`, `!Sub "..."`) kept as
@@ -135,7 +136,7 @@ fn every_function_has_reserved_concurrency_and_a_log_group_with_retention() {
     let resources = resources();
     let groups: Vec<_> = of_type(&resources, "AWS::Logs::LogGroup").collect();
     let functions: Vec<_> = of_type(&resources, "AWS::Serverless::Function").collect();
-    assert_eq!(functions.len(), 7);
+    assert_eq!(functions.len(), 8);
     for (id, function) in functions {
         let reserved = function["Properties"]["ReservedConcurrentExecutions"].as_u64();
         assert!(
@@ -208,6 +209,40 @@ fn a_failing_sweep_goes_to_a_queue_and_raises_an_alarm() {
         "ApproximateNumberOfMessagesVisible",
         queue
     ));
+}
+
+/// An order event that fails (refused or not stored) after Lambda's retries, and one EventBridge
+/// cannot deliver, end in one dead-letter queue of the template, which an alarm watches; the rule
+/// is on the order system's bus (declared here, named by a parameter) and lets every kind through.
+#[test]
+fn order_events_come_from_the_order_bus_and_failures_go_to_a_dead_letter_queue() {
+    let resources = resources();
+    let orders = &resources["OrdersFunction"]["Properties"];
+    let invoke = &orders["EventInvokeConfig"];
+    assert_eq!(invoke["MaximumRetryAttempts"].as_u64(), Some(2));
+    let failure = &invoke["DestinationConfig"]["OnFailure"];
+    assert_eq!(failure["Type"].as_str(), Some("SQS"));
+    let (queue, _) = of_type(&resources, "AWS::SQS::Queue")
+        .find(|(id, _)| names(&failure["Destination"], id))
+        .expect("the on-failure destination is a queue of the template");
+    let rule = &orders["Events"]["OrderEvents"];
+    assert_eq!(rule["Type"].as_str(), Some("EventBridgeRule"));
+    let rule = &rule["Properties"];
+    assert!(names(&rule["DeadLetterConfig"]["Arn"], queue));
+    let (bus, bus_def) = of_type(&resources, "AWS::Events::EventBus")
+        .next()
+        .expect("the order system's bus");
+    assert!(names(&rule["EventBusName"], bus));
+    assert!(names(&bus_def["Properties"]["Name"], "OrderEventBusName"));
+    assert!(
+        rule["Pattern"].get("detail-type").is_none(),
+        "an unknown kind must reach the function to be dead-lettered"
+    );
+    assert!(orders["ReservedConcurrentExecutions"].as_u64().is_some());
+    assert!(of_type(&resources, "AWS::CloudWatch::Alarm")
+        .any(|(_, a)| { names(&a["Properties"]["Dimensions"][0]["Value"], queue) }));
+    assert!(of_type(&resources, "AWS::Logs::LogGroup")
+        .any(|(_, g)| { names(&g["Properties"]["LogGroupName"], "OrdersFunction") }));
 }
 
 /// One `HttpApi` event of template.yaml.

@@ -397,7 +397,7 @@ pub fn release_binary(target_dir: &Path, name: &str) -> PathBuf {
 
 /// Each measured function and the event it is given; then the two reference binaries: the
 /// DynamoDB floor and the hello-world baseline (last).
-pub const FUNCTIONS: [(&str, &str); 6] = [
+pub const FUNCTIONS: [(&str, &str); 8] = [
     ("intake", "intake-post-message.json"),
     ("order-card", "order-card-select.json"),
     ("suggest", "suggest-get-panel.json"),
@@ -406,6 +406,10 @@ pub const FUNCTIONS: [(&str, &str); 6] = [
     // read, without needing an S3 server beside the harness.
     ("feedback", "feedback-list.json"),
     ("compensate", "compensate-schedule.json"),
+    // An order event of the demo shop (seeded): one shop read, one conditional write.
+    ("orders", "order-paid.json"),
+    // The platform reads a shop's ledger: one Query of the Shops table.
+    ("shops", "shops-ledger.json"),
 ];
 pub const BASELINE: &str = "hello-lambda";
 /// One GetItem per event and nothing else: what reading DynamoDB costs a first invocation.

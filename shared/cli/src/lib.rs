@@ -6,4 +6,5 @@ pub mod demo;
 pub mod drill;
 pub mod evaluate;
 pub mod flow_bench;
+pub mod orders_bench;
 pub mod seed;

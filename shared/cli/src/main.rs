@@ -22,9 +22,12 @@
 //!   function (and `--runner CMD`, e.g. qemu), no timings: the given bootstraps' answers to the
 //!   fixtures compared with the host's debug (or `--profile release`) build (scripts/deploy-check.sh)
 //! - `assistant create-tables --prefix P [--endpoint URL]`: the tables of template.yaml, named `P-<LogicalId>`
-//! - `assistant seed --prefix P [--endpoint URL]`: creates those tables, writes the demo shops and
-//!   orders, and prints one JSON object: `tables` (variable → name) and `identities` (the claims of
-//!   every seeded person), for the local stack
+//! - `assistant seed --prefix P [--order-events FILE] [--endpoint URL]`: creates those tables,
+//!   writes the demo shops, publishes the demo orders as order events through the `orders`
+//!   handler (or, with `--order-events`, writes those events to FILE for the local stack to
+//!   invoke the function with), and prints one JSON object: `tables` (variable → name),
+//!   `identities` (the claims of every seeded person) and `orders` (the demo orders), for the
+//!   local stack
 
 use assistant_aws::{local_client, DynamoStore, Tables};
 use assistant_domain::intent::{classify, classify_light};
@@ -40,11 +43,12 @@ const USAGE: &str = "usage:
   assistant eval-turns FILE.tsv                       (the multi-turn set: with and without the buyer's last lines)
   assistant demo [--endpoint URL] [--s3-endpoint URL] (DynamoDB Local, moto S3; defaults $AWS_ENDPOINT_URL_DYNAMODB, $AWS_ENDPOINT_URL_S3)
   assistant create-tables --prefix P [--endpoint URL]
-  assistant seed --prefix P [--endpoint URL]          (tables + demo data; prints tables and identities as JSON)
+  assistant seed --prefix P [--order-events FILE] [--endpoint URL]  (tables + demo data; prints tables, identities and orders as JSON)
   assistant drill compensation [--orders 1000] [--sweeps 4] [--endpoint URL]
   assistant report payouts --day YYYY-MM-DD --prefix P [--endpoint URL]
   assistant bench sweep [--totals 10000,200000] [--due 500] [--endpoint URL]
   assistant bench flow [--messages 1000] [--due 500] [--endpoint URL]
+  assistant bench orders [--orders 1000] [--concurrency 16] [--endpoint URL]
   assistant bench coldstart [--runs 10] [--target-dir target] [--endpoint URL]
                                                       (release binaries: cargo build --release)
   assistant bench coldstart --bootstrap NAME=PATH ... [--runner CMD] [--profile debug] [--target-dir target] [--endpoint URL]
@@ -204,7 +208,32 @@ async fn run_bench_flow(args: &[String]) -> Result<(), Box<dyn std::error::Error
     Ok(())
 }
 
+/// `assistant bench orders`: order events through the `orders` handler against DynamoDB Local:
+/// events/s, and requests and capacity units per event kind.
+async fn run_bench_orders(args: &[String]) -> Result<(), Box<dyn std::error::Error>> {
+    let number = |name: &str, default: usize| -> Result<usize, String> {
+        flag(args, name).map_or(Ok(default), |v| {
+            v.parse()
+                .map_err(|_| format!("{name} takes a whole number, got {v:?}"))
+        })
+    };
+    let orders = number("--orders", 1000)?;
+    let concurrency = number("--concurrency", 16)?;
+    let client = local_client(&endpoint(args)?);
+    let tables = Tables::prefixed(&format!("orders{}", now_millis()));
+    assistant_aws::schema::create_tables(&client, &tables).await?;
+    let store = DynamoStore::new(client, tables);
+    let met = assistant_cli::orders_bench::run(&store, orders, concurrency, now_millis()).await?;
+    if !met {
+        println!("(a missed target is reported, not hidden; see BENCHMARKS.md)");
+    }
+    Ok(())
+}
+
 async fn run_bench(args: &[String]) -> Result<(), Box<dyn std::error::Error>> {
+    if args.get(1).map(String::as_str) == Some("orders") {
+        return run_bench_orders(args).await;
+    }
     if args.get(1).map(String::as_str) == Some("flow") {
         return run_bench_flow(args).await;
     }
@@ -218,6 +247,7 @@ async fn run_bench(args: &[String]) -> Result<(), Box<dyn std::error::Error>> {
         return Err(
             "usage: assistant bench sweep [--totals 10000,200000] [--due 500]
        assistant bench flow [--messages 1000] [--due 500]
+       assistant bench orders [--orders 1000] [--concurrency 16]
        assistant bench coldstart [--runs 10] [--target-dir target] [--endpoint URL]
        assistant bench coldstart --bootstrap NAME=PATH ... [--runner CMD] [--endpoint URL]
        assistant bench intent [FILE.tsv] [--rounds 20]"
@@ -275,7 +305,26 @@ async fn run_seed(args: &[String]) -> Result<(), Box<dyn std::error::Error>> {
     let tables = Tables::prefixed(&prefix);
     assistant_aws::schema::create_tables(&client, &tables).await?;
     let store = DynamoStore::new(client, tables.clone());
-    assistant_cli::seed::seed(&store, now_millis()).await?;
+    let now = now_millis();
+    match flag(args, "--order-events") {
+        // The local stack publishes them itself, through the `orders` function as EventBridge
+        // would invoke it.
+        Some(file) => {
+            assistant_cli::seed::onboard_shops(&store, now).await?;
+            let events = assistant_cli::seed::demo_order_events(now);
+            std::fs::write(&file, serde_json::to_vec(&events)?)?;
+        }
+        None => assistant_cli::seed::seed(&store, now).await?,
+    }
+    let orders: Vec<serde_json::Value> = assistant_cli::seed::demo_orders(now)
+        .iter()
+        .map(|o| {
+            serde_json::json!({
+                "order_id": o.order_id, "shop_id": o.shop_id, "buyer_id": o.buyer_id,
+                "title": o.title(),
+            })
+        })
+        .collect();
     let table_env: serde_json::Map<String, serde_json::Value> = tables
         .env()
         .into_iter()
@@ -284,6 +333,7 @@ async fn run_seed(args: &[String]) -> Result<(), Box<dyn std::error::Error>> {
     let out = serde_json::json!({
         "tables": table_env,
         "identities": assistant_cli::seed::identities(),
+        "orders": orders,
     });
     println!("{out}");
     Ok(())

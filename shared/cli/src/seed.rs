@@ -10,6 +10,9 @@ use assistant_domain::{Error, Result};
 use aws_lambda_events::apigw::ApiGatewayV2httpResponse;
 use aws_lambda_events::encodings::Body;
 
+use assistant_domain::model::order::Order;
+use assistant_domain::model::order_facts::events_of;
+use assistant_domain::usecases::KnownShops;
 pub use assistant_testkit::fixtures::{
     main_buyer_orders, node_buyers, order_in, ADMIN, AGENTS, MAIN_BUYER, OTHER_SHOP,
     OTHER_SHOP_AGENT, PLATFORM_OPERATOR, SHOP,
@@ -115,14 +118,40 @@ fn expect_ok(what: &str, resp: ApiGatewayV2httpResponse) -> Result<()> {
     ))
 }
 
-/// Writes the demo shops (onboarded through the shops handler) and orders.
+/// Onboards the demo shops through the shops handler, then publishes the demo orders as order
+/// events through the `orders` handler: nothing is written to the tables by hand.
 pub async fn seed<S: OrderStore + ShopStore + PlatformStore>(store: &S, now: Millis) -> Result<()> {
     onboard_shops(store, now).await?;
-    for order in main_buyer_orders(now)
+    publish_orders(store, now).await
+}
+
+/// Every demo order (the main buyer's and one buyer per node).
+pub fn demo_orders(now: Millis) -> Vec<Order> {
+    main_buyer_orders(now)
         .into_iter()
         .chain(node_buyers(now).into_iter().map(|(_, o)| o))
-    {
-        store.put_order(&order).await?;
+        .collect()
+}
+
+/// The demo orders as the order system publishes them: one EventBridge event per step of every
+/// order (`events/schema/order-event.json`), in the order the steps happened.
+pub fn demo_order_events(now: Millis) -> Vec<serde_json::Value> {
+    let mut events: Vec<_> = demo_orders(now)
+        .iter()
+        .flat_map(|o| events_of(o, "demo"))
+        .collect();
+    events.sort_by_key(|e| e.occurred_at);
+    events.iter().map(orders::envelope).collect()
+}
+
+/// Publishes the demo orders as order events through the `orders` handler, as EventBridge
+/// delivers them: no order is written any other way.
+pub async fn publish_orders<S: OrderStore + ShopStore>(store: &S, now: Millis) -> Result<()> {
+    let known = KnownShops::default();
+    for event in demo_order_events(now) {
+        orders::handle(store, &known, event)
+            .await
+            .map_err(|e| Error::Internal(Box::new(e)))?;
     }
     Ok(())
 }

@@ -12,6 +12,7 @@ use crate::model::ledger::{IdempotencyKey, LedgerEntry, TopUpOutcome};
 use crate::model::limits::{Allowance, Limits};
 use crate::model::money::Fen;
 use crate::model::order::Order;
+use crate::model::order_facts::{OrderEvent, OrderFacts};
 use crate::model::replies::{IntentReplies, ReplyChange, RobotSettings, ShopSetup};
 use crate::model::shop::ShopProfile;
 use crate::model::time::Millis;
@@ -32,7 +33,32 @@ pub trait OrderStore: Send + Sync {
         buyer: &UserId,
         order: &OrderId,
     ) -> impl Future<Output = Result<Option<Order>>> + Send;
+    /// Stores an order whole, as the facts it stands for (seeding and tests; the order system's
+    /// events go through [`OrderStore::apply_order_event`]).
     fn put_order(&self, order: &Order) -> impl Future<Output = Result<()>> + Send;
+    /// Merges one order event's fact into its order's facts, in one atomic write: the fact is set
+    /// only if its slot is empty or holds an older one (so a redelivery or a late event changes
+    /// nothing), and only if the order id is not stored under another shop or buyer (then
+    /// `Error::Conflict` and nothing is written).
+    fn apply_order_event(
+        &self,
+        event: &OrderEvent,
+    ) -> impl Future<Output = Result<OrderEventOutcome>> + Send;
+    /// Every fact stored of one order, whoever's it is (the order system's view; never shown to a
+    /// caller without [`OrderStore::order`]'s check).
+    fn order_facts(
+        &self,
+        order: &OrderId,
+    ) -> impl Future<Output = Result<Option<OrderFacts>>> + Send;
+}
+
+/// What applying one order event did to the stored facts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OrderEventOutcome {
+    /// Its fact was new or newer, and is stored.
+    Changed,
+    /// The stored facts already had it or a later one: nothing was written.
+    Unchanged,
 }
 
 pub trait ShopStore: Send + Sync {

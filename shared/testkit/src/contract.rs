@@ -18,11 +18,14 @@ use assistant_domain::model::ledger::{IdempotencyKey, LedgerEntry, TopUpOutcome}
 use assistant_domain::model::limits::{Allowance, Limits};
 use assistant_domain::model::money::Fen;
 use assistant_domain::model::order::OrderNode;
+use assistant_domain::model::order_facts::{events_of, facts_of};
 use assistant_domain::model::replies::{IntentReplies, ReplyChange, RobotSettings};
 use assistant_domain::model::shop::{Agent, ServingRule, ShopProfile};
 use assistant_domain::model::time::{beijing_date, Millis, MINUTE};
 use assistant_domain::model::usage::{SolutionEvent, StatEvent};
-use assistant_domain::ports::{ConversationChange, PlatformStore, ReportStore, Store};
+use assistant_domain::ports::{
+    ConversationChange, OrderEventOutcome, PlatformStore, ReportStore, Store,
+};
 use assistant_domain::Error;
 use std::future::Future;
 
@@ -34,6 +37,7 @@ where
     Fut: Future<Output = S>,
 {
     orders_are_read_by_shop_and_buyer(&fresh().await).await;
+    order_events_merge_into_one_order_whatever_their_order(&fresh().await).await;
     a_shop_reads_back_with_its_setup(&fresh().await).await;
     reply_edits_are_versioned_and_recorded(&fresh().await).await;
     robot_edits_are_versioned_and_switch_the_shop(&fresh().await).await;
@@ -106,6 +110,99 @@ fn is_conflict<T: std::fmt::Debug>(result: Result<T, Error>, what: &str) {
         Err(Error::Conflict(_)) => {}
         other => panic!("{what}: expected a conflict, got {other:?}"),
     }
+}
+
+/// One conditional merge per event: a fact is stored only if newer, a redelivery or an older fact
+/// changes nothing, facts before "created" are no order yet, and an order id of another shop or
+/// buyer is a conflict that writes nothing.
+pub async fn order_events_merge_into_one_order_whatever_their_order<S: Store>(store: &S) {
+    let order = order_in("100000000009", OrderNode::AfterSale);
+    let events = events_of(&order, "c");
+    let (created, rest) = events.split_first().unwrap();
+    // Everything but "created", newest first: no order to show yet.
+    for e in rest.iter().rev() {
+        let outcome = store.apply_order_event(e).await.unwrap();
+        assert_eq!(
+            outcome,
+            OrderEventOutcome::Changed,
+            "order events: {:?}",
+            e.kind()
+        );
+    }
+    let (shop, buyer) = (shop_id(SHOP), user_id(BUYER));
+    assert_eq!(
+        store.order(&shop, &buyer, &order.order_id).await.unwrap(),
+        None,
+        "order events: no order before its created fact"
+    );
+    assert!(
+        store.buyer_orders(&shop, &buyer).await.unwrap().is_empty(),
+        "order events: not in the buyer's list before it is created"
+    );
+    assert_eq!(
+        store.apply_order_event(created).await.unwrap(),
+        OrderEventOutcome::Changed
+    );
+    for e in &events {
+        assert_eq!(
+            store.apply_order_event(e).await.unwrap(),
+            OrderEventOutcome::Unchanged,
+            "order events: a redelivery changes nothing"
+        );
+    }
+    let mut older = rest[0].clone();
+    older.occurred_at -= 1;
+    older.event_id.push_str("-older");
+    assert_eq!(
+        store.apply_order_event(&older).await.unwrap(),
+        OrderEventOutcome::Unchanged,
+        "order events: an older fact of a kind loses"
+    );
+    let read = store.order(&shop, &buyer, &order.order_id).await.unwrap();
+    assert_eq!(
+        read.as_ref(),
+        Some(&order),
+        "order events: the order, merged"
+    );
+    assert_eq!(
+        store.buyer_orders(&shop, &buyer).await.unwrap(),
+        vec![order.clone()]
+    );
+    let facts = store.order_facts(&order.order_id).await.unwrap();
+    assert_eq!(
+        facts.as_ref().and_then(|f| f.order()).as_ref(),
+        Some(&order)
+    );
+
+    let mut elsewhere = rest[0].clone();
+    elsewhere.shop_id = shop_id("shop2");
+    elsewhere.occurred_at += 1;
+    is_conflict(
+        store.apply_order_event(&elsewhere).await,
+        "order events: another shop's order id",
+    );
+    let mut other_buyer = rest[0].clone();
+    other_buyer.buyer_id = user_id("buyer2");
+    other_buyer.occurred_at += 1;
+    is_conflict(
+        store.apply_order_event(&other_buyer).await,
+        "order events: another buyer's order id",
+    );
+    assert_eq!(
+        store.order_facts(&order.order_id).await.unwrap(),
+        facts,
+        "order events: a refused event writes nothing"
+    );
+    assert_eq!(
+        store
+            .order(&shop_id("shop2"), &buyer, &order.order_id)
+            .await
+            .unwrap(),
+        None
+    );
+    // put_order stores the same facts the events make
+    let stamped_alike = facts_of(&order);
+    assert_eq!(stamped_alike.order().as_ref(), Some(&order));
 }
 
 pub async fn orders_are_read_by_shop_and_buyer<S: Store>(store: &S) {

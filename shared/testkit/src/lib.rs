@@ -6,6 +6,7 @@
 //! - [`fixtures`]: the demo shop (the `assistant` command seeds the same) and the helpers the
 //!   use-case tests in `shared/domain/tests/usecases/` share;
 //! - [`views`]: what must never reach a buyer, found anywhere in a JSON answer;
+//! - [`order_day`]: a day of the order system's events, for the shuffle / duplicate property;
 //! - [`contract`]: the storage contract suite. It runs against `MemoryStore` here
 //!   (`tests/contract.rs`) and against `DynamoStore` on DynamoDB Local
 //!   (`tests/integration/contract.rs`): a twin is a twin only while one suite passes on both.
@@ -14,6 +15,7 @@ pub mod builders;
 pub mod contract;
 pub mod fixtures;
 mod memory;
+pub mod order_day;
 pub mod views;
 
 pub use memory::MemoryStore;

@@ -17,13 +17,15 @@ use assistant_domain::model::ledger::{IdempotencyKey, LedgerEntry, TopUpOutcome}
 use assistant_domain::model::limits::{Allowance, Counted, Limits};
 use assistant_domain::model::money::Fen;
 use assistant_domain::model::order::Order;
+use assistant_domain::model::order_facts::{facts_of, OrderEvent, OrderFacts};
 use assistant_domain::model::replies::{IntentReplies, ReplyChange, RobotSettings, ShopSetup};
 use assistant_domain::model::shop::ShopProfile;
 use assistant_domain::model::time::{beijing_date, Millis};
 use assistant_domain::model::usage::{SolutionEvent, SolutionStats, StatEvent, StatRow};
 use assistant_domain::ports::{
     BlobStore, CompensationStore, ConversationChange, ConversationStore, FeedbackStore, LimitStore,
-    OrderStore, Page, PlatformStore, ReportStore, ShopStore, StatsStore, WaitingConversation,
+    OrderEventOutcome, OrderStore, Page, PlatformStore, ReportStore, ShopStore, StatsStore,
+    WaitingConversation,
 };
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Mutex;
@@ -40,7 +42,8 @@ struct Compensation {
 #[derive(Debug, Default, Clone)]
 pub struct State {
     shops: BTreeMap<ShopId, Shop>,
-    orders: BTreeMap<OrderKey, Order>,
+    /// Every order's facts by order id (as the adapter keys them: one item per order id).
+    orders: BTreeMap<OrderId, OrderFacts>,
     conversations: HashMap<ConversationId, Conversation>,
     /// Per conversation, by (sent_at, message id): the order the adapter's sort keys give.
     messages: HashMap<ConversationId, BTreeMap<(Millis, MessageId), Message>>,
@@ -163,21 +166,47 @@ impl OrderStore for MemoryStore {
     async fn buyer_orders(&self, shop: &ShopId, buyer: &UserId) -> Result<Vec<Order>> {
         Ok(self.with(|s| {
             s.orders
-                .iter()
-                .filter(|((sh, b, _), _)| sh == shop && b == buyer)
-                .map(|(_, o)| o.clone())
+                .values()
+                .filter(|f| &f.shop_id == shop && &f.buyer_id == buyer)
+                .filter_map(OrderFacts::order)
                 .collect()
         }))
     }
 
     async fn order(&self, shop: &ShopId, buyer: &UserId, order: &OrderId) -> Result<Option<Order>> {
-        Ok(self.with(|s| s.orders.get(&order_key(shop, buyer, order)).cloned()))
+        Ok(self.with(|s| {
+            s.orders
+                .get(order)
+                .filter(|f| &f.shop_id == shop && &f.buyer_id == buyer)
+                .and_then(OrderFacts::order)
+        }))
     }
 
     async fn put_order(&self, order: &Order) -> Result<()> {
-        let key = order_key(&order.shop_id, &order.buyer_id, &order.order_id);
-        self.with(|s| s.orders.insert(key, order.clone()));
+        self.with(|s| s.orders.insert(order.order_id.clone(), facts_of(order)));
         Ok(())
+    }
+
+    async fn apply_order_event(&self, event: &OrderEvent) -> Result<OrderEventOutcome> {
+        let fact = OrderFacts::of_event(event);
+        self.with(|s| {
+            let stored = s.orders.entry(event.order_id.clone()).or_insert_with(|| {
+                OrderFacts::new(
+                    fact.order_id.clone(),
+                    fact.shop_id.clone(),
+                    fact.buyer_id.clone(),
+                )
+            });
+            Ok(if stored.merge(&fact)? {
+                OrderEventOutcome::Changed
+            } else {
+                OrderEventOutcome::Unchanged
+            })
+        })
+    }
+
+    async fn order_facts(&self, order: &OrderId) -> Result<Option<OrderFacts>> {
+        Ok(self.with(|s| s.orders.get(order).cloned()))
     }
 }
 

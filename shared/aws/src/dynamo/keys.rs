@@ -40,6 +40,16 @@ pub const FEEDBACK_ID: &str = "feedback_id";
 pub const USES: &str = "uses";
 /// The epoch second after which DynamoDB's TTL removes an item (a used-up allowance).
 pub const EXPIRES_AT: &str = "expires_at";
+/// `BuyerOrdersIndex` partition: the order's shop and buyer (set with the order's "created" fact,
+/// so facts that arrived before it are in no buyer's list).
+pub const BUYER_ORDERS: &str = "buyer_orders";
+/// `BuyerOrdersIndex` sort key (the order facts' own field).
+pub const ORDER_ID: &str = "order_id";
+/// The shop and buyer an order's facts belong to (fixed by the first event that names the order).
+pub const SHOP_ID: &str = "shop_id";
+pub const BUYER_ID: &str = "buyer_id";
+/// Within a fact's map: what orders it against another of its kind.
+pub const STAMP: &str = "stamp";
 /// A compensation's state (`due`, then `paid`).
 pub const STATUS: &str = "status";
 
@@ -62,6 +72,7 @@ pub const ARREARS_INDEX: &str = "ArrearsIndex";
 pub const STATS_INDEX: &str = "StatsIndex";
 pub const WAITING_INDEX: &str = "WaitingIndex";
 pub const FEEDBACK_INDEX: &str = "FeedbackIndex";
+pub const BUYER_ORDERS_INDEX: &str = "BuyerOrdersIndex";
 
 /// `StatsIndex` partitions.
 pub const STAT_SHARDS: u32 = 16;
@@ -83,6 +94,8 @@ pub const ARREARS: &str = "ARREARS";
 pub const FEEDBACK_ALL: &str = "FEEDBACK";
 pub const STATUS_DUE: &str = "due";
 pub const STATUS_PAID: &str = "paid";
+/// The sort key of an order's facts.
+pub const ORDER_FACTS: &str = "FACTS";
 
 pub const ORDER_PREFIX: &str = "ORDER#";
 /// The partitions of the buyers' allowances (`LIMIT#{buyer}`).
@@ -101,6 +114,11 @@ pub fn order_pk(shop: &ShopId, buyer: &UserId) -> String {
     format!("{SHOP_PREFIX}{shop}#BUYER#{buyer}")
 }
 pub fn order_sk(order: &OrderId) -> String {
+    format!("{ORDER_PREFIX}{order}")
+}
+/// The partition of an order's facts: the order id alone, so that an event naming another shop
+/// or buyer than the stored ones is caught by the write's own condition.
+pub fn order_facts_pk(order: &OrderId) -> String {
     format!("{ORDER_PREFIX}{order}")
 }
 pub fn conversation_pk(id: &ConversationId) -> String {
@@ -373,6 +391,8 @@ mod tests {
             STAT_SHARD,
             FEEDBACK_ALL_KEY,
             FEEDBACK_ID,
+            BUYER_ORDERS,
+            ORDER_ID,
         ];
         ours.sort();
         assert_eq!(attributes, ours);
@@ -383,6 +403,7 @@ mod tests {
             STATS_INDEX,
             WAITING_INDEX,
             FEEDBACK_INDEX,
+            BUYER_ORDERS_INDEX,
         ];
         our_indexes.sort();
         assert_eq!(indexes, our_indexes);

@@ -4,6 +4,7 @@
 //! - [`ids`], [`money`], [`time`]: validated ids, integer fen, epoch milliseconds and Beijing time
 //! - [`identity`]: roles and the caller
 //! - [`order`]: orders and their nodes (订单节点)
+//! - [`order_facts`]: the order system's events and an order as facts merged from them
 //! - [`card`]: the order prediction card (订单预测卡片) and its ranking
 //! - [`solution`]: the solution catalogue (推荐话术 / 推荐操作) and variable filling
 //! - [`conversation`]: conversations, messages, shops
@@ -25,6 +26,7 @@ pub mod ledger;
 pub mod limits;
 pub mod money;
 pub mod order;
+pub mod order_facts;
 pub mod replies;
 pub mod shop;
 pub mod solution;

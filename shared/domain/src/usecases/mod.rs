@@ -12,6 +12,7 @@ pub mod compensation;
 pub mod feedback;
 pub mod intake;
 pub mod order_card;
+pub mod order_events;
 pub mod panel;
 pub mod queue;
 pub mod replies;
@@ -29,6 +30,7 @@ pub use compensation::{sweep, Backoff, SweepError, PAY_ATTEMPTS, SWEEP_PAGE};
 pub use feedback::{list_feedback, post_feedback, screenshot, FeedbackQuery};
 pub use intake::{list_messages, post_buyer_message, IntakeOutcome, PostMessage, FOLLOW_UP_WINDOW};
 pub use order_card::{open_card, select_order, SelectOrder, SelectionOutcome, SelectionVia};
+pub use order_events::{apply_order_event, KnownShops};
 pub use panel::{panel, IntentView, Panel, PanelState};
 pub use queue::{queue, Queue, Waiting, QUEUE_LIMIT};
 pub use replies::{
