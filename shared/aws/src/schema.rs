@@ -148,9 +148,16 @@ pub async fn create_tables(client: &Client, tables: &Tables) -> Result<(), Schem
                     .expect("name, keys and projection are set"),
             );
         }
-        req.send()
-            .await
-            .map_err(|e| SchemaError::Create(name.clone(), format!("{e:?}")))?;
+        match req.send().await {
+            Ok(_) => {}
+            // The SDK retries a CreateTable whose answer was slow; when the first attempt had
+            // created the table, the retry meets it ("Cannot create preexisting table"). Every
+            // caller names its tables freshly (a unique prefix), so the table is that attempt's.
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|se| se.is_resource_in_use_exception()) => {}
+            Err(e) => return Err(SchemaError::Create(name.clone(), format!("{e:?}"))),
+        }
     }
     Ok(())
 }
