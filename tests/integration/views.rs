@@ -8,7 +8,7 @@ use crate::support::*;
 use assistant_aws::routes::Route;
 use assistant_aws::DynamoStore;
 use assistant_cli::seed::{ADMIN, OTHER_SHOP, PLATFORM_OPERATOR};
-use assistant_testkit::views::{has_key, leaks};
+use assistant_testkit::views::{assert_staff_messages, leaks};
 use serde_json::{json, Value};
 
 const RATE: &str = "POST /conversations/{conversation_id}/robot-rating";
@@ -259,15 +259,7 @@ fn buyer_shape(route: &str, body: &Value) {
 fn staff_shape(route: &str, body: &Value) {
     match route {
         LIST_MESSAGES => {
-            let all = body["messages"].as_array().unwrap();
-            assert!(all
-                .iter()
-                .any(|m| m["classification"]["intent"] == "urge_shipment"));
-            assert!(all.iter().any(|m| m["visible_to_buyer"] == false));
-            assert!(all
-                .iter()
-                .any(|m| m["solution_id"] == "urge_shipment.overdue"));
-            assert!(has_key(body, "sent_as"));
+            assert_staff_messages(body);
         }
         GET_CARD => assert!(
             body["sent_as"].is_string() && body["reason"].is_string(),

@@ -77,6 +77,20 @@ pub fn has_key(value: &Value, key: &str) -> bool {
     }
 }
 
+/// A staff's list of the demo's overdue conversation: everything they saw before the views, the
+/// verdict, the internal notes, the solution used and the card's account among them.
+pub fn assert_staff_messages(body: &Value) {
+    let all = body["messages"].as_array().expect("a message list");
+    assert!(all
+        .iter()
+        .any(|m| m["classification"]["intent"] == "urge_shipment"));
+    assert!(all.iter().any(|m| m["visible_to_buyer"] == false));
+    assert!(all
+        .iter()
+        .any(|m| m["solution_id"] == "urge_shipment.overdue"));
+    assert!(has_key(body, "sent_as"));
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

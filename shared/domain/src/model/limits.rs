@@ -120,13 +120,7 @@ impl Allowance {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use chrono::DateTime;
-
-    fn utc(rfc3339: &str) -> Millis {
-        DateTime::parse_from_rfc3339(rfc3339)
-            .unwrap()
-            .timestamp_millis()
-    }
+    use crate::model::time::utc;
 
     fn buyer() -> UserId {
         UserId::parse("buyer-1").unwrap()

@@ -52,15 +52,17 @@ pub fn ceil_hour(at: Millis) -> Millis {
     }
 }
 
+/// An RFC 3339 instant as epoch milliseconds, for the domain's own tests.
+#[cfg(test)]
+pub(crate) fn utc(rfc3339: &str) -> Millis {
+    chrono::DateTime::parse_from_rfc3339(rfc3339)
+        .unwrap()
+        .timestamp_millis()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn utc(rfc3339: &str) -> Millis {
-        DateTime::parse_from_rfc3339(rfc3339)
-            .unwrap()
-            .timestamp_millis()
-    }
 
     #[test]
     fn beijing_is_utc_plus_eight() {
