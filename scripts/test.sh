@@ -13,6 +13,16 @@ cd "$root"
 
 bash scripts/setup.sh
 export PATH="$HOME/.local/bin:$PATH"
+# A test run builds once: no incremental caches (they would double the debug build's disk).
+export CARGO_INCREMENTAL="${CARGO_INCREMENTAL:-0}"
+# What the build has taken and what the disk has left, at each phase (a CI machine may have only
+# a few GB free; BENCHMARKS.md, "The test run's disk").
+disk() {
+  local used
+  used="$(du -sh "${CARGO_TARGET_DIR:-$root/target}" 2>/dev/null | cut -f1)"
+  echo "[test] disk $1: target ${used:-0}, $(df -h "$root" | awk 'NR==2 {print $4}') free"
+}
+disk "at the start"
 
 echo "[test] cargo fmt --check"
 cargo fmt --all -- --check
@@ -30,10 +40,12 @@ export AWS_ENDPOINT_URL_DYNAMODB="$endpoint"
 
 cargo test --workspace --no-fail-fast
 
+disk "after the workspace tests"
 echo "[test] the deploy path: sam build for arm64, the bootstraps checked and run under qemu"
 bash scripts/deploy-check.sh
 bash scripts/dynamodb-local.sh stop
 unset AWS_ENDPOINT_URL_DYNAMODB
+disk "after the deploy path"
 
 # The intent engine on our dev split and on the real buyer lines, which live outside the
 # repository ($ASSISTANT_REAL_DEV, or ../shared/eval/real-dev.tsv beside it; never copied in). The
@@ -52,3 +64,4 @@ echo "[test] the local gateway's unit tests"
 python3 -m unittest discover -s scripts/stack -p 'test_*.py'
 
 bash scripts/stack-test.sh
+disk "at the end"

@@ -133,7 +133,10 @@ async fn the_fixtures_in_any_order_and_twice_make_one_order() {
     assert_eq!(o.node_at(created + 61 * HOUR), OrderNode::Delivered);
     assert_eq!(o.node_at(created + 71 * HOUR), OrderNode::AfterSale);
     assert_eq!(o.node_at(created + 91 * HOUR), OrderNode::Closed);
-    assert_eq!(store.buyer_orders(&shop, &buyer).await.unwrap(), vec![o]);
+    assert_eq!(
+        store.recent_orders(&shop, &buyer, 50).await.unwrap(),
+        vec![o]
+    );
 }
 
 #[tokio::test]

@@ -21,11 +21,13 @@ use serde::{Deserialize, Serialize};
 use std::future::Future;
 
 pub trait OrderStore: Send + Sync {
-    /// All of a buyer's orders in one shop.
-    fn buyer_orders(
+    /// A buyer's newest `limit` orders in one shop (by when each was placed), newest first: one
+    /// bounded read, whatever the buyer's history.
+    fn recent_orders(
         &self,
         shop: &ShopId,
         buyer: &UserId,
+        limit: usize,
     ) -> impl Future<Output = Result<Vec<Order>>> + Send;
     fn order(
         &self,

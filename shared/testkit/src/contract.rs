@@ -37,6 +37,7 @@ where
     Fut: Future<Output = S>,
 {
     orders_are_read_by_shop_and_buyer(&fresh().await).await;
+    a_buyers_orders_read_newest_first_and_no_more_than_asked(&fresh().await).await;
     order_events_merge_into_one_order_whatever_their_order(&fresh().await).await;
     a_shop_reads_back_with_its_setup(&fresh().await).await;
     reply_edits_are_versioned_and_recorded(&fresh().await).await;
@@ -136,7 +137,11 @@ pub async fn order_events_merge_into_one_order_whatever_their_order<S: Store>(st
         "order events: no order before its created fact"
     );
     assert!(
-        store.buyer_orders(&shop, &buyer).await.unwrap().is_empty(),
+        store
+            .recent_orders(&shop, &buyer, 50)
+            .await
+            .unwrap()
+            .is_empty(),
         "order events: not in the buyer's list before it is created"
     );
     assert_eq!(
@@ -165,7 +170,7 @@ pub async fn order_events_merge_into_one_order_whatever_their_order<S: Store>(st
         "order events: the order, merged"
     );
     assert_eq!(
-        store.buyer_orders(&shop, &buyer).await.unwrap(),
+        store.recent_orders(&shop, &buyer, 50).await.unwrap(),
         vec![order.clone()]
     );
     let facts = store.order_facts(&order.order_id).await.unwrap();
@@ -205,6 +210,45 @@ pub async fn order_events_merge_into_one_order_whatever_their_order<S: Store>(st
     assert_eq!(stamped_alike.order().as_ref(), Some(&order));
 }
 
+/// The card's read: the newest `limit` of a buyer's orders in a shop, newest first by when each
+/// was placed (not by order number), however many the buyer has.
+pub async fn a_buyers_orders_read_newest_first_and_no_more_than_asked<S: Store>(store: &S) {
+    // Order numbers run against placing times, so that an order-number sort would be caught.
+    let orders: Vec<_> = (0..12)
+        .map(|i| {
+            let mut o = order_in(&format!("1000000001{:02}", 50 - i), OrderNode::Unpaid);
+            o.created_at = T0 - 1_000 * (12 - i);
+            o
+        })
+        .collect();
+    for o in &orders {
+        store.put_order(o).await.unwrap();
+    }
+    store
+        .put_order(&owned_by(
+            order_in("100000000199", OrderNode::Unpaid),
+            SHOP,
+            "buyer2",
+        ))
+        .await
+        .unwrap();
+    let newest: Vec<_> = orders.iter().rev().take(5).cloned().collect();
+    assert_eq!(
+        store
+            .recent_orders(&shop_id(SHOP), &user_id(BUYER), 5)
+            .await
+            .unwrap(),
+        newest,
+        "orders: the newest five, newest first"
+    );
+    let all = store
+        .recent_orders(&shop_id(SHOP), &user_id(BUYER), 50)
+        .await
+        .unwrap();
+    assert_eq!(all.len(), 12, "orders: all twelve when fewer than asked");
+    assert_eq!(all[0], orders[11], "orders: newest first");
+}
+
 pub async fn orders_are_read_by_shop_and_buyer<S: Store>(store: &S) {
     let mine = [
         order_in("100000000001", OrderNode::Overdue),
@@ -221,7 +265,7 @@ pub async fn orders_are_read_by_shop_and_buyer<S: Store>(store: &S) {
         store.put_order(o).await.unwrap();
     }
     let mut read = store
-        .buyer_orders(&shop_id(SHOP), &user_id(BUYER))
+        .recent_orders(&shop_id(SHOP), &user_id(BUYER), 50)
         .await
         .unwrap();
     read.sort_by(|a, b| a.order_id.cmp(&b.order_id));

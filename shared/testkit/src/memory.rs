@@ -163,14 +163,22 @@ impl LimitStore for MemoryStore {
 }
 
 impl OrderStore for MemoryStore {
-    async fn buyer_orders(&self, shop: &ShopId, buyer: &UserId) -> Result<Vec<Order>> {
-        Ok(self.with(|s| {
+    async fn recent_orders(
+        &self,
+        shop: &ShopId,
+        buyer: &UserId,
+        limit: usize,
+    ) -> Result<Vec<Order>> {
+        let mut orders: Vec<Order> = self.with(|s| {
             s.orders
                 .values()
                 .filter(|f| &f.shop_id == shop && &f.buyer_id == buyer)
                 .filter_map(OrderFacts::order)
                 .collect()
-        }))
+        });
+        orders.sort_by(|a, b| (b.created_at, &b.order_id).cmp(&(a.created_at, &a.order_id)));
+        orders.truncate(limit);
+        Ok(orders)
     }
 
     async fn order(&self, shop: &ShopId, buyer: &UserId, order: &OrderId) -> Result<Option<Order>> {

@@ -43,7 +43,10 @@ pub const EXPIRES_AT: &str = "expires_at";
 /// `BuyerOrdersIndex` partition: the order's shop and buyer (set with the order's "created" fact,
 /// so facts that arrived before it are in no buyer's list).
 pub const BUYER_ORDERS: &str = "buyer_orders";
-/// `BuyerOrdersIndex` sort key (the order facts' own field).
+/// `BuyerOrdersIndex` sort key: when the order was placed (its "created" fact's time, a number),
+/// so that the card reads a buyer's newest orders first and no more than it ranks.
+pub const PLACED_AT: &str = "placed_at";
+/// The order facts' own field.
 pub const ORDER_ID: &str = "order_id";
 /// The shop and buyer an order's facts belong to (fixed by the first event that names the order).
 pub const SHOP_ID: &str = "shop_id";
@@ -392,7 +395,7 @@ mod tests {
             FEEDBACK_ALL_KEY,
             FEEDBACK_ID,
             BUYER_ORDERS,
-            ORDER_ID,
+            PLACED_AT,
         ];
         ours.sort();
         assert_eq!(attributes, ours);

@@ -8,11 +8,11 @@
 //! another shop's or buyer's order id; one consistent read tells which (the owner never changes
 //! once written).
 
-use super::codec::{from_item, key, s, to_item, Item};
+use super::codec::{from_item, key, n, s, to_item, Item};
 use super::errors::Failure;
 use super::keys::{
     order_facts_pk, order_pk, BUYER_ID, BUYER_ORDERS, BUYER_ORDERS_INDEX, ORDER_FACTS, ORDER_ID,
-    SHOP_ID, STAMP,
+    PLACED_AT, SHOP_ID, STAMP,
 };
 use super::DynamoStore;
 use assistant_domain::error::{Error, Result};
@@ -21,14 +21,15 @@ use assistant_domain::model::order::Order;
 use assistant_domain::model::order_facts::{facts_of, OrderEvent, OrderFacts, OrderStep};
 use assistant_domain::ports::{OrderEventOutcome, OrderStore};
 
-/// An order's facts as their item: the keys, and the buyer's index key once it is created.
+/// An order's facts as their item: the keys, and the buyer's index keys once it is created.
 fn facts_item(facts: &OrderFacts) -> Result<Item> {
     let mut item = to_item(facts, order_facts_pk(&facts.order_id), ORDER_FACTS.into())?;
-    if facts.created.is_some() {
+    if let Some(created) = &facts.created {
         item.insert(
             BUYER_ORDERS.into(),
             s(order_pk(&facts.shop_id, &facts.buyer_id)),
         );
+        item.insert(PLACED_AT.into(), n(created.at));
     }
     Ok(item)
 }
@@ -51,15 +52,23 @@ fn fact_value(event: &OrderEvent) -> Result<aws_sdk_dynamodb::types::AttributeVa
 }
 
 impl OrderStore for DynamoStore {
-    async fn buyer_orders(&self, shop: &ShopId, buyer: &UserId) -> Result<Vec<Order>> {
-        let items = self
-            .query_index(
+    async fn recent_orders(
+        &self,
+        shop: &ShopId,
+        buyer: &UserId,
+        limit: usize,
+    ) -> Result<Vec<Order>> {
+        let page = i32::try_from(limit).unwrap_or(i32::MAX);
+        let query = self
+            .index_query(
                 &self.tables.orders,
                 BUYER_ORDERS_INDEX,
                 BUYER_ORDERS,
                 order_pk(shop, buyer),
             )
-            .await?;
+            .scan_index_forward(false)
+            .limit(page);
+        let items = self.pages(query, Some(limit)).await?;
         let mut orders = Vec::with_capacity(items.len());
         for item in items {
             orders.extend(order_of(item, shop, buyer)?);
@@ -104,11 +113,15 @@ impl OrderStore for DynamoStore {
             .expression_attribute_values(":order", s(event.order_id.as_str()))
             .expression_attribute_values(":stamp", s(event.stamp().as_str()));
         if matches!(event.step, OrderStep::Created(_)) {
-            update.push_str(&format!(", {BUYER_ORDERS} = :buyer_orders"));
-            request = request.expression_attribute_values(
-                ":buyer_orders",
-                s(order_pk(&event.shop_id, &event.buyer_id)),
-            );
+            update.push_str(&format!(
+                ", {BUYER_ORDERS} = :buyer_orders, {PLACED_AT} = :placed_at"
+            ));
+            request = request
+                .expression_attribute_values(
+                    ":buyer_orders",
+                    s(order_pk(&event.shop_id, &event.buyer_id)),
+                )
+                .expression_attribute_values(":placed_at", n(event.occurred_at));
         }
         match self.send_checked(request.update_expression(update)).await {
             Ok(_) => Ok(OrderEventOutcome::Changed),
@@ -166,6 +179,7 @@ mod tests {
             "SHOP#shop1#BUYER#buyer1"
         );
         assert_eq!(item[ORDER_ID].as_s().unwrap(), "6912345678901234567");
+        assert_eq!(item[PLACED_AT].as_n().unwrap(), &o.created_at.to_string());
         assert!(item["paid"].as_m().unwrap().contains_key(STAMP));
         assert!(!item.contains_key("shipped"), "no fact, no attribute");
         assert_eq!(
@@ -179,6 +193,7 @@ mod tests {
         not_created.created = None;
         let item = facts_item(&not_created).unwrap();
         assert!(!item.contains_key(BUYER_ORDERS));
+        assert!(!item.contains_key(PLACED_AT));
         assert_eq!(order_of(item, &o.shop_id, &o.buyer_id).unwrap(), None);
     }
 }

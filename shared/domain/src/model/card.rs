@@ -12,6 +12,17 @@ use std::cmp::Ordering;
 /// At most this many orders on one card.
 pub const MAX_CARD_ORDERS: usize = 10;
 
+/// A card ranks the buyer's newest this-many orders in the shop (one bounded read, whatever a
+/// buyer's history); an older order is still found when its number is in the text.
+pub const CARD_CANDIDATES: usize = 50;
+
+/// At most this many order numbers are taken from one message (each is one read).
+pub const MAX_NAMED_ORDERS: usize = 3;
+
+/// Product names are matched against the first this-many characters of a message (the match
+/// costs the text's length times each item name's).
+pub const MATCH_CHARS: usize = 200;
+
 /// Why the first order was guessed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -88,13 +99,29 @@ pub struct Ranked<'a> {
     pub reason: GuessReason,
 }
 
-/// Digit runs in the text that look like order numbers.
+/// Digit runs in the text that look like order numbers: the first [`MAX_NAMED_ORDERS`] distinct.
 pub fn order_numbers_in(text: &str) -> Vec<String> {
-    let norm = normalize(text);
-    norm.split(|c: char| !c.is_ascii_digit())
-        .filter(|run| (6..=24).contains(&run.len()))
-        .map(str::to_string)
-        .collect()
+    // Split before normalising: normalising drops the spaces that keep two numbers apart.
+    let digit = |c: char| c.is_ascii_digit() || ('０'..='９').contains(&c);
+    let mut numbers: Vec<String> = Vec::new();
+    for run in text.split(|c: char| !digit(c)) {
+        if numbers.len() == MAX_NAMED_ORDERS {
+            break;
+        }
+        let run = normalize(run);
+        if (6..=24).contains(&run.len()) && !numbers.contains(&run) {
+            numbers.push(run);
+        }
+    }
+    numbers
+}
+
+/// The part of a message product names are matched against.
+fn matched_part(text: &str) -> &str {
+    match text.char_indices().nth(MATCH_CHARS) {
+        Some((end, _)) => &text[..end],
+        None => text,
+    }
 }
 
 /// How well the message names one of the order's products: the longest run of characters shared by
@@ -143,7 +170,7 @@ fn longest_common_run(a: &str, b: &str) -> usize {
 /// time, earliest first); then the rest, most recent first, closed orders last.
 pub fn rank<'a>(text: &str, orders: &'a [Order], now: Millis) -> Vec<Ranked<'a>> {
     let numbers = order_numbers_in(text);
-    let norm = normalize(text);
+    let norm = normalize(matched_part(text));
     let mut keyed: Vec<(Ranked<'a>, (u8, i64, i64))> = orders
         .iter()
         .map(|order| {
@@ -354,5 +381,29 @@ mod tests {
         let conv = ConversationId::parse("c1").unwrap();
         let card = prediction_card(&conv, None, "发货了吗", &orders, T0).unwrap();
         assert_eq!(card.others.len(), MAX_CARD_ORDERS - 1);
+    }
+
+    #[test]
+    fn product_names_are_matched_in_the_first_characters_only() {
+        let padding = "请问一下".repeat(MATCH_CHARS / 4);
+        assert_eq!(padding.chars().count(), MATCH_CHARS);
+        assert_eq!(
+            top_guess(&format!("马克杯{padding}")),
+            ("100000000008".into(), GuessReason::ProductName)
+        );
+        // The same name past the capped part matches nothing: the guess falls back to urgency.
+        assert_eq!(
+            top_guess(&format!("{padding}马克杯")),
+            ("100000000005".into(), GuessReason::Urgency)
+        );
+    }
+
+    #[test]
+    fn at_most_three_distinct_order_numbers_are_taken_from_a_message() {
+        assert_eq!(
+            order_numbers_in("100000000001 100000000001，100000000002 100000000003 100000000004"),
+            ["100000000001", "100000000002", "100000000003"]
+        );
+        assert!(order_numbers_in("12345 就这个").is_empty());
     }
 }

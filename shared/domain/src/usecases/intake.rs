@@ -8,7 +8,7 @@ use crate::intent::{
     classify_in_conversation, classify_with_context, wants_context, Classification, IntentId,
     CONTEXT_MESSAGES,
 };
-use crate::model::card::{order_numbers_in, prediction_card, PredictionCard};
+use crate::model::card::{order_numbers_in, prediction_card, PredictionCard, CARD_CANDIDATES};
 use crate::model::conversation::{
     message_text, preview, Conversation, LastIntent, Message, MessageBody, Sender, Shop,
 };
@@ -318,14 +318,28 @@ async fn take_question<S: Store>(
     let conv = step.conversation();
     let covered = covers(intent);
     let needs_card = covered && conv.confirmed_order.is_none() && conv.open_card.is_none();
-    let names_order = !order_numbers_in(said.text).is_empty();
-    // The buyer's orders are read only when a card is due or the text names an order.
-    let orders = if needs_card || (covered && names_order) {
-        store.buyer_orders(&conv.shop_id, said.buyer).await?
+    // The buyer's orders are read only when a card is due (the newest few) or the text names an
+    // order (that order, by its number).
+    let orders = if needs_card {
+        store
+            .recent_orders(&conv.shop_id, said.buyer, CARD_CANDIDATES)
+            .await?
     } else {
         Vec::new()
     };
-    let linked = link_order(store, conv, said, &orders, covered, setup).await?;
+    let named = if covered {
+        named_orders(store, conv, said, &orders).await?
+    } else {
+        Vec::new()
+    };
+    let linked = link_order(store, conv, said, &named, covered, setup).await?;
+    // An order named in the text is ranked on the card even when it is older than the newest.
+    let mut orders = orders;
+    for o in &named {
+        if needs_card && !orders.contains(o) {
+            orders.push(o.clone());
+        }
+    }
     if let Some(order) = &linked {
         let (id, asked) = (said.id, &said.message.message_id);
         let pays = said.classification.pays();
@@ -338,6 +352,26 @@ async fn take_question<S: Store>(
         None
     };
     Ok((card, linked))
+}
+
+/// The buyer's orders in this shop whose numbers are in the text, in the text's order: taken from
+/// the orders already read, else read one by one (an order older than the card's candidates, or
+/// any when no card is due). Another shop's or buyer's order number reads as none.
+async fn named_orders<S: Store>(
+    store: &S,
+    conv: &Conversation,
+    said: &Said<'_>,
+    read: &[Order],
+) -> Result<Vec<Order>> {
+    let mut named = Vec::new();
+    for number in order_numbers_in(said.text) {
+        if let Some(o) = read.iter().find(|o| o.order_id.as_str() == number) {
+            named.push(o.clone());
+        } else if let Ok(id) = OrderId::parse(number) {
+            named.extend(store.order(&conv.shop_id, said.buyer, &id).await?);
+        }
+    }
+    Ok(named)
 }
 
 /// The order a question is about: one of the buyer's named in the text, else the conversation's

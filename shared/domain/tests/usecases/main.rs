@@ -4,6 +4,7 @@
 
 mod access;
 mod bad_input;
+mod bounded_reads;
 mod compensation;
 mod flows;
 mod order_flow;
