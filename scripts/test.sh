@@ -19,7 +19,7 @@ export CARGO_INCREMENTAL="${CARGO_INCREMENTAL:-0}"
 # a few GB free; BENCHMARKS.md, "The test run's disk").
 disk() {
   local used
-  used="$(du -sh "${CARGO_TARGET_DIR:-$root/target}" 2>/dev/null | cut -f1)"
+  used="$( (du -sh "${CARGO_TARGET_DIR:-$root/target}" 2>/dev/null || true) | cut -f1)"
   echo "[test] disk $1: target ${used:-0}, $(df -h "$root" | awk 'NR==2 {print $4}') free"
 }
 disk "at the start"
