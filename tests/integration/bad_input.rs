@@ -8,18 +8,9 @@ use assistant_aws::http::MAX_BODY_BYTES;
 use assistant_aws::routes::Route;
 use serde_json::{json, Value};
 
-async fn post_raw(
-    store: &assistant_aws::DynamoStore,
-    conv: &str,
-    body: &str,
-    b64: bool,
-) -> (i64, Value) {
-    let mut event = local_event(
-        POST_MESSAGE,
-        &[("conversation_id", conv)],
-        &buyer(MAIN_BUYER),
-        None,
-    );
+/// A buyer's first message (`POST /conversations`) with the raw `body`.
+async fn post_raw(store: &assistant_aws::DynamoStore, body: &str, b64: bool) -> (i64, Value) {
+    let mut event = local_event(OPEN, &[], &buyer(MAIN_BUYER), None);
     event.body = Some(body.to_string());
     event.is_base64_encoded = b64;
     invoke(store, Function::Intake, event, NOW).await
@@ -36,7 +27,7 @@ async fn malformed_or_mistyped_bodies_are_400_and_write_nothing() {
         ("", "JSON object is required"),
         ("[]", "must be a JSON object"),
         ("{\"shop_id\": \"xiaolu-home\"}", "missing field `text`"),
-        ("{\"text\": \"发货了吗\"}", "shop_id: is required"),
+        ("{\"text\": \"发货了吗\"}", "missing field `shop_id`"),
         (
             "{\"shop_id\": \"xiaolu-home\", \"text\": 5}",
             "invalid type: integer `5`",
@@ -58,18 +49,28 @@ async fn malformed_or_mistyped_bodies_are_400_and_write_nothing() {
             "{\"shop_id\": \"xiaolu-home\", \"text\": null}",
             "invalid type: null",
         ),
-        // Left out is allowed (staff); null is not a shop id.
         (
             "{\"shop_id\": null, \"text\": \"发货了吗\"}",
             "invalid type: null",
         ),
     ];
     for (body, expect) in cases {
-        let r = post_raw(&store, "c-bad", body, false).await;
+        let r = post_raw(&store, body, false).await;
         let msg = assert_error(&r, 400);
         assert!(msg.contains(expect), "{body} -> {msg}");
     }
-    assert_eq!(snapshot(&store, "c-bad").await, (None, vec![]));
+    let queue = local_event(
+        "GET /shops/{shop_id}/queue",
+        &[("shop_id", SHOP)],
+        &agent_of(SHOP),
+        None,
+    );
+    let (status, v) = invoke(&store, Function::Intake, queue, NOW).await;
+    assert_eq!(status, 200, "{v}");
+    assert!(
+        v["items"].as_array().unwrap().is_empty(),
+        "nothing opened: {v}"
+    );
 }
 
 #[tokio::test]
@@ -79,16 +80,16 @@ async fn invalid_utf8_bad_base64_and_oversize_bodies_are_400() {
     let store = seeded().await;
     let mut invalid = br#"{"shop_id":"xiaolu-home","text":"#.to_vec();
     invalid.extend_from_slice(&[0xe5, 0x8f, b'"', b'}']);
-    let r = post_raw(&store, "c-enc", &encode(&invalid), true).await;
+    let r = post_raw(&store, &encode(&invalid), true).await;
     assert!(assert_error(&r, 400).contains("UTF-8"));
-    let r = post_raw(&store, "c-enc", "not base64 at all!", true).await;
+    let r = post_raw(&store, "not base64 at all!", true).await;
     assert!(assert_error(&r, 400).contains("base64"));
     let big = json!({"shop_id": SHOP, "text": "x".repeat(MAX_BODY_BYTES)}).to_string();
-    let r = post_raw(&store, "c-enc", &big, false).await;
+    let r = post_raw(&store, &big, false).await;
     assert!(assert_error(&r, 400).contains("at most 16384 bytes"));
     // A valid base64 body is accepted.
     let ok = json!({"shop_id": SHOP, "text": "发货了吗"}).to_string();
-    let r = post_raw(&store, "c-enc", &encode(ok.as_bytes()), true).await;
+    let r = post_raw(&store, &encode(ok.as_bytes()), true).await;
     assert_eq!(r.0, 201, "{}", r.1);
 }
 
@@ -110,6 +111,7 @@ async fn no_body_on_any_route_yields_a_5xx_and_an_unknown_route_is_a_fault() {
         "{\"solution_id\": \"\", \"event\": \"copied\", \"reply_index\": 18446744073709551616}",
     ];
     let routes = [
+        OPEN,
         POST_MESSAGE,
         LIST_MESSAGES,
         GET_CARD,
@@ -121,7 +123,8 @@ async fn no_body_on_any_route_yields_a_5xx_and_an_unknown_route_is_a_fault() {
     for route in routes {
         for claims in [buyer(MAIN_BUYER), agent_of(SHOP)] {
             for body in bodies {
-                let mut event = local_event(route, &[("conversation_id", "c1")], &claims, None);
+                let c1 = conversation_id(&store, "c1");
+                let mut event = local_event(route, &[("conversation_id", &c1)], &claims, None);
                 event.body = Some(body.to_string());
                 let Some(served) = Route::from_key(route) else {
                     // A route the API does not have reaches a function only if the gateway is

@@ -25,13 +25,8 @@ use serde_json::json;
 const OVERDUE: &str = "6930000000000000001";
 
 async fn ask_at(store: &DynamoStore, conv: &str, text: &str, now: Millis) -> serde_json::Value {
-    let event = local_event(
-        POST_MESSAGE,
-        &[("conversation_id", conv)],
-        &buyer(MAIN_BUYER),
-        Some(&json!({"shop_id": SHOP, "text": text})),
-    );
-    let (status, v) = invoke(store, Function::Intake, event, now).await;
+    let body = json!({"shop_id": SHOP, "text": text});
+    let (status, v) = buyer_writes(store, conv, &buyer(MAIN_BUYER), body, now).await;
     assert_eq!(status, 201, "{v}");
     v
 }
@@ -190,13 +185,10 @@ async fn faults_before_and_after_the_write_are_absorbed_exactly_once() {
     // Other buyers' overdue orders too.
     for (node, order) in assistant_cli::seed::node_buyers(NOW - HOUR) {
         if node == OrderNode::Overdue {
-            let event = local_event(
-                POST_MESSAGE,
-                &[("conversation_id", "z1")],
-                &buyer(order.buyer_id.as_str()),
-                Some(&json!({"shop_id": SHOP, "text": format!("{} 发货了吗", order.order_id)})),
-            );
-            invoke(&store, Function::Intake, event, NOW).await;
+            let text = format!("{} 发货了吗", order.order_id);
+            let body = json!({"shop_id": SHOP, "text": text});
+            let who = buyer(order.buyer_id.as_str());
+            buyer_writes(&store, "z1", &who, body, NOW).await;
         }
     }
     assert_eq!(all_due(&store).await.len(), 2);

@@ -118,12 +118,12 @@ fn through(proxy: &FaultProxy, store: &DynamoStore) -> DynamoStore {
     DynamoStore::new(local_client(proxy.endpoint()), store.tables().clone())
 }
 
-/// The overdue buyer asks with the order number: a message, the card, a due compensation, the
-/// conversation, stats: every kind of write the intake path makes.
-fn urge_event(conversation: &str) -> ApiGatewayV2httpRequest {
+/// The overdue buyer opens a conversation asking with the order number: a message, the card, a
+/// due compensation, the conversation, stats: every kind of write the intake path makes.
+fn urge_event() -> ApiGatewayV2httpRequest {
     local_event(
-        POST_MESSAGE,
-        &[("conversation_id", conversation)],
+        OPEN,
+        &[],
         &buyer(MAIN_BUYER),
         Some(&serde_json::json!({"shop_id": SHOP, "text": "6930000000000000001 什么时候发货"})),
     )
@@ -163,7 +163,7 @@ async fn intake_meets(matches: Matches, fault: Fault) {
 
     let before = snapshot(&store).await;
     let started = std::time::Instant::now();
-    let resp = intake::handle(&faulty, urge_event("f1"), NOW).await;
+    let resp = intake::handle(&faulty, urge_event(), NOW).await;
     assert_unavailable(&resp, &what);
     assert!(
         started.elapsed() < std::time::Duration::from_secs(9),
@@ -190,7 +190,7 @@ async fn intake_meets(matches: Matches, fault: Fault) {
     assert_unchanged(&before, &snapshot(&store).await, &what);
 
     proxy.clear();
-    let resp = intake::handle(&faulty, urge_event("f1"), NOW).await;
+    let resp = intake::handle(&faulty, urge_event(), NOW).await;
     assert_eq!(resp.status_code, 201, "{what}: {}", response_json(&resp));
     let shape = change_shape(&before, &snapshot(&store).await);
     assert!(
@@ -234,7 +234,7 @@ async fn a_write_whose_answer_is_lost_is_whole_or_absent_and_nothing_accepted_is
     // What one successful request writes, on a twin store.
     let twin = seeded().await;
     let twin_before = snapshot(&twin).await;
-    let resp = intake::handle(&twin, urge_event("f1"), NOW).await;
+    let resp = intake::handle(&twin, urge_event(), NOW).await;
     assert_eq!(resp.status_code, 201);
     let whole = change_shape(&twin_before, &snapshot(&twin).await);
 
@@ -248,16 +248,17 @@ async fn a_write_whose_answer_is_lost_is_whole_or_absent_and_nothing_accepted_is
         None,
     );
     let before = snapshot(&store).await;
-    let resp = intake::handle(&faulty, urge_event("f1"), NOW).await;
+    let resp = intake::handle(&faulty, urge_event(), NOW).await;
     assert_unavailable(&resp, "lost answer");
     assert!(proxy.injected(Fault::LoseAnswer) > 0);
     // DynamoDB did the transaction (the answer was lost after it): all of it, not part.
     let after = snapshot(&store).await;
     assert_eq!(change_shape(&before, &after), whole, "one whole write");
 
-    // The client retries as told: the buyer's message is there, the compensation due once.
+    // The client retries as told: the lost answer's conversation stays, the retry opens another,
+    // and the order's compensation is still due once.
     proxy.clear();
-    let resp = intake::handle(&faulty, urge_event("f1"), NOW).await;
+    let resp = intake::handle(&faulty, urge_event(), NOW).await;
     assert!(
         [201, 409].contains(&resp.status_code),
         "{}",
@@ -276,9 +277,10 @@ async fn other_handlers_answer_503_with_a_retry_hint_too() {
     let store = seeded().await;
     // A conversation with a confirmed order, so the panel and its events have work to do.
     urge(&store, "f2", "什么时候发货").await;
+    let f2 = conversation_id(&store, "f2");
     let select = local_event(
         SELECT,
-        &[("conversation_id", "f2")],
+        &[("conversation_id", &f2)],
         &buyer(MAIN_BUYER),
         Some(&serde_json::json!({"via": "order_card", "order_id": "6930000000000000001"})),
     );
@@ -289,7 +291,7 @@ async fn other_handlers_answer_503_with_a_retry_hint_too() {
     let faulty = through(&proxy, &store);
     proxy.always(Matches::Any, THROTTLING);
     let before = snapshot(&store).await;
-    let panel = local_event(PANEL, &[("conversation_id", "f2")], &agent_of(SHOP), None);
+    let panel = local_event(PANEL, &[("conversation_id", &f2)], &agent_of(SHOP), None);
     assert_unavailable(&suggest::handle(&faulty, panel.clone(), NOW).await, "panel");
     assert_unavailable(
         &order_card::handle(&faulty, select, NOW).await,

@@ -9,10 +9,10 @@ use assistant_testkit::fixtures::solution_in;
 use aws_lambda_events::eventbridge::EventBridgeEvent;
 use serde_json::Value;
 
-/// Plays the fixture `file` on the function the route registry names for its route; asserts the
-/// answer's `status` and returns its body.
-async fn play(store: &DynamoStore, file: &str, status: i64) -> Value {
-    let event = event_file(file);
+/// Plays the fixture `file` (in the conversation `conv`, for those that name one) on the function
+/// the route registry names for its route; asserts the answer's `status` and returns its body.
+async fn play(store: &DynamoStore, file: &str, status: i64, conv: &str) -> Value {
+    let event = event_file_in(file, conv);
     let key = event.route_key.clone().unwrap_or_default();
     let function = Route::from_key(&key)
         .unwrap_or_else(|| panic!("{file}: {key} is in the route registry"))
@@ -26,24 +26,29 @@ async fn play(store: &DynamoStore, file: &str, status: i64) -> Value {
 async fn the_urge_shipment_fixtures_play_the_flow_in_order() {
     let store = seeded().await;
 
-    let v = play(&store, "intake-post-message.json", 201).await;
+    let v = play(&store, "intake-open-conversation.json", 201, "").await;
     assert!(v["classification"].is_null() && v["panel"].is_null(), "{v}");
     assert_eq!(v["card"]["guess"]["order_id"], "6930000000000000001");
+    let conv = v["conversation_id"].as_str().expect("minted").to_string();
+    let conv = conv.as_str();
 
-    let v = play(&store, "order-card-get.json", 200).await;
+    let v = play(&store, "order-card-get.json", 200, conv).await;
     assert_eq!(v["guess"]["title"], "纯棉四件套 1.8m床");
 
-    let v = play(&store, "order-card-select.json", 200).await;
+    let v = play(&store, "order-card-select.json", 200, conv).await;
     assert_eq!(v["order"]["node"], "overdue");
 
-    let v = play(&store, "suggest-get-panel.json", 200).await;
+    let v = play(&store, "suggest-get-panel.json", 200, conv).await;
     assert_eq!(v["solution"]["solution_id"], "urge_shipment.overdue");
 
-    let v = play(&store, "suggest-use-solution.json", 201).await;
+    let v = play(&store, "suggest-use-solution.json", 201, conv).await;
     assert_eq!(v["message"]["sender"]["id"], "agent-xiaomei");
 
-    let v = play(&store, "intake-list-messages.json", 200).await;
-    assert_eq!(v["messages"].as_array().unwrap().len(), 4);
+    // A follow-up in the same conversation: the buyer now waits for a person.
+    let v = play(&store, "intake-post-message.json", 201, conv).await;
+    assert!(v["card"].is_null(), "the order is confirmed: {v}");
+    let v = play(&store, "intake-list-messages.json", 200, conv).await;
+    assert_eq!(v["messages"].as_array().unwrap().len(), 5);
 }
 
 #[tokio::test]
@@ -51,21 +56,24 @@ async fn the_workbench_fixtures_edit_replies_send_feedback_and_read_figures() {
     let store = seeded().await;
     let blobs = integration_tests::fresh_blobs().await;
     // The robot goes on (it is off in the demo data), then the admin edits a reply.
-    let v = play(&store, "robot-put.json", 200).await;
+    let v = play(&store, "robot-put.json", 200, "").await;
     assert_eq!(v["on"], true);
-    let v = play(&store, "robot-get.json", 200).await;
+    let v = play(&store, "robot-get.json", 200, "").await;
     assert_eq!(v["version"].as_i64(), Some(1), "{v}");
-    let v = play(&store, "replies-put.json", 200).await;
+    let v = play(&store, "replies-put.json", 200, "").await;
     assert_eq!(v["version"], 1);
-    let v = play(&store, "replies-get.json", 200).await;
+    let v = play(&store, "replies-get.json", 200, "").await;
     let overdue = solution_in(&v["solutions"], "urge_shipment.overdue");
     assert_eq!(overdue["edited"], true);
     assert_eq!(overdue["replies"].as_array().unwrap().len(), 2);
     assert_eq!(v["history"][0]["by"], "admin-lin");
 
     // The conversation of the feedback fixture exists once the buyer has written.
-    play(&store, "intake-post-message.json", 201).await;
-    let resp = feedback::handle(&store, &blobs, event_file("feedback-post.json"), NOW).await;
+    let v = play(&store, "intake-open-conversation.json", 201, "").await;
+    let conv = v["conversation_id"].as_str().expect("minted").to_string();
+    let conv = conv.as_str();
+    let post = event_file_in("feedback-post.json", conv);
+    let resp = feedback::handle(&store, &blobs, post, NOW).await;
     let v = response_json(&resp);
     assert_eq!(resp.status_code, 201, "{v}");
     let id = v["feedback"]["feedback_id"].as_str().unwrap().to_string();
@@ -82,14 +90,14 @@ async fn the_workbench_fixtures_edit_replies_send_feedback_and_read_figures() {
     assert!(resp.is_base64_encoded);
     assert_eq!(resp.headers["content-type"], "image/png");
 
-    let v = play(&store, "suggest-adoption-shop.json", 200).await;
+    let v = play(&store, "suggest-adoption-shop.json", 200, "").await;
     let row = solution_in(&v["rows"], "urge_shipment.overdue");
     assert_eq!(row["feedback"], 1);
-    let v = play(&store, "suggest-adoption-all.json", 200).await;
+    let v = play(&store, "suggest-adoption-all.json", 200, "").await;
     assert!(!v["rows"].as_array().unwrap().is_empty());
 
-    play(&store, "intake-agent-message.json", 201).await;
-    let v = play(&store, "intake-queue.json", 200).await;
+    play(&store, "intake-agent-message.json", 201, conv).await;
+    let v = play(&store, "intake-queue.json", 200, "").await;
     assert_eq!(
         v["items"].as_array().unwrap().len(),
         0,

@@ -71,7 +71,7 @@ async fn cargo_lambda_watch_runs_the_real_intake_binary() {
                 "--invoke-port",
             ])
             .arg(port.to_string())
-            .args(["--data-file", "events/intake-post-message.json"])
+            .args(["--data-file", "events/intake-open-conversation.json"])
             .current_dir(&root)
             .output()
             .expect("cargo lambda invoke runs");
@@ -98,8 +98,11 @@ async fn cargo_lambda_watch_runs_the_real_intake_binary() {
     assert_eq!(body["card"]["guess"]["order_id"], "6930000000000000001");
 
     // It really wrote to DynamoDB Local.
+    let minted = body["conversation_id"]
+        .as_str()
+        .expect("the id the binary minted");
     let conv = store
-        .conversation(&ConversationId::parse("conv-fixture-001").unwrap())
+        .conversation(&ConversationId::parse(minted).unwrap())
         .await
         .unwrap()
         .expect("the conversation the binary stored");

@@ -6,10 +6,11 @@ pub use assistant_cli::demo::{invoke, Function};
 use assistant_cli::seed;
 use assistant_domain::model::conversation::{Conversation, Message};
 use assistant_domain::model::ids::ConversationId;
-use assistant_domain::model::time::HOUR;
+use assistant_domain::model::time::{Millis, HOUR};
 use assistant_domain::ports::ConversationStore;
-pub use integration_tests::{event_file, fresh_store, local_event};
+pub use integration_tests::{event_file, event_file_in, fresh_store, local_event};
 use serde_json::Value;
+use std::collections::HashMap;
 
 /// The fixed "now" of every test, on either store.
 pub use assistant_testkit::fixtures::NOW;
@@ -36,6 +37,7 @@ pub async fn seeded() -> DynamoStore {
     store
 }
 
+pub const OPEN: &str = "POST /conversations";
 pub const POST_MESSAGE: &str = "POST /conversations/{conversation_id}/messages";
 pub const LIST_MESSAGES: &str = "GET /conversations/{conversation_id}/messages";
 pub const GET_CARD: &str = "GET /conversations/{conversation_id}/prediction-card";
@@ -43,7 +45,84 @@ pub const SELECT: &str = "POST /conversations/{conversation_id}/order-selection"
 pub const PANEL: &str = "GET /conversations/{conversation_id}/panel";
 pub const USE: &str = "POST /conversations/{conversation_id}/panel/events";
 
-/// Calls the function that serves `route`.
+/// The conversations the tests opened, by the name a test gave them, per store (its table): the
+/// server mints every id (`POST /conversations`), so a test's "c1" is a name, not an id.
+static OPENED: std::sync::LazyLock<std::sync::Mutex<HashMap<(String, String), String>>> =
+    std::sync::LazyLock::new(Default::default);
+
+fn opened_key(store: &DynamoStore, name: &str) -> (String, String) {
+    (store.tables().conversations.clone(), name.to_string())
+}
+
+/// The id the server minted for the conversation a test named `name`; a name the test never
+/// opened is passed on as it is (an id nobody opened).
+pub fn conversation_id(store: &DynamoStore, name: &str) -> String {
+    let opened = OPENED.lock().unwrap();
+    opened
+        .get(&opened_key(store, name))
+        .cloned()
+        .unwrap_or_else(|| name.to_string())
+}
+
+/// The buyer of `claims` opens a conversation in the demo shop with `text` at `now`
+/// (`POST /conversations`); a test names it `name`. The status and the answer.
+pub async fn open_at(
+    store: &DynamoStore,
+    name: &str,
+    claims: &[(&str, &str)],
+    text: &str,
+    now: Millis,
+) -> (i64, Value) {
+    let body = serde_json::json!({"shop_id": SHOP, "text": text});
+    open_with(store, name, claims, body, now).await
+}
+
+/// `POST /conversations` with `body` (`shop_id`, `text`); a test names the conversation `name`.
+async fn open_with(
+    store: &DynamoStore,
+    name: &str,
+    claims: &[(&str, &str)],
+    body: Value,
+    now: Millis,
+) -> (i64, Value) {
+    let event = local_event(OPEN, &[], claims, Some(&body));
+    let (status, v) = invoke(store, Function::Intake, event, now).await;
+    if let Some(id) = v["conversation_id"].as_str() {
+        let mut opened = OPENED.lock().unwrap();
+        opened.insert(opened_key(store, name), id.to_string());
+    }
+    (status, v)
+}
+
+/// A buyer's message as the tests write it into the conversation named `name` at `now`: its
+/// first message (a buyer naming the shop, in a conversation not opened yet) opens it with
+/// `POST /conversations`; every other goes to `POST …/messages`, which never creates one.
+pub async fn buyer_writes(
+    store: &DynamoStore,
+    name: &str,
+    claims: &[(&str, &str)],
+    body: Value,
+    now: Millis,
+) -> (i64, Value) {
+    let first = !OPENED
+        .lock()
+        .unwrap()
+        .contains_key(&opened_key(store, name));
+    if first && body["shop_id"].is_string() {
+        return open_with(store, name, claims, body, now).await;
+    }
+    let id = conversation_id(store, name);
+    let event = local_event(
+        POST_MESSAGE,
+        &[("conversation_id", &id)],
+        claims,
+        Some(&body),
+    );
+    invoke(store, Function::Intake, event, now).await
+}
+
+/// Calls the function that serves `route`, in the conversation the test named `conversation`
+/// (a buyer's first message there opens it: [`buyer_writes`]).
 pub async fn call(
     store: &DynamoStore,
     route: &str,
@@ -51,21 +130,21 @@ pub async fn call(
     claims: &[(&str, &str)],
     body: Option<Value>,
 ) -> (i64, Value) {
+    let is_buyer = claims.contains(&("role", "buyer"));
+    if let (POST_MESSAGE, true, Some(body)) = (route, is_buyer, &body) {
+        return buyer_writes(store, conversation, claims, body.clone(), NOW).await;
+    }
     let function = Route::from_key(route)
         .unwrap_or_else(|| panic!("{route} is in the route registry"))
         .function();
-    let event = local_event(
-        route,
-        &[("conversation_id", conversation)],
-        claims,
-        body.as_ref(),
-    );
+    let id = conversation_id(store, conversation);
+    let event = local_event(route, &[("conversation_id", &id)], claims, body.as_ref());
     invoke(store, function, event, NOW).await
 }
 
 /// Everything stored for a conversation: to prove a refused request changed nothing.
-pub async fn snapshot(store: &DynamoStore, id: &str) -> (Option<Conversation>, Vec<Message>) {
-    let id = ConversationId::parse(id).unwrap();
+pub async fn snapshot(store: &DynamoStore, name: &str) -> (Option<Conversation>, Vec<Message>) {
+    let id = ConversationId::parse(conversation_id(store, name)).unwrap();
     (
         store.conversation(&id).await.unwrap(),
         store.messages(&id, 1000).await.unwrap(),

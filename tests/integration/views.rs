@@ -18,6 +18,16 @@ const QUEUE: &str = "GET /shops/{shop_id}/queue";
 /// another shop's). The README's matrix.
 const MATRIX: &[(&str, [[i64; 3]; 4])] = &[
     (
+        // A buyer opens a conversation in any shop (the scope is the chat's shop); staff never.
+        OPEN,
+        [
+            [201, 201, 201],
+            [403, 403, 403],
+            [403, 403, 403],
+            [403, 403, 403],
+        ],
+    ),
+    (
         POST_MESSAGE,
         [
             [201, 404, 404],
@@ -208,6 +218,7 @@ async fn cell(
     let (conv, _, shop) = chat;
     let is_buyer = claims.contains(&("role", "buyer"));
     let body = match route {
+        OPEN => Some(json!({"shop_id": shop, "text": "在吗"})),
         POST_MESSAGE if is_buyer => Some(json!({"shop_id": shop, "text": "什么时候能发货"})),
         POST_MESSAGE => Some(json!({"text": "您好，马上为您处理"})),
         RATE => Some(json!({"message_id": sent.robot_message, "rating": "bad"})),
@@ -219,6 +230,9 @@ async fn cell(
     };
     if route == QUEUE {
         return on_route(store, route, &[("shop_id", shop)], claims, None).await;
+    }
+    if route == OPEN {
+        return on_route(store, route, &[], claims, body).await;
     }
     call(store, route, conv, claims, body).await
 }
@@ -251,6 +265,11 @@ fn buyer_shape(route: &str, body: &Value) {
         SELECT => assert!(body["message"].is_object() && body["order"].is_object()),
         RATE => assert_eq!(body["handed_off"], true),
         POST_MESSAGE => assert!(body["message"].is_object()),
+        OPEN => {
+            let id = body["conversation_id"].as_str().unwrap_or_default();
+            assert!(id.starts_with('c') && id.len() == 33, "minted: {body}");
+            assert_eq!(body["message"]["conversation_id"], id);
+        }
         other => panic!("{other} answered a buyer: {body}"),
     }
 }

@@ -273,14 +273,13 @@ async fn bad_feedback_is_refused_and_leaves_nothing_behind() {
 async fn the_waiting_index_is_sparse() {
     let store = seeded().await;
     for (i, conv) in ["q1", "q2", "q3"].iter().enumerate() {
-        let event = local_event(
-            POST_MESSAGE,
-            &[("conversation_id", conv)],
-            &buyer(MAIN_BUYER),
-            Some(&json!({"shop_id": SHOP, "text": "你好"})),
-        );
         let at: Millis = NOW - (3 - i as i64) * MINUTE;
-        assert_eq!(invoke(&store, Function::Intake, event, at).await.0, 201);
+        assert_eq!(
+            open_at(&store, conv, &buyer(MAIN_BUYER), "你好", at)
+                .await
+                .0,
+            201
+        );
     }
     call(
         &store,
@@ -295,7 +294,8 @@ async fn the_waiting_index_is_sparse() {
         .await
         .unwrap();
     let ids: Vec<&str> = waiting.iter().map(|c| c.conversation_id.as_str()).collect();
-    assert_eq!(ids, vec!["q1", "q3"]);
+    let q = |name| conversation_id(&store, name);
+    assert_eq!(ids, vec![q("q1"), q("q3")]);
 }
 
 /// `WaitingIndex` projects only what the queue shows: a step that changes a waiting conversation
@@ -345,7 +345,7 @@ async fn a_waiting_conversations_other_steps_do_not_rewrite_the_queue_index() {
         .unwrap();
     let entry = queue
         .iter()
-        .find(|w| w.conversation_id.as_str() == "wq")
+        .find(|w| w.conversation_id.as_str() == conversation_id(&store, "wq"))
         .expect("still waiting");
     assert_eq!(entry.preview.as_deref(), Some("我买的四件套怎么还没发货啊"));
     assert!(!entry.handed_off);

@@ -128,8 +128,18 @@ pub async fn fresh_store() -> DynamoStore {
 
 /// Reads a fixture from events/.
 pub fn event_file(name: &str) -> aws_lambda_events::apigw::ApiGatewayV2httpRequest {
+    event_file_in(name, "")
+}
+
+/// A fixture of events/ in the conversation `id` (the server minted it): the fixtures name their
+/// conversation by a placeholder ([`assistant_cli::coldstart::FIXTURE_CONVERSATION`]).
+pub fn event_file_in(
+    name: &str,
+    conversation: &str,
+) -> aws_lambda_events::apigw::ApiGatewayV2httpRequest {
     let path = workspace_root().join("events").join(name);
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let text = assistant_cli::coldstart::in_conversation(&text, conversation);
     serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 

@@ -4,9 +4,12 @@
 //! rating that hands a buyer to a person, and the agents' queue.
 //!
 //! Routes:
-//! - `POST /conversations/{conversation_id}/messages`: a buyer `{"shop_id", "text"}` → 201 with
-//!   their message, the card and the robot's reply (the buyer's view); the shop's staff
-//!   `{"text"}` → 201 with the message
+//! - `POST /conversations` (buyer) `{"shop_id", "text"}` → 201 with the new conversation's id
+//!   (minted here, never the client's), their message, the card and the robot's reply
+//! - `POST /conversations/{conversation_id}/messages`: the buyer `{"text"}` → 201 with their
+//!   message, the card and the robot's reply (the buyer's view); the shop's staff `{"text"}` →
+//!   201 with the message. It never creates a conversation: an unknown id and another buyer's
+//!   are the same 404
 //! - `GET /conversations/{conversation_id}/messages` (the buyer, or the shop's staff) → 200, each
 //!   side its own view (`assistant_domain::usecases::view`)
 //! - `POST /conversations/{conversation_id}/robot-rating` (buyer) `{"message_id", "rating"}` → 200
@@ -34,6 +37,11 @@ async fn route<S: Store>(store: &S, event: ApiGatewayV2httpRequest, now: Millis)
     let req = Request::from_event(event)?;
     let conversation = || req.path("conversation_id", ConversationId::parse);
     match route {
+        IntakeRoute::OpenConversation => {
+            let input = req.json()?;
+            let id = ConversationId::mint();
+            Reply::created(&view::open(store, &req.actor, &id, input, now).await?)
+        }
         IntakeRoute::PostMessage => {
             let id = conversation()?;
             let input = req.json()?;

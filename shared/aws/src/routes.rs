@@ -88,6 +88,7 @@ macro_rules! registry {
 registry! {
     /// Message intake and intent; the robot rating; the agents' queue.
     Intake("intake") => IntakeRoute {
+        OpenConversation: "POST /conversations", [Buyer];
         PostMessage: "POST /conversations/{conversation_id}/messages", [Buyer, Agent, ShopAdmin];
         ListMessages: "GET /conversations/{conversation_id}/messages", [Buyer, Agent, ShopAdmin];
         RateRobot: "POST /conversations/{conversation_id}/robot-rating", [Buyer];
@@ -318,10 +319,11 @@ mod tests {
         match route {
             Route::PostMessage => match actor {
                 Actor::Buyer(_) => access::buyer(actor)
-                    .and_then(|b| access::buyers_conversation(b, &shop, conversation.clone()))
+                    .and_then(|b| access::buyers_conversation(b, Some(&shop), conversation.clone()))
                     .map(drop),
                 _ => access::staff_writing(actor, Some(&shop)).and_then(|_| seen()),
             },
+            Route::OpenConversation => access::buyer(actor).map(drop),
             Route::ListMessages | Route::GetCard => seen(),
             Route::RateRobot | Route::SelectOrder => access::buyer(actor).and_then(|_| seen()),
             Route::Queue => access::queue(actor, &shop),

@@ -395,7 +395,23 @@ pub fn release_binary(target_dir: &Path, name: &str) -> PathBuf {
     target_dir.join("release").join(name)
 }
 
-/// Each measured function and the event it is given; then the two reference binaries: the
+/// The conversation id the fixtures in events/ are written with. The server mints every
+/// conversation's id (`POST /conversations`), so a run opens one with
+/// `intake-open-conversation.json` and puts its id in the others ([`in_conversation`]).
+pub const FIXTURE_CONVERSATION: &str = "conv-fixture-001";
+
+/// A fixture event's text with the placeholder conversation id replaced by `id` (left as it is
+/// when `id` is empty: nothing opened yet).
+pub fn in_conversation(event: &str, id: &str) -> String {
+    if id.is_empty() {
+        event.to_string()
+    } else {
+        event.replace(FIXTURE_CONVERSATION, id)
+    }
+}
+
+/// Each measured function and the event it is given (intake: a follow-up message in the opened
+/// conversation); then the two reference binaries: the
 /// DynamoDB floor and the hello-world baseline (last).
 pub const FUNCTIONS: [(&str, &str); 8] = [
     ("intake", "intake-post-message.json"),
@@ -422,11 +438,12 @@ fn flag(args: &[String], name: &str) -> Option<String> {
 }
 
 /// Fresh tables in DynamoDB Local seeded with the demo shop and the fixture flow played up to a
-/// confirmed order (so every event finds its data); returns the functions' environment for them.
+/// confirmed order (so every event finds its data); returns the functions' environment for them
+/// and the id of the conversation the fixture opened (the events name it by a placeholder).
 async fn prepare(
     endpoint: &str,
     read_event: &dyn Fn(&str) -> Result<String, String>,
-) -> Result<Vec<(String, String)>, Box<dyn std::error::Error>> {
+) -> Result<(Vec<(String, String)>, String), Box<dyn std::error::Error>> {
     use assistant_aws::{local_client, DynamoStore, Tables};
     use assistant_domain::model::time::{now_millis, HOUR};
 
@@ -445,14 +462,22 @@ async fn prepare(
     let store = DynamoStore::new(client, tables.clone());
     let now = now_millis();
     crate::seed::seed(&store, now - HOUR).await?;
+    let mut conversation = String::new();
     for (function, file) in [
-        (crate::demo::Function::Intake, "intake-post-message.json"),
+        (
+            crate::demo::Function::Intake,
+            "intake-open-conversation.json",
+        ),
         (crate::demo::Function::OrderCard, "order-card-select.json"),
     ] {
-        let event = serde_json::from_str(&read_event(file)?)?;
+        let event = in_conversation(&read_event(file)?, &conversation);
+        let event = serde_json::from_str(&event)?;
         let (status, body) = crate::demo::invoke(&store, function, event, now).await;
         if !(200..300).contains(&status) {
             return Err(format!("priming with {file} answered {status}: {body}").into());
+        }
+        if let Some(id) = body["conversation_id"].as_str() {
+            conversation = id.to_string();
         }
     }
 
@@ -481,7 +506,7 @@ async fn prepare(
     if let Ok(file) = std::env::var("SSL_CERT_FILE") {
         env.push(("SSL_CERT_FILE".into(), file));
     }
-    Ok(env)
+    Ok((env, conversation))
 }
 
 /// What a function answered, as far as two builds of it must agree: the HTTP status of an API
@@ -540,7 +565,7 @@ async fn compare(
     let timeout = Duration::from_secs(180);
     let mut rounds = Vec::new();
     for on_host in [true, false] {
-        let env = prepare(endpoint, read_event).await?;
+        let (env, conversation) = prepare(endpoint, read_event).await?;
         let mut answers = Vec::new();
         for ((name, file), bootstrap) in FUNCTIONS.iter().zip(&bootstraps) {
             let subject = Subject {
@@ -550,7 +575,7 @@ async fn compare(
                 } else {
                     bootstrap.clone()
                 },
-                event: read_event(file)?,
+                event: in_conversation(&read_event(file)?, &conversation),
                 runner: if on_host { Vec::new() } else { runner.clone() },
             };
             let start = cold_start(&subject, &env, timeout)
@@ -609,13 +634,13 @@ pub async fn run(args: &[String], endpoint: &str) -> Result<(), Box<dyn std::err
         return compare(args, endpoint, &target_dir, &read_event).await;
     }
 
-    let env = prepare(endpoint, &read_event).await?;
+    let (env, conversation) = prepare(endpoint, &read_event).await?;
     let mut subjects = Vec::new();
     for (name, file) in FUNCTIONS {
         subjects.push(Subject {
             name: name.into(),
             binary: release_binary(&target_dir, name),
-            event: read_event(file)?,
+            event: in_conversation(&read_event(file)?, &conversation),
             runner: Vec::new(),
         });
     }

@@ -96,6 +96,25 @@ impl<W: Write> Script<'_, W> {
         .await
     }
 
+    /// A step where the buyer of `claims` opens a conversation in the demo shop with `text`
+    /// (`POST /conversations`): the id the server minted, and the answer.
+    async fn opens(
+        &mut self,
+        what: &str,
+        claims: &[(&str, &str)],
+        text: &str,
+    ) -> std::io::Result<(String, Value)> {
+        let body = json!({"shop_id": SHOP, "text": text});
+        let route = "POST /conversations";
+        let v = self
+            .call_with(what, Function::Intake, route, &[], claims, Some(body))
+            .await?;
+        let id = v["conversation_id"]
+            .as_str()
+            .ok_or_else(|| std::io::Error::other(format!("no conversation opened: {v}")))?;
+        Ok((id.to_string(), v))
+    }
+
     /// The agent's panel as the serving agent's console fetches it after the buyer's step (the
     /// buyer's own answer carries none).
     async fn agent_panel(&mut self, what: &str, conversation: &str) -> std::io::Result<Value> {
@@ -335,12 +354,11 @@ pub async fn run<W: Write>(
         step: 0,
         requests: Vec::new(),
     };
-    let conv = "conv-zhang-001";
     let zhang = buyer(MAIN_BUYER);
 
-    // 1. A greeting: no intent, nothing pops up.
-    sc.buyer_says("买家打招呼", conv, &zhang, "你好，在吗？")
-        .await?;
+    // 1. A greeting opens the conversation: no intent, nothing pops up.
+    let (conv, _) = sc.opens("买家打招呼", &zhang, "你好，在吗？").await?;
+    let conv = conv.as_str();
     let p = sc.agent_panel("客服面板刷新", conv).await?;
     writeln!(
         sc.out,
@@ -633,12 +651,10 @@ pub async fn run<W: Write>(
     writeln!(sc.out, "\n==== 每个订单节点的推荐方案 ====")?;
     for (node, order) in seed::node_buyers(start) {
         let buyer_id = order.buyer_id.to_string();
-        let conv = format!("conv-{}", node.as_str().replace('_', "-"));
         let claims = buyer(&buyer_id);
-        let v = sc
-            .buyer_says(
+        let (conv, v) = sc
+            .opens(
                 &format!("{}：买家催发货", node.label()),
-                &conv,
                 &claims,
                 "发货了吗？",
             )

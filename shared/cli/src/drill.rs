@@ -19,7 +19,9 @@ use assistant_domain::model::shop::{Agent, ServingRule};
 use assistant_domain::model::time::{Millis, HOUR, MINUTE};
 use assistant_domain::ports::{CompensationStore, OrderStore, Page, ShopStore};
 use assistant_domain::usecases::sweep;
-use assistant_domain::usecases::{post_buyer_message, PostMessage};
+use assistant_domain::usecases::{
+    open_conversation, post_buyer_message, OpenConversation, PostMessage,
+};
 use assistant_domain::{Error, Result};
 use aws_sdk_dynamodb::types::AttributeValue;
 use std::collections::HashMap;
@@ -367,24 +369,24 @@ pub async fn run(
     }
     let started = std::time::Instant::now();
     let mut set = tokio::task::JoinSet::new();
-    for (i, d) in orders.iter().enumerate() {
+    for d in orders.iter() {
         let store = store.clone();
         let order = d.order.clone();
         set.spawn(async move {
             store.put_order(&order).await?;
             let actor = Actor::Buyer(order.buyer_id.clone());
-            let conv = ConversationId::parse(format!("drill-conv-{i}"))?;
+            let conv = ConversationId::mint();
             // Asked twice: the second question must not earn a second coupon.
-            for text in [
-                format!("订单{}什么时候发货？", order.order_id),
-                "怎么还不发货啊".to_string(),
-            ] {
-                let input = PostMessage {
-                    shop_id: Some(order.shop_id.clone()),
-                    text,
-                };
-                post_buyer_message(&store, &actor, &conv, input, now).await?;
-            }
+            let first = OpenConversation {
+                shop_id: order.shop_id.clone(),
+                text: format!("订单{}什么时候发货？", order.order_id),
+            };
+            open_conversation(&store, &actor, &conv, first, now).await?;
+            let again = PostMessage {
+                shop_id: None,
+                text: "怎么还不发货啊".to_string(),
+            };
+            post_buyer_message(&store, &actor, &conv, again, now).await?;
             Ok::<_, Error>(())
         });
         if set.len() >= 16 {

@@ -35,6 +35,7 @@ pub struct FlowFigures {
     pub others: Vec<Step>,
 }
 
+const OPEN: &str = "POST /conversations";
 const POST: &str = "POST /conversations/{conversation_id}/messages";
 const SELECT: &str = "POST /conversations/{conversation_id}/order-selection";
 const PANEL: &str = "GET /conversations/{conversation_id}/panel";
@@ -57,6 +58,12 @@ impl<'a> Call<'a> {
     fn buyer_says(conv: &'a str, text: &str) -> Self {
         let body = json!({"shop_id": SHOP, "text": text});
         Call::new(Function::Intake, POST, conv, BUYER, Some(body))
+    }
+
+    /// The main buyer opens a conversation with `text` (the server mints its id).
+    fn opens(text: &str) -> Self {
+        let body = json!({"shop_id": SHOP, "text": text});
+        Call::new(Function::Intake, OPEN, "", BUYER, Some(body))
     }
 
     /// The agent's panel of `conv`.
@@ -88,12 +95,12 @@ async fn step(
     now: Millis,
 ) -> (Step, Value) {
     let (r0, u0) = (store.requests(), store.capacity_units());
-    let event = local_event(
-        call.route,
-        &[("conversation_id", call.conv)],
-        call.claims,
-        call.body.as_ref(),
-    );
+    let params: &[(&str, &str)] = if call.conv.is_empty() {
+        &[]
+    } else {
+        &[("conversation_id", call.conv)]
+    };
+    let event = local_event(call.route, params, call.claims, call.body.as_ref());
     let (status, value) = invoke(store, call.function, event, now).await;
     let step = Step {
         what,
@@ -115,16 +122,20 @@ async fn steps(store: &DynamoStore, calls: Vec<(&'static str, Call<'_>, Millis)>
 
 /// Plays the flow once on a seeded store and measures each step.
 pub async fn flow_figures(store: &DynamoStore, now: Millis) -> FlowFigures {
-    let conv = "bench-flow";
     let parts_before = store.capacity_by_part();
     let text = "我买的四件套怎么还没发货啊";
     let (message, v) = step(
         store,
-        "buyer message (催发货, card sent)",
-        Call::buyer_says(conv, text),
+        "buyer opens the chat (催发货, card sent)",
+        Call::opens(text),
         now,
     )
     .await;
+    let opened = v["conversation_id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    let conv = opened.as_str();
     let confirm = json!({"via": "confirm", "card_id": v["card"]["card_id"]});
     let select = Call::new(Function::OrderCard, SELECT, conv, BUYER, Some(confirm));
     let (confirmed, _) = step(store, "buyer confirms the card", select, now + 1000).await;
@@ -176,8 +187,8 @@ pub async fn flow_figures(store: &DynamoStore, now: Millis) -> FlowFigures {
         store,
         vec![
             (
-                "buyer: \"在吗\" (new conversation)",
-                Call::buyer_says("bench-hello", "在吗"),
+                "buyer: \"在吗\" (opens a new conversation)",
+                Call::opens("在吗"),
                 now + 5000,
             ),
             (

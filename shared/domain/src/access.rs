@@ -72,17 +72,18 @@ pub fn conversation(actor: &Actor, found: Option<Conversation>) -> Result<Conver
     }
 }
 
-/// A buyer writing into a conversation of a shop: their own one there, or None for a new one;
-/// another buyer's, or one in another shop, is a 404.
+/// A buyer writing into a conversation: their own one (in the shop they name, if they name one).
+/// One that does not exist, another buyer's, or one in another shop is the same 404: nobody learns
+/// whether someone else's id exists. A buyer never creates a conversation by writing into it
+/// (`POST /conversations` opens one, under an id the server mints).
 pub fn buyers_conversation(
     buyer: &UserId,
-    shop: &ShopId,
+    shop: Option<&ShopId>,
     found: Option<Conversation>,
-) -> Result<Option<Conversation>> {
+) -> Result<Conversation> {
     match found {
-        Some(c) if c.buyer_id == *buyer && c.shop_id == *shop => Ok(Some(c)),
-        Some(_) => Err(Error::NotFound("conversation")),
-        None => Ok(None),
+        Some(c) if c.buyer_id == *buyer && shop.is_none_or(|s| c.shop_id == *s) => Ok(c),
+        _ => Err(Error::NotFound("conversation")),
     }
 }
 
@@ -239,6 +240,35 @@ mod tests {
         );
     }
 
+    /// Writing into a conversation never creates one: a missing id, another buyer's and one in
+    /// another shop answer alike.
+    #[test]
+    fn a_buyer_writes_only_into_their_own_existing_conversation() {
+        use crate::model::conversation::Shop;
+        use crate::model::ids::ConversationId;
+        let (s1, s2) = (ShopId::parse("s1").unwrap(), ShopId::parse("s2").unwrap());
+        let shop = Shop {
+            shop_id: s1.clone(),
+            name: "店".into(),
+            agents: vec![],
+            serving_rule: Default::default(),
+            robot_on: false,
+            deposit: crate::model::money::Fen(0),
+        };
+        let (b1, b2) = (UserId::parse("b1").unwrap(), UserId::parse("b2").unwrap());
+        let conv = Conversation::open(&ConversationId::mint(), &shop, &b1, 0);
+        assert!(buyers_conversation(&b1, None, Some(conv.clone())).is_ok());
+        assert!(buyers_conversation(&b1, Some(&s1), Some(conv.clone())).is_ok());
+        let refusals = [
+            buyers_conversation(&b1, None, None),
+            buyers_conversation(&b2, None, Some(conv.clone())),
+            buyers_conversation(&b1, Some(&s2), Some(conv)),
+        ];
+        for refused in refusals {
+            assert!(matches!(refused, Err(Error::NotFound("conversation"))));
+        }
+    }
+
     /// One table for every operation: each rule against every kind of caller. The columns:
     /// the buyer (own conversation), another buyer, the shop's agent, the shop's admin, another
     /// shop's agent, another shop's admin, the platform. The target is shop1's conversation of
@@ -290,10 +320,15 @@ mod tests {
         let rules: Vec<Rule> = vec![
             // intake
             (
+                "POST conversations (a buyer opens one in any shop)",
+                Box::new(|x| buyer(x).map(drop)),
+                ["ok", "ok", "403", "403", "403", "403", "403"],
+            ),
+            (
                 "POST messages (buyer)",
                 Box::new(|x| {
                     buyer(x)?;
-                    buyers_conversation(x.user(), &s1, Some(conv.clone())).map(drop)
+                    buyers_conversation(x.user(), Some(&s1), Some(conv.clone())).map(drop)
                 }),
                 ["ok", "404", "403", "403", "403", "403", "403"],
             ),

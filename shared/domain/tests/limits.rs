@@ -7,8 +7,9 @@ use assistant_domain::model::ids::{ConversationId, ShopId, UserId};
 use assistant_domain::model::limits::Limits;
 use assistant_domain::model::time::{Millis, HOUR, MINUTE};
 use assistant_domain::ports::{ConversationStore, ShopStore};
-use assistant_domain::usecases::{post_buyer_message, PostMessage};
+use assistant_domain::usecases::PostMessage;
 use assistant_testkit::builders::shop;
+use assistant_testkit::fixtures::buyer_says;
 use assistant_testkit::MemoryStore;
 
 /// 10:00:00 Beijing time (2026-11-25T02:00:00Z).
@@ -51,7 +52,7 @@ async fn a_buyer_over_their_messages_a_minute_is_refused_until_the_minute_ends()
     let store = store(Limits::new(3, 20).unwrap()).await;
     let at = NOW - NOW.rem_euclid(MINUTE) + 15_000;
     for i in 0..3 {
-        post_buyer_message(
+        buyer_says(
             &store,
             &buyer("b1"),
             &conv("c1"),
@@ -61,7 +62,7 @@ async fn a_buyer_over_their_messages_a_minute_is_refused_until_the_minute_ends()
         .await
         .unwrap();
     }
-    let err = post_buyer_message(
+    let err = buyer_says(
         &store,
         &buyer("b1"),
         &conv("c1"),
@@ -76,7 +77,7 @@ async fn a_buyer_over_their_messages_a_minute_is_refused_until_the_minute_ends()
     assert_eq!(stored.iter().filter(|m| m.sent_at == at + 3).count(), 0);
     assert_eq!(stored.len(), 3 + robotless_extras(&stored));
     // Another buyer is not held back by this one.
-    post_buyer_message(
+    buyer_says(
         &store,
         &buyer("b2"),
         &conv("c2"),
@@ -86,7 +87,7 @@ async fn a_buyer_over_their_messages_a_minute_is_refused_until_the_minute_ends()
     .await
     .unwrap();
     // The next minute the buyer may write again.
-    post_buyer_message(
+    buyer_says(
         &store,
         &buyer("b1"),
         &conv("c1"),
@@ -110,7 +111,7 @@ fn robotless_extras(stored: &[assistant_domain::model::conversation::Message]) -
 async fn a_buyer_opens_only_so_many_conversations_in_a_shop_a_day() {
     let store = store(Limits::new(100, 2).unwrap()).await;
     for (i, id) in ["c1", "c2"].into_iter().enumerate() {
-        post_buyer_message(
+        buyer_says(
             &store,
             &buyer("b1"),
             &conv(id),
@@ -120,7 +121,7 @@ async fn a_buyer_opens_only_so_many_conversations_in_a_shop_a_day() {
         .await
         .unwrap();
     }
-    let err = post_buyer_message(
+    let err = buyer_says(
         &store,
         &buyer("b1"),
         &conv("c3"),
@@ -134,7 +135,7 @@ async fn a_buyer_opens_only_so_many_conversations_in_a_shop_a_day() {
     assert!(store.conversation(&conv("c3")).await.unwrap().is_none());
     assert!(store.messages(&conv("c3"), 10).await.unwrap().is_empty());
     // The conversations already open go on; another shop is counted on its own.
-    post_buyer_message(
+    buyer_says(
         &store,
         &buyer("b1"),
         &conv("c1"),
@@ -143,7 +144,7 @@ async fn a_buyer_opens_only_so_many_conversations_in_a_shop_a_day() {
     )
     .await
     .unwrap();
-    post_buyer_message(
+    buyer_says(
         &store,
         &buyer("b1"),
         &conv("c4"),
@@ -153,7 +154,7 @@ async fn a_buyer_opens_only_so_many_conversations_in_a_shop_a_day() {
     .await
     .unwrap();
     // The next Beijing day the buyer may open another.
-    post_buyer_message(
+    buyer_says(
         &store,
         &buyer("b1"),
         &conv("c3"),
@@ -168,7 +169,7 @@ async fn a_buyer_opens_only_so_many_conversations_in_a_shop_a_day() {
 async fn staff_are_not_limited_as_buyers_are() {
     use assistant_domain::usecases::post_staff_message;
     let store = store(Limits::new(1, 1).unwrap()).await;
-    post_buyer_message(
+    buyer_says(
         &store,
         &buyer("b1"),
         &conv("c1"),

@@ -12,11 +12,10 @@ use assistant_domain::model::shop::{PutShop, ServingRule};
 use assistant_domain::ports::{
     CompensationStore, ConversationChange, ConversationStore, ReportStore, ShopStore,
 };
-use assistant_domain::usecases::{
-    ledger, onboard_shop, post_buyer_message, top_up, PostMessage, TopUpResult,
-};
+use assistant_domain::usecases::{ledger, onboard_shop, top_up, PostMessage, TopUpResult};
 use assistant_domain::Error;
 use assistant_testkit::builders::{order_in, T0};
+use assistant_testkit::fixtures::buyer_says;
 use assistant_testkit::MemoryStore;
 use serde_json::json;
 
@@ -161,7 +160,7 @@ async fn the_serving_rule_picks_the_agent_of_a_new_conversation() {
         .enumerate()
     {
         let conv = ConversationId::parse(format!("conv-{i}")).unwrap();
-        let out = post_buyer_message(
+        let out = buyer_says(
             &store,
             &Actor::Buyer(UserId::parse(buyer).unwrap()),
             &conv,

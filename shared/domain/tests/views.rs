@@ -9,8 +9,8 @@ use assistant_domain::model::order::OrderNode;
 use assistant_domain::model::solution::ActionKind;
 use assistant_domain::ports::{OrderStore, ShopStore};
 use assistant_domain::usecases::{
-    edit_robot, panel, queue, use_solution, view, EditRobot, PostMessage, RateRobot, Rating,
-    SelectOrder, SelectionVia, UseKind, UseSolution,
+    edit_robot, panel, queue, use_solution, view, EditRobot, OpenConversation, PostMessage,
+    RateRobot, Rating, SelectOrder, SelectionVia, UseKind, UseSolution,
 };
 use assistant_domain::Error;
 use assistant_testkit::builders::{order_in, owned_by, shop, T0};
@@ -23,6 +23,7 @@ const STAFF: &[&str] = &["agent1", "agent2", "admin1", "admin2", "ops1"];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Route {
+    OpenConversation,
     PostMessage,
     ListMessages,
     RateRobot,
@@ -58,6 +59,16 @@ const SCOPES: [Scope; 3] = [Scope::Own, Scope::OtherBuyer, Scope::OtherShop];
 /// The matrix: per route, per role (buyer, agent, shop admin, platform), the status for own,
 /// another buyer's and another shop's. The README's access matrix is this table.
 const MATRIX: &[(Route, [[u16; 3]; 4])] = &[
+    (
+        // Opening is for buyers only, in any shop; the scope is the shop the chat is in.
+        Route::OpenConversation,
+        [
+            [201, 201, 201],
+            [403, 403, 403],
+            [403, 403, 403],
+            [403, 403, 403],
+        ],
+    ),
     (
         Route::PostMessage,
         [
@@ -231,7 +242,11 @@ async fn fixture(stage: Stage) -> Fixture {
             shop_id: Some(shop_of(shop_name)),
             text: text.into(),
         };
-        let robot = ok(view::post_message(&store, &me, &id, say("怎么开发票"), T0).await).unwrap();
+        let open = OpenConversation {
+            shop_id: shop_of(shop_name),
+            text: "怎么开发票".into(),
+        };
+        let robot = ok(view::open(&store, &me, &id, open, T0).await).unwrap();
         let asked =
             ok(
                 view::post_message(&store, &me, &id, say("我买的东西怎么还没发货啊"), T0 + 1000)
@@ -301,7 +316,14 @@ async fn fixture(stage: Stage) -> Fixture {
 /// The status a use case's result would be answered with.
 fn status(route: Route, r: &Result<Value, Error>) -> u16 {
     match r {
-        Ok(_) if matches!(route, Route::PostMessage | Route::UseSolution) => 201,
+        Ok(_)
+            if matches!(
+                route,
+                Route::OpenConversation | Route::PostMessage | Route::UseSolution
+            ) =>
+        {
+            201
+        }
         Ok(_) => 200,
         Err(e) => match e.code() {
             "invalid_input" => 400,
@@ -325,6 +347,13 @@ async fn call(f: &Fixture, route: Route, who: &Actor, scope: Scope) -> Result<Va
     let chat = f.chat(scope);
     let (store, id, now) = (&f.store, &chat.id, T0 + 10_000);
     match route {
+        Route::OpenConversation => {
+            let input = OpenConversation {
+                shop_id: shop_of(chat.shop),
+                text: "什么时候能发货".into(),
+            };
+            ok(view::open(store, who, &ConversationId::mint(), input, now).await)
+        }
         Route::PostMessage => {
             let shop_id = matches!(who, Actor::Buyer(_)).then(|| shop_of(chat.shop));
             let text = "什么时候能发货".into();
@@ -402,6 +431,15 @@ fn buyer_shape(route: Route, body: &Value, chat: &Chat) {
         }
     };
     match route {
+        Route::OpenConversation => {
+            let keys = keys(body);
+            assert_eq!(keys, ["card", "conversation_id", "message", "robot_reply"]);
+            let id = body["conversation_id"].as_str().unwrap();
+            assert!(id.starts_with('c') && id.len() == 33, "minted: {id}");
+            assert_ne!(id, chat.id.as_str());
+            assert_eq!(body["message"]["conversation_id"], id);
+            message(&body["message"]);
+        }
         Route::PostMessage => {
             assert_eq!(keys(body), ["card", "message", "robot_reply"]);
             message(&body["message"]);
@@ -475,7 +513,9 @@ fn staff_shape(route: Route, body: &Value, chat: &Chat) {
             assert_eq!(body["solution"]["solution_id"], "urge_shipment.overdue");
         }
         Route::UseSolution => assert_eq!(body["message"]["solution_id"], "urge_shipment.overdue"),
-        Route::RateRobot | Route::SelectOrder => panic!("{route:?} answered staff: {body}"),
+        Route::OpenConversation | Route::RateRobot | Route::SelectOrder => {
+            panic!("{route:?} answered staff: {body}")
+        }
     }
 }
 

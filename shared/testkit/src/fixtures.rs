@@ -16,9 +16,10 @@ use assistant_domain::model::order::{
 };
 use assistant_domain::model::shop::{Agent, ServingRule};
 use assistant_domain::model::time::{Millis, DAY, HOUR};
-use assistant_domain::ports::{CompensationStore, ConversationStore, OrderStore, ShopStore};
+use assistant_domain::ports::{CompensationStore, ConversationStore, OrderStore, ShopStore, Store};
 use assistant_domain::usecases::{
-    list_messages, post_buyer_message, select_order, Backoff, PostMessage,
+    list_messages, open_conversation, post_buyer_message, select_order, Backoff, IntakeOutcome,
+    OpenConversation, PostMessage,
 };
 use assistant_domain::{Error, Result};
 use serde::de::DeserializeOwned;
@@ -317,9 +318,32 @@ pub fn ask(text: &str) -> PostMessage {
     }
 }
 
+/// A buyer's message as the use-case tests write it: into conversation `id`, which is opened
+/// under that id first (`open_conversation`, as `POST /conversations` does under a minted one)
+/// when the buyer names a shop and no conversation has that id yet. Otherwise it is exactly
+/// `post_buyer_message`, which never creates one.
+pub async fn buyer_says<S: Store>(
+    store: &S,
+    actor: &Actor,
+    id: &ConversationId,
+    input: PostMessage,
+    now: Millis,
+) -> Result<IntakeOutcome> {
+    if let (Actor::Buyer(_), Some(shop_id)) = (actor, &input.shop_id) {
+        if store.conversation(id).await?.is_none() {
+            let open = OpenConversation {
+                shop_id: shop_id.clone(),
+                text: input.text,
+            };
+            return open_conversation(store, actor, id, open, now).await;
+        }
+    }
+    post_buyer_message(store, actor, id, input, now).await
+}
+
 /// The main buyer writes `text` in `conversation` at `NOW`; the outcome as JSON.
 pub async fn urge(store: &MemoryStore, conversation: &str, text: &str) -> Value {
-    ok(post_buyer_message(
+    ok(buyer_says(
         store,
         &buyer(MAIN_BUYER),
         &id_of(conversation),

@@ -70,7 +70,8 @@ id_type!(
     "1-128 characters without '#' or control characters"
 );
 id_type!(
-    /// A chat conversation (会话), created by the chat platform.
+    /// A chat conversation (会话). Minted by the server when a buyer opens one
+    /// ([`ConversationId::mint`]); a client never chooses it.
     ConversationId, "conversation_id", |s| slug(s, 64), "1-64 characters of letters, digits, '-' or '_'"
 );
 id_type!(
@@ -98,6 +99,14 @@ impl MessageId {
     }
 }
 
+impl ConversationId {
+    /// A new conversation's id: `c` and 32 hex digits of a version-4 UUID (122 random bits from
+    /// the operating system's generator), so nobody can guess, probe or take another's id.
+    pub fn mint() -> Self {
+        Self(format!("c{}", new_id()))
+    }
+}
+
 impl CardId {
     pub fn generate() -> Self {
         Self(new_id())
@@ -122,6 +131,21 @@ mod tests {
         assert!(UserId::parse("buyer#1").is_err());
         assert!(ConversationId::parse("").is_err());
         assert!(UserId::parse("买家-1").is_ok());
+    }
+
+    #[test]
+    fn minted_conversation_ids_are_fresh_and_keep_the_rule() {
+        let (a, b) = (ConversationId::mint(), ConversationId::mint());
+        assert_ne!(a, b);
+        for id in [&a, &b] {
+            assert_eq!(id.as_str().len(), 33, "{id}");
+            assert!(id.as_str().starts_with('c'), "{id}");
+            assert!(
+                id.as_str()[1..].bytes().all(|b| b.is_ascii_hexdigit()),
+                "{id}"
+            );
+            assert_eq!(&ConversationId::parse(id.as_str()).unwrap(), id);
+        }
     }
 
     #[test]

@@ -30,10 +30,19 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PostMessage {
-    /// Required from a buyer (a new conversation opens in this shop); staff may leave it out.
+    /// May be left out. A buyer who names it must name their conversation's shop (else 404, as
+    /// for any conversation that is not theirs); staff who name it must name their own.
     /// Left out, not null: a null is refused like any other value that is not a shop id.
     #[serde(default, deserialize_with = "present")]
     pub shop_id: Option<ShopId>,
+    pub text: String,
+}
+
+/// A buyer's first message in a shop (`POST /conversations`): it opens a conversation.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OpenConversation {
+    pub shop_id: ShopId,
     pub text: String,
 }
 
@@ -61,6 +70,9 @@ pub struct IntakeOutcome {
     /// The shop, when this step read it: the buyer's view names the card's agent by it.
     #[serde(skip)]
     pub shop: Option<Shop>,
+    /// The conversation's shop (the buyer's view reads the shop by it when the step did not).
+    #[serde(skip)]
+    pub shop_id: ShopId,
 }
 
 /// How long a buyer's intent stays the context for a short follow-up ("还没好吗").
@@ -74,13 +86,10 @@ pub async fn post_buyer_message<S: Store>(
     now: Millis,
 ) -> Result<IntakeOutcome> {
     let buyer = access::buyer(actor)?;
-    let shop_id = input
-        .shop_id
-        .as_ref()
-        .ok_or_else(|| Error::invalid("shop_id", "is required"))?;
     let text = message_text("text", &input.text)?;
     // The buyer's allowance is taken alongside the first read of the conversation: one round
-    // trip for both. Refused, nothing is written.
+    // trip for both. Refused, nothing is written. (Taken before the ownership check, so that a
+    // conversation of someone else's answers exactly as one that does not exist.)
     let messages = Allowance::message(&store.limits(), buyer, now);
     let (allowed, found) =
         futures_util::future::join(store.take(&messages), store.conversation(id)).await;
@@ -88,12 +97,49 @@ pub async fn post_buyer_message<S: Store>(
         return Err(messages.refused(now));
     }
     let mut first_read = Some(found?);
+    let shop_id = input.shop_id.as_ref();
     retry_on_conflict(|| {
         // A retry after a conflict reads the conversation again.
         let read = first_read.take();
         try_post(store, buyer, id, shop_id, &text, now, read)
     })
     .await
+}
+
+/// `POST /conversations`: a buyer opens a conversation in a shop with their first message, under
+/// `id`, which the caller minted ([`ConversationId::mint`]; a test passes its own). The serving
+/// agent is the shop's rule's choice for this buyer. The buyer's allowances of messages and of
+/// new conversations in this shop are both taken; refused, nothing is written.
+pub async fn open_conversation<S: Store>(
+    store: &S,
+    actor: &Actor,
+    id: &ConversationId,
+    input: OpenConversation,
+    now: Millis,
+) -> Result<IntakeOutcome> {
+    let buyer = access::buyer(actor)?;
+    let text = message_text("text", &input.text)?;
+    let limits = store.limits();
+    let messages = Allowance::message(&limits, buyer, now);
+    let (allowed, setup) = Box::pin(futures_util::future::join(
+        store.take(&messages),
+        store.shop_setup(&input.shop_id),
+    ))
+    .await;
+    if !allowed? {
+        return Err(messages.refused(now));
+    }
+    let setup = setup?.ok_or(Error::NotFound("shop"))?;
+    take(
+        store,
+        Allowance::conversation(&limits, buyer, &input.shop_id, now),
+        now,
+    )
+    .await?;
+    let conv = Conversation::open(id, &setup.shop, buyer, now);
+    // A new conversation's commit is conditional on the id being free: with a minted id it is, so
+    // it is not retried (a conflict would be a 409, and nothing is written).
+    answer(store, conv, true, Some(setup), buyer, &text, now).await
 }
 
 /// One use of a buyer's allowance, or `Error::TooMany` (429) once it is used up.
@@ -123,26 +169,38 @@ impl Said<'_> {
     }
 }
 
-/// Load or open, classify, then: a question (card, order, compensation), the robot, the wait,
-/// the panel, one commit.
+/// Load the buyer's conversation, then answer the message.
 async fn try_post<S: Store>(
     store: &S,
     buyer: &UserId,
     id: &ConversationId,
-    shop_id: &ShopId,
+    shop_id: Option<&ShopId>,
     text: &str,
     now: Millis,
     read: Option<Option<Conversation>>,
 ) -> Result<IntakeOutcome> {
-    // The shop's setup is read only when this step needs it (a new conversation, the robot, or
-    // a panel with a solution), and then once.
-    let mut setup: Option<ShopSetup> = None;
     let found = match read {
         Some(found) => found,
         None => store.conversation(id).await?,
     };
-    let (conv, is_new) = load_or_open(store, buyer, id, shop_id, found, now, &mut setup).await?;
-    let mut said = classify(&conv, id, buyer, text, now);
+    let conv = access::buyers_conversation(buyer, shop_id, found)?;
+    answer(store, conv, false, None, buyer, text, now).await
+}
+
+/// Classify, then: a question (card, order, compensation), the robot, the wait, the panel, one
+/// commit. The shop's setup is read only when this step needs it (a new conversation has it, the
+/// robot, or a panel with a solution), and then once.
+async fn answer<S: Store>(
+    store: &S,
+    conv: Conversation,
+    is_new: bool,
+    mut setup: Option<ShopSetup>,
+    buyer: &UserId,
+    text: &str,
+    now: Millis,
+) -> Result<IntakeOutcome> {
+    let id = conv.conversation_id.clone();
+    let mut said = classify(&conv, &id, buyer, text, now);
     if !is_new {
         in_context(store, &conv, &mut said).await?;
     }
@@ -151,8 +209,9 @@ async fn try_post<S: Store>(
     // (GET …/panel) is unchanged, so the answer carries none.
     if !is_new && !said.asks() && conv.waiting_since.is_some() {
         store.append(&said.message).await?;
-        return Ok(IntakeOutcome::quiet(said));
+        return Ok(IntakeOutcome::quiet(said, &conv.shop_id));
     }
+    let shop_id = conv.shop_id.clone();
     let mut step = Step::new(conv, now);
     step.says(said.message.clone());
     let (card, linked) = if said.asks() {
@@ -183,12 +242,13 @@ async fn try_post<S: Store>(
         robot_reply,
         panel,
         shop: setup.map(|s| s.shop),
+        shop_id,
     })
 }
 
 impl IntakeOutcome {
     /// A message that changed nothing else.
-    fn quiet(said: Said<'_>) -> Self {
+    fn quiet(said: Said<'_>, shop_id: &ShopId) -> Self {
         IntakeOutcome {
             message: said.message,
             classification: said.classification,
@@ -196,38 +256,9 @@ impl IntakeOutcome {
             robot_reply: None,
             panel: None,
             shop: None,
+            shop_id: shop_id.clone(),
         }
     }
-}
-
-/// The buyer's conversation in this shop (as read), or a new one (then the shop's setup is read
-/// and the buyer's allowance of new conversations taken).
-async fn load_or_open<S: Store>(
-    store: &S,
-    buyer: &UserId,
-    id: &ConversationId,
-    shop_id: &ShopId,
-    found: Option<Conversation>,
-    now: Millis,
-    setup: &mut Option<ShopSetup>,
-) -> Result<(Conversation, bool)> {
-    if let Some(conv) = access::buyers_conversation(buyer, shop_id, found)? {
-        return Ok((conv, false));
-    }
-    let s = store
-        .shop_setup(shop_id)
-        .await?
-        .ok_or(Error::NotFound("shop"))?;
-    let limits = store.limits();
-    take(
-        store,
-        Allowance::conversation(&limits, buyer, shop_id, now),
-        now,
-    )
-    .await?;
-    let conv = Conversation::open(id, &s.shop, buyer, now);
-    *setup = Some(s);
-    Ok((conv, true))
 }
 
 /// The conversation's question, if it was asked recently enough to be a follow-up's context.

@@ -28,7 +28,10 @@ pub mod view;
 pub use adoption::{adoption, solution_stats, Adoption, AdoptionRow};
 pub use compensation::{sweep, Backoff, SweepError, PAY_ATTEMPTS, SWEEP_PAGE};
 pub use feedback::{list_feedback, post_feedback, screenshot, FeedbackQuery};
-pub use intake::{list_messages, post_buyer_message, IntakeOutcome, PostMessage, FOLLOW_UP_WINDOW};
+pub use intake::{
+    list_messages, open_conversation, post_buyer_message, IntakeOutcome, OpenConversation,
+    PostMessage, FOLLOW_UP_WINDOW,
+};
 pub use order_card::{open_card, select_order, SelectOrder, SelectionOutcome, SelectionVia};
 pub use order_events::{apply_order_event, KnownShops};
 pub use panel::{panel, IntentView, Panel, PanelState};
@@ -47,6 +50,6 @@ pub use staff_reply::{post_staff_message, StaffOutcome};
 pub use support::MESSAGE_PAGE;
 pub use use_solution::{action_message, use_solution, UseKind, UseOutcome, UseSolution};
 pub use view::{
-    BuyerBody, BuyerCard, BuyerIntake, BuyerMessage, BuyerMessages, BuyerRating, BuyerSelection,
-    BuyerSender, StaffMessages, View,
+    BuyerBody, BuyerCard, BuyerIntake, BuyerMessage, BuyerMessages, BuyerOpened, BuyerRating,
+    BuyerSelection, BuyerSender, StaffMessages, View,
 };

@@ -11,10 +11,13 @@ use crate::error::{Error, Result};
 use crate::model::card::{CardAnswer, OrderSummary, PredictionCard};
 use crate::model::conversation::{Message, MessageBody, Sender, Shop};
 use crate::model::identity::Actor;
-use crate::model::ids::{CardId, ConversationId, MessageId, OrderId, ShopId, UserId};
+use crate::model::ids::{CardId, ConversationId, MessageId, OrderId, UserId};
 use crate::model::time::Millis;
 use crate::ports::Store;
-use crate::usecases::intake::{post_buyer_message, visible_messages, IntakeOutcome, PostMessage};
+use crate::usecases::intake::{
+    open_conversation, post_buyer_message, visible_messages, IntakeOutcome, OpenConversation,
+    PostMessage,
+};
 use crate::usecases::order_card::{select_order, SelectOrder, SelectionOutcome};
 use crate::usecases::robot::{rate_robot, RateRobot, RatingOutcome};
 use crate::usecases::staff_reply::{post_staff_message, StaffOutcome};
@@ -91,6 +94,15 @@ pub struct BuyerIntake {
     pub message: BuyerMessage,
     pub card: Option<BuyerCard>,
     pub robot_reply: Option<BuyerMessage>,
+}
+
+/// A buyer's `POST /conversations`: the new conversation's id, then what `POST …/messages`
+/// answers.
+#[derive(Debug, Clone, Serialize)]
+pub struct BuyerOpened {
+    pub conversation_id: ConversationId,
+    #[serde(flatten)]
+    pub intake: BuyerIntake,
 }
 
 /// A buyer's `POST …/order-selection`: their answer and the order it names.
@@ -196,13 +208,9 @@ fn internal(body: &MessageBody) -> bool {
 
 /// The buyer's view of their `POST …/messages`. The shop is read only when a card went out and
 /// the step had not read it.
-async fn buyer_intake<S: Store>(
-    store: &S,
-    shop_id: Option<&ShopId>,
-    outcome: IntakeOutcome,
-) -> Result<BuyerIntake> {
-    let shop = match (&outcome.shop, &outcome.card, shop_id) {
-        (None, Some(_), Some(id)) => store.shop(id).await?,
+async fn buyer_intake<S: Store>(store: &S, outcome: IntakeOutcome) -> Result<BuyerIntake> {
+    let shop = match (&outcome.shop, &outcome.card) {
+        (None, Some(_)) => store.shop(&outcome.shop_id).await?,
         _ => None,
     };
     let lens = BuyerLens {
@@ -229,16 +237,29 @@ pub async fn post_message<S: Store>(
 ) -> Result<View<BuyerIntake, StaffOutcome>> {
     match actor {
         Actor::Buyer(_) => {
-            let shop_id = input.shop_id.clone();
             let outcome = post_buyer_message(store, actor, id, input, now).await?;
-            Ok(View::Buyer(
-                buyer_intake(store, shop_id.as_ref(), outcome).await?,
-            ))
+            Ok(View::Buyer(buyer_intake(store, outcome).await?))
         }
         _ => Ok(View::Staff(
             post_staff_message(store, actor, id, input, now).await?,
         )),
     }
+}
+
+/// `POST /conversations` (buyers only): a conversation opened under `id` (minted by the handler)
+/// with the buyer's first message.
+pub async fn open<S: Store>(
+    store: &S,
+    actor: &Actor,
+    id: &ConversationId,
+    input: OpenConversation,
+    now: Millis,
+) -> Result<BuyerOpened> {
+    let outcome = open_conversation(store, actor, id, input, now).await?;
+    Ok(BuyerOpened {
+        conversation_id: id.clone(),
+        intake: buyer_intake(store, outcome).await?,
+    })
 }
 
 /// `GET /conversations/{id}/messages`: the buyer's side of the chat, or all of it for staff.

@@ -3,9 +3,7 @@
 //! nothing changes. The one policy is `assistant_domain::access`.
 
 use assistant_domain::model::identity::Actor;
-use assistant_domain::usecases::{
-    list_messages, open_card, panel, post_buyer_message, select_order, use_solution,
-};
+use assistant_domain::usecases::{list_messages, open_card, panel, select_order, use_solution};
 use assistant_testkit::fixtures::*;
 use assistant_testkit::MemoryStore;
 use serde_json::{json, Value};
@@ -34,7 +32,7 @@ async fn another_buyer_cannot_read_write_or_answer() {
     refused(list_messages(&store, &thief, &c1).await, "not_found");
     refused(open_card(&store, &thief, &c1).await, "not_found");
     refused(
-        post_buyer_message(&store, &thief, &c1, ask("什么时候发货"), NOW).await,
+        buyer_says(&store, &thief, &c1, ask("什么时候发货"), NOW).await,
         "not_found",
     );
     refused(
@@ -89,7 +87,7 @@ async fn a_buyer_reusing_a_conversation_id_of_another_shop_gets_404() {
     let before = snapshot(&store, "c1").await;
     let mut elsewhere = ask("什么时候发货");
     elsewhere.shop_id = Some(id_of(OTHER_SHOP));
-    let r = post_buyer_message(&store, &buyer(MAIN_BUYER), &id_of("c1"), elsewhere, NOW).await;
+    let r = buyer_says(&store, &buyer(MAIN_BUYER), &id_of("c1"), elsewhere, NOW).await;
     refused(r, "not_found");
     assert_eq!(snapshot(&store, "c1").await, before);
 }
@@ -108,7 +106,7 @@ async fn wrong_roles_are_403_and_change_nothing() {
     // The platform's operators do not write into shops' conversations.
     let staff = platform();
     refused(
-        post_buyer_message(&store, &staff, &c1, ask("什么时候发货"), NOW).await,
+        buyer_says(&store, &staff, &c1, ask("什么时候发货"), NOW).await,
         "forbidden",
     );
     refused(

@@ -5,9 +5,7 @@
 
 use assistant_domain::model::conversation::MAX_TEXT_CHARS;
 use assistant_domain::model::ids::ConversationId;
-use assistant_domain::usecases::{
-    open_card, panel, post_buyer_message, screenshot, select_order, use_solution,
-};
+use assistant_domain::usecases::{open_card, panel, screenshot, select_order, use_solution};
 use assistant_testkit::fixtures::*;
 use serde_json::json;
 
@@ -16,11 +14,11 @@ async fn text_length_limit_is_stated_and_exact() {
     let store = seeded().await;
     let me = buyer(MAIN_BUYER);
     let too_long = "催".repeat(MAX_TEXT_CHARS + 1);
-    let r = post_buyer_message(&store, &me, &id_of("c-len"), ask(&too_long), NOW).await;
+    let r = buyer_says(&store, &me, &id_of("c-len"), ask(&too_long), NOW).await;
     assert!(refused(r, "invalid_input").contains("at most 1000 characters"));
     assert_eq!(snapshot(&store, "c-len").await, (None, vec![]));
     let just_right = "催".repeat(MAX_TEXT_CHARS);
-    ok(post_buyer_message(&store, &me, &id_of("c-len"), ask(&just_right), NOW).await);
+    ok(buyer_says(&store, &me, &id_of("c-len"), ask(&just_right), NOW).await);
 }
 
 #[tokio::test]
@@ -29,7 +27,7 @@ async fn unknown_ids_are_404_or_400_and_write_nothing() {
     let me = buyer(MAIN_BUYER);
     let mut elsewhere = ask("发货了吗");
     elsewhere.shop_id = Some(id_of("no-such-shop"));
-    let r = post_buyer_message(&store, &me, &id_of("c-x"), elsewhere, NOW).await;
+    let r = buyer_says(&store, &me, &id_of("c-x"), elsewhere, NOW).await;
     assert!(refused(r, "not_found").contains("shop"));
     assert_eq!(snapshot(&store, "c-x").await, (None, vec![]));
     assert!(refused(ConversationId::parse("c#x"), "invalid_input").contains("conversation_id"));

@@ -5,7 +5,6 @@ use assistant_domain::model::card::CARD_CANDIDATES;
 use assistant_domain::model::order::{OrderItem, OrderNode};
 use assistant_domain::model::time::{Millis, DAY};
 use assistant_domain::ports::OrderStore;
-use assistant_domain::usecases::post_buyer_message;
 use assistant_testkit::fixtures::*;
 use assistant_testkit::MemoryStore;
 use serde_json::Value;
@@ -36,7 +35,7 @@ async fn store_with_many_orders() -> MemoryStore {
 }
 
 async fn ask_as_many(store: &MemoryStore, conversation: &str, text: &str) -> Value {
-    ok(post_buyer_message(store, &buyer(MANY), &id_of(conversation), ask(text), NOW).await)
+    ok(buyer_says(store, &buyer(MANY), &id_of(conversation), ask(text), NOW).await)
 }
 
 /// Every order number a card lists.
@@ -85,7 +84,7 @@ async fn an_older_order_named_in_the_text_is_found_by_its_number() {
 async fn another_buyers_order_number_links_nothing() {
     let store = store_with_many_orders().await;
     let mine = number(0);
-    let v = ok(post_buyer_message(
+    let v = ok(buyer_says(
         &store,
         &buyer(MAIN_BUYER),
         &id_of("c-many-3"),

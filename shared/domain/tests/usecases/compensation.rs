@@ -9,7 +9,7 @@ use assistant_domain::model::ids::{OrderId, ShopId, UserId};
 use assistant_domain::model::money::Fen;
 use assistant_domain::model::time::{beijing_date, Millis, DAY, HOUR, MINUTE};
 use assistant_domain::ports::{OrderStore, ShopStore};
-use assistant_domain::usecases::{payout_report, post_buyer_message, select_order, sweep};
+use assistant_domain::usecases::{payout_report, select_order, sweep};
 use assistant_testkit::fixtures::*;
 use assistant_testkit::MemoryStore;
 use serde_json::{json, Value};
@@ -19,7 +19,7 @@ const ON_TIME: &str = "6930000000000000002";
 
 /// The main buyer asks `text` in `conv` at `now`; the outcome as JSON.
 async fn ask_at(store: &MemoryStore, conv: &str, text: &str, now: Millis) -> Value {
-    ok(post_buyer_message(store, &buyer(MAIN_BUYER), &id_of(conv), ask(text), now).await)
+    ok(buyer_says(store, &buyer(MAIN_BUYER), &id_of(conv), ask(text), now).await)
 }
 
 /// The main buyer answers the card or names an order in `conv` at `now`.

@@ -18,6 +18,7 @@ use assistant_domain::usecases::{
     FeedbackQuery, PanelState, PostMessage, RateRobot, Rating, SelectOrder, SelectionVia,
 };
 use assistant_testkit::builders::{order_in, shop, T0};
+use assistant_testkit::fixtures::buyer_says;
 use assistant_testkit::fixtures::NoWait;
 use assistant_testkit::MemoryStore;
 
@@ -47,7 +48,7 @@ async fn the_urge_flow_runs_on_it_and_the_sweep_pays_once() {
     };
     let conv = ConversationId::parse("conv1").unwrap();
     let now = T0 + 2 * 24 * HOUR;
-    let asked = post_buyer_message(
+    let asked = buyer_says(
         &store,
         &buyer,
         &conv,
@@ -143,7 +144,7 @@ async fn every_node_gets_its_solution_once_the_order_is_named() {
         let id = format!("69300000000000001{i:02}");
         store.put_order(&order_in(&id, node)).await.unwrap();
         let conv = ConversationId::parse(format!("c-{}", node.as_str())).unwrap();
-        let asked = post_buyer_message(&store, &buyer(), &conv, ask("什么时候发货"), T0)
+        let asked = buyer_says(&store, &buyer(), &conv, ask("什么时候发货"), T0)
             .await
             .unwrap();
         assert!(asked.card.is_some(), "{node:?}: a card goes out");
@@ -190,11 +191,11 @@ async fn every_node_gets_its_solution_once_the_order_is_named() {
 async fn identity_and_bad_input_are_refused_and_change_nothing() {
     let store = seeded().await;
     let conv = ConversationId::parse("c-id").unwrap();
-    post_buyer_message(&store, &buyer(), &conv, ask("在吗"), T0)
+    buyer_says(&store, &buyer(), &conv, ask("在吗"), T0)
         .await
         .unwrap();
     let other = Actor::Buyer(UserId::parse("buyer2").unwrap());
-    let err = post_buyer_message(&store, &other, &conv, ask("在吗"), T0)
+    let err = buyer_says(&store, &other, &conv, ask("在吗"), T0)
         .await
         .unwrap_err();
     assert_eq!(err.code(), "not_found", "another buyer's conversation");
@@ -204,15 +205,24 @@ async fn identity_and_bad_input_are_refused_and_change_nothing() {
     assert_eq!(err.code(), "not_found", "another shop's conversation");
     let err = panel(&store, &buyer(), &conv, T0).await.unwrap_err();
     assert_eq!(err.code(), "forbidden", "a buyer has no panel");
-    for bad in [
-        PostMessage {
-            shop_id: None,
-            text: "在吗".into(),
-        },
-        ask("   "),
-        ask(&"好".repeat(MAX_TEXT_CHARS + 1)),
-    ] {
-        let err = post_buyer_message(&store, &buyer(), &conv, bad, T0)
+    // Naming another shop than the conversation's is a 404 too; writing into an id nobody opened
+    // never creates it.
+    let elsewhere = PostMessage {
+        shop_id: Some(ShopId::parse("shop2").unwrap()),
+        text: "在吗".into(),
+    };
+    let err = post_buyer_message(&store, &buyer(), &conv, elsewhere, T0)
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), "not_found", "named another shop");
+    let nobodys = ConversationId::parse("c-nobody").unwrap();
+    let err = post_buyer_message(&store, &buyer(), &nobodys, ask("在吗"), T0)
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), "not_found", "an id nobody opened");
+    assert!(store.conversation(&nobodys).await.unwrap().is_none());
+    for bad in [ask("   "), ask(&"好".repeat(MAX_TEXT_CHARS + 1))] {
+        let err = buyer_says(&store, &buyer(), &conv, bad, T0)
             .await
             .unwrap_err();
         assert_eq!(err.code(), "invalid_input");
@@ -243,7 +253,7 @@ async fn the_robot_answers_hands_off_and_the_queue_follows() {
     .await
     .unwrap();
     let conv = ConversationId::parse("c-robot").unwrap();
-    let asked = post_buyer_message(&store, &buyer(), &conv, ask("怎么开发票"), T0)
+    let asked = buyer_says(&store, &buyer(), &conv, ask("怎么开发票"), T0)
         .await
         .unwrap();
     let reply = asked.robot_reply.expect("the robot answers 开发票");
@@ -405,7 +415,7 @@ async fn one_question_earns_one_order_compensation_whatever_is_named_after() {
     .await;
     let conv = ConversationId::parse("conv-abc").unwrap();
     let now = T0 + HOUR;
-    let asked = post_buyer_message(&store, &buyer(), &conv, ask("怎么还没发货啊"), now)
+    let asked = buyer_says(&store, &buyer(), &conv, ask("怎么还没发货啊"), now)
         .await
         .unwrap();
     let card = asked.card.expect("a prediction card");
@@ -433,7 +443,7 @@ async fn one_question_earns_one_order_compensation_whatever_is_named_after() {
         "B and C are not what the question was settled against"
     );
     // A question of its own about C (now the confirmed order) earns C's.
-    post_buyer_message(
+    buyer_says(
         &store,
         &buyer(),
         &conv,
@@ -464,7 +474,7 @@ async fn a_question_about_the_confirmed_order_is_settled_against_it() {
     let store = with_orders(&[(a, OrderNode::AwaitingShipment), (b, OrderNode::Overdue)]).await;
     let conv = ConversationId::parse("conv-ab").unwrap();
     let now = T0 + HOUR;
-    let first = post_buyer_message(&store, &buyer(), &conv, ask("在吗"), now)
+    let first = buyer_says(&store, &buyer(), &conv, ask("在吗"), now)
         .await
         .unwrap();
     assert!(first.card.is_none());
@@ -472,7 +482,7 @@ async fn a_question_about_the_confirmed_order_is_settled_against_it() {
         .await
         .unwrap();
     // Asked about A (confirmed, not overdue): settled against A, nothing owed.
-    post_buyer_message(&store, &buyer(), &conv, ask("什么时候发货"), now + 2000)
+    buyer_says(&store, &buyer(), &conv, ask("什么时候发货"), now + 2000)
         .await
         .unwrap();
     select_order(&store, &buyer(), &conv, naming(None, b), now + 3000)

@@ -7,6 +7,7 @@ mod bad_input;
 mod bounded_reads;
 mod compensation;
 mod flows;
+mod opening;
 mod order_flow;
 mod rooms;
 mod workbench;

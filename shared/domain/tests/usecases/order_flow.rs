@@ -5,9 +5,7 @@
 use assistant_domain::model::order::OrderNode;
 use assistant_domain::model::usage::SolutionStats;
 use assistant_domain::ports::{ConversationStore, StatsStore};
-use assistant_domain::usecases::{
-    open_card, panel, post_buyer_message, select_order, use_solution,
-};
+use assistant_domain::usecases::{open_card, panel, select_order, use_solution};
 use assistant_testkit::fixtures::*;
 use assistant_testkit::MemoryStore;
 use serde_json::{json, Value};
@@ -36,7 +34,7 @@ async fn flow_for(node: OrderNode) {
     let me = buyer(&buyer_id);
     let conv = format!("conv-{}", node.as_str().replace('_', "-"));
 
-    let v = ok(post_buyer_message(
+    let v = ok(buyer_says(
         &store,
         &me,
         &id_of(&conv),
@@ -256,7 +254,7 @@ async fn non_urging_messages_send_no_card() {
 #[tokio::test]
 async fn a_buyer_without_orders_gets_no_card_and_the_agent_is_told() {
     let store = seeded().await;
-    let v = ok(post_buyer_message(
+    let v = ok(buyer_says(
         &store,
         &buyer("buyer-new"),
         &id_of("c-new"),

@@ -11,8 +11,8 @@ use assistant_domain::model::order::OrderNode;
 use assistant_domain::model::time::MINUTE;
 use assistant_domain::ports::FeedbackStore;
 use assistant_domain::usecases::{
-    adoption, edit_replies, edit_robot, get_replies, panel, post_buyer_message, post_feedback,
-    post_staff_message, queue, rate_robot, select_order, use_solution,
+    adoption, edit_replies, edit_robot, get_replies, panel, post_feedback, post_staff_message,
+    queue, rate_robot, select_order, use_solution,
 };
 use assistant_domain::Result;
 use assistant_testkit::fixtures::*;
@@ -232,7 +232,7 @@ async fn a_bad_robot_rating_hands_the_buyer_to_a_person_at_the_head_of_the_queue
     let other = node_order(OrderNode::Shipped);
     let early: ConversationId = id_of("conv-early");
     let waiter = buyer(other.buyer_id.as_str());
-    ok(post_buyer_message(&store, &waiter, &early, ask("在吗"), NOW - 10 * MINUTE).await);
+    ok(buyer_says(&store, &waiter, &early, ask("在吗"), NOW - 10 * MINUTE).await);
 
     let v = urge(&store, "conv-h", "怎么开发票").await;
     let robot_msg = v["robot_reply"]["message_id"].clone();
@@ -415,7 +415,7 @@ async fn ask_and_confirm(
 ) -> (Actor, Value) {
     let order = node_order(node);
     let who = buyer(order.buyer_id.as_str());
-    let v = ok(post_buyer_message(store, &who, &id_of(conv), ask(text), NOW).await);
+    let v = ok(buyer_says(store, &who, &id_of(conv), ask(text), NOW).await);
     assert_eq!(v["classification"]["intent"], intent, "{text}: {v}");
     let confirm = body(json!({"via": "confirm", "card_id": v["card"]["card_id"]}));
     let v = ok(select_order(store, &who, &id_of(conv), confirm, NOW).await);
