@@ -25,19 +25,16 @@ const cardActions = {
   rateRobot: (messageId, rating) => rateRobot(messageId, rating),
 };
 
-export function newConversationId(buyer) {
-  const slug = buyer.replace(/[^A-Za-z0-9_-]/g, "").slice(0, 30) || "buyer";
-  return `c-${slug}-${Date.now().toString(36)}${Math.floor(Math.random() * 1296).toString(36)}`;
-}
-
+/** Shows conversation `conv`, or (null) a new one: the server opens it, and mints its id, with
+ *  the buyer's first message. */
 export function setBuyerConversation(conv) {
   const b = state.buyer;
-  b.conv = conv;
+  b.conv = conv || null;
   b.openCard = null;
   b.showOthers = false;
   b.lastSig = "";
   b.messages = [];
-  $("buyer-conv-id").textContent = `会话 ${conv}`;
+  $("buyer-conv-id").textContent = b.conv ? `会话 ${b.conv}` : "新会话（发出第一条消息后开始）";
   renderBuyer(true);
 }
 
@@ -66,7 +63,13 @@ async function buyerSend(ev) {
   showError("buyer-error", null);
   $("buyer-send").disabled = true;
   try {
-    await api(state.buyer, "POST", `/conversations/${state.buyer.conv}/messages`, { shop_id: SHOP, text });
+    const b = state.buyer;
+    if (b.conv) {
+      await api(b, "POST", `/conversations/${b.conv}/messages`, { text });
+    } else {
+      const opened = await api(b, "POST", "/conversations", { shop_id: SHOP, text });
+      setBuyerConversation(opened.conversation_id);
+    }
     input.value = "";
     agentSide.follow(state.buyer.conv);
     await refreshBuyer();
@@ -110,13 +113,13 @@ export async function switchBuyer(sub, conv) {
   state.buyer.sub = sub;
   state.buyer.token = await login(sub);
   $("buyer-identity").value = sub;
-  setBuyerConversation(conv || newConversationId(sub));
+  setBuyerConversation(conv || null);
   await refreshBuyer();
 }
 
 /** The pane's controls. */
 export function setUpBuyer() {
   $("buyer-identity").addEventListener("change", (e) => switchBuyer(e.target.value).catch((x) => showError("buyer-error", x)));
-  $("new-conversation").addEventListener("click", () => { setBuyerConversation(newConversationId(state.buyer.sub)); });
+  $("new-conversation").addEventListener("click", () => { setBuyerConversation(null); });
   $("buyer-form").addEventListener("submit", buyerSend);
 }

@@ -30,7 +30,7 @@ import json, os, sys, hashlib
 root = sys.argv[1]
 events = os.path.join(root, "events")
 per_target = {
-    "http_intake": ["intake-post-message.json", "intake-list-messages.json"],
+    "http_intake": ["intake-open-conversation.json", "intake-post-message.json", "intake-list-messages.json"],
     "http_order_card": ["order-card-get.json", "order-card-select.json"],
     "http_suggest": ["suggest-get-panel.json", "suggest-use-solution.json"],
     "http_replies": ["replies-get.json", "replies-put.json"],

@@ -4,7 +4,8 @@ message is read back. Prints throughput, latency percentiles, errors and lost me
     python3 scripts/load.py --url http://127.0.0.1:PORT [--seconds 180] [--workers 16]
                             [--conversations 400] [--json target/artifacts/load.json]
 
-Every conversation stays within one read-back page (see MAX_PER_CONVERSATION). The URL is the local gateway (`bash scripts/run.sh`, or `scripts/load.sh`, which starts the stack,
+Each conversation's first message opens it (`POST /conversations`, the server mints its id); the
+others go to `POST /conversations/{id}/messages`. Every conversation stays within one read-back page (see MAX_PER_CONVERSATION). The URL is the local gateway (`bash scripts/run.sh`, or `scripts/load.sh`, which starts the stack,
 runs this and stops it). Each worker owns its conversations (a buyer writes one message at a time,
 as a person does), so a 409 would be a real conflict, not the load generator's. Exit status 1 when
 any request failed or any accepted message is missing.
@@ -88,6 +89,8 @@ def main() -> int:
 
     lock = threading.Lock()
     accepted: dict[str, list[str]] = {}
+    # The id the server minted for each conversation (its first message opens it).
+    minted: dict[str, str] = {}
     latencies: list[float] = []
     statuses: Counter = Counter()
     failures: list[str] = []
@@ -102,14 +105,21 @@ def main() -> int:
             if not open_:
                 return
             conv, sub = rnd.choice(open_)
+            text = rnd.choice(TEXTS)
             t = time.perf_counter()
-            status, body = call(url, "POST", f"/conversations/{conv}/messages", tokens[sub],
-                                {"shop_id": SHOP, "text": rnd.choice(TEXTS)})
+            if conv in minted:
+                status, body = call(url, "POST", f"/conversations/{minted[conv]}/messages",
+                                    tokens[sub], {"text": text})
+            else:
+                status, body = call(url, "POST", "/conversations", tokens[sub],
+                                    {"shop_id": SHOP, "text": text})
             ms = (time.perf_counter() - t) * 1000
             with lock:
                 statuses[status] += 1
                 latencies.append(ms)
                 if status == 201:
+                    if conv not in minted:
+                        minted[conv] = body["conversation_id"]
                     accepted.setdefault(conv, []).append(body["message"]["message_id"])
                 elif len(failures) < 10:
                     failures.append(f"{status} {conv}: {body}")
@@ -128,7 +138,8 @@ def main() -> int:
     read_errors = 0
     owner = dict(convs)
     for conv, ids in accepted.items():
-        status, body = call(url, "GET", f"/conversations/{conv}/messages", tokens[owner[conv]])
+        status, body = call(url, "GET", f"/conversations/{minted[conv]}/messages",
+                            tokens[owner[conv]])
         if status != 200:
             read_errors += 1
             lost += len(ids)

@@ -127,11 +127,13 @@ test("催发货: buyer asks, confirms the card, the panel pops up, the agent sen
   await page.selectOption("#buyer-identity", "buyer-zhang");
   await page.selectOption("#agent-identity", "agent-xiaomei");
   await page.click("#new-conversation");
-  const conv = (await page.textContent("#buyer-conv-id")).replace("会话 ", "").trim();
-  assert.match(conv, /^c-buyer-zhang-/);
+  // A new conversation has no id until the server opens it with the first message.
+  assert.match(await page.textContent("#buyer-conv-id"), /新会话/);
 
   await page.fill("#buyer-input", "我买的四件套怎么还没发货啊？");
   await page.click("#buyer-send");
+  await page.waitForFunction(() => /^会话 c[0-9a-f]{32}$/.test(document.getElementById("buyer-conv-id").textContent.trim()));
+  const conv = (await page.textContent("#buyer-conv-id")).replace("会话 ", "").trim();
 
   // The prediction card appears in the buyer pane with its guess and both choices.
   const card = page.locator("#buyer-messages .card.prediction").last();
@@ -271,12 +273,13 @@ test("the robot answers an uncovered intent; a bad rating hands the buyer to a h
     return;
   }
   await page.selectOption("#buyer-identity", "buyer-wang");
-  // Switching signs in and opens a new conversation for that buyer; wait for it.
-  await page.waitForFunction(() => document.getElementById("buyer-conv-id").textContent.includes("c-buyer-wang-"));
+  // Switching signs in and shows a new conversation for that buyer; wait for it.
+  await page.waitForFunction(() => document.getElementById("buyer-conv-id").textContent.includes("新会话"));
   await page.waitForFunction(() => !document.getElementById("buyer-messages").children.length);
-  const conv = (await page.textContent("#buyer-conv-id")).replace("会话 ", "").trim();
   await page.fill("#buyer-input", "可以开发票吗？我要电子发票");
   await page.click("#buyer-send");
+  await page.waitForFunction(() => /^会话 c[0-9a-f]{32}$/.test(document.getElementById("buyer-conv-id").textContent.trim()));
+  const conv = (await page.textContent("#buyer-conv-id")).replace("会话 ", "").trim();
   const robot = page.locator("#buyer-messages .msg.robot").last();
   await robot.waitFor({ timeout: 15000 });
   assert.match(await robot.locator(".bubble").textContent(), /发票/);
