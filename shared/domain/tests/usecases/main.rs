@@ -8,5 +8,6 @@ mod bounded_reads;
 mod compensation;
 mod flows;
 mod order_flow;
+mod push;
 mod rooms;
 mod workbench;
