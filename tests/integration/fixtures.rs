@@ -101,11 +101,18 @@ async fn the_workbench_fixtures_edit_replies_send_feedback_and_read_figures() {
 async fn without_identity_every_function_says_401_first() {
     let store = seeded().await;
     let blobs = integration_tests::fresh_blobs().await;
-    for file in ["replies-get.json", "robot-put.json", "intake-queue.json"] {
+    for file in [
+        "replies-get.json",
+        "robot-put.json",
+        "intake-queue.json",
+        "push-ticket.json",
+    ] {
         let mut event = event_file(file);
         event.request_context.authorizer = None;
         let function = if file.starts_with("intake") {
             Function::Intake
+        } else if file.starts_with("push") {
+            Function::Push
         } else {
             Function::Replies
         };
