@@ -36,6 +36,7 @@ per_target = {
     "http_replies": ["replies-get.json", "replies-put.json"],
     "http_feedback": ["feedback-post.json"],
     "http_shops": ["shops-put.json", "shops-deposit.json", "shops-ledger.json"],
+    "push_socket": ["push-subscribe.json", "push-subscribe-conversation.json", "push-default.json"],
     "compensate_event": ["compensate-schedule.json"],
 }
 def put(target, data):

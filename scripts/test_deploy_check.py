@@ -50,7 +50,7 @@ class Template(unittest.TestCase):
         found = deploy_check.functions(deploy_check.load(os.path.join(ROOT, "template.yaml")))
         self.assertEqual(
             sorted(f["binary"] for f in found),
-            ["compensate", "feedback", "intake", "order-card", "orders", "replies", "shops", "suggest"],
+            ["compensate", "feedback", "intake", "order-card", "orders", "push", "replies", "shops", "suggest"],
         )
         for f in found:
             self.assertEqual((f["arch"], f["runtime"]), ("arm64", "provided.al2023"), f["id"])

@@ -118,4 +118,5 @@ pub mod fixtures {
     pub const REPLIES_PUT: &str = include_str!("../../events/replies-put.json");
     pub const FEEDBACK_POST: &str = include_str!("../../events/feedback-post.json");
     pub const SHOPS_PUT: &str = include_str!("../../events/shops-put.json");
+    pub const PUSH_SUBSCRIBE: &str = include_str!("../../events/push-subscribe.json");
 }

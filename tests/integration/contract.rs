@@ -13,3 +13,8 @@ async fn dynamodb_keeps_the_storage_contract() {
 async fn dynamodb_keeps_the_platform_contract() {
     contract::run_platform(fresh_store).await;
 }
+
+#[tokio::test]
+async fn dynamodb_keeps_the_push_contract() {
+    contract::run_push(fresh_store).await;
+}

@@ -109,11 +109,18 @@ async fn the_workbench_fixtures_edit_replies_send_feedback_and_read_figures() {
 async fn without_identity_every_function_says_401_first() {
     let store = seeded().await;
     let blobs = integration_tests::fresh_blobs().await;
-    for file in ["replies-get.json", "robot-put.json", "intake-queue.json"] {
+    for file in [
+        "replies-get.json",
+        "robot-put.json",
+        "intake-queue.json",
+        "push-ticket.json",
+    ] {
         let mut event = event_file(file);
         event.request_context.authorizer = None;
         let function = if file.starts_with("intake") {
             Function::Intake
+        } else if file.starts_with("push") {
+            Function::Push
         } else {
             Function::Replies
         };
@@ -165,7 +172,16 @@ fn every_fixture_is_a_valid_event() {
         if path.is_dir() {
             continue; // events/schema: the order events' JSON Schema
         }
-        if name.starts_with("compensate") {
+        if name.starts_with("push-") && name != "push-ticket.json" {
+            // The WebSocket API's events (tests/integration/push.rs plays them in order).
+            let e = crate::push::socket_file(&name);
+            let key = e.request_context.route_key.as_deref().unwrap_or_default();
+            assert!(
+                assistant_aws::websocket::SocketRoute::from_key(key).is_some(),
+                "{name}: {key}"
+            );
+            assert!(e.request_context.connection_id.is_some(), "{name}");
+        } else if name.starts_with("compensate") {
             let text = std::fs::read_to_string(&path).unwrap();
             serde_json::from_str::<EventBridgeEvent<serde_json::Value>>(&text).unwrap();
         } else if name.starts_with("order-") && !name.starts_with("order-card") {

@@ -180,6 +180,9 @@ async fn play_everything() -> (DynamoStore, S3Blobs) {
     for name in files {
         let text = std::fs::read_to_string(workspace_root().join("events").join(&name)).unwrap();
         let json: serde_json::Value = serde_json::from_str(&text).unwrap();
+        if assistant_aws::websocket::is_socket_event(&json) {
+            continue; // the WebSocket fixtures: played in order below, with a ticket of their own
+        }
         if let Some(key) = json["routeKey"].as_str() {
             let event = event_file(&name);
             let function = Route::from_key(key).unwrap().function();
@@ -201,6 +204,9 @@ async fn play_everything() -> (DynamoStore, S3Blobs) {
                 .unwrap();
         }
     }
+    // The push fixtures: a ticket, $connect with it, subscribes, $disconnect (their conversation,
+    // conv-fixture-001, was opened by intake-post-message.json above).
+    crate::push::play_push_fixtures(&store).await;
     // A screenshot the demo's feedback attached, read back by the platform.
     let feedback = store.acting_as("feedback");
     let platform = [("sub", "ops-1"), ("role", "platform")];

@@ -13,6 +13,7 @@ mod lambda_watch;
 mod limits;
 mod openapi;
 mod orders;
+mod push;
 mod shops;
 mod support;
 mod template;

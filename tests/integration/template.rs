@@ -44,7 +44,7 @@ fn every_function_builds_with_cargo_lambda_from_the_workspace() {
             .join("src/main.rs")
             .exists());
     }
-    assert_eq!(text.matches("BuildMethod: rust-cargolambda").count(), 8);
+    assert_eq!(text.matches("BuildMethod: rust-cargolambda").count(), 9);
     assert!(text.contains("Type: Schedule"));
     assert!(text.contains("Type: EventBridgeRule"));
 }
@@ -136,7 +136,7 @@ fn every_function_has_reserved_concurrency_and_a_log_group_with_retention() {
     let resources = resources();
     let groups: Vec<_> = of_type(&resources, "AWS::Logs::LogGroup").collect();
     let functions: Vec<_> = of_type(&resources, "AWS::Serverless::Function").collect();
-    assert_eq!(functions.len(), 8);
+    assert_eq!(functions.len(), 9);
     for (id, function) in functions {
         let reserved = function["Properties"]["ReservedConcurrentExecutions"].as_u64();
         assert!(
@@ -380,6 +380,7 @@ async fn handle(
         Function::Replies => replies::handle(store, event, NOW).await,
         Function::Feedback => feedback::handle(store, blobs, event, NOW).await,
         Function::Shops => shops::handle(store, event, NOW).await,
+        Function::Push => push::handle_http(store, event, NOW).await,
     }
 }
 
@@ -412,4 +413,98 @@ async fn each_handler_serves_exactly_its_registry_routes() {
     event.request_context.authorizer = None;
     let resp = handle(&store, &blobs, Function::Suggest, event).await;
     assert_eq!(resp.status_code, 500, "{:?}", resp.body);
+}
+
+/// The WebSocket API: exactly the routes of `assistant_aws::websocket::SOCKET_ROUTES`, each a
+/// Lambda proxy integration on the push function (which API Gateway may invoke), the answering
+/// routes with a route response, a throttled stage; the push function reaches no item of the
+/// Conversations table outside `PUSH#` but the conversations it reads.
+#[test]
+fn the_websocket_api_routes_are_the_push_functions() {
+    use assistant_aws::websocket::{SocketRoute, SOCKET_ROUTES};
+    let resources = resources();
+    let apis: Vec<_> = of_type(&resources, "AWS::ApiGatewayV2::Api").collect();
+    assert_eq!(apis.len(), 1);
+    let (api_id, api) = apis[0];
+    assert_eq!(
+        api["Properties"]["ProtocolType"].as_str(),
+        Some("WEBSOCKET")
+    );
+    assert_eq!(
+        api["Properties"]["RouteSelectionExpression"].as_str(),
+        Some("$request.body.action")
+    );
+    let integrations: Vec<_> = of_type(&resources, "AWS::ApiGatewayV2::Integration").collect();
+    assert_eq!(integrations.len(), 1);
+    let (integration_id, integration) = integrations[0];
+    assert_eq!(
+        integration["Properties"]["IntegrationType"].as_str(),
+        Some("AWS_PROXY")
+    );
+    assert!(names(
+        &integration["Properties"]["IntegrationUri"],
+        "PushFunction.Arn"
+    ));
+    assert_eq!(
+        resources["PushFunction"]["Metadata"]["BuildProperties"]["Binary"].as_str(),
+        Some("push")
+    );
+    let mut keys = Vec::new();
+    for (id, route) in of_type(&resources, "AWS::ApiGatewayV2::Route") {
+        let p = &route["Properties"];
+        assert!(names(&p["ApiId"], api_id), "{id}");
+        assert!(names(&p["Target"], integration_id), "{id}");
+        let key = p["RouteKey"].as_str().unwrap().to_string();
+        let route = SocketRoute::from_key(&key)
+            .unwrap_or_else(|| panic!("{id}: {key} is not in SOCKET_ROUTES"));
+        let answers = matches!(route, SocketRoute::Subscribe | SocketRoute::Default);
+        let response = of_type(&resources, "AWS::ApiGatewayV2::RouteResponse")
+            .any(|(_, r)| names(&r["Properties"]["RouteId"], id));
+        assert_eq!(
+            response, answers,
+            "{key}: a route response exactly when it answers"
+        );
+        assert_eq!(
+            p["RouteResponseSelectionExpression"].as_str().is_some(),
+            answers,
+            "{key}"
+        );
+        keys.push(key);
+    }
+    keys.sort();
+    let mut expected: Vec<_> = SOCKET_ROUTES.iter().map(|(k, _)| k.to_string()).collect();
+    expected.sort();
+    assert_eq!(keys, expected);
+    // API Gateway may invoke the function, from this API only.
+    assert!(
+        of_type(&resources, "AWS::Lambda::Permission").any(|(_, p)| {
+            names(&p["Properties"]["FunctionName"], "PushFunction")
+                && names(&p["Properties"]["SourceArn"], api_id)
+                && p["Properties"]["Principal"].as_str() == Some("apigateway.amazonaws.com")
+        })
+    );
+    let (_, stage) = of_type(&resources, "AWS::ApiGatewayV2::Stage")
+        .next()
+        .expect("a stage");
+    let settings = &stage["Properties"]["DefaultRouteSettings"];
+    assert!(settings["ThrottlingRateLimit"].as_u64().is_some());
+    assert!(settings["ThrottlingBurstLimit"].as_u64().is_some());
+    // The writes and queries reach PUSH# items only.
+    let policies = resources["PushFunction"]["Properties"]["Policies"]
+        .as_sequence()
+        .unwrap();
+    for s in policies
+        .iter()
+        .flat_map(|p| p["Statement"].as_sequence().unwrap())
+    {
+        let actions: Vec<_> = match &s["Action"] {
+            Value::Sequence(a) => a.iter().map(|a| a.as_str().unwrap()).collect(),
+            a => vec![a.as_str().unwrap()],
+        };
+        if actions.iter().any(|a| *a != "dynamodb:GetItem") {
+            assert!(names(&s["Resource"], "ConversationsTable.Arn"), "{s:?}");
+            let leading = &s["Condition"]["ForAllValues:StringLike"]["dynamodb:LeadingKeys"];
+            assert_eq!(leading[0].as_str(), Some("PUSH#*"), "{s:?}");
+        }
+    }
 }

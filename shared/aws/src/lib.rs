@@ -1,6 +1,6 @@
 //! The only place with AWS types: the DynamoDB store behind the domain's traits, the table schema
 //! read from template.yaml, the API Gateway event mapping, the one error -> HTTP mapping and the
-//! route registry.
+//! route registry; the WebSocket API's routes and events.
 
 pub mod config;
 pub mod dynamo;
@@ -9,6 +9,7 @@ pub mod lambda;
 pub mod routes;
 pub mod s3;
 pub mod schema;
+pub mod websocket;
 
 pub use config::Tables;
 pub use dynamo::DynamoStore;

@@ -125,6 +125,11 @@ registry! {
         TopUp: "POST /shops/{shop_id}/deposit", [Platform];
         Ledger: "GET /shops/{shop_id}/ledger", [ShopAdmin, Platform];
     }
+    /// Push (issue 17): the ticket that opens a WebSocket connection; the WebSocket API's own
+    /// routes are in [`crate::websocket`].
+    Push("push") => PushRoute {
+        MintTicket: "POST /push/tickets", [Buyer, Agent, ShopAdmin];
+    }
 }
 
 impl Route {
@@ -278,6 +283,7 @@ mod tests {
             (Function::Replies, each_served::<RepliesRoute>()),
             (Function::Feedback, each_served::<FeedbackRoute>()),
             (Function::Shops, each_served::<ShopsRoute>()),
+            (Function::Push, each_served::<PushRoute>()),
         ];
         assert_eq!(by_enum.len(), Function::ALL.len());
         for (function, routes) in by_enum {
@@ -339,6 +345,7 @@ mod tests {
             Route::GetScreenshot => access::feedback_record(actor, feedback).map(drop),
             Route::PutShop | Route::TopUp => access::manage_shops(actor).map(drop),
             Route::Ledger => access::ledger(actor, &shop),
+            Route::MintTicket => access::push_ticket(actor),
         }
     }
 

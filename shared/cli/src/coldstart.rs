@@ -413,7 +413,7 @@ pub fn in_conversation(event: &str, id: &str) -> String {
 /// Each measured function and the event it is given (intake: a follow-up message in the opened
 /// conversation); then the two reference binaries: the
 /// DynamoDB floor and the hello-world baseline (last).
-pub const FUNCTIONS: [(&str, &str); 8] = [
+pub const FUNCTIONS: [(&str, &str); 9] = [
     ("intake", "intake-post-message.json"),
     ("order-card", "order-card-select.json"),
     ("suggest", "suggest-get-panel.json"),
@@ -426,6 +426,8 @@ pub const FUNCTIONS: [(&str, &str); 8] = [
     ("orders", "order-paid.json"),
     // The platform reads a shop's ledger: one Query of the Shops table.
     ("shops", "shops-ledger.json"),
+    // An agent's push ticket: one conditional PutItem.
+    ("push", "push-ticket.json"),
 ];
 pub const BASELINE: &str = "hello-lambda";
 /// One GetItem per event and nothing else: what reading DynamoDB costs a first invocation.

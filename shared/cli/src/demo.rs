@@ -28,6 +28,7 @@ pub async fn invoke(
         Function::Suggest => suggest::handle(store, event, now).await,
         Function::Replies => replies::handle(store, event, now).await,
         Function::Shops => shops::handle(store, event, now).await,
+        Function::Push => push::handle_http(store, event, now).await,
         Function::Feedback => {
             let err =
                 assistant_domain::Error::Unavailable("the demo has no screenshot store".into());

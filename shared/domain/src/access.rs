@@ -17,6 +17,7 @@ use crate::model::conversation::Conversation;
 use crate::model::feedback::Feedback;
 use crate::model::identity::Actor;
 use crate::model::ids::{ShopId, UserId};
+use crate::model::push::Topic;
 
 /// The buyer, or 403 for any other role.
 pub fn buyer(actor: &Actor) -> Result<&UserId> {
@@ -207,6 +208,29 @@ pub fn ledger(actor: &Actor, shop: &ShopId) -> Result<()> {
         return Err(Error::NotFound("shop"));
     }
     Ok(())
+}
+
+/// A push ticket (and so a WebSocket connection): buyers and shop staff, who have conversations
+/// and queues to follow; the platform reaches no conversation, so 403.
+pub fn push_ticket(actor: &Actor) -> Result<()> {
+    match actor {
+        Actor::Buyer(_) | Actor::Agent { .. } | Actor::ShopAdmin { .. } => Ok(()),
+        Actor::Platform(_) => Err(Error::Forbidden(
+            "only buyers and shop staff may open a push connection".into(),
+        )),
+    }
+}
+
+/// Following a topic on a push connection: exactly what the HTTP routes let the actor read. A
+/// conversation as `GET …/messages` (its buyer or its shop's staff; anyone else's, or a missing
+/// one, is a 404), a queue as `GET /shops/{shop}/queue` (the shop's staff; 403 for a buyer, 404 for
+/// another shop's staff). `found` is the conversation read, for a conversation topic.
+pub fn follow(actor: &Actor, topic: &Topic, found: Option<Conversation>) -> Result<()> {
+    push_ticket(actor)?;
+    match topic {
+        Topic::Conversation(_) => conversation(actor, found).map(drop),
+        Topic::Queue(shop) => queue(actor, shop),
+    }
 }
 
 #[cfg(test)]
@@ -423,6 +447,33 @@ mod tests {
                 "GET shops/{shop}/ledger",
                 Box::new(|x| ledger(x, &s1)),
                 ["403", "403", "403", "ok", "403", "404", "ok"],
+            ),
+            // push
+            (
+                "POST push/tickets",
+                Box::new(push_ticket),
+                ["ok", "ok", "ok", "ok", "ok", "ok", "403"],
+            ),
+            (
+                "subscribe conversation_id (shop1's, buyer1's)",
+                Box::new(|x| {
+                    let topic = Topic::Conversation(conv.conversation_id.clone());
+                    follow(x, &topic, Some(conv.clone()))
+                }),
+                ["ok", "404", "ok", "ok", "404", "404", "403"],
+            ),
+            (
+                "subscribe conversation_id (missing)",
+                Box::new(|x| {
+                    let topic = Topic::Conversation(conv.conversation_id.clone());
+                    follow(x, &topic, None)
+                }),
+                ["404", "404", "404", "404", "404", "404", "403"],
+            ),
+            (
+                "subscribe queue (shop1's)",
+                Box::new(|x| follow(x, &Topic::Queue(s1.clone()), None)),
+                ["403", "403", "ok", "ok", "404", "404", "403"],
             ),
         ];
         let outcome = |r: Result<()>| match r {

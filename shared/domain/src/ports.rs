@@ -13,6 +13,7 @@ use crate::model::limits::{Allowance, Limits};
 use crate::model::money::Fen;
 use crate::model::order::Order;
 use crate::model::order_facts::{OrderEvent, OrderFacts};
+use crate::model::push::{Connection, ConnectionId, Ticket, Topic};
 use crate::model::replies::{IntentReplies, ReplyChange, RobotSettings, ShopSetup};
 use crate::model::shop::ShopProfile;
 use crate::model::time::Millis;
@@ -281,6 +282,41 @@ pub trait PlatformStore: Send + Sync {
         limit: usize,
         after: Option<String>,
     ) -> impl Future<Output = Result<Page<LedgerEntry>>> + Send;
+}
+
+/// Push connections (issue 17): tickets, connections and what each follows.
+pub trait PushStore: Send + Sync {
+    /// Stores a fresh ticket (refused as `Error::Conflict` if one has its value).
+    fn put_ticket(&self, ticket: &Ticket) -> impl Future<Output = Result<()>> + Send;
+    /// Takes the ticket: removes it and returns it if it was stored, in one atomic step, so that
+    /// however many present it at once, one gets it. Whether it is still valid is the caller's
+    /// to judge ([`Ticket::valid_at`]); a taken ticket is gone either way.
+    fn take_ticket(&self, ticket: &str) -> impl Future<Output = Result<Option<Ticket>>> + Send;
+    /// Stores a new connection (with no topics).
+    fn put_connection(&self, connection: &Connection) -> impl Future<Output = Result<()>> + Send;
+    /// The connection with the topics it follows, if stored (expired or not: see
+    /// [`Connection::live_at`]).
+    fn connection(
+        &self,
+        id: &ConnectionId,
+    ) -> impl Future<Output = Result<Option<Connection>>> + Send;
+    /// Adds a topic to the connection, only if the connection is still stored following exactly
+    /// `connection.topics` (so that concurrent subscribes never overrun the limit); otherwise
+    /// `Error::Conflict` and nothing is written. The topic's subscription lives as long as the
+    /// connection.
+    fn subscribe(
+        &self,
+        connection: &Connection,
+        topic: &Topic,
+    ) -> impl Future<Output = Result<()>> + Send;
+    /// The live connections (at `now`) that follow a topic, for the fan-out.
+    fn subscribers(
+        &self,
+        topic: &Topic,
+        now: Millis,
+    ) -> impl Future<Output = Result<Vec<ConnectionId>>> + Send;
+    /// Removes the connection and every subscription of it; nothing to remove is no error.
+    fn disconnect(&self, id: &ConnectionId) -> impl Future<Output = Result<()>> + Send;
 }
 
 /// Everything the services use.

@@ -6,25 +6,28 @@
 //! It covers what the use cases rely on: versioned, all-or-nothing conversation commits; one
 //! compensation per order; a payout that stores the notice the domain worded, exactly; counters;
 //! the queue; versioned reply and robot edits; feedback pages and their cursors; and, in
-//! [`run_platform`], onboarding, top-ups once per key, arrears left, the deposit ledger.
+//! [`run_platform`], onboarding, top-ups once per key, arrears left, the deposit ledger; in
+//! [`run_push`], single-use tickets, connections and their subscriptions.
 
 use crate::builders::{order_in, owned_by, shop, shop_id, user_id, BUYER, SHOP, T0};
 use assistant_domain::intent::IntentId;
 use assistant_domain::model::compensation::{payout_notice, DueCompensation, PayOutcome};
 use assistant_domain::model::conversation::{Conversation, Message, MessageBody, Sender};
 use assistant_domain::model::feedback::Feedback;
+use assistant_domain::model::identity::Actor;
 use assistant_domain::model::ids::ConversationId;
 use assistant_domain::model::ledger::{IdempotencyKey, LedgerEntry, TopUpOutcome};
 use assistant_domain::model::limits::{Allowance, Limits};
 use assistant_domain::model::money::Fen;
 use assistant_domain::model::order::OrderNode;
 use assistant_domain::model::order_facts::{events_of, facts_of};
+use assistant_domain::model::push::{Connection, ConnectionId, Ticket, Topic};
 use assistant_domain::model::replies::{IntentReplies, ReplyChange, RobotSettings};
 use assistant_domain::model::shop::{Agent, ServingRule, ShopProfile};
 use assistant_domain::model::time::{beijing_date, Millis, MINUTE};
 use assistant_domain::model::usage::{SolutionEvent, StatEvent};
 use assistant_domain::ports::{
-    ConversationChange, OrderEventOutcome, PlatformStore, ReportStore, Store,
+    ConversationChange, OrderEventOutcome, PlatformStore, PushStore, ReportStore, Store,
 };
 use assistant_domain::Error;
 use std::future::Future;
@@ -1003,4 +1006,123 @@ pub async fn a_top_up_back_above_zero_leaves_arrears_and_the_ledger_holds_both_k
         .unwrap()
         .items
         .is_empty());
+}
+
+/// The push part of the contract (tickets, connections, subscriptions), each check on a fresh
+/// store from `fresh`.
+pub async fn run_push<S, F, Fut>(fresh: F)
+where
+    S: Store + PushStore,
+    F: Fn() -> Fut,
+    Fut: Future<Output = S>,
+{
+    a_ticket_is_taken_once_however_many_present_it(&fresh().await).await;
+    subscriptions_follow_their_connection_and_never_overrun(&fresh().await).await;
+}
+
+fn push_actor() -> Actor {
+    Actor::from_claims(Some("agent-1"), Some("agent"), Some(SHOP)).unwrap()
+}
+
+fn connection_id(raw: &str) -> ConnectionId {
+    ConnectionId::parse(raw).unwrap()
+}
+
+pub async fn a_ticket_is_taken_once_however_many_present_it<S: Store + PushStore>(store: &S) {
+    let ticket = Ticket::mint(&push_actor(), T0);
+    store.put_ticket(&ticket).await.unwrap();
+    assert!(
+        matches!(store.put_ticket(&ticket).await, Err(Error::Conflict(_))),
+        "tickets: a value is stored once"
+    );
+    let takes = futures_util::future::join_all((0..8).map(|_| store.take_ticket(&ticket.ticket)))
+        .await
+        .into_iter()
+        .map(Result::unwrap)
+        .collect::<Vec<_>>();
+    let got: Vec<_> = takes.into_iter().flatten().collect();
+    assert_eq!(
+        got,
+        vec![ticket.clone()],
+        "tickets: one of eight takes gets it"
+    );
+    assert_eq!(
+        store.take_ticket(&ticket.ticket).await.unwrap(),
+        None,
+        "tickets: gone once taken"
+    );
+    let unknown = Ticket::mint(&push_actor(), T0);
+    assert_eq!(store.take_ticket(&unknown.ticket).await.unwrap(), None);
+}
+
+pub async fn subscriptions_follow_their_connection_and_never_overrun<S: Store + PushStore>(
+    store: &S,
+) {
+    let ticket = Ticket::mint(&push_actor(), T0);
+    let first = Connection::open(connection_id("Conn1a="), &ticket, T0);
+    let second = Connection::open(connection_id("Conn2b="), &ticket, T0);
+    let queue = Topic::Queue(shop_id(SHOP));
+    let chat = Topic::Conversation(ConversationId::parse("conv-push").unwrap());
+    // No connection stored: nothing to subscribe.
+    assert!(
+        matches!(
+            store.subscribe(&first, &queue).await,
+            Err(Error::Conflict(_))
+        ),
+        "push: a subscription needs its connection"
+    );
+    assert_eq!(store.subscribers(&queue, T0).await.unwrap(), vec![]);
+    store.put_connection(&first).await.unwrap();
+    store.put_connection(&second).await.unwrap();
+    let read = store.connection(&first.connection_id).await.unwrap();
+    assert_eq!(read.as_ref(), Some(&first), "push: a connection reads back");
+    store.subscribe(&first, &queue).await.unwrap();
+    // A second subscribe over the same read lost a race: refused, nothing written.
+    assert!(
+        matches!(
+            store.subscribe(&first, &chat).await,
+            Err(Error::Conflict(_))
+        ),
+        "push: a subscribe over a stale read is refused"
+    );
+    let now = store
+        .connection(&first.connection_id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(now.topics, vec![queue.clone()]);
+    store.subscribe(&now, &chat).await.unwrap();
+    store.subscribe(&second, &queue).await.unwrap();
+    let mut topics = store
+        .connection(&first.connection_id)
+        .await
+        .unwrap()
+        .unwrap()
+        .topics;
+    topics.sort();
+    let mut expected = vec![queue.clone(), chat.clone()];
+    expected.sort();
+    assert_eq!(topics, expected, "push: the topics read back");
+    let mut subscribers = store.subscribers(&queue, T0).await.unwrap();
+    subscribers.sort();
+    assert_eq!(
+        subscribers,
+        vec![first.connection_id.clone(), second.connection_id.clone()]
+    );
+    // A connection past its TTL is nobody's subscriber, even before the TTL deletes it.
+    assert_eq!(
+        store.subscribers(&queue, first.expires_at).await.unwrap(),
+        vec![]
+    );
+    store.disconnect(&first.connection_id).await.unwrap();
+    assert_eq!(store.connection(&first.connection_id).await.unwrap(), None);
+    assert_eq!(
+        store.subscribers(&queue, T0).await.unwrap(),
+        vec![second.connection_id.clone()],
+        "push: a disconnect removes its subscriptions only"
+    );
+    assert_eq!(store.subscribers(&chat, T0).await.unwrap(), vec![]);
+    // Disconnecting twice, or a connection never stored, is no error.
+    store.disconnect(&first.connection_id).await.unwrap();
+    store.disconnect(&connection_id("Never=")).await.unwrap();
 }

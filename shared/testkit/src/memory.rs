@@ -18,14 +18,15 @@ use assistant_domain::model::limits::{Allowance, Counted, Limits};
 use assistant_domain::model::money::Fen;
 use assistant_domain::model::order::Order;
 use assistant_domain::model::order_facts::{facts_of, OrderEvent, OrderFacts};
+use assistant_domain::model::push::{Connection, ConnectionId, Ticket, Topic};
 use assistant_domain::model::replies::{IntentReplies, ReplyChange, RobotSettings, ShopSetup};
 use assistant_domain::model::shop::ShopProfile;
 use assistant_domain::model::time::{beijing_date, Millis};
 use assistant_domain::model::usage::{SolutionEvent, SolutionStats, StatEvent, StatRow};
 use assistant_domain::ports::{
     BlobStore, CompensationStore, ConversationChange, ConversationStore, FeedbackStore, LimitStore,
-    OrderEventOutcome, OrderStore, Page, PlatformStore, ReportStore, ShopStore, StatsStore,
-    WaitingConversation,
+    OrderEventOutcome, OrderStore, Page, PlatformStore, PushStore, ReportStore, ShopStore,
+    StatsStore, WaitingConversation,
 };
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Mutex;
@@ -61,6 +62,9 @@ pub struct State {
     ledger: BTreeMap<(ShopId, String), LedgerEntry>,
     /// Per shop and key: the top-up it made.
     top_ups: BTreeMap<(ShopId, IdempotencyKey), LedgerEntry>,
+    /// Push tickets by value, and connections (each with the topics it follows).
+    tickets: BTreeMap<String, Ticket>,
+    connections: BTreeMap<ConnectionId, Connection>,
     /// Injected faults: uploads left until one fails (0: none), and whether feedback writes fail.
     uploads_until_failure: usize,
     failing_feedback_writes: bool,
@@ -736,5 +740,60 @@ impl PlatformStore for MemoryStore {
             let next = (all.len() > limit).then(|| all[limit - 1].0.clone());
             Page { items, next }
         }))
+    }
+}
+
+impl PushStore for MemoryStore {
+    async fn put_ticket(&self, ticket: &Ticket) -> Result<()> {
+        self.with(|s| {
+            if s.tickets.contains_key(&ticket.ticket) {
+                return Err(Error::Conflict("a ticket with this value exists".into()));
+            }
+            s.tickets.insert(ticket.ticket.clone(), ticket.clone());
+            Ok(())
+        })
+    }
+
+    async fn take_ticket(&self, ticket: &str) -> Result<Option<Ticket>> {
+        Ok(self.with(|s| s.tickets.remove(ticket)))
+    }
+
+    async fn put_connection(&self, connection: &Connection) -> Result<()> {
+        self.with(|s| {
+            s.connections
+                .insert(connection.connection_id.clone(), connection.clone());
+        });
+        Ok(())
+    }
+
+    async fn connection(&self, id: &ConnectionId) -> Result<Option<Connection>> {
+        Ok(self.with(|s| s.connections.get(id).cloned()))
+    }
+
+    async fn subscribe(&self, connection: &Connection, topic: &Topic) -> Result<()> {
+        self.with(|s| match s.connections.get_mut(&connection.connection_id) {
+            Some(stored) if stored.topics == connection.topics => {
+                stored.topics.push(topic.clone());
+                Ok(())
+            }
+            _ => Err(Error::Conflict(
+                "the connection changed or closed at the same time".into(),
+            )),
+        })
+    }
+
+    async fn subscribers(&self, topic: &Topic, now: Millis) -> Result<Vec<ConnectionId>> {
+        Ok(self.with(|s| {
+            s.connections
+                .values()
+                .filter(|c| c.live_at(now) && c.topics.contains(topic))
+                .map(|c| c.connection_id.clone())
+                .collect()
+        }))
+    }
+
+    async fn disconnect(&self, id: &ConnectionId) -> Result<()> {
+        self.with(|s| s.connections.remove(id));
+        Ok(())
     }
 }

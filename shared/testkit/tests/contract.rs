@@ -11,3 +11,8 @@ async fn the_twin_keeps_the_storage_contract() {
 async fn the_twin_keeps_the_platform_contract() {
     contract::run_platform(|| async { MemoryStore::default() }).await;
 }
+
+#[tokio::test]
+async fn the_twin_keeps_the_push_contract() {
+    contract::run_push(|| async { MemoryStore::default() }).await;
+}

@@ -6,6 +6,7 @@ use assistant_domain::model::conversation::Message;
 use assistant_domain::model::ids::{ConversationId, OrderId, ShopId, UserId};
 use assistant_domain::model::ledger::IdempotencyKey;
 use assistant_domain::model::limits::Counted;
+use assistant_domain::model::push::{ConnectionId, Topic};
 use assistant_domain::model::time::Millis;
 
 // ---- attribute names --------------------------------------------------------------------------
@@ -234,6 +235,50 @@ pub fn limit_sk(counted: &Counted, window_start: Millis) -> String {
     }
 }
 
+// ---- push (issue 17): tickets, connections, subscriptions, in the Conversations table ---------
+
+/// Every push item's partition starts so (the push function's writes reach no other item:
+/// template.yaml's `dynamodb:LeadingKeys`).
+pub const PUSH_PREFIX: &str = "PUSH#";
+/// The sort key of a ticket.
+pub const TICKET: &str = "TICKET";
+/// The sort-key prefix of a connection's subscriptions (in its own partition, beside `META`).
+pub const SUBSCRIPTION_PREFIX: &str = "SUB#";
+/// The last sort key of a connection's partition: `META` and every `SUB#…` sort before it.
+pub const CONNECTION_PARTITION_END: &str = "SUB$";
+/// The sort-key prefix of a topic's subscribers.
+pub const SUBSCRIBER_PREFIX: &str = "CONN#";
+/// How many topics a connection follows (its `META`), the condition of every subscribe.
+pub const SUBSCRIPTIONS: &str = "subs";
+
+/// A ticket's item: `PUSH#TICKET#{ticket}`.
+pub fn ticket_pk(ticket: &str) -> String {
+    format!("{PUSH_PREFIX}TICKET#{ticket}")
+}
+/// A connection's partition: `PUSH#CONN#{connection_id}` (its `META` and its `SUB#…` items).
+pub fn connection_pk(id: &ConnectionId) -> String {
+    format!("{PUSH_PREFIX}CONN#{id}")
+}
+/// A topic as a key part: `CONV#{conversation}` or `QUEUE#{shop}`.
+pub fn topic_key(topic: &Topic) -> String {
+    match topic {
+        Topic::Conversation(id) => format!("CONV#{id}"),
+        Topic::Queue(shop) => format!("QUEUE#{shop}"),
+    }
+}
+/// A connection's subscription to a topic, in the connection's partition.
+pub fn subscription_sk(topic: &Topic) -> String {
+    format!("{SUBSCRIPTION_PREFIX}{}", topic_key(topic))
+}
+/// A topic's partition of subscribers: `PUSH#TOPIC#{topic}` (what the fan-out reads).
+pub fn topic_pk(topic: &Topic) -> String {
+    format!("{PUSH_PREFIX}TOPIC#{}", topic_key(topic))
+}
+/// One subscriber of a topic.
+pub fn subscriber_sk(id: &ConnectionId) -> String {
+    format!("{SUBSCRIBER_PREFIX}{id}")
+}
+
 /// 32-bit FNV-1a: a hash that stays the same across builds and platforms (the shards are stored).
 fn fnv1a(text: &str) -> u32 {
     text.bytes().fold(0x811c_9dc5u32, |h, b| {
@@ -262,6 +307,29 @@ mod tests {
             limit_sk(&Counted::Messages, 60_000),
             limit_sk(&Counted::Conversations(shop), 60_000)
         );
+    }
+
+    #[test]
+    fn push_items_live_in_their_own_partitions_and_sort_inside_the_connections_range() {
+        let id = ConnectionId::parse("L0SM9cOFvHcCIhw=").unwrap();
+        let topics = [
+            Topic::Conversation(ConversationId::parse("c1").unwrap()),
+            Topic::Queue(ShopId::parse("s1").unwrap()),
+        ];
+        for pk in [connection_pk(&id), ticket_pk("ab"), topic_pk(&topics[0])] {
+            assert!(pk.starts_with(PUSH_PREFIX), "{pk}");
+        }
+        // No conversation, shop or allowance partition starts with PUSH#.
+        assert!(!conversation_pk(&ConversationId::parse("PUSH").unwrap()).starts_with(PUSH_PREFIX));
+        for topic in &topics {
+            let sk = subscription_sk(topic);
+            assert!(
+                META < sk.as_str() && sk.as_str() < CONNECTION_PARTITION_END,
+                "{sk}"
+            );
+        }
+        assert_ne!(topic_pk(&topics[0]), topic_pk(&topics[1]));
+        assert_eq!(subscriber_sk(&id), "CONN#L0SM9cOFvHcCIhw=");
     }
 
     #[test]

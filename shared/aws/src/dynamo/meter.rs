@@ -11,7 +11,8 @@ use assistant_domain::error::Result;
 use aws_sdk_dynamodb::config::http::HttpResponse;
 use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::operation::{
-    batch_get_item, batch_write_item, get_item, put_item, query, transact_write_items, update_item,
+    batch_get_item, batch_write_item, delete_item, get_item, put_item, query, transact_write_items,
+    update_item,
 };
 use aws_sdk_dynamodb::types::{ConsumedCapacity, ReturnConsumedCapacity};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -116,6 +117,17 @@ request!(
     one,
     |r: &put_item::builders::PutItemFluentBuilder| vec![Grant::on(
         "dynamodb:PutItem",
+        r.get_table_name(),
+        &None
+    )]
+);
+request!(
+    delete_item::DeleteItemFluentBuilder,
+    DeleteItemOutput,
+    DeleteItemError,
+    one,
+    |r: &delete_item::builders::DeleteItemFluentBuilder| vec![Grant::on(
+        "dynamodb:DeleteItem",
         r.get_table_name(),
         &None
     )]

@@ -15,6 +15,7 @@
 //! | Orders | `SHOP#{shop}#BUYER#{buyer}` | `COMP#{order_id}` | the order's compensation: due, then paid ([`compensations`]) |
 //! | Orders | `BUYER#{buyer}` | `COUPON#{order_id}` | the buyer's coupon |
 //! | Shops | `SHOP#{shop}` | `LEDGER#{paid_at:013}#{order_id}` | a deposit ledger entry |
+//! | Conversations | `PUSH#TICKET#{ticket}`, `PUSH#CONN#{connection}`, `PUSH#TOPIC#{topic}` | … | push tickets, connections and subscriptions, removed by TTL ([`push`]) |
 //! | Conversations | `LIMIT#{buyer}` | `MSG#{window_start:013}` / `CONVS#{shop}#{window_start:013}` | a buyer's allowance in one window, removed by TTL (`expires_at`) after it ([`limits`]) |
 //!
 //! Sparse indexes: `DueIndex` (`due_shard`, `asked_at`) holds only due compensations, over
@@ -37,6 +38,7 @@ mod limits;
 pub(crate) mod meter;
 pub use meter::Grant;
 mod orders;
+mod push;
 mod reports;
 mod shops;
 mod stats;

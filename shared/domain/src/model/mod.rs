@@ -10,6 +10,7 @@
 //! - [`conversation`]: conversations, messages, shops
 //! - [`replies`]: a shop's own replies (编辑回复) and its robot's answers (飞鸽机器人)
 //! - [`limits`]: abuse limits per buyer (messages a minute, new conversations a day)
+//! - [`push`]: push tickets, WebSocket connections and the topics they follow
 //! - [`usage`]: usage counts per shop and solution
 //! - [`feedback`]: feedback records (我要反馈) and the check of a form
 //! - [`compensation`]: the overdue-shipment rule (超时发货赔付), payouts and the payout report
@@ -27,6 +28,7 @@ pub mod limits;
 pub mod money;
 pub mod order;
 pub mod order_facts;
+pub mod push;
 pub mod replies;
 pub mod shop;
 pub mod solution;

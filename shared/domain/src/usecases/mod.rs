@@ -14,6 +14,7 @@ pub mod intake;
 pub mod order_card;
 pub mod order_events;
 pub mod panel;
+pub mod push;
 pub mod queue;
 pub mod replies;
 pub mod report;
@@ -35,6 +36,7 @@ pub use intake::{
 pub use order_card::{open_card, select_order, SelectOrder, SelectionOutcome, SelectionVia};
 pub use order_events::{apply_order_event, KnownShops};
 pub use panel::{panel, IntentView, Panel, PanelState};
+pub use push::{connect, disconnect, mint_ticket, subscribe, Subscribed, TicketView};
 pub use queue::{queue, Queue, Waiting, QUEUE_LIMIT};
 pub use replies::{
     edit_replies, edit_robot, get_replies, get_robot, EditReplies, EditRobot, RepliesView,

@@ -9,5 +9,6 @@ mod compensation;
 mod flows;
 mod opening;
 mod order_flow;
+mod push;
 mod rooms;
 mod workbench;

@@ -1,0 +1,274 @@
+//! Push (issue 17, item 1) through the push function on DynamoDB Local: the events/ fixtures in
+//! order (a ticket over the HTTP API, then `$connect`, `subscribe`, `$default`, `$disconnect` over
+//! the WebSocket API), single use under concurrency, and what each identity may follow.
+
+use crate::support::*;
+use assistant_aws::http::response_json;
+use assistant_aws::websocket::{local_socket_event, socket_json};
+use assistant_aws::DynamoStore;
+use assistant_domain::model::ids::{ConversationId, ShopId};
+use assistant_domain::model::push::{ConnectionId, Topic};
+use assistant_domain::ports::PushStore;
+use aws_lambda_events::apigw::ApiGatewayWebsocketProxyRequest;
+use integration_tests::workspace_root;
+use serde_json::{json, Value};
+
+/// The connection of the WebSocket fixtures.
+pub const FIXTURE_CONNECTION: &str = "L0SM9cOFvHcCIhw=";
+
+/// A WebSocket fixture from events/.
+pub fn socket_file(name: &str) -> ApiGatewayWebsocketProxyRequest {
+    let path = workspace_root().join("events").join(name);
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{name}: {e}"));
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{name}: {e}"))
+}
+
+/// Sends a WebSocket event to the push function; its status and body.
+pub async fn socket(store: &DynamoStore, event: ApiGatewayWebsocketProxyRequest) -> (i64, Value) {
+    let resp = push::handle_socket(&store.acting_as("push"), event, NOW).await;
+    (resp.status_code, socket_json(&resp))
+}
+
+/// A ticket for `claims`, minted through the HTTP route.
+pub async fn ticket(store: &DynamoStore, claims: &[(&str, &str)]) -> String {
+    let event = local_event("POST /push/tickets", &[], claims, None);
+    let resp = push::handle_http(&store.acting_as("push"), event, NOW).await;
+    let body = response_json(&resp);
+    assert_eq!(resp.status_code, 201, "{body}");
+    body["ticket"].as_str().unwrap().to_string()
+}
+
+/// `$connect` of `connection` with `ticket`.
+fn connect_event(connection: &str, ticket: &str) -> ApiGatewayWebsocketProxyRequest {
+    local_socket_event("$connect", connection, &[("ticket", ticket)], None)
+}
+
+fn subscribe_event(connection: &str, body: Value) -> ApiGatewayWebsocketProxyRequest {
+    local_socket_event("subscribe", connection, &[], Some(&body))
+}
+
+/// The fixtures in order, as the agent's console would send them: the ticket (events/
+/// push-ticket.json, agent-xiaomei), `$connect` with it, both subscribes, an unknown action,
+/// `$disconnect`. Needs the conversation of intake-post-message.json.
+pub async fn play_push_fixtures(store: &DynamoStore) {
+    let resp = push::handle_http(
+        &store.acting_as("push"),
+        event_file("push-ticket.json"),
+        NOW,
+    )
+    .await;
+    let body = response_json(&resp);
+    assert_eq!(resp.status_code, 201, "{body}");
+    assert_eq!(body["expires_in"], 60);
+    let value = body["ticket"].as_str().unwrap().to_string();
+
+    let mut connect = socket_file("push-connect.json");
+    connect
+        .query_string_parameters
+        .clone_from(&connect_event(FIXTURE_CONNECTION, &value).query_string_parameters);
+    let got = socket(store, connect.clone()).await;
+    assert_eq!(got.0, 200, "{}", got.1);
+    // The same ticket again, even on another connection: refused.
+    connect.request_context.connection_id = Some("Other2x=".into());
+    let again = socket(store, connect).await;
+    assert_error(&again, 401);
+
+    let got = socket(store, socket_file("push-subscribe.json")).await;
+    assert_eq!(got.0, 200, "{}", got.1);
+    assert_eq!(got.1["subscribed"], json!({"queue": SHOP}));
+    let got = socket(store, socket_file("push-subscribe-conversation.json")).await;
+    assert_eq!(got.0, 200, "{}", got.1);
+    assert_eq!(
+        got.1["subscribed"],
+        json!({"conversation": "conv-fixture-001"})
+    );
+    let got = socket(store, socket_file("push-default.json")).await;
+    assert_eq!(
+        assert_error(&got, 400),
+        "action: must be \"subscribe\" (with conversation_id or queue)"
+    );
+
+    let id = ConnectionId::parse(FIXTURE_CONNECTION).unwrap();
+    let queue = Topic::Queue(ShopId::parse(SHOP).unwrap());
+    assert_eq!(
+        store.subscribers(&queue, NOW).await.unwrap(),
+        vec![id.clone()]
+    );
+    let got = socket(store, socket_file("push-disconnect.json")).await;
+    assert_eq!(got.0, 200, "{}", got.1);
+    assert!(store.subscribers(&queue, NOW).await.unwrap().is_empty());
+    assert!(store.connection(&id).await.unwrap().is_none());
+    // Gone: a subscribe on it is a 401, and disconnecting again is no error.
+    assert_error(
+        &socket(store, socket_file("push-subscribe.json")).await,
+        401,
+    );
+    assert_eq!(
+        socket(store, socket_file("push-disconnect.json")).await.0,
+        200
+    );
+}
+
+#[tokio::test]
+async fn the_push_fixtures_connect_subscribe_and_disconnect() {
+    let store = seeded().await;
+    let (status, v) = invoke(
+        &store,
+        Function::Intake,
+        event_file("intake-post-message.json"),
+        NOW,
+    )
+    .await;
+    assert_eq!(status, 201, "{v}");
+    play_push_fixtures(&store).await;
+}
+
+#[tokio::test]
+async fn one_ticket_opens_one_connection_however_many_present_it_at_once() {
+    let store = seeded().await;
+    let value = ticket(&store, &agent_of(SHOP)).await;
+    let tries = (0..8).map(|i| {
+        let store = &store;
+        let value = value.clone();
+        async move { socket(store, connect_event(&format!("Race{i}="), &value)).await }
+    });
+    let answers = futures_util::future::join_all(tries).await;
+    let opened: Vec<_> = answers.iter().filter(|(s, _)| *s == 200).collect();
+    assert_eq!(opened.len(), 1, "{answers:?}");
+    for refused in answers.iter().filter(|(s, _)| *s != 200) {
+        assert_error(refused, 401);
+    }
+}
+
+#[tokio::test]
+async fn a_connection_follows_only_what_its_identity_may_read() {
+    let store = seeded().await;
+    urge(&store, "conv-push-zhang", "我的订单怎么还没发货").await;
+    let value = ticket(&store, &buyer(MAIN_BUYER)).await;
+    assert_eq!(
+        socket(&store, connect_event("Zhang1=", &value)).await.0,
+        200
+    );
+    let own = json!({"action": "subscribe", "conversation_id": "conv-push-zhang"});
+    let got = socket(&store, subscribe_event("Zhang1=", own.clone())).await;
+    assert_eq!(got.0, 200, "{}", got.1);
+    assert_eq!(got.1["new"], true);
+    let got = socket(&store, subscribe_event("Zhang1=", own.clone())).await;
+    assert_eq!(got.1["new"], false, "{}", got.1);
+    // A buyer and a queue: 403; a conversation that is not theirs: 404.
+    let queue = json!({"action": "subscribe", "queue": SHOP});
+    assert_error(
+        &socket(&store, subscribe_event("Zhang1=", queue.clone())).await,
+        403,
+    );
+    let value = ticket(&store, &buyer("buyer-li")).await;
+    assert_eq!(socket(&store, connect_event("Li1=", &value)).await.0, 200);
+    assert_error(
+        &socket(&store, subscribe_event("Li1=", own.clone())).await,
+        404,
+    );
+
+    // Another shop's agent: 404 for this shop's queue and conversation.
+    let outsider = [
+        ("sub", "agent-dapeng"),
+        ("role", "agent"),
+        ("shop_id", "dapeng-digital"),
+    ];
+    let value = ticket(&store, &outsider).await;
+    assert_eq!(
+        socket(&store, connect_event("Dapeng1=", &value)).await.0,
+        200
+    );
+    assert_error(
+        &socket(&store, subscribe_event("Dapeng1=", queue.clone())).await,
+        404,
+    );
+    assert_error(
+        &socket(&store, subscribe_event("Dapeng1=", own.clone())).await,
+        404,
+    );
+    // The shop's own agent: both.
+    let value = ticket(&store, &agent_of(SHOP)).await;
+    assert_eq!(
+        socket(&store, connect_event("Xiaomei1=", &value)).await.0,
+        200
+    );
+    for body in [queue, own] {
+        let got = socket(&store, subscribe_event("Xiaomei1=", body)).await;
+        assert_eq!(got.0, 200, "{}", got.1);
+    }
+    let topic = Topic::Conversation(ConversationId::parse("conv-push-zhang").unwrap());
+    let mut followers = store.subscribers(&topic, NOW).await.unwrap();
+    followers.sort();
+    let expected: Vec<_> = ["Xiaomei1=", "Zhang1="]
+        .into_iter()
+        .map(|c| ConnectionId::parse(c).unwrap())
+        .collect();
+    assert_eq!(followers, expected);
+}
+
+#[tokio::test]
+async fn bad_input_and_missing_tickets_are_clear_4xx() {
+    let store = seeded().await;
+    // No ticket, a malformed one, one never minted: the handshake is refused with a 401.
+    for query in [
+        vec![],
+        vec![("ticket", "abc")],
+        vec![("ticket", &*"0".repeat(64))],
+    ] {
+        let event = local_socket_event("$connect", "Anon1=", &query, None);
+        let got = socket(&store, event).await;
+        assert!(assert_error(&got, 401).contains("ticket"), "{}", got.1);
+    }
+    // The platform gets no ticket; a body on the ticket route must be empty.
+    let platform = [("sub", "platform-ops"), ("role", "platform")];
+    let event = local_event("POST /push/tickets", &[], &platform, None);
+    let resp = push::handle_http(&store.acting_as("push"), event, NOW).await;
+    assert_eq!(resp.status_code, 403);
+    let event = local_event(
+        "POST /push/tickets",
+        &[],
+        &agent_of(SHOP),
+        Some(&json!({"ttl": 3600})),
+    );
+    let resp = push::handle_http(&store.acting_as("push"), event, NOW).await;
+    assert_eq!(resp.status_code, 400, "{}", response_json(&resp));
+    let event = local_event("POST /push/tickets", &[], &agent_of(SHOP), Some(&json!({})));
+    let resp = push::handle_http(&store.acting_as("push"), event, NOW).await;
+    assert_eq!(resp.status_code, 201, "{}", response_json(&resp));
+
+    let value = ticket(&store, &agent_of(SHOP)).await;
+    assert_eq!(socket(&store, connect_event("Bad1=", &value)).await.0, 200);
+    for (body, field) in [
+        (Some("not json"), "body"),
+        (Some("[1]"), "body"),
+        (Some(r#"{"action": "subscribe"}"#), "body"),
+        (Some(r#"{"action": "subscribe", "queue": 7}"#), "body"),
+        (Some(r#"{"action": "subscribe", "queue": "a#b"}"#), "queue"),
+        (None, "body"),
+    ] {
+        let mut event = local_socket_event("subscribe", "Bad1=", &[], None);
+        event.body = body.map(str::to_string);
+        let got = socket(&store, event).await;
+        let message = assert_error(&got, 400);
+        assert!(message.starts_with(field), "{body:?}: {message}");
+        assert_eq!(got.1["error"]["code"], "invalid_input");
+    }
+}
+
+#[tokio::test]
+async fn the_function_tells_the_two_apis_events_apart() {
+    let store = seeded().await;
+    let store = store.acting_as("push");
+    let text = std::fs::read_to_string(workspace_root().join("events/push-ticket.json")).unwrap();
+    let http: Value = serde_json::from_str(&text).unwrap();
+    let answer = push::handle(&store, http, NOW).await;
+    assert_eq!(answer["statusCode"], 201, "{answer}");
+    let text = std::fs::read_to_string(workspace_root().join("events/push-connect.json")).unwrap();
+    let ws: Value = serde_json::from_str(&text).unwrap();
+    let answer = push::handle(&store, ws, NOW).await;
+    // The fixture's ticket was never minted.
+    assert_eq!(answer["statusCode"], 401, "{answer}");
+    let answer = push::handle(&store, json!({"nothing": "here"}), NOW).await;
+    assert_eq!(answer["statusCode"], 500, "{answer}");
+}
