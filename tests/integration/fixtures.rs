@@ -174,7 +174,7 @@ fn every_fixture_is_a_valid_event() {
         }
         if name.starts_with("push-") && name != "push-ticket.json" {
             // The WebSocket API's events (tests/integration/push.rs plays them in order).
-            let e = crate::push::socket_file(&name);
+            let e = crate::push::socket_file(&name, "");
             let key = e.request_context.route_key.as_deref().unwrap_or_default();
             assert!(
                 assistant_aws::websocket::SocketRoute::from_key(key).is_some(),

@@ -176,21 +176,27 @@ async fn play_everything() -> (DynamoStore, S3Blobs) {
         .map(|e| e.unwrap().file_name().into_string().unwrap())
         .filter(|name| name.ends_with(".json"))
         .collect();
-    files.sort();
+    // The conversation of the fixtures is opened first; the others name it by a placeholder.
+    files.sort_by_key(|name| (name != "intake-open-conversation.json", name.clone()));
+    let mut conv = String::new();
     for name in files {
         let text = std::fs::read_to_string(workspace_root().join("events").join(&name)).unwrap();
+        let text = assistant_cli::coldstart::in_conversation(&text, &conv);
         let json: serde_json::Value = serde_json::from_str(&text).unwrap();
         if assistant_aws::websocket::is_socket_event(&json) {
             continue; // the WebSocket fixtures: played in order below, with a ticket of their own
         }
         if let Some(key) = json["routeKey"].as_str() {
-            let event = event_file(&name);
+            let event = event_file_in(&name, &conv);
             let function = Route::from_key(key).unwrap().function();
             if function == Function::Feedback {
                 let store = store.acting_as("feedback");
                 Box::pin(feedback::handle(&store, &blobs, event, NOW)).await;
             } else {
-                Box::pin(invoke(&store, function, event, NOW)).await;
+                let (_, v) = Box::pin(invoke(&store, function, event, NOW)).await;
+                if let Some(id) = v["conversation_id"].as_str().filter(|_| conv.is_empty()) {
+                    conv = id.to_string();
+                }
             }
         } else if json["source"] == orders::SOURCE {
             let known = assistant_domain::usecases::KnownShops::default();
@@ -204,9 +210,9 @@ async fn play_everything() -> (DynamoStore, S3Blobs) {
                 .unwrap();
         }
     }
-    // The push fixtures: a ticket, $connect with it, subscribes, $disconnect (their conversation,
-    // conv-fixture-001, was opened by intake-post-message.json above).
-    crate::push::play_push_fixtures(&store).await;
+    // The push fixtures: a ticket, $connect with it, subscribes, $disconnect (their conversation
+    // was opened by intake-open-conversation.json above).
+    crate::push::play_push_fixtures(&store, &conv).await;
     // A screenshot the demo's feedback attached, read back by the platform.
     let feedback = store.acting_as("feedback");
     let platform = [("sub", "ops-1"), ("role", "platform")];

@@ -16,10 +16,11 @@ use serde_json::{json, Value};
 /// The connection of the WebSocket fixtures.
 pub const FIXTURE_CONNECTION: &str = "L0SM9cOFvHcCIhw=";
 
-/// A WebSocket fixture from events/.
-pub fn socket_file(name: &str) -> ApiGatewayWebsocketProxyRequest {
+/// A WebSocket fixture from events/ (in the conversation `conv`, for one that names one).
+pub fn socket_file(name: &str, conv: &str) -> ApiGatewayWebsocketProxyRequest {
     let path = workspace_root().join("events").join(name);
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{name}: {e}"));
+    let text = assistant_cli::coldstart::in_conversation(&text, conv);
     serde_json::from_str(&text).unwrap_or_else(|e| panic!("{name}: {e}"))
 }
 
@@ -49,8 +50,8 @@ fn subscribe_event(connection: &str, body: Value) -> ApiGatewayWebsocketProxyReq
 
 /// The fixtures in order, as the agent's console would send them: the ticket (events/
 /// push-ticket.json, agent-xiaomei), `$connect` with it, both subscribes, an unknown action,
-/// `$disconnect`. Needs the conversation of intake-post-message.json.
-pub async fn play_push_fixtures(store: &DynamoStore) {
+/// `$disconnect`. `conv` is the conversation intake-open-conversation.json opened.
+pub async fn play_push_fixtures(store: &DynamoStore, conv: &str) {
     let resp = push::handle_http(
         &store.acting_as("push"),
         event_file("push-ticket.json"),
@@ -62,7 +63,7 @@ pub async fn play_push_fixtures(store: &DynamoStore) {
     assert_eq!(body["expires_in"], 60);
     let value = body["ticket"].as_str().unwrap().to_string();
 
-    let mut connect = socket_file("push-connect.json");
+    let mut connect = socket_file("push-connect.json", conv);
     connect
         .query_string_parameters
         .clone_from(&connect_event(FIXTURE_CONNECTION, &value).query_string_parameters);
@@ -73,16 +74,13 @@ pub async fn play_push_fixtures(store: &DynamoStore) {
     let again = socket(store, connect).await;
     assert_error(&again, 401);
 
-    let got = socket(store, socket_file("push-subscribe.json")).await;
+    let got = socket(store, socket_file("push-subscribe.json", conv)).await;
     assert_eq!(got.0, 200, "{}", got.1);
     assert_eq!(got.1["subscribed"], json!({"queue": SHOP}));
-    let got = socket(store, socket_file("push-subscribe-conversation.json")).await;
+    let got = socket(store, socket_file("push-subscribe-conversation.json", conv)).await;
     assert_eq!(got.0, 200, "{}", got.1);
-    assert_eq!(
-        got.1["subscribed"],
-        json!({"conversation": "conv-fixture-001"})
-    );
-    let got = socket(store, socket_file("push-default.json")).await;
+    assert_eq!(got.1["subscribed"], json!({"conversation": conv}));
+    let got = socket(store, socket_file("push-default.json", conv)).await;
     assert_eq!(
         assert_error(&got, 400),
         "action: must be \"subscribe\" (with conversation_id or queue)"
@@ -94,17 +92,19 @@ pub async fn play_push_fixtures(store: &DynamoStore) {
         store.subscribers(&queue, NOW).await.unwrap(),
         vec![id.clone()]
     );
-    let got = socket(store, socket_file("push-disconnect.json")).await;
+    let got = socket(store, socket_file("push-disconnect.json", conv)).await;
     assert_eq!(got.0, 200, "{}", got.1);
     assert!(store.subscribers(&queue, NOW).await.unwrap().is_empty());
     assert!(store.connection(&id).await.unwrap().is_none());
     // Gone: a subscribe on it is a 401, and disconnecting again is no error.
     assert_error(
-        &socket(store, socket_file("push-subscribe.json")).await,
+        &socket(store, socket_file("push-subscribe.json", conv)).await,
         401,
     );
     assert_eq!(
-        socket(store, socket_file("push-disconnect.json")).await.0,
+        socket(store, socket_file("push-disconnect.json", conv))
+            .await
+            .0,
         200
     );
 }
@@ -115,12 +115,12 @@ async fn the_push_fixtures_connect_subscribe_and_disconnect() {
     let (status, v) = invoke(
         &store,
         Function::Intake,
-        event_file("intake-post-message.json"),
+        event_file("intake-open-conversation.json"),
         NOW,
     )
     .await;
     assert_eq!(status, 201, "{v}");
-    play_push_fixtures(&store).await;
+    play_push_fixtures(&store, v["conversation_id"].as_str().unwrap()).await;
 }
 
 #[tokio::test]
@@ -144,12 +144,13 @@ async fn one_ticket_opens_one_connection_however_many_present_it_at_once() {
 async fn a_connection_follows_only_what_its_identity_may_read() {
     let store = seeded().await;
     urge(&store, "conv-push-zhang", "我的订单怎么还没发货").await;
+    let zhangs = conversation_id(&store, "conv-push-zhang");
     let value = ticket(&store, &buyer(MAIN_BUYER)).await;
     assert_eq!(
         socket(&store, connect_event("Zhang1=", &value)).await.0,
         200
     );
-    let own = json!({"action": "subscribe", "conversation_id": "conv-push-zhang"});
+    let own = json!({"action": "subscribe", "conversation_id": zhangs});
     let got = socket(&store, subscribe_event("Zhang1=", own.clone())).await;
     assert_eq!(got.0, 200, "{}", got.1);
     assert_eq!(got.1["new"], true);
@@ -197,7 +198,7 @@ async fn a_connection_follows_only_what_its_identity_may_read() {
         let got = socket(&store, subscribe_event("Xiaomei1=", body)).await;
         assert_eq!(got.0, 200, "{}", got.1);
     }
-    let topic = Topic::Conversation(ConversationId::parse("conv-push-zhang").unwrap());
+    let topic = Topic::Conversation(ConversationId::parse(&zhangs).unwrap());
     let mut followers = store.subscribers(&topic, NOW).await.unwrap();
     followers.sort();
     let expected: Vec<_> = ["Xiaomei1=", "Zhang1="]

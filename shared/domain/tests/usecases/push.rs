@@ -7,7 +7,7 @@ use assistant_domain::model::push::{
     ConnectionId, SubscribeMessage, Topic, MAX_SUBSCRIPTIONS, TICKET_TTL,
 };
 use assistant_domain::ports::PushStore;
-use assistant_domain::usecases::{connect, disconnect, mint_ticket, post_buyer_message, subscribe};
+use assistant_domain::usecases::{connect, disconnect, mint_ticket, subscribe};
 use assistant_testkit::fixtures::*;
 use assistant_testkit::MemoryStore;
 use serde_json::json;
@@ -208,7 +208,7 @@ async fn a_connection_follows_at_most_twenty_topics() {
         async move {
             let id = format!("conv-many-{i}");
             let asker = buyer(&format!("buyer-many-{i}"));
-            ok(post_buyer_message(store, &asker, &id_of(&id), ask("在吗"), NOW).await);
+            ok(buyer_says(store, &asker, &id_of(&id), ask("在吗"), NOW).await);
             id
         }
     };
