@@ -237,14 +237,15 @@ pub async fn latency(
     now: Millis,
 ) -> Result<Latency, Box<dyn std::error::Error>> {
     let convs = 20;
-    for c in 0..convs {
-        let event = local_event(
-            POST,
-            &[("conversation_id", &format!("lat-{c}"))],
-            BUYER,
-            Some(&json!({"shop_id": SHOP, "text": "你好"})),
-        );
-        invoke(store, Function::Intake, event, now).await;
+    let mut opened = Vec::with_capacity(convs);
+    for _ in 0..convs {
+        let body = json!({"shop_id": SHOP, "text": "你好"});
+        let event = local_event(OPEN, &[], BUYER, Some(&body));
+        let (status, v) = invoke(store, Function::Intake, event, now).await;
+        match v["conversation_id"].as_str() {
+            Some(id) if status == 201 => opened.push(id.to_string()),
+            _ => return Err(format!("opening answered {status}: {v}").into()),
+        }
     }
     let table = store.tables().conversations.clone();
     let client = store.client().clone();
@@ -252,13 +253,13 @@ pub async fn latency(
     let (mut intake, mut pair) = (Vec::with_capacity(n), Vec::with_capacity(n));
     // Warm both paths.
     for i in 0..(n + 20) {
-        let conv = format!("lat-{}", i % convs);
+        let conv = &opened[i % convs];
         let at = now + (i as i64 + 1) * 10;
         let event = local_event(
             POST,
-            &[("conversation_id", &conv)],
+            &[("conversation_id", conv)],
             BUYER,
-            Some(&json!({"shop_id": SHOP, "text": sample_text})),
+            Some(&json!({"text": sample_text})),
         );
         let t = Instant::now();
         let (status, v) = invoke(store, Function::Intake, event, at).await;
