@@ -15,15 +15,52 @@ use integration_tests::workspace_root;
 use serde_yaml::Value;
 use std::collections::{BTreeMap, BTreeSet};
 
-/// (function binary, IAM action, resource) with the resource written as the template names it:
-/// `OrdersTable`, `OrdersTable/index/DueIndex`, `FeedbackBucket`, `FeedbackBucket/feedback/…`.
-type Permission = (String, String, String);
+/// (function binary, IAM action, resource, partition key) with the resource written as the
+/// template names it: `OrdersTable`, `OrdersTable/index/DueIndex`, `FeedbackBucket`,
+/// `FeedbackBucket/feedback/…`; the partition key value the request reached, as IAM's
+/// `dynamodb:LeadingKeys` sees it (None for a batch, an index query or S3).
+type Permission = (String, String, String, Option<String>);
 
-/// One `Allow` statement of a function's policy: its actions and resource patterns.
+/// One `Allow` statement of a function's policy: its actions and resource patterns, and the
+/// partition keys its `dynamodb:LeadingKeys` condition admits (None: no such condition).
 #[derive(Debug, Clone)]
 struct Statement {
     actions: Vec<String>,
     resources: Vec<String>,
+    leading_keys: Option<Vec<String>>,
+}
+
+impl Statement {
+    /// Whether this statement lets `action` on `resource` reach the partition `key`.
+    fn allows(&self, action: &str, resource: &str, key: Option<&str>) -> bool {
+        self.actions.iter().any(|a| a == action)
+            && self.resources.iter().any(|r| matches(r, resource))
+            && match &self.leading_keys {
+                None => true,
+                Some(patterns) => key.is_some_and(|k| patterns.iter().any(|p| matches(p, k))),
+            }
+    }
+}
+
+/// The `dynamodb:LeadingKeys` patterns of a statement's condition, if it has one (every other
+/// condition is refused: this test would not know what it means).
+fn leading_keys(statement: &Value) -> Option<Vec<String>> {
+    let condition = statement.get("Condition")?;
+    let mut patterns = None;
+    for (operator, keys) in condition.as_mapping().unwrap() {
+        for (key, values) in keys.as_mapping().unwrap() {
+            assert_eq!(
+                (operator.as_str(), key.as_str()),
+                (
+                    Some("ForAllValues:StringLike"),
+                    Some("dynamodb:LeadingKeys")
+                ),
+                "a condition this test does not evaluate: {statement:?}"
+            );
+            patterns = Some(strings(values));
+        }
+    }
+    patterns
 }
 
 /// `!GetAtt X.Arn` -> `X`; `!Sub "${X.Arn}/index/I"` -> `X/index/I`.
@@ -75,6 +112,7 @@ fn policies() -> BTreeMap<String, Vec<Statement>> {
                 statements.push(Statement {
                     actions: strings(&s["Action"]),
                     resources: resource_name(&s["Resource"]),
+                    leading_keys: leading_keys(s),
                 });
             }
         }
@@ -102,12 +140,11 @@ fn ungranted(
     policies: &BTreeMap<String, Vec<Statement>>,
 ) -> Vec<Permission> {
     used.iter()
-        .filter(|(function, action, resource)| {
+        .filter(|(function, action, resource, key)| {
             !policies.get(function).is_some_and(|statements| {
-                statements.iter().any(|s| {
-                    s.actions.iter().any(|a| a == action)
-                        && s.resources.iter().any(|r| matches(r, resource))
-                })
+                statements
+                    .iter()
+                    .any(|s| s.allows(action, resource, key.as_deref()))
             })
         })
         .cloned()
@@ -134,7 +171,12 @@ fn used(store: &DynamoStore, blobs: &S3Blobs) -> BTreeSet<Permission> {
             Some(index) => format!("{table}/index/{index}"),
             None => table.to_string(),
         };
-        used.insert((function, grant.action.to_string(), resource));
+        used.insert((
+            function,
+            grant.action.to_string(),
+            resource,
+            grant.leading_key,
+        ));
     }
     for (action, key) in blobs.recorded_grants() {
         // Only the feedback function is given the screenshot store.
@@ -143,7 +185,7 @@ fn used(store: &DynamoStore, blobs: &S3Blobs) -> BTreeSet<Permission> {
         } else {
             format!("FeedbackBucket/{key}")
         };
-        used.insert(("feedback".into(), action.to_string(), resource));
+        used.insert(("feedback".into(), action.to_string(), resource, None));
     }
     used
 }
@@ -241,11 +283,12 @@ async fn every_permission_a_function_uses_is_granted_by_its_policy() {
     let policies = policies();
     for function in policies.keys() {
         assert!(
-            used.iter().any(|(f, _, _)| f == function),
+            used.iter().any(|(f, ..)| f == function),
             "{function} made no request: the check would prove nothing for it"
         );
     }
-    for (function, action, resource) in &used {
+    let shown: BTreeSet<_> = used.iter().map(|(f, a, r, _)| (f, a, r)).collect();
+    for (function, action, resource) in shown {
         eprintln!("{function:<11} {action:<26} {resource}");
     }
     let missing = ungranted(&used, &policies);
@@ -256,7 +299,7 @@ async fn every_permission_a_function_uses_is_granted_by_its_policy() {
                 for resource in &s.resources {
                     let hit = used
                         .iter()
-                        .any(|(f, a, r)| f == function && a == action && matches(resource, r));
+                        .any(|(f, a, r, _)| f == function && a == action && matches(resource, r));
                     if !hit {
                         eprintln!("granted, unused here: {function} {action} {resource}");
                     }
@@ -279,8 +322,57 @@ async fn every_permission_a_function_uses_is_granted_by_its_policy() {
         vec![(
             "suggest".to_string(),
             "dynamodb:BatchGetItem".to_string(),
-            "ShopsTable".to_string()
+            "ShopsTable".to_string(),
+            None
         )]
+    );
+    // And a partition the condition does not admit is refused: intake's allowance counters
+    // (`LIMIT#…`) moved under another prefix would be.
+    let mut narrowed = policies.clone();
+    for s in narrowed.get_mut("intake").unwrap() {
+        if let Some(keys) = &mut s.leading_keys {
+            keys.iter_mut()
+                .for_each(|k| *k = k.replace("LIMIT#", "NOLIMIT#"));
+        }
+    }
+    let refused = ungranted(&used, &narrowed);
+    assert!(
+        !refused.is_empty(),
+        "the LeadingKeys condition is evaluated"
+    );
+    assert!(refused.iter().all(|(f, _, r, k)| f == "intake"
+        && r == "ConversationsTable"
+        && k.as_deref().is_some_and(|k| k.starts_with("LIMIT#"))));
+}
+
+/// Coupons (`BUYER#{buyer}` in the orders table) are money: only compensate's policy lets it
+/// write one; every other function's writes to the table are held to other partitions by
+/// `dynamodb:LeadingKeys`.
+#[test]
+fn only_compensate_may_write_a_coupon() {
+    let coupon = "BUYER#buyer-zhang";
+    let writes = [
+        "dynamodb:PutItem",
+        "dynamodb:UpdateItem",
+        "dynamodb:DeleteItem",
+        "dynamodb:BatchWriteItem",
+    ];
+    let mut writers = BTreeSet::new();
+    for (function, statements) in policies() {
+        for s in statements {
+            for action in writes {
+                if s.allows(action, "OrdersTable", Some(coupon)) {
+                    writers.insert((function.clone(), action));
+                }
+            }
+        }
+    }
+    assert_eq!(
+        writers,
+        BTreeSet::from([
+            ("compensate".to_string(), "dynamodb:PutItem"),
+            ("compensate".to_string(), "dynamodb:UpdateItem"),
+        ])
     );
 }
 

@@ -6,6 +6,7 @@
 //! (DynamoDB Local enforces no IAM).
 
 use super::errors::{classify, classify_transaction, Failure};
+use super::keys::PK;
 use super::DynamoStore;
 use assistant_domain::error::Result;
 use aws_sdk_dynamodb::config::http::HttpResponse;
@@ -14,7 +15,7 @@ use aws_sdk_dynamodb::operation::{
     batch_get_item, batch_write_item, delete_item, get_item, put_item, query, transact_write_items,
     update_item,
 };
-use aws_sdk_dynamodb::types::{ConsumedCapacity, ReturnConsumedCapacity};
+use aws_sdk_dynamodb::types::{AttributeValue, ConsumedCapacity, ReturnConsumedCapacity};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::future::Future;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -47,6 +48,9 @@ pub struct Grant {
     pub table: String,
     /// The index a query reads, if any.
     pub index: Option<String>,
+    /// The partition key value the request reaches, as IAM's `dynamodb:LeadingKeys` sees it (the
+    /// key's or the item's `pk`, or a query's `:pk`); None for a batch or an index query.
+    pub leading_key: Option<String>,
 }
 
 impl Grant {
@@ -55,7 +59,22 @@ impl Grant {
             action,
             table: table.clone().unwrap_or_default(),
             index: index.clone(),
+            leading_key: None,
         }
+    }
+
+    /// The same, reaching the partition `pk` of `attributes` (a key, an item, or a query's
+    /// expression values under `:pk`).
+    fn reaching(
+        mut self,
+        attributes: Option<&HashMap<String, AttributeValue>>,
+        name: &str,
+    ) -> Self {
+        self.leading_key = attributes
+            .and_then(|a| a.get(name))
+            .and_then(|v| v.as_s().ok())
+            .cloned();
+        self
     }
 }
 
@@ -108,7 +127,8 @@ request!(
         "dynamodb:GetItem",
         r.get_table_name(),
         &None
-    )]
+    )
+    .reaching(r.get_key().as_ref(), PK)]
 );
 request!(
     put_item::PutItemFluentBuilder,
@@ -119,7 +139,8 @@ request!(
         "dynamodb:PutItem",
         r.get_table_name(),
         &None
-    )]
+    )
+    .reaching(r.get_item().as_ref(), PK)]
 );
 request!(
     delete_item::DeleteItemFluentBuilder,
@@ -130,7 +151,8 @@ request!(
         "dynamodb:DeleteItem",
         r.get_table_name(),
         &None
-    )]
+    )
+    .reaching(r.get_key().as_ref(), PK)]
 );
 request!(
     update_item::UpdateItemFluentBuilder,
@@ -141,18 +163,22 @@ request!(
         "dynamodb:UpdateItem",
         r.get_table_name(),
         &None
-    )]
+    )
+    .reaching(r.get_key().as_ref(), PK)]
 );
 request!(
     query::QueryFluentBuilder,
     QueryOutput,
     QueryError,
     one,
-    |r: &query::builders::QueryFluentBuilder| vec![Grant::on(
-        "dynamodb:Query",
-        r.get_table_name(),
-        r.get_index_name()
-    )]
+    |r: &query::builders::QueryFluentBuilder| {
+        let grant = Grant::on("dynamodb:Query", r.get_table_name(), r.get_index_name());
+        if r.get_index_name().is_some() {
+            vec![grant]
+        } else {
+            vec![grant.reaching(r.get_expression_attribute_values().as_ref(), ":pk")]
+        }
+    }
 );
 request!(
     batch_get_item::BatchGetItemFluentBuilder,
@@ -200,16 +226,29 @@ fn batch_grants<V>(action: &'static str, items: &Option<HashMap<String, V>>) -> 
 /// each of its items.
 fn transaction_grants(item: &aws_sdk_dynamodb::types::TransactWriteItem) -> Vec<Grant> {
     [
-        ("dynamodb:PutItem", item.put().map(|p| p.table_name())),
-        ("dynamodb:UpdateItem", item.update().map(|u| u.table_name())),
-        ("dynamodb:DeleteItem", item.delete().map(|d| d.table_name())),
+        (
+            "dynamodb:PutItem",
+            item.put().map(|p| (p.table_name(), p.item())),
+        ),
+        (
+            "dynamodb:UpdateItem",
+            item.update().map(|u| (u.table_name(), u.key())),
+        ),
+        (
+            "dynamodb:DeleteItem",
+            item.delete().map(|d| (d.table_name(), d.key())),
+        ),
         (
             "dynamodb:ConditionCheckItem",
-            item.condition_check().map(|c| c.table_name()),
+            item.condition_check().map(|c| (c.table_name(), c.key())),
         ),
     ]
     .into_iter()
-    .filter_map(|(action, table)| Some(Grant::on(action, &Some(table?.to_string()), &None)))
+    .filter_map(|(action, reached)| {
+        let (table, attributes) = reached?;
+        let grant = Grant::on(action, &Some(table.to_string()), &None);
+        Some(grant.reaching(Some(attributes), PK))
+    })
     .collect()
 }
 
