@@ -366,9 +366,11 @@ async fn take_question<S: Store>(
     let linked = link_order(store, conv, said, &named, covered, setup).await?;
     // An order named in the text is ranked on the card even when it is older than the newest.
     let mut orders = orders;
-    for o in &named {
-        if needs_card && !orders.contains(o) {
-            orders.push(o.clone());
+    if needs_card {
+        for o in named {
+            if !orders.contains(&o) {
+                orders.push(o);
+            }
         }
     }
     if let Some(order) = &linked {
@@ -385,24 +387,29 @@ async fn take_question<S: Store>(
     Ok((card, linked))
 }
 
-/// The buyer's orders in this shop whose numbers are in the text, in the text's order: taken from
-/// the orders already read, else read one by one (an order older than the card's candidates, or
-/// any when no card is due). Another shop's or buyer's order number reads as none.
+/// The buyer's orders in this shop whose numbers are in the text (at most `MAX_NAMED_ORDERS`), in
+/// the text's order: taken from the orders already read, else read by their keys, together (an
+/// order older than the card's candidates, or any when no card is due). Another shop's or
+/// buyer's order number reads as none.
 async fn named_orders<S: Store>(
     store: &S,
     conv: &Conversation,
     said: &Said<'_>,
     read: &[Order],
 ) -> Result<Vec<Order>> {
-    let mut named = Vec::new();
-    for number in order_numbers_in(said.text) {
-        if let Some(o) = read.iter().find(|o| o.order_id.as_str() == number) {
-            named.push(o.clone());
-        } else if let Ok(id) = OrderId::parse(number) {
-            named.extend(store.order(&conv.shop_id, said.buyer, &id).await?);
-        }
-    }
-    Ok(named)
+    let lookups = order_numbers_in(said.text)
+        .into_iter()
+        .map(|number| async move {
+            if let Some(o) = read.iter().find(|o| o.order_id.as_str() == number) {
+                return Ok(Some(o.clone()));
+            }
+            match OrderId::parse(number) {
+                Ok(id) => store.order(&conv.shop_id, said.buyer, &id).await,
+                Err(_) => Ok(None),
+            }
+        });
+    let found = futures_util::future::join_all(lookups).await;
+    found.into_iter().filter_map(Result::transpose).collect()
 }
 
 /// The order a question is about: one of the buyer's named in the text, else the conversation's
@@ -415,7 +422,8 @@ async fn link_order<S: Store>(
     covered: bool,
     setup: &mut Option<ShopSetup>,
 ) -> Result<Option<Order>> {
-    if let Some(o) = linked_order(said.text, orders, None) {
+    // The orders named in the text come in the text's order: the first one wins.
+    if let Some(o) = orders.first() {
         return Ok(Some(o.clone()));
     }
     let (Some(order_id), true) = (&conv.confirmed_order, covered) else {
@@ -469,20 +477,6 @@ async fn robot_answer<S: Store>(
     let reply = Message::new(said.id, Sender::Robot, body, said.now + 1);
     step.says(reply.clone());
     Ok(Some(reply))
-}
-
-/// The order a question is about, when it is already known: an order number of the buyer's in the
-/// text wins, then the conversation's confirmed order.
-fn linked_order<'a>(
-    text: &str,
-    orders: &'a [Order],
-    confirmed: Option<&OrderId>,
-) -> Option<&'a Order> {
-    let numbers = order_numbers_in(text);
-    orders
-        .iter()
-        .find(|o| numbers.iter().any(|n| n == o.order_id.as_str()))
-        .or_else(|| confirmed.and_then(|c| orders.iter().find(|o| o.order_id == *c)))
 }
 
 /// The conversation as the caller may see it: the buyer sees what was sent to them; staff see
