@@ -538,6 +538,14 @@ fn decide_with(
             second = ranked[2];
         }
     }
+    // A request to arrange the shipment that the model reads as a product question (能延迟发货吗,
+    // 可以分两次寄吗) is `other` too: the same arrangement words, with 发 or 寄 in the line.
+    if vetoed.is_none()
+        && IntentId::ALL[top] == IntentId::ProductQuestion
+        && (mtext.contains('发') || mtext.contains('寄'))
+    {
+        vetoed = arrangement(&mtext);
+    }
     let mut p = p;
     if let (Some(_), false) = (
         arranges_shipment(&vetoed),
