@@ -283,7 +283,8 @@ pub fn wants_context(text: &str, alone: &Classification) -> bool {
 /// round of issue 13: none wrongful on dev or real-dev), so it is now the card's threshold.
 pub const PAYOUT_THRESHOLD: f64 = 0.45;
 /// A 催发货 line that is as much about cancelling or a refund (还没发就退了吧) pays nothing: the
-/// probability of cancel_order and refund_return together must stay below this.
+/// probability of cancel_order and refund_return together must stay below this, unless the line
+/// only threatens it with 再不 (再不发货我就退款了: GUIDE.md rule 5 keeps it 催发货).
 pub const PAYOUT_CANCEL_GUARD: f64 = 0.15;
 
 /// The words that arrange a shipment rather than ask for it (split, merge, delay, hold, change
@@ -453,6 +454,11 @@ pub const THREAT: &[&str] = &[
     "那单退",
 ];
 
+/// Whether the line asks for a cancellation or a refund (a [`CANCEL_OR_REFUND`] word, no [`THREAT`]).
+fn asks_cancel_or_refund(model_text: &str) -> bool {
+    payout_veto(model_text).is_some_and(|w| CANCEL_OR_REFUND.contains(&w))
+}
+
 /// Every word that vetoes the payout: the arrangement words, then the others.
 pub fn payout_veto_words() -> impl Iterator<Item = &'static str> {
     ARRANGEMENT.iter().chain(PAYOUT_VETO_MORE).copied()
@@ -487,7 +493,7 @@ fn payout_decision(intent: IntentId, confident: bool, p: &[f32; learn::K], mtext
     intent == IntentId::UrgeShipment
         && confident
         && p[IntentId::UrgeShipment as usize] as f64 >= PAYOUT_THRESHOLD
-        && cancel_or_refund < PAYOUT_CANCEL_GUARD
+        && (cancel_or_refund < PAYOUT_CANCEL_GUARD || mtext.contains("再不"))
         && payout_veto(mtext).is_none()
 }
 
@@ -547,6 +553,28 @@ fn decide_with(
         vetoed = arrangement(&mtext);
     }
     let mut p = p;
+    // GUIDE.md rule 5: a cancellation or a refund asked for because nothing shipped
+    // (没发货 我要退款) is cancel_order / refund_return, not 催发货; a threat (再不发我就退款) stays.
+    if vetoed.is_none()
+        && IntentId::ALL[top] == IntentId::UrgeShipment
+        && asks_cancel_or_refund(&mtext)
+    {
+        let (c, r) = (
+            IntentId::CancelOrder as usize,
+            IntentId::RefundReturn as usize,
+        );
+        let to = if p[c] > p[r] { c } else { r };
+        let u = IntentId::UrgeShipment as usize;
+        p[to] += p[u];
+        p[u] = 0.0;
+        second = if ranked[1] == to {
+            ranked[2]
+        } else {
+            ranked[1]
+        };
+        top = to;
+        vetoed = Some("退款或取消");
+    }
     if let (Some(_), false) = (
         arranges_shipment(&vetoed),
         IntentId::ALL[top] == IntentId::Other,
@@ -822,6 +850,12 @@ mod tests {
         assert_eq!(
             payout_veto(&learn::model_text("没发货就帮我取消")),
             Some("取消")
+        );
+        // A refund asked for because nothing shipped is refund_return (GUIDE.md rule 5).
+        let c = classify("拖了好多天都没发货 给我退款");
+        assert!(
+            matches!(c.intent, RefundReturn | CancelOrder) && !c.pays(),
+            "{c:?}"
         );
         // An arrangement of the shipment is not 催发货 at all.
         let c = classify("有货的先发 剩下的以后再补");
