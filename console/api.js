@@ -11,8 +11,8 @@ export class ApiError extends Error {
 }
 
 /** One request as `who` (an object with a `token`, or null); a FormData body goes as multipart. */
-export async function api(who, method, path, body) {
-  const headers = {};
+export async function api(who, method, path, body, extraHeaders) {
+  const headers = { ...(extraHeaders || {}) };
   if (who && who.token) headers.authorization = `Bearer ${who.token}`;
   let payload;
   if (body instanceof FormData) {

@@ -30,6 +30,7 @@ const cardActions = {
 export function setBuyerConversation(conv) {
   const b = state.buyer;
   b.conv = conv || null;
+  b.openKey = null;
   b.openCard = null;
   b.showOthers = false;
   b.lastSig = "";
@@ -67,7 +68,10 @@ async function buyerSend(ev) {
     if (b.conv) {
       await api(b, "POST", `/conversations/${b.conv}/messages`, { text });
     } else {
-      const opened = await api(b, "POST", "/conversations", { shop_id: SHOP, text });
+      // One key per opening, kept until it succeeds: a retry meets the conversation it opened.
+      b.openKey = b.openKey || `open-${crypto.randomUUID ? crypto.randomUUID() : `${Date.now().toString(36)}-${Math.random().toString(36).slice(2)}`}`;
+      const opened = await api(b, "POST", "/conversations", { shop_id: SHOP, text }, { "idempotency-key": b.openKey });
+      b.openKey = null;
       setBuyerConversation(opened.conversation_id);
     }
     input.value = "";

@@ -71,3 +71,44 @@ async fn an_ordinary_message_is_three_requests() {
         "take the buyer's allowance, read the conversation, put the message: {v}"
     );
 }
+
+/// `POST /conversations` sent again with its `Idempotency-Key` (its answer was lost): 200 with
+/// the conversation the first try opened, as the buyer sees it, and nothing written; a key that
+/// is not one is a 400.
+#[tokio::test]
+async fn a_retried_open_with_its_key_answers_the_conversation_it_opened() {
+    let store = seeded().await;
+    let open = |key: &str| {
+        let body = json!({"shop_id": SHOP, "text": "我买的四件套怎么还没发货啊"});
+        let mut event = local_event(OPEN, &[], &buyer(MAIN_BUYER), Some(&body));
+        event
+            .headers
+            .insert("idempotency-key", key.parse().unwrap());
+        event
+    };
+    let (status, first) = invoke(&store, Function::Intake, open("retry-1"), NOW).await;
+    assert_eq!(status, 201, "{first}");
+    let id = first["conversation_id"].as_str().unwrap().to_string();
+    assert!(first["card"]["card_id"].is_string(), "{first}");
+    let before = snapshot(&store, &id).await;
+    let (status, again) = invoke(&store, Function::Intake, open("retry-1"), NOW + 1).await;
+    assert_eq!(status, 200, "{again}");
+    assert_eq!(again["conversation_id"], id.as_str());
+    let kinds: Vec<&str> = again["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|m| m["body"]["type"].as_str())
+        .collect();
+    assert_eq!(kinds, ["text", "prediction_card"], "{again}");
+    assert!(
+        again.to_string().find("classification").is_none(),
+        "the buyer's view"
+    );
+    assert_eq!(snapshot(&store, &id).await, before, "nothing written");
+    let (status, other) = invoke(&store, Function::Intake, open("retry-2"), NOW + 2).await;
+    assert_eq!(status, 201);
+    assert_ne!(other["conversation_id"], id.as_str());
+    let refused = invoke(&store, Function::Intake, open("not a key!"), NOW + 3).await;
+    assert!(assert_error(&refused, 400).contains("Idempotency-Key"));
+}

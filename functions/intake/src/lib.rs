@@ -5,7 +5,8 @@
 //!
 //! Routes:
 //! - `POST /conversations` (buyer) `{"shop_id", "text"}` → 201 with the new conversation's id
-//!   (minted here, never the client's), their message, the card and the robot's reply
+//!   (minted here, never the client's), their message, the card and the robot's reply; with an
+//!   `Idempotency-Key` header, a retry gets 200 with the conversation the first try opened
 //! - `POST /conversations/{conversation_id}/messages`: the buyer `{"text"}` → 201 with their
 //!   message, the card and the robot's reply (the buyer's view); the shop's staff `{"text"}` →
 //!   201 with the message. It never creates a conversation: an unknown id and another buyer's
@@ -18,6 +19,7 @@
 use assistant_aws::http::{respond, Reply, Request};
 use assistant_aws::routes::{served, IntakeRoute};
 use assistant_domain::model::ids::{ConversationId, ShopId};
+use assistant_domain::model::ledger::IdempotencyKey;
 use assistant_domain::model::time::Millis;
 use assistant_domain::ports::Store;
 use assistant_domain::usecases::{self, view};
@@ -39,8 +41,16 @@ async fn route<S: Store>(store: &S, event: ApiGatewayV2httpRequest, now: Millis)
     match route {
         IntakeRoute::OpenConversation => {
             let input = req.json()?;
-            let id = ConversationId::mint();
-            Reply::created(&view::open(store, &req.actor, &id, input, now).await?)
+            let key = req.header(&IdempotencyKey::FIELD.to_ascii_lowercase());
+            if key.is_none() {
+                let id = ConversationId::mint();
+                return Reply::created(&view::open(store, &req.actor, &id, input, now).await?);
+            }
+            let key = IdempotencyKey::parse(key)?;
+            match view::open_once(store, &req.actor, &key, input, now).await? {
+                view::OpenAnswer::Opened(opened) => Reply::created(&opened),
+                view::OpenAnswer::AlreadyOpened(again) => Reply::ok(&again),
+            }
         }
         IntakeRoute::PostMessage => {
             let id = conversation()?;

@@ -105,6 +105,20 @@ impl ConversationId {
     pub fn mint() -> Self {
         Self(format!("c{}", new_id()))
     }
+
+    /// The id of the conversation `buyer` opens with the retry key `key` (`Idempotency-Key`): the
+    /// same for every retry of that request, so a retry meets the conversation its lost answer
+    /// opened. The buyer's account is hashed in (a version-5 UUID): another buyer's same key is
+    /// another id, and only this buyer can ever open or reach this one, so knowing it gives nobody
+    /// anything.
+    pub fn for_retry(buyer: &UserId, key: &str) -> Self {
+        // The project's own namespace for these names.
+        const NAMESPACE: uuid::Uuid =
+            uuid::Uuid::from_u128(0x5d1f_3a0e_8b2c_4e71_9a46_c0f2_7b18_e963);
+        let name = format!("{buyer}\u{0}{key}");
+        let id = uuid::Uuid::new_v5(&NAMESPACE, name.as_bytes());
+        Self(format!("c{}", id.simple()))
+    }
 }
 
 impl CardId {
@@ -146,6 +160,20 @@ mod tests {
             );
             assert_eq!(&ConversationId::parse(id.as_str()).unwrap(), id);
         }
+    }
+
+    #[test]
+    fn a_retry_keys_id_is_stable_and_the_buyers_own() {
+        let (zhang, li) = (
+            UserId::parse("buyer-zhang").unwrap(),
+            UserId::parse("buyer-li").unwrap(),
+        );
+        let id = ConversationId::for_retry(&zhang, "k-1");
+        assert_eq!(id, ConversationId::for_retry(&zhang, "k-1"));
+        assert_ne!(id, ConversationId::for_retry(&zhang, "k-2"));
+        assert_ne!(id, ConversationId::for_retry(&li, "k-1"));
+        assert_eq!(id.as_str().len(), 33);
+        assert!(ConversationId::parse(id.as_str()).is_ok());
     }
 
     #[test]

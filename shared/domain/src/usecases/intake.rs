@@ -14,6 +14,7 @@ use crate::model::conversation::{
 };
 use crate::model::identity::Actor;
 use crate::model::ids::{ConversationId, OrderId, ShopId, UserId};
+use crate::model::ledger::IdempotencyKey;
 use crate::model::limits::Allowance;
 use crate::model::order::Order;
 use crate::model::replies::{Offer, ShopSetup};
@@ -140,6 +141,45 @@ pub async fn open_conversation<S: Store>(
     // A new conversation's commit is conditional on the id being free: with a minted id it is, so
     // it is not retried (a conflict would be a 409, and nothing is written).
     answer(store, conv, true, Some(setup), buyer, &text, now).await
+}
+
+/// What `POST /conversations` with an `Idempotency-Key` did: opened the conversation, or found
+/// the one this buyer already opened with that key (a retry: nothing is written).
+#[derive(Debug, Clone)]
+pub enum Opening {
+    Opened(Box<IntakeOutcome>),
+    AlreadyOpened(ConversationId),
+}
+
+/// `POST /conversations` with the buyer's retry key: the conversation's id is derived from the
+/// buyer and the key ([`ConversationId::for_retry`]), so a retry of a request whose answer was
+/// lost meets its own conversation instead of opening a second one. Two retries at once: one
+/// opens it, the other finds it.
+pub async fn open_conversation_once<S: Store>(
+    store: &S,
+    actor: &Actor,
+    key: &IdempotencyKey,
+    input: OpenConversation,
+    now: Millis,
+) -> Result<Opening> {
+    let buyer = access::buyer(actor)?;
+    let id = ConversationId::for_retry(buyer, key.as_str());
+    let opened = |found: Option<Conversation>| match found {
+        Some(c) if c.buyer_id == *buyer => Ok(Some(Opening::AlreadyOpened(id.clone()))),
+        // Only this buyer's key derives this id; anything else is a conflict, never a read.
+        Some(_) => Err(Error::Conflict("the retry key is in use".into())),
+        None => Ok(None),
+    };
+    if let Some(again) = opened(store.conversation(&id).await?)? {
+        return Ok(again);
+    }
+    match open_conversation(store, actor, &id, input, now).await {
+        Ok(outcome) => Ok(Opening::Opened(Box::new(outcome))),
+        Err(Error::Conflict(why)) => {
+            opened(store.conversation(&id).await?)?.ok_or(Error::Conflict(why))
+        }
+        Err(e) => Err(e),
+    }
 }
 
 /// One use of a buyer's allowance, or `Error::TooMany` (429) once it is used up.

@@ -30,8 +30,8 @@ pub use adoption::{adoption, solution_stats, Adoption, AdoptionRow};
 pub use compensation::{sweep, Backoff, SweepError, PAY_ATTEMPTS, SWEEP_PAGE};
 pub use feedback::{list_feedback, post_feedback, screenshot, FeedbackQuery};
 pub use intake::{
-    list_messages, open_conversation, post_buyer_message, IntakeOutcome, OpenConversation,
-    PostMessage, FOLLOW_UP_WINDOW,
+    list_messages, open_conversation, open_conversation_once, post_buyer_message, IntakeOutcome,
+    OpenConversation, Opening, PostMessage, FOLLOW_UP_WINDOW,
 };
 pub use order_card::{open_card, select_order, SelectOrder, SelectionOutcome, SelectionVia};
 pub use order_events::{apply_order_event, KnownShops};
@@ -53,5 +53,5 @@ pub use support::MESSAGE_PAGE;
 pub use use_solution::{action_message, use_solution, UseKind, UseOutcome, UseSolution};
 pub use view::{
     BuyerBody, BuyerCard, BuyerIntake, BuyerMessage, BuyerMessages, BuyerOpened, BuyerRating,
-    BuyerSelection, BuyerSender, StaffMessages, View,
+    BuyerReopened, BuyerSelection, BuyerSender, OpenAnswer, StaffMessages, View,
 };

@@ -12,11 +12,12 @@ use crate::model::card::{CardAnswer, OrderSummary, PredictionCard};
 use crate::model::conversation::{Message, MessageBody, Sender, Shop};
 use crate::model::identity::Actor;
 use crate::model::ids::{CardId, ConversationId, MessageId, OrderId, UserId};
+use crate::model::ledger::IdempotencyKey;
 use crate::model::time::Millis;
 use crate::ports::Store;
 use crate::usecases::intake::{
-    open_conversation, post_buyer_message, visible_messages, IntakeOutcome, OpenConversation,
-    PostMessage,
+    open_conversation, open_conversation_once, post_buyer_message, visible_messages, IntakeOutcome,
+    OpenConversation, Opening, PostMessage,
 };
 use crate::usecases::order_card::{select_order, SelectOrder, SelectionOutcome};
 use crate::usecases::robot::{rate_robot, RateRobot, RatingOutcome};
@@ -103,6 +104,22 @@ pub struct BuyerOpened {
     pub conversation_id: ConversationId,
     #[serde(flatten)]
     pub intake: BuyerIntake,
+}
+
+/// A buyer's `POST /conversations` sent again with the same `Idempotency-Key` (its answer was
+/// lost): the conversation that request opened, as the buyer sees it now. Nothing was written.
+#[derive(Debug, Clone, Serialize)]
+pub struct BuyerReopened {
+    pub conversation_id: ConversationId,
+    pub messages: Vec<BuyerMessage>,
+}
+
+/// What a keyed `POST /conversations` answers: 201 with the opening, or 200 with the
+/// conversation a previous try opened.
+#[derive(Debug, Clone)]
+pub enum OpenAnswer {
+    Opened(Box<BuyerOpened>),
+    AlreadyOpened(BuyerReopened),
 }
 
 /// A buyer's `POST …/order-selection`: their answer and the order it names.
@@ -260,6 +277,30 @@ pub async fn open<S: Store>(
         conversation_id: id.clone(),
         intake: buyer_intake(store, outcome).await?,
     })
+}
+
+/// `POST /conversations` with an `Idempotency-Key` (buyers only): opened once however often the
+/// request is sent.
+pub async fn open_once<S: Store>(
+    store: &S,
+    actor: &Actor,
+    key: &IdempotencyKey,
+    input: OpenConversation,
+    now: Millis,
+) -> Result<OpenAnswer> {
+    match open_conversation_once(store, actor, key, input, now).await? {
+        Opening::Opened(outcome) => Ok(OpenAnswer::Opened(Box::new(BuyerOpened {
+            conversation_id: outcome.message.conversation_id.clone(),
+            intake: buyer_intake(store, *outcome).await?,
+        }))),
+        Opening::AlreadyOpened(id) => match Box::pin(messages(store, actor, &id)).await? {
+            View::Buyer(seen) => Ok(OpenAnswer::AlreadyOpened(BuyerReopened {
+                conversation_id: id,
+                messages: seen.messages,
+            })),
+            View::Staff(_) => Err(Error::Internal("a buyer read the staff's view".into())),
+        },
+    }
 }
 
 /// `GET /conversations/{id}/messages`: the buyer's side of the chat, or all of it for staff.

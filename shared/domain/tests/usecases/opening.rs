@@ -77,3 +77,49 @@ async fn only_a_buyer_opens_and_only_in_a_shop_that_exists() {
     );
     assert!(store.conversation(&id).await.unwrap().is_none());
 }
+
+#[tokio::test]
+async fn a_retried_open_with_its_key_meets_its_own_conversation_and_writes_nothing() {
+    use assistant_domain::model::ledger::IdempotencyKey;
+    use assistant_domain::usecases::{open_conversation_once, Opening};
+    let store = seeded().await;
+    let zhang = buyer(MAIN_BUYER);
+    let key = IdempotencyKey::parse(Some("open-7f3a")).unwrap();
+    let Opening::Opened(opened) =
+        open_conversation_once(&store, &zhang, &key, first(SHOP, "什么时候发货"), NOW)
+            .await
+            .unwrap()
+    else {
+        panic!("the first try opens");
+    };
+    let id = opened.message.conversation_id.clone();
+    assert_eq!(
+        id,
+        ConversationId::for_retry(&id_of(MAIN_BUYER), "open-7f3a")
+    );
+    let before = snapshot(&store, id.as_str()).await;
+    // The answer was lost; the client sends the same request again, with the same key.
+    let again = open_conversation_once(&store, &zhang, &key, first(SHOP, "什么时候发货"), NOW + 5)
+        .await
+        .unwrap();
+    assert!(
+        matches!(&again, Opening::AlreadyOpened(same) if *same == id),
+        "{again:?}"
+    );
+    assert_eq!(
+        snapshot(&store, id.as_str()).await,
+        before,
+        "nothing written"
+    );
+    // Another buyer's same key is another conversation of their own.
+    let li = buyer("buyer-li");
+    let Opening::Opened(theirs) =
+        open_conversation_once(&store, &li, &key, first(SHOP, "在吗"), NOW)
+            .await
+            .unwrap()
+    else {
+        panic!("another buyer's key opens their own");
+    };
+    assert_ne!(theirs.message.conversation_id, id);
+    assert_eq!(snapshot(&store, id.as_str()).await, before);
+}
