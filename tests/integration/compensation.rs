@@ -6,8 +6,9 @@
 
 use crate::support::*;
 use assistant_aws::dynamo::keys::{
-    compensation_sk, coupon_pk, coupon_sk, order_pk, paid_day_key, shop_pk, ARREARS, ARREARS_INDEX,
-    ARREARS_KEY, LEDGER_PREFIX, PAID_DAY, PAID_INDEX, PK, PK_AND_SK_PREFIX, PROFILE, SK, STATUS,
+    compensation_sk, coupon_pk, coupon_sk, funds_pk, order_pk, paid_day_key, ARREARS,
+    ARREARS_INDEX, ARREARS_KEY, BALANCE, LEDGER_PREFIX, PAID_DAY, PAID_INDEX, PK, PK_AND_SK_PREFIX,
+    SK, STATUS,
 };
 use assistant_aws::DynamoStore;
 use assistant_cli::drill::{self, Flaky, QuickBackoff};
@@ -61,11 +62,10 @@ async fn comp_status(store: &DynamoStore, order: &str) -> Option<String> {
 
 async fn deposit(store: &DynamoStore, shop: &str) -> Fen {
     store
-        .shop(&ShopId::parse(shop).unwrap())
+        .deposit(&ShopId::parse(shop).unwrap())
         .await
         .unwrap()
-        .unwrap()
-        .deposit
+        .expect("the shop has a deposit")
 }
 
 /// A fresh store with one due compensation (the overdue order, asked at NOW).
@@ -102,7 +102,7 @@ async fn the_sweep_writes_status_coupon_ledger_and_day_index() {
         .key_condition_expression(PK_AND_SK_PREFIX)
         .expression_attribute_values(
             ":pk",
-            AttributeValue::S(shop_pk(&ShopId::parse(SHOP).unwrap())),
+            AttributeValue::S(funds_pk(&ShopId::parse(SHOP).unwrap())),
         )
         .expression_attribute_values(":prefix", AttributeValue::S(LEDGER_PREFIX.into()))
         .send()
@@ -247,13 +247,10 @@ async fn a_small_drill_with_concurrent_duplicate_and_killed_sweeps_is_exact() {
 #[tokio::test]
 async fn a_shop_in_arrears_still_pays_and_is_flagged() {
     let store = with_one_due().await;
-    let mut shop = store
-        .shop(&ShopId::parse(SHOP).unwrap())
+    store
+        .put_deposit(&ShopId::parse(SHOP).unwrap(), Fen(100))
         .await
-        .unwrap()
         .unwrap();
-    shop.deposit = Fen(100);
-    store.put_shop(&shop).await.unwrap();
     let report = sweep(&store, &QuickBackoff, NOW, 0).await.unwrap();
     assert_eq!(report.paid, 1);
     assert_eq!(deposit(&store, SHOP).await, Fen(-200));
@@ -275,16 +272,16 @@ async fn a_shop_in_arrears_still_pays_and_is_flagged() {
 #[tokio::test]
 async fn a_compensation_that_cannot_be_paid_is_reported_and_stays_due() {
     let store = with_one_due().await;
-    // The shop record is gone (a data fault): the sweep must say so, pay nothing, keep it due.
+    // The shop's deposit is gone (a data fault): the sweep must say so, pay nothing, keep it due.
     store
         .client()
         .delete_item()
         .table_name(&store.tables().shops)
         .key(
             PK,
-            AttributeValue::S(shop_pk(&ShopId::parse(SHOP).unwrap())),
+            AttributeValue::S(funds_pk(&ShopId::parse(SHOP).unwrap())),
         )
-        .key(SK, AttributeValue::S(PROFILE.into()))
+        .key(SK, AttributeValue::S(BALANCE.into()))
         .send()
         .await
         .unwrap();

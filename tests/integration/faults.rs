@@ -319,10 +319,10 @@ pub(crate) async fn with_due(
                 agents: vec![],
                 serving_rule: Default::default(),
                 robot_on: false,
-                deposit: Fen(100_000),
             })
             .await
             .unwrap();
+        store.put_deposit(&shop_id, Fen(100_000)).await.unwrap();
         deposits.insert(shop_id, Fen(100_000));
     }
     for d in orders.iter().filter(|d| d.case == drill::Case::Eligible) {

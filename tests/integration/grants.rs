@@ -6,10 +6,12 @@
 
 use crate::support::*;
 use assistant_aws::config::TABLES;
+use assistant_aws::dynamo::keys::{funds_pk, shop_pk};
 use assistant_aws::http::response_json;
 use assistant_aws::routes::Route;
 use assistant_aws::s3::S3Blobs;
 use assistant_aws::DynamoStore;
+use assistant_domain::model::ids::ShopId;
 use aws_lambda_events::eventbridge::EventBridgeEvent;
 use integration_tests::workspace_root;
 use serde_yaml::Value;
@@ -374,6 +376,62 @@ fn only_compensate_may_write_a_coupon() {
             ("compensate".to_string(), "dynamodb:UpdateItem"),
         ])
     );
+}
+
+/// A shop's money (its deposit, ledger and top-up markers, in `FUNDS#{shop}` of the shops table):
+/// only compensate (payouts) and shops (the platform's onboarding and top-ups) may write it. Every
+/// other function's writes to the table are held to `SHOP#{shop}` (counters, replies, the robot,
+/// feedback), and compensate's to `FUNDS#…`.
+#[test]
+fn only_compensate_and_the_platform_may_write_a_shops_money() {
+    let funds = funds_pk(&ShopId::parse("xiaolu-home").unwrap());
+    let profile = shop_pk(&ShopId::parse("xiaolu-home").unwrap());
+    let writes = [
+        "dynamodb:PutItem",
+        "dynamodb:UpdateItem",
+        "dynamodb:DeleteItem",
+        "dynamodb:BatchWriteItem",
+    ];
+    let writers = |key: &str| {
+        let mut writers = BTreeSet::new();
+        for (function, statements) in policies() {
+            for s in statements {
+                for action in writes {
+                    if s.allows(action, "ShopsTable", Some(key)) {
+                        writers.insert((function.clone(), action));
+                    }
+                }
+            }
+        }
+        writers
+    };
+    assert_eq!(
+        writers(&funds),
+        BTreeSet::from([
+            ("compensate".to_string(), "dynamodb:PutItem"),
+            ("compensate".to_string(), "dynamodb:UpdateItem"),
+            ("shops".to_string(), "dynamodb:PutItem"),
+            ("shops".to_string(), "dynamodb:UpdateItem"),
+        ])
+    );
+    let profile_writers: BTreeSet<String> = writers(&profile).into_iter().map(|(f, _)| f).collect();
+    assert!(
+        !profile_writers.contains("compensate"),
+        "compensate writes no shop profile, reply or counter: {profile_writers:?}"
+    );
+    for function in [
+        "intake",
+        "order-card",
+        "suggest",
+        "replies",
+        "feedback",
+        "shops",
+    ] {
+        assert!(
+            profile_writers.contains(function),
+            "{function} writes in SHOP#…: {profile_writers:?}"
+        );
+    }
 }
 
 #[test]

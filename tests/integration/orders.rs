@@ -8,9 +8,9 @@ use assistant_aws::DynamoStore;
 use assistant_domain::model::order::OrderNode;
 use assistant_domain::model::order_facts::OrderEvent;
 use assistant_domain::model::time::HOUR;
-use assistant_domain::ports::{OrderStore, ShopStore};
+use assistant_domain::ports::OrderStore;
 use assistant_domain::usecases::KnownShops;
-use assistant_testkit::builders::{order_id, shop, shop_id, user_id};
+use assistant_testkit::builders::{order_id, seed_shop, shop, shop_id, user_id};
 use assistant_testkit::order_day::{merged, order_day, DAY_SHOPS};
 use integration_tests::{fresh_store, workspace_root};
 use serde_json::{json, Value};
@@ -95,7 +95,7 @@ fn every_fixture_is_valid_by_the_schema_and_parses_the_same() {
 
 async fn with_demo_shop() -> DynamoStore {
     let store = fresh_store().await;
-    store.put_shop(&shop("xiaolu-home")).await.unwrap();
+    seed_shop(&store, &shop("xiaolu-home")).await;
     store
 }
 
@@ -168,7 +168,7 @@ async fn a_bad_event_changes_nothing_and_is_refused_for_the_dead_letter_queue() 
     unknown_shop["detail"]["shop_id"] = json!("nobody-shop");
     let mut other_shop = fixture("paid");
     other_shop["detail"]["shop_id"] = json!("shop2");
-    store.put_shop(&shop("shop2")).await.unwrap();
+    seed_shop(&store, &shop("shop2")).await;
     let mut other_buyer = fixture("shipped");
     other_buyer["detail"]["buyer_id"] = json!("buyer-li");
     let mut events = bad_events();
@@ -211,7 +211,7 @@ async fn a_day_shuffled_and_duplicated_gives_one_final_state_on_dynamodb() {
     for (seed, dup_every) in [(1, 2), (2, 3), (3, 5), (4, 1)] {
         let store = fresh_store().await;
         for s in DAY_SHOPS {
-            store.put_shop(&shop(s)).await.unwrap();
+            seed_shop(&store, &shop(s)).await;
         }
         let known = KnownShops::default();
         for e in shuffled(&day, seed, dup_every) {

@@ -31,7 +31,11 @@ async fn call_shops(
 
 async fn deposit_of(store: &assistant_aws::DynamoStore, shop: &str) -> Fen {
     let id = ShopId::parse(shop).unwrap();
-    store.shop(&id).await.unwrap().unwrap().deposit
+    store
+        .deposit(&id)
+        .await
+        .unwrap()
+        .expect("the shop has a deposit")
 }
 
 #[tokio::test]

@@ -224,7 +224,6 @@ mod tests {
     use assistant_domain::model::feedback::Feedback;
     use assistant_domain::model::identity::Actor;
     use assistant_domain::model::ids::{ConversationId, ShopId, UserId};
-    use assistant_domain::model::money::Fen;
     use std::collections::HashSet;
 
     /// What `f` logs, and what it returns.
@@ -307,7 +306,6 @@ mod tests {
             agents: vec![],
             serving_rule: Default::default(),
             robot_on: true,
-            deposit: Fen(0),
         };
         let conversation = Some(Conversation::open(&id, &the_shop, &buyer, 0));
         let feedback = Some(Feedback {

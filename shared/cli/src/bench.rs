@@ -37,16 +37,17 @@ pub async fn sweep_figure(
 ) -> Result<SweepFigure, Box<dyn std::error::Error>> {
     let shops = 20;
     for s in 0..shops {
+        let shop_id = ShopId::parse(format!("drill-shop-{s}"))?;
         store
             .put_shop(&Shop {
-                shop_id: ShopId::parse(format!("drill-shop-{s}"))?,
+                shop_id: shop_id.clone(),
                 name: format!("压测店铺{s}"),
                 agents: vec![Agent::new(UserId::parse("bench-agent")?, None)],
                 serving_rule: ServingRule::ByBuyer,
                 robot_on: false,
-                deposit: Fen(100_000_000),
             })
             .await?;
+        store.put_deposit(&shop_id, Fen(100_000_000)).await?;
     }
     let started = Instant::now();
     // drill_orders(n) makes n eligible orders and n ineligible ones.

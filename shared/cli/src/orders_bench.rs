@@ -6,7 +6,6 @@
 use assistant_aws::DynamoStore;
 use assistant_domain::model::conversation::Shop;
 use assistant_domain::model::ids::{OrderId, ShopId, UserId};
-use assistant_domain::model::money::Fen;
 use assistant_domain::model::order::{AfterSale, AfterSaleKind, CloseReason, Order, OrderItem};
 use assistant_domain::model::order_facts::{events_of, OrderEvent, OrderEventKind};
 use assistant_domain::model::time::{Millis, HOUR, MINUTE};
@@ -107,7 +106,6 @@ pub async fn run(
                 agents: vec![],
                 serving_rule: Default::default(),
                 robot_on: false,
-                deposit: Fen(100_000),
             })
             .await?;
     }

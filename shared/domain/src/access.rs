@@ -277,7 +277,6 @@ mod tests {
             agents: vec![],
             serving_rule: Default::default(),
             robot_on: false,
-            deposit: crate::model::money::Fen(0),
         };
         let (b1, b2) = (UserId::parse("b1").unwrap(), UserId::parse("b2").unwrap());
         let conv = Conversation::open(&ConversationId::mint(), &shop, &b1, 0);
@@ -301,7 +300,6 @@ mod tests {
     fn the_access_table() {
         use crate::model::conversation::Shop;
         use crate::model::ids::ConversationId;
-        use crate::model::money::Fen;
         let a = |sub: &str, role: &str, shop: Option<&str>| {
             Actor::from_claims(Some(sub), Some(role), shop).unwrap()
         };
@@ -321,7 +319,6 @@ mod tests {
             agents: vec![],
             serving_rule: Default::default(),
             robot_on: false,
-            deposit: Fen(0),
         };
         let b1 = UserId::parse("b1").unwrap();
         let conv = Conversation::open(&ConversationId::parse("c1").unwrap(), &shop, &b1, 0);

@@ -67,6 +67,13 @@ pub enum OrderEventOutcome {
 pub trait ShopStore: Send + Sync {
     fn shop(&self, shop: &ShopId) -> impl Future<Output = Result<Option<Shop>>> + Send;
     fn put_shop(&self, shop: &Shop) -> impl Future<Output = Result<()>> + Send;
+    /// The shop's deposit (保证金), kept apart from its profile: onboarding sets it to 0, payouts
+    /// and top-ups move it, nothing else writes it. None for a shop never onboarded.
+    fn deposit(&self, shop: &ShopId) -> impl Future<Output = Result<Option<Fen>>> + Send;
+    /// Sets a shop's deposit outright, in arrears exactly while below zero: seeding and tests
+    /// only (the functions move a deposit only by [`CompensationStore::pay`] and
+    /// [`PlatformStore::top_up`]).
+    fn put_deposit(&self, shop: &ShopId, deposit: Fen) -> impl Future<Output = Result<()>> + Send;
     /// The shop with its edited replies and its robot's answers, in one read.
     fn shop_setup(&self, shop: &ShopId) -> impl Future<Output = Result<Option<ShopSetup>>> + Send;
     /// The latest changes to a shop's replies for an intent, newest first.
@@ -252,15 +259,24 @@ pub trait LimitStore: Send + Sync {
     fn take(&self, allowance: &Allowance) -> impl Future<Output = Result<bool>> + Send;
 }
 
+/// What onboarding stored: the shop, its deposit, and whether the shop is new.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Onboarding {
+    pub shop: Shop,
+    pub deposit: Fen,
+    pub created: bool,
+}
+
 /// What the platform's operators change: shops onboarded, deposits topped up, the ledger read.
 pub trait PlatformStore: Send + Sync {
     /// Creates the shop (deposit 0, robot off) or sets its name, agents and serving rule, leaving
-    /// its deposit, arrears and robot switch as they are, in one write. Returns the shop as
-    /// stored, and whether it was new.
+    /// its deposit, arrears and robot switch as they are. The deposit is created first, so no
+    /// profile is ever without one (a retry after a crash between the two writes completes it).
+    /// Returns the shop as stored, its deposit, and whether it was new.
     fn onboard_shop(
         &self,
         profile: &ShopProfile,
-    ) -> impl Future<Output = Result<(Shop, bool)>> + Send;
+    ) -> impl Future<Output = Result<Onboarding>> + Send;
     /// The ledger entry of the shop's top-up with this key, if one was made.
     fn top_up_with_key(
         &self,

@@ -6,9 +6,9 @@ use assistant_domain::model::identity::Actor;
 use assistant_domain::model::ids::{ConversationId, ShopId, UserId};
 use assistant_domain::model::limits::Limits;
 use assistant_domain::model::time::{Millis, HOUR, MINUTE};
-use assistant_domain::ports::{ConversationStore, ShopStore};
+use assistant_domain::ports::ConversationStore;
 use assistant_domain::usecases::PostMessage;
-use assistant_testkit::builders::shop;
+use assistant_testkit::builders::{seed_shop, shop};
 use assistant_testkit::fixtures::buyer_says;
 use assistant_testkit::MemoryStore;
 
@@ -17,8 +17,8 @@ const NOW: Millis = 1_795_572_000_000;
 
 async fn store(limits: Limits) -> MemoryStore {
     let store = MemoryStore::with_limits(limits);
-    store.put_shop(&shop("shop1")).await.unwrap();
-    store.put_shop(&shop("shop2")).await.unwrap();
+    seed_shop(&store, &shop("shop1")).await;
+    seed_shop(&store, &shop("shop2")).await;
     store
 }
 

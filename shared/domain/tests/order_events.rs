@@ -4,9 +4,9 @@
 //! commutative, associative and idempotent.
 
 use assistant_domain::model::order_facts::{OrderEvent, OrderFacts};
-use assistant_domain::ports::{OrderEventOutcome, OrderStore, ShopStore};
+use assistant_domain::ports::{OrderEventOutcome, OrderStore};
 use assistant_domain::usecases::{apply_order_event, KnownShops};
-use assistant_testkit::builders::shop;
+use assistant_testkit::builders::{seed_shop, shop};
 use assistant_testkit::order_day::{merged, order_day, DAY_SHOPS};
 use assistant_testkit::MemoryStore;
 use proptest::prelude::*;
@@ -30,7 +30,7 @@ fn deliver(events: &[OrderEvent]) -> BTreeMap<String, OrderFacts> {
     runtime().block_on(async {
         let store = MemoryStore::default();
         for s in DAY_SHOPS {
-            store.put_shop(&shop(s)).await.unwrap();
+            seed_shop(&store, &shop(s)).await;
         }
         let known = KnownShops::default();
         for e in events {
@@ -130,8 +130,8 @@ proptest! {
 fn an_unknown_shop_or_another_shops_order_id_changes_nothing() {
     runtime().block_on(async {
         let store = MemoryStore::default();
-        store.put_shop(&shop(DAY_SHOPS[0])).await.unwrap();
-        store.put_shop(&shop(DAY_SHOPS[1])).await.unwrap();
+        seed_shop(&store, &shop(DAY_SHOPS[0])).await;
+        seed_shop(&store, &shop(DAY_SHOPS[1])).await;
         let known = KnownShops::default();
         let created = day()
             .iter()

@@ -109,7 +109,12 @@ async fn onboarding_creates_then_changes_the_profile_and_never_the_deposit_or_ro
     assert!(!second.created);
     let shop = store.shop(&id).await.unwrap().unwrap();
     assert_eq!(shop.name, "小鹿家居");
-    assert_eq!(shop.deposit, Fen(50_000), "the deposit stays");
+    assert_eq!(
+        store.deposit(&id).await.unwrap(),
+        Some(Fen(50_000)),
+        "the deposit stays"
+    );
+    assert_eq!(second.shop.deposit, Fen(50_000), "and is answered");
     assert!(shop.robot_on, "the robot switch stays");
     assert_eq!(
         shop.serving_rule,
@@ -200,7 +205,7 @@ async fn one_key_is_one_top_up_however_often_it_is_sent() {
         "{other_amount:?}"
     );
     let id = shop_id("xiaolu-home");
-    assert_eq!(store.shop(&id).await.unwrap().unwrap().deposit, Fen(20_000));
+    assert_eq!(store.deposit(&id).await.unwrap(), Some(Fen(20_000)));
     let page = ledger(&store, &platform(), &id, None, None).await.unwrap();
     assert_eq!(page.items.len(), 1);
 
@@ -213,7 +218,7 @@ async fn one_key_is_one_top_up_however_often_it_is_sent() {
         .count();
     assert_eq!(made, 1, "{results:?}");
     assert!(results.iter().all(Result::is_ok), "{results:?}");
-    assert_eq!(store.shop(&id).await.unwrap().unwrap().deposit, Fen(25_000));
+    assert_eq!(store.deposit(&id).await.unwrap(), Some(Fen(25_000)));
     let page = ledger(&store, &platform(), &id, None, None).await.unwrap();
     assert_eq!(page.items.len(), 2);
 }
@@ -299,7 +304,7 @@ async fn bad_top_ups_and_pages_are_400s_and_write_nothing() {
         let r = top_up(&store, &platform(), &id, Some("k"), Deposit { amount }, T0).await;
         assert_eq!(field(r.unwrap_err()), "amount");
     }
-    assert_eq!(store.shop(&id).await.unwrap().unwrap().deposit, Fen(0));
+    assert_eq!(store.deposit(&id).await.unwrap(), Some(Fen(0)));
     for limit in ["0", "51", "x"] {
         let r = ledger(&store, &platform(), &id, Some(limit), None).await;
         assert_eq!(field(r.unwrap_err()), "limit");
@@ -335,7 +340,7 @@ async fn only_the_platform_manages_shops_and_the_ledger_is_the_platforms_and_its
         let r = top_up(&store, &actor, &id, Some("k"), deposit(100), T0).await;
         assert_eq!(status(r.unwrap_err()), 403, "{actor:?}");
     }
-    assert_eq!(store.shop(&id).await.unwrap().unwrap().deposit, Fen(0));
+    assert_eq!(store.deposit(&id).await.unwrap(), Some(Fen(0)));
     for (actor, want) in [
         (buyer, 403),
         (agent_of("xiaolu-home"), 403),

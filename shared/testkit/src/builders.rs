@@ -6,6 +6,7 @@ use assistant_domain::model::ids::{OrderId, ShopId, UserId};
 use assistant_domain::model::money::Fen;
 use assistant_domain::model::order::Order;
 use assistant_domain::model::shop::{Agent, ServingRule};
+use assistant_domain::ports::ShopStore;
 
 /// [`T0`], [`SHOP`], [`BUYER`], `order(id)` (unpaid at `T0`) and `order_in(id, node)` (in `node`
 /// at `T0`, with every fact that node usually has): the domain's own test orders, checked there
@@ -25,7 +26,7 @@ pub fn order_id(id: &str) -> OrderId {
     OrderId::parse(id).expect("a valid order id")
 }
 
-/// A shop with one agent, the robot off and a deposit of 100 yuan.
+/// A shop with one agent and the robot off ([`seed_shop`] stores it with [`DEPOSIT`]).
 pub fn shop(id: &str) -> Shop {
     Shop {
         shop_id: shop_id(id),
@@ -33,8 +34,24 @@ pub fn shop(id: &str) -> Shop {
         agents: vec![Agent::new(user_id(AGENT), None)],
         serving_rule: ServingRule::ByBuyer,
         robot_on: false,
-        deposit: Fen(10_000),
     }
+}
+
+/// The deposit a seeded test shop starts with: 100 yuan.
+pub const DEPOSIT: Fen = Fen(10_000);
+
+/// Stores a shop as onboarded, with a deposit of [`DEPOSIT`].
+pub async fn seed_shop<S: ShopStore>(store: &S, shop: &Shop) {
+    seed_shop_with(store, shop, DEPOSIT).await
+}
+
+/// Stores a shop as onboarded, with this deposit.
+pub async fn seed_shop_with<S: ShopStore>(store: &S, shop: &Shop, deposit: Fen) {
+    store.put_shop(shop).await.expect("the shop is stored");
+    store
+        .put_deposit(&shop.shop_id, deposit)
+        .await
+        .expect("its deposit is stored");
 }
 
 /// The same order for another buyer or shop.

@@ -9,7 +9,9 @@
 //! [`run_platform`], onboarding, top-ups once per key, arrears left, the deposit ledger; in
 //! [`run_push`], single-use tickets, connections and their subscriptions.
 
-use crate::builders::{order_in, owned_by, shop, shop_id, user_id, BUYER, SHOP, T0};
+use crate::builders::{
+    order_in, owned_by, seed_shop, seed_shop_with, shop, shop_id, user_id, BUYER, SHOP, T0,
+};
 use assistant_domain::intent::IntentId;
 use assistant_domain::model::compensation::{payout_notice, DueCompensation, PayOutcome};
 use assistant_domain::model::conversation::{Conversation, Message, MessageBody, Sender};
@@ -583,9 +585,7 @@ pub async fn counts_add_up_however_they_are_written<S: Store>(store: &S) {
 /// The payout: conditional on the deposit read, once per order, and the buyer's notice stored
 /// exactly as the domain worded it (the in-memory twin once wrote its own text instead).
 pub async fn a_payout_stores_the_domains_notice_once<S: Store + ReportStore>(store: &S) {
-    let mut poor = shop(SHOP);
-    poor.deposit = Fen(100);
-    store.put_shop(&poor).await.unwrap();
+    seed_shop_with(store, &shop(SHOP), Fen(100)).await;
     let order = order_in(OVERDUE, OrderNode::Overdue);
     store.put_order(&order).await.unwrap();
     let conv = conversation("conv5");
@@ -640,8 +640,8 @@ pub async fn a_payout_stores_the_domains_notice_once<S: Store + ReportStore>(sto
     );
     assert_eq!(message_count(store, &conv).await, 2);
     assert_eq!(
-        store.shop(&shop_id(SHOP)).await.unwrap().unwrap().deposit,
-        Fen(-200)
+        store.deposit(&shop_id(SHOP)).await.unwrap(),
+        Some(Fen(-200))
     );
     assert!(store
         .due(due.shard(), 100, None)
@@ -808,7 +808,9 @@ fn operator() -> assistant_domain::model::ids::UserId {
     user_id("platform-ops")
 }
 
-pub async fn onboarding_sets_the_profile_and_keeps_deposit_and_robot<S: Store + PlatformStore>(
+pub async fn onboarding_sets_the_profile_and_keeps_deposit_and_robot<
+    S: Store + PlatformStore + ReportStore,
+>(
     store: &S,
 ) {
     let first = profile(
@@ -816,31 +818,47 @@ pub async fn onboarding_sets_the_profile_and_keeps_deposit_and_robot<S: Store + 
         &[("a1", Some("小美")), ("a2", None)],
         ServingRule::ByBuyer,
     );
-    let (shop, created) = store.onboard_shop(&first).await.unwrap();
-    assert!(created, "onboard: a new shop");
-    assert_eq!((shop.deposit, shop.robot_on), (Fen(0), false));
+    assert_eq!(store.deposit(&shop_id(SHOP)).await.unwrap(), None);
+    let done = store.onboard_shop(&first).await.unwrap();
+    assert!(done.created, "onboard: a new shop");
+    assert_eq!((done.deposit, done.shop.robot_on), (Fen(0), false));
+    assert_eq!(
+        store.deposit(&shop_id(SHOP)).await.unwrap(),
+        Some(Fen(0)),
+        "onboard: the deposit is opened at 0"
+    );
     assert_eq!(
         store.shop(&shop_id(SHOP)).await.unwrap(),
-        Some(shop.clone())
+        Some(done.shop.clone())
     );
     // The shop's admin turns the robot on; a payout moves the deposit.
-    let mut changed = shop.clone();
+    let mut changed = done.shop.clone();
     changed.robot_on = true;
-    changed.deposit = Fen(-300);
     store.put_shop(&changed).await.unwrap();
+    store.put_deposit(&shop_id(SHOP), Fen(-300)).await.unwrap();
     let rule = ServingRule::Fixed {
         agent_id: user_id("a2"),
     };
     let second = profile("小鹿家居", &[("a2", Some("阿豪"))], rule.clone());
-    let (shop, created) = store.onboard_shop(&second).await.unwrap();
-    assert!(!created, "onboard: an existing shop");
+    let done = store.onboard_shop(&second).await.unwrap();
+    assert!(!done.created, "onboard: an existing shop");
     assert_eq!(
-        (shop.robot_on, shop.deposit),
+        (done.shop.robot_on, done.deposit),
         (true, Fen(-300)),
         "onboard: the deposit and the robot stay"
     );
+    assert_eq!(
+        store.deposit(&shop_id(SHOP)).await.unwrap(),
+        Some(Fen(-300)),
+        "onboard: the stored deposit stays"
+    );
+    assert_eq!(
+        store.shops_in_arrears().await.unwrap().len(),
+        1,
+        "onboard: the shop stays in arrears"
+    );
     let stored = store.shop(&shop_id(SHOP)).await.unwrap().unwrap();
-    assert_eq!(stored, shop, "onboard: answered as stored");
+    assert_eq!(stored, done.shop, "onboard: answered as stored");
     assert_eq!(stored.name, "小鹿家居");
     assert_eq!(stored.serving_rule, rule);
     assert_eq!(stored.agent_display_name(&user_id("a2")), "阿豪");
@@ -853,7 +871,7 @@ pub async fn a_top_up_is_made_once_per_key_and_over_the_deposit_read<
 >(
     store: &S,
 ) {
-    store.put_shop(&shop(SHOP)).await.unwrap();
+    seed_shop(store, &shop(SHOP)).await;
     let k1 = key("topup-1");
     let entry = LedgerEntry::top_up(&shop_id(SHOP), &k1, Fen(500), Fen(10_000), &operator(), T0);
     assert_eq!(
@@ -894,13 +912,13 @@ pub async fn a_top_up_is_made_once_per_key_and_over_the_deposit_read<
         "top-up: once per key"
     );
     assert_eq!(
-        store.shop(&shop_id(SHOP)).await.unwrap().unwrap().deposit,
-        Fen(10_500)
+        store.deposit(&shop_id(SHOP)).await.unwrap(),
+        Some(Fen(10_500))
     );
     let page = store.ledger_page(&shop_id(SHOP), 10, None).await.unwrap();
     assert_eq!(page.items, vec![entry], "top-up: one ledger entry");
     // Keys are per shop.
-    store.put_shop(&shop("shop2")).await.unwrap();
+    seed_shop(store, &shop("shop2")).await;
     let theirs = LedgerEntry::top_up(
         &shop_id("shop2"),
         &k1,
@@ -920,9 +938,7 @@ pub async fn a_top_up_back_above_zero_leaves_arrears_and_the_ledger_holds_both_k
 >(
     store: &S,
 ) {
-    let mut poor = shop(SHOP);
-    poor.deposit = Fen(100);
-    store.put_shop(&poor).await.unwrap();
+    seed_shop_with(store, &shop(SHOP), Fen(100)).await;
     let order = order_in(OVERDUE, OrderNode::Overdue);
     store.put_order(&order).await.unwrap();
     let conv = conversation("conv-arrears");

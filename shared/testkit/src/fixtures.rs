@@ -190,9 +190,9 @@ pub async fn seed<S: OrderStore + ShopStore>(store: &S, now: Millis) -> Result<(
             ],
             serving_rule: ServingRule::ByBuyer,
             robot_on: false,
-            deposit: Fen(200_000),
         })
         .await?;
+    store.put_deposit(&id_of(SHOP), Fen(200_000)).await?;
     store
         .put_shop(&Shop {
             shop_id: id_of(OTHER_SHOP),
@@ -202,9 +202,9 @@ pub async fn seed<S: OrderStore + ShopStore>(store: &S, now: Millis) -> Result<(
                 agent_id: id_of(OTHER_SHOP_AGENT),
             },
             robot_on: true,
-            deposit: Fen(100_000),
         })
         .await?;
+    store.put_deposit(&id_of(OTHER_SHOP), Fen(100_000)).await?;
     for order in main_buyer_orders(now)
         .into_iter()
         .chain(node_buyers(now).into_iter().map(|(_, o)| o))

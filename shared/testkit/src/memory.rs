@@ -25,8 +25,8 @@ use assistant_domain::model::time::{beijing_date, Millis};
 use assistant_domain::model::usage::{SolutionEvent, SolutionStats, StatEvent, StatRow};
 use assistant_domain::ports::{
     BlobStore, CompensationStore, ConversationChange, ConversationStore, FeedbackStore, LimitStore,
-    OrderEventOutcome, OrderStore, Page, PlatformStore, PushStore, ReportStore, ShopStore,
-    StatsStore, WaitingConversation,
+    Onboarding, OrderEventOutcome, OrderStore, Page, PlatformStore, PushStore, ReportStore,
+    ShopStore, StatsStore, WaitingConversation,
 };
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Mutex;
@@ -43,6 +43,8 @@ struct Compensation {
 #[derive(Debug, Default, Clone)]
 pub struct State {
     shops: BTreeMap<ShopId, Shop>,
+    /// Each shop's deposit, apart from its profile (as the adapter keeps it: `FUNDS#{shop}`).
+    deposits: BTreeMap<ShopId, Fen>,
     /// Every order's facts by order id (as the adapter keys them: one item per order id).
     orders: BTreeMap<OrderId, OrderFacts>,
     conversations: HashMap<ConversationId, Conversation>,
@@ -229,6 +231,15 @@ impl ShopStore for MemoryStore {
 
     async fn put_shop(&self, shop: &Shop) -> Result<()> {
         self.with(|s| s.shops.insert(shop.shop_id.clone(), shop.clone()));
+        Ok(())
+    }
+
+    async fn deposit(&self, shop: &ShopId) -> Result<Option<Fen>> {
+        Ok(self.with(|s| s.deposits.get(shop).copied()))
+    }
+
+    async fn put_deposit(&self, shop: &ShopId, deposit: Fen) -> Result<()> {
+        self.with(|s| s.deposits.insert(shop.clone(), deposit));
         Ok(())
     }
 
@@ -503,14 +514,14 @@ impl CompensationStore for MemoryStore {
             if s.coupons.contains_key(&coupon) {
                 return Ok(PayOutcome::AlreadyPaid);
             }
-            let Some(shop) = s.shops.get_mut(&due.shop_id) else {
+            let Some(deposit) = s.deposits.get_mut(&due.shop_id) else {
                 return Err(Error::NotFound("shop"));
             };
-            if shop.deposit != deposit_read {
+            if *deposit != deposit_read {
                 return Ok(PayOutcome::DepositMoved);
             }
             let balance_after = Fen(deposit_read.0 - due.amount.0);
-            shop.deposit = balance_after;
+            *deposit = balance_after;
             let entry =
                 LedgerEntry::payout(&due.shop_id, &due.order_id, due.amount, balance_after, now);
             s.ledger
@@ -546,13 +557,17 @@ impl ReportStore for MemoryStore {
 
     async fn shops_in_arrears(&self) -> Result<Vec<ShopInArrears>> {
         Ok(self.with(|s| {
-            s.shops
-                .values()
-                .filter(|shop| shop.deposit.0 < 0)
-                .map(|shop| ShopInArrears {
-                    shop_id: shop.shop_id.clone(),
-                    name: shop.name.clone(),
-                    deposit: shop.deposit,
+            s.deposits
+                .iter()
+                .filter(|(_, deposit)| deposit.0 < 0)
+                .map(|(shop_id, deposit)| ShopInArrears {
+                    shop_id: shop_id.clone(),
+                    name: s
+                        .shops
+                        .get(shop_id)
+                        .map(|p| p.name.clone())
+                        .unwrap_or_default(),
+                    deposit: *deposit,
                 })
                 .collect()
         }))
@@ -657,8 +672,9 @@ fn ledger_key(entry: &LedgerEntry) -> String {
 }
 
 impl PlatformStore for MemoryStore {
-    async fn onboard_shop(&self, profile: &ShopProfile) -> Result<(Shop, bool)> {
+    async fn onboard_shop(&self, profile: &ShopProfile) -> Result<Onboarding> {
         Ok(self.with(|s| {
+            let deposit = *s.deposits.entry(profile.shop_id.clone()).or_insert(Fen(0));
             let created = !s.shops.contains_key(&profile.shop_id);
             let shop = s
                 .shops
@@ -669,12 +685,15 @@ impl PlatformStore for MemoryStore {
                     agents: vec![],
                     serving_rule: Default::default(),
                     robot_on: false,
-                    deposit: Fen(0),
                 });
             shop.name = profile.name.clone();
             shop.agents = profile.agents.clone();
             shop.serving_rule = profile.serving_rule.clone();
-            (shop.clone(), created)
+            Onboarding {
+                shop: shop.clone(),
+                deposit,
+                created,
+            }
         }))
     }
 
@@ -695,13 +714,13 @@ impl PlatformStore for MemoryStore {
             if s.top_ups.contains_key(&marker) {
                 return Ok(TopUpOutcome::KeyUsed);
             }
-            let Some(shop) = s.shops.get_mut(&entry.shop_id) else {
+            let Some(deposit) = s.deposits.get_mut(&entry.shop_id) else {
                 return Err(Error::NotFound("shop"));
             };
-            if shop.deposit != deposit_read {
+            if *deposit != deposit_read {
                 return Ok(TopUpOutcome::DepositMoved);
             }
-            shop.deposit = entry.balance_after;
+            *deposit = entry.balance_after;
             s.top_ups.insert(marker, entry.clone());
             s.ledger
                 .insert((entry.shop_id.clone(), ledger_key(entry)), entry.clone());

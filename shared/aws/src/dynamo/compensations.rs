@@ -3,10 +3,11 @@
 
 use super::codec::{cursor_to_key, from_item, key, key_to_cursor, n, s, to_item, Item};
 use super::errors::{DynamoFault, Failure};
+use super::funds::move_deposit;
 use super::keys::{
-    compensation_sk, conversation_pk, coupon_pk, coupon_sk, due_shard_key, ledger_sk, message_sk,
-    order_pk, paid_day_key, shop_pk, ARREARS, ARREARS_KEY, ASKED_AT, DEPOSIT, DUE_INDEX, DUE_SHARD,
-    PAID_AT, PAID_DAY, PK, PROFILE, STATUS, STATUS_DUE, STATUS_PAID,
+    compensation_sk, conversation_pk, coupon_pk, coupon_sk, due_shard_key, funds_pk, ledger_sk,
+    message_sk, order_pk, paid_day_key, ASKED_AT, DUE_INDEX, DUE_SHARD, PAID_AT, PAID_DAY, PK,
+    STATUS, STATUS_DUE, STATUS_PAID,
 };
 use super::{put_new, DynamoStore};
 use assistant_domain::error::Result;
@@ -193,30 +194,19 @@ impl Payout<'_> {
 
     /// The shop's deposit, only if it is still what was read; arrears flagged in the same write.
     fn deduct(&self) -> TransactWriteItem {
-        let in_arrears = self.balance_after.0 < 0;
-        let expression = if in_arrears {
-            format!("SET {DEPOSIT} = :new, {ARREARS_KEY} = :arrears")
-        } else {
-            format!("SET {DEPOSIT} = :new REMOVE {ARREARS_KEY}")
-        };
-        let mut deduct = Update::builder()
-            .table_name(&self.tables.shops)
-            .set_key(Some(key(shop_pk(&self.due.shop_id), PROFILE)))
-            .update_expression(expression)
-            .condition_expression(format!("{DEPOSIT} = :read"))
-            .expression_attribute_values(":new", n(self.balance_after.0))
-            .expression_attribute_values(":read", n(self.deposit_read.0));
-        if in_arrears {
-            deduct = deduct.expression_attribute_values(":arrears", s(ARREARS));
-        }
-        let update = deduct.build().expect("table, key and expression are set");
+        let update = move_deposit(
+            &self.tables.shops,
+            &self.due.shop_id,
+            self.deposit_read,
+            self.balance_after,
+        );
         TransactWriteItem::builder().update(update).build()
     }
 
     /// The ledger entry, with the balance after.
     fn ledger(&self) -> TransactWriteItem {
         let due = self.due;
-        let mut ledger = key(shop_pk(&due.shop_id), ledger_sk(self.now, &due.order_id));
+        let mut ledger = key(funds_pk(&due.shop_id), ledger_sk(self.now, &due.order_id));
         ledger.extend([
             ("shop_id".to_string(), s(due.shop_id.as_str())),
             ("order_id".to_string(), s(due.order_id.as_str())),

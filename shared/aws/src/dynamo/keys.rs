@@ -27,7 +27,7 @@ pub const PAID_AT: &str = "paid_at";
 pub const WAITING_SHOP: &str = "waiting_shop";
 /// `WaitingIndex` sort key (the conversation's own field).
 pub const WAITING_SINCE: &str = "waiting_since";
-/// `ArrearsIndex` partition (set only while the deposit is below zero).
+/// `ArrearsIndex` partition (set on a shop's `BALANCE` only while its deposit is below zero).
 pub const ARREARS_KEY: &str = "arrears";
 /// `ArrearsIndex` sort key.
 pub const DEPOSIT: &str = "deposit";
@@ -91,6 +91,8 @@ pub const META: &str = "META";
 pub const WARM_UP_PK: &str = "WARMUP#";
 pub const WARM_UP_SK: &str = "WARMUP";
 pub const PROFILE: &str = "PROFILE";
+/// The sort key of a shop's deposit, in its funds partition.
+pub const BALANCE: &str = "BALANCE";
 pub const ROBOT: &str = "ROBOT";
 /// The `ArrearsIndex` partition: every shop in arrears.
 pub const ARREARS: &str = "ARREARS";
@@ -113,6 +115,10 @@ pub const REPLIES_PREFIX: &str = "REPLIES#";
 /// A top-up's marker: one per shop and `Idempotency-Key`.
 pub const TOP_UP_PREFIX: &str = "TOPUP#";
 const SHOP_PREFIX: &str = "SHOP#";
+/// The partitions of the shops' money (`FUNDS#{shop}`): the deposit, the ledger, the top-up
+/// markers. Apart from `SHOP#{shop}`, which other functions write, so that IAM's
+/// `dynamodb:LeadingKeys` can keep them out.
+pub const FUNDS_PREFIX: &str = "FUNDS#";
 
 pub fn order_pk(shop: &ShopId, buyer: &UserId) -> String {
     format!("{SHOP_PREFIX}{shop}#BUYER#{buyer}")
@@ -138,6 +144,10 @@ pub fn message_sk_at(sent_at: Millis, message_id: &str) -> String {
 pub fn shop_pk(shop: &ShopId) -> String {
     format!("{SHOP_PREFIX}{shop}")
 }
+/// A shop's money: its deposit (`BALANCE`), ledger (`LEDGER#…`) and top-up markers (`TOPUP#…`).
+pub fn funds_pk(shop: &ShopId) -> String {
+    format!("{FUNDS_PREFIX}{shop}")
+}
 /// The shop of a `SHOP#{shop}` partition key.
 pub fn shop_of_pk(pk: &str) -> Option<&str> {
     pk.strip_prefix(SHOP_PREFIX)
@@ -161,7 +171,7 @@ pub fn coupon_sk(order: &OrderId) -> String {
 pub fn ledger_sk(paid_at: Millis, order: &OrderId) -> String {
     format!("{LEDGER_PREFIX}{:013}#{order}", paid_at.max(0))
 }
-/// The marker of a shop's top-up with this key (sorts after `ROBOT`: outside the setup read).
+/// The marker of a shop's top-up with this key, in the shop's funds partition.
 pub fn top_up_sk(key: &IdempotencyKey) -> String {
     format!("{TOP_UP_PREFIX}{key}")
 }

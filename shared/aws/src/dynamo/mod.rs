@@ -6,7 +6,7 @@
 //! | Orders | `SHOP#{shop}#BUYER#{buyer}` | `ORDER#{order_id}` | an order ([`orders`]) |
 //! | Conversations | `CONV#{id}` | `META` | the conversation (version, open card, confirmed order) ([`conversations`]) |
 //! | Conversations | `CONV#{id}` | `MSG#{sent_at:013}#{message_id}` | a message |
-//! | Shops | `SHOP#{shop}` | `PROFILE` | the shop (agents, robot switch, deposit) ([`shops`]) |
+//! | Shops | `SHOP#{shop}` | `PROFILE` | the shop (agents, serving rule, robot switch) ([`shops`]) |
 //! | Shops | `SHOP#{shop}` | `REPLIES#{intent}` | the shop's replies for an intent, versioned |
 //! | Shops | `SHOP#{shop}` | `ROBOT` | the robot's answers, versioned |
 //! | Shops | `SHOP#{shop}` | `HISTORY#REPLIES#{intent}#{version:010}` | one change to the replies |
@@ -14,14 +14,15 @@
 //! | Shops | `SHOP#{shop}` | `FEEDBACK#{feedback_id}` | a feedback record ([`feedback`]) |
 //! | Orders | `SHOP#{shop}#BUYER#{buyer}` | `COMP#{order_id}` | the order's compensation: due, then paid ([`compensations`]) |
 //! | Orders | `BUYER#{buyer}` | `COUPON#{order_id}` | the buyer's coupon |
-//! | Shops | `SHOP#{shop}` | `LEDGER#{paid_at:013}#{order_id}` | a deposit ledger entry |
+//! | Shops | `FUNDS#{shop}` | `BALANCE` | the shop's deposit, `arrears` while below zero ([`funds`]) |
+//! | Shops | `FUNDS#{shop}` | `LEDGER#{at:013}#{order_id or TOPUP#key}` | a deposit ledger entry: a payout or a top-up |
+//! | Shops | `FUNDS#{shop}` | `TOPUP#{key}` | a top-up's marker, one per `Idempotency-Key` |
 //! | Conversations | `PUSH#TICKET#{ticket}`, `PUSH#CONN#{connection}`, `PUSH#TOPIC#{topic}` | … | push tickets, connections and subscriptions, removed by TTL ([`push`]) |
 //! | Conversations | `LIMIT#{buyer}` | `MSG#{window_start:013}` / `CONVS#{shop}#{window_start:013}` | a buyer's allowance in one window, removed by TTL (`expires_at`) after it ([`limits`]) |
 //!
 //! Sparse indexes: `DueIndex` (`due_shard`, `asked_at`) holds only due compensations, over
 //! 16 shards; `PaidIndex` (`paid_day`, `paid_at`) holds paid ones by Beijing day and shard
-//! ([`reports`]); `ArrearsIndex` (`arrears`, `deposit`) holds only shops whose deposit is below
-//! zero; `WaitingIndex` the conversations whose buyer waits for a person; `StatsIndex` (keys only)
+//! ([`reports`]); `ArrearsIndex` (`arrears`, `deposit`) holds only the balances below zero; `WaitingIndex` the conversations whose buyer waits for a person; `StatsIndex` (keys only)
 //! every shop's counters over 16 shards; `FeedbackIndex` every feedback record.
 //!
 //! Every request path is a GetItem, a Query on one partition, or a TransactWriteItems: no Scan.
@@ -33,6 +34,7 @@ mod compensations;
 mod conversations;
 pub(crate) mod errors;
 mod feedback;
+mod funds;
 pub mod keys;
 mod limits;
 pub(crate) mod meter;

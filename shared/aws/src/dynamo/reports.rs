@@ -1,12 +1,11 @@
 //! The platform's reports: the day's payouts (`PaidIndex`, by Beijing day and shard) and the
-//! shops in arrears (`ArrearsIndex`).
+//! shops in arrears (`ArrearsIndex`, in [`super::funds`]).
 
 use super::codec::from_item;
-use super::keys::{paid_day_key, ARREARS, ARREARS_INDEX, ARREARS_KEY, PAID_DAY, PAID_INDEX};
+use super::keys::{paid_day_key, PAID_DAY, PAID_INDEX};
 use super::DynamoStore;
 use assistant_domain::error::Result;
 use assistant_domain::model::compensation::{PaidCompensation, ShopInArrears, DUE_SHARDS};
-use assistant_domain::model::conversation::Shop;
 use assistant_domain::ports::ReportStore;
 
 impl ReportStore for DynamoStore {
@@ -23,22 +22,6 @@ impl ReportStore for DynamoStore {
     }
 
     async fn shops_in_arrears(&self) -> Result<Vec<ShopInArrears>> {
-        self.query_index(
-            &self.tables.shops,
-            ARREARS_INDEX,
-            ARREARS_KEY,
-            ARREARS.into(),
-        )
-        .await?
-        .into_iter()
-        .map(|item| {
-            let shop: Shop = from_item(item)?;
-            Ok(ShopInArrears {
-                shop_id: shop.shop_id,
-                name: shop.name,
-                deposit: shop.deposit,
-            })
-        })
-        .collect()
+        self.arrears().await
     }
 }

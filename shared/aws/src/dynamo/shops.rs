@@ -1,15 +1,17 @@
-//! Shops: the profile, the shop's replies and robot (one Query reads them all), the reply
-//! history, and the platform's side (onboarding, top-ups by `Idempotency-Key` and their markers,
-//! the deposit ledger), in the shop's partition.
+//! Shops: the profile, the shop's replies and robot (one Query reads them all) and the reply
+//! history, in the shop's partition; and the platform's side (onboarding, top-ups by
+//! `Idempotency-Key` and their markers, the deposit ledger), in the shop's funds partition
+//! ([`super::funds`]).
 //!
 //! `PROFILE` < `REPLIES#…` < `ROBOT` in sort order, and nothing else sorts between them, so
 //! `sk BETWEEN PROFILE AND ROBOT` is exactly the shop's setup.
 
 use super::codec::{from_item, n, s, string, to_item, to_value, Item};
 use super::errors::{DynamoFault, Failure};
+use super::funds::move_deposit;
 use super::keys::{
-    ledger_cursor, ledger_sk_of_cursor, ledger_top_up_sk, replies_sk, reply_history_prefix,
-    reply_history_sk, shop_pk, top_up_sk, ARREARS, ARREARS_KEY, DEPOSIT, ITEM_EXISTS, ITEM_IS_NEW,
+    funds_pk, ledger_cursor, ledger_sk_of_cursor, ledger_top_up_sk, replies_sk,
+    reply_history_prefix, reply_history_sk, shop_pk, top_up_sk, ITEM_EXISTS, ITEM_IS_NEW,
     LEDGER_PREFIX, PK_AND_SK_PREFIX, PROFILE, REPLIES_PREFIX, ROBOT, SK,
 };
 use super::{codec::key, put_new, DynamoStore, SortKeys};
@@ -21,7 +23,7 @@ use assistant_domain::model::ledger::{IdempotencyKey, LedgerEntry, TopUpOutcome}
 use assistant_domain::model::money::Fen;
 use assistant_domain::model::replies::{IntentReplies, ReplyChange, RobotSettings, ShopSetup};
 use assistant_domain::model::shop::ShopProfile;
-use assistant_domain::ports::{Page, PlatformStore, ShopStore};
+use assistant_domain::ports::{Onboarding, Page, PlatformStore, ShopStore};
 use aws_sdk_dynamodb::types::{AttributeValue, Put, ReturnValue, TransactWriteItem, Update};
 
 /// A versioned put: the item must not exist yet (version 1) or still hold the previous version.
@@ -44,6 +46,14 @@ impl ShopStore for DynamoStore {
     async fn put_shop(&self, shop: &Shop) -> Result<()> {
         let item = to_item(shop, shop_pk(&shop.shop_id), PROFILE.into())?;
         self.put(&self.tables.shops, item).await
+    }
+
+    async fn deposit(&self, shop: &ShopId) -> Result<Option<Fen>> {
+        self.read_deposit(shop).await
+    }
+
+    async fn put_deposit(&self, shop: &ShopId, deposit: Fen) -> Result<()> {
+        self.write_deposit(shop, deposit).await
     }
 
     async fn shop_setup(&self, shop: &ShopId) -> Result<Option<ShopSetup>> {
@@ -153,9 +163,11 @@ fn ledger_entry(mut item: Item, shop: &ShopId) -> Result<LedgerEntry> {
 }
 
 impl PlatformStore for DynamoStore {
-    async fn onboard_shop(&self, profile: &ShopProfile) -> Result<(Shop, bool)> {
-        // One UpdateItem: the profile's fields set, the deposit and the robot switch set only on
-        // a new shop (if_not_exists), so a payout or top-up at the same moment loses nothing.
+    async fn onboard_shop(&self, profile: &ShopProfile) -> Result<Onboarding> {
+        // The deposit first (created at 0, else left as it is), so that no profile is ever
+        // without one; then one UpdateItem for the profile: its fields set, the robot switch set
+        // only on a new shop (if_not_exists), so a switch at the same moment is not lost.
+        let deposit = self.open_funds(&profile.shop_id).await?;
         let request = self
             .client
             .update_item()
@@ -163,19 +175,17 @@ impl PlatformStore for DynamoStore {
             .set_key(Some(key(shop_pk(&profile.shop_id), PROFILE)))
             .update_expression(
                 "SET #id = :id, #name = :name, #agents = :agents, #rule = :rule, \
-                 #deposit = if_not_exists(#deposit, :zero), #robot = if_not_exists(#robot, :off)",
+                 #robot = if_not_exists(#robot, :off)",
             )
             .expression_attribute_names("#id", "shop_id")
             .expression_attribute_names("#name", "name")
             .expression_attribute_names("#agents", "agents")
             .expression_attribute_names("#rule", "serving_rule")
-            .expression_attribute_names("#deposit", DEPOSIT)
             .expression_attribute_names("#robot", "robot_on")
             .expression_attribute_values(":id", s(profile.shop_id.as_str()))
             .expression_attribute_values(":name", s(profile.name.as_str()))
             .expression_attribute_values(":agents", to_value(&profile.agents)?)
             .expression_attribute_values(":rule", to_value(&profile.serving_rule)?)
-            .expression_attribute_values(":zero", n(0))
             .expression_attribute_values(":off", AttributeValue::Bool(false))
             .return_values(ReturnValue::AllOld);
         let old = self
@@ -183,12 +193,9 @@ impl PlatformStore for DynamoStore {
             .await?
             .attributes
             .filter(|a| !a.is_empty());
-        let (robot_on, deposit, created) = match old {
-            Some(item) => {
-                let before: Shop = from_item(item)?;
-                (before.robot_on, before.deposit, false)
-            }
-            None => (false, Fen(0), true),
+        let (robot_on, created) = match old {
+            Some(item) => (from_item::<Shop>(item)?.robot_on, false),
+            None => (false, true),
         };
         let shop = Shop {
             shop_id: profile.shop_id.clone(),
@@ -196,9 +203,12 @@ impl PlatformStore for DynamoStore {
             agents: profile.agents.clone(),
             serving_rule: profile.serving_rule.clone(),
             robot_on,
-            deposit,
         };
-        Ok((shop, created))
+        Ok(Onboarding {
+            shop,
+            deposit,
+            created,
+        })
     }
 
     async fn top_up_with_key(
@@ -206,13 +216,13 @@ impl PlatformStore for DynamoStore {
         shop: &ShopId,
         key: &IdempotencyKey,
     ) -> Result<Option<LedgerEntry>> {
-        self.get(&self.tables.shops, shop_pk(shop), &top_up_sk(key))
+        self.get(&self.tables.shops, funds_pk(shop), &top_up_sk(key))
             .await
     }
 
     async fn top_up(&self, entry: &LedgerEntry, deposit_read: Fen) -> Result<TopUpOutcome> {
         let table = &self.tables.shops;
-        let pk = shop_pk(&entry.shop_id);
+        let pk = funds_pk(&entry.shop_id);
         let Some(idempotency_key) = &entry.idempotency_key else {
             return Err(DynamoFault::internal(
                 "Invalid",
@@ -225,24 +235,7 @@ impl PlatformStore for DynamoStore {
             pk.clone(),
             ledger_top_up_sk(entry.at, idempotency_key),
         )?;
-        // In arrears exactly while below zero: a deposit back at zero or above leaves
-        // ArrearsIndex in the same write.
-        let expression = if entry.in_arrears() {
-            format!("SET {DEPOSIT} = :new, {ARREARS_KEY} = :arrears")
-        } else {
-            format!("SET {DEPOSIT} = :new REMOVE {ARREARS_KEY}")
-        };
-        let mut deposit = Update::builder()
-            .table_name(table)
-            .set_key(Some(key(pk, PROFILE)))
-            .update_expression(expression)
-            .condition_expression(format!("{DEPOSIT} = :read"))
-            .expression_attribute_values(":new", n(entry.balance_after.0))
-            .expression_attribute_values(":read", n(deposit_read.0));
-        if entry.in_arrears() {
-            deposit = deposit.expression_attribute_values(":arrears", s(ARREARS));
-        }
-        let deposit = deposit.build().expect("table, key and expression are set");
+        let deposit = move_deposit(table, &entry.shop_id, deposit_read, entry.balance_after);
         let writes = vec![
             TransactWriteItem::builder()
                 .put(put_new(table, marker))
@@ -276,7 +269,7 @@ impl PlatformStore for DynamoStore {
         limit: usize,
         after: Option<String>,
     ) -> Result<Page<LedgerEntry>> {
-        let pk = shop_pk(shop);
+        let pk = funds_pk(shop);
         let start = match after.as_deref() {
             None => None,
             Some(cursor) => {

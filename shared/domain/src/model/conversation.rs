@@ -29,7 +29,9 @@ pub fn message_text(field: &str, raw: &str) -> Result<String> {
 }
 
 /// A shop (店铺) as the assistant needs it. The platform onboards it (`PUT /shops/{shop_id}`:
-/// name, agents, serving rule); its admin switches the robot; top-ups and payouts move the deposit.
+/// name, agents, serving rule); its admin switches the robot. Its deposit (保证金) is not part of
+/// it: money is kept apart ([`crate::ports::ShopStore::deposit`]), written only by payouts and
+/// the platform's top-ups.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Shop {
     pub shop_id: ShopId,
@@ -41,8 +43,6 @@ pub struct Shop {
     pub serving_rule: ServingRule,
     /// 飞鸽机器人 switched on.
     pub robot_on: bool,
-    /// 保证金 balance; may go below zero (arrears).
-    pub deposit: Fen,
 }
 
 impl Shop {
@@ -307,7 +307,6 @@ mod tests {
             ],
             serving_rule: ServingRule::ByBuyer,
             robot_on: false,
-            deposit: Fen(0),
         };
         let buyer = UserId::parse("buyer-zhang").unwrap();
         let agents: std::collections::HashSet<_> = (0..20)

@@ -230,7 +230,6 @@ pub fn validate_robot_answers(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::money::Fen;
     use crate::model::order::OrderNode;
     use crate::model::solution::lookup;
 
@@ -241,7 +240,6 @@ mod tests {
             agents: vec![],
             serving_rule: Default::default(),
             robot_on,
-            deposit: Fen(0),
         };
         let mut s = ShopSetup::bare(shop);
         let mut r = IntentReplies::empty(&s.shop.shop_id, IntentId::UrgeShipment);

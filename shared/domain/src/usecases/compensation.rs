@@ -115,8 +115,8 @@ where
     // Worded once: a retried attempt stores the same message (a failed one stored nothing).
     let notice = payout_notice(due, now);
     for attempt in 1..=PAY_ATTEMPTS {
-        let shop = match store.shop(&due.shop_id).await {
-            Ok(Some(shop)) => shop,
+        let deposit = match store.deposit(&due.shop_id).await {
+            Ok(Some(deposit)) => deposit,
             Ok(None) => return false,
             Err(_) => {
                 report.retries += 1;
@@ -124,7 +124,7 @@ where
                 continue;
             }
         };
-        match store.pay(due, shop.deposit, &notice, now).await {
+        match store.pay(due, deposit, &notice, now).await {
             Ok(PayOutcome::Paid { .. }) => {
                 report.paid += 1;
                 report.fen_paid += due.amount.0;

@@ -34,7 +34,7 @@ pub struct AgentView {
 }
 
 impl ShopView {
-    pub fn of(shop: &Shop) -> Self {
+    pub fn of(shop: &Shop, deposit: Fen) -> Self {
         ShopView {
             shop_id: shop.shop_id.clone(),
             name: shop.name.clone(),
@@ -48,8 +48,8 @@ impl ShopView {
                 .collect(),
             serving_rule: shop.serving_rule.clone(),
             robot_on: shop.robot_on,
-            deposit: shop.deposit,
-            in_arrears: shop.deposit.0 < 0,
+            deposit,
+            in_arrears: deposit.0 < 0,
         }
     }
 }
@@ -71,10 +71,10 @@ pub async fn onboard_shop<S: PlatformStore>(
 ) -> Result<Onboarded> {
     access::manage_shops(actor)?;
     let profile = ShopProfile::parse(shop_id.clone(), input)?;
-    let (shop, created) = store.onboard_shop(&profile).await?;
+    let done = store.onboard_shop(&profile).await?;
     Ok(Onboarded {
-        shop: ShopView::of(&shop),
-        created,
+        shop: ShopView::of(&done.shop, done.deposit),
+        created: done.created,
     })
 }
 
@@ -105,15 +105,17 @@ pub async fn top_up<S: PlatformStore + ShopStore>(
     let amount = input.amount()?;
     let mut last = None;
     for _ in 0..TOP_UP_ATTEMPTS {
-        let (earlier, shop) =
-            futures_util::future::join(store.top_up_with_key(shop_id, &key), store.shop(shop_id))
-                .await;
+        let (earlier, deposit) = futures_util::future::join(
+            store.top_up_with_key(shop_id, &key),
+            store.deposit(shop_id),
+        )
+        .await;
         if let Some(entry) = earlier? {
             return replay(entry, amount);
         }
-        let shop = shop?.ok_or(Error::NotFound("shop"))?;
-        let entry = LedgerEntry::top_up(shop_id, &key, amount, shop.deposit, by, now);
-        match store.top_up(&entry, shop.deposit).await {
+        let deposit = deposit?.ok_or(Error::NotFound("shop"))?;
+        let entry = LedgerEntry::top_up(shop_id, &key, amount, deposit, by, now);
+        match store.top_up(&entry, deposit).await {
             Ok(TopUpOutcome::Applied) => {
                 return Ok(TopUpResult {
                     entry,

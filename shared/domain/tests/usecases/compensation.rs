@@ -29,7 +29,11 @@ async fn select_at(store: &MemoryStore, conv: &str, input: Value, now: Millis) {
 
 async fn deposit(store: &MemoryStore) -> Fen {
     let shop: ShopId = id_of(SHOP);
-    store.shop(&shop).await.unwrap().unwrap().deposit
+    store
+        .deposit(&shop)
+        .await
+        .unwrap()
+        .expect("the shop has a deposit")
 }
 
 async fn main_buyers_order(
@@ -177,9 +181,7 @@ async fn the_sweep_pays_coupon_deposit_and_notice_once() {
 #[tokio::test]
 async fn the_platform_report_shows_the_days_payouts_and_shops_in_arrears() {
     let store = with_one_due().await;
-    let mut shop = store.shop(&id_of(SHOP)).await.unwrap().unwrap();
-    shop.deposit = Fen(200);
-    store.put_shop(&shop).await.unwrap();
+    store.put_deposit(&id_of(SHOP), Fen(200)).await.unwrap();
     sweep(&store, &NoWait, NOW, 0).await.unwrap();
 
     let ops = Actor::Platform(id_of("ops"));

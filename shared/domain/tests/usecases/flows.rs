@@ -17,7 +17,7 @@ use assistant_domain::usecases::{
     post_staff_message, queue, rate_robot, screenshot, select_order, sweep, EditReplies, EditRobot,
     FeedbackQuery, PanelState, PostMessage, RateRobot, Rating, SelectOrder, SelectionVia,
 };
-use assistant_testkit::builders::{order_in, shop, T0};
+use assistant_testkit::builders::{order_in, seed_shop, shop, DEPOSIT, T0};
 use assistant_testkit::fixtures::buyer_says;
 use assistant_testkit::fixtures::NoWait;
 use assistant_testkit::MemoryStore;
@@ -26,7 +26,7 @@ const OVERDUE: &str = "6930000000000000001";
 
 async fn seeded() -> MemoryStore {
     let store = MemoryStore::default();
-    store.put_shop(&shop("shop1")).await.unwrap();
+    seed_shop(&store, &shop("shop1")).await;
     store
         .put_order(&order_in(OVERDUE, OrderNode::Overdue))
         .await
@@ -97,12 +97,11 @@ async fn the_urge_flow_runs_on_it_and_the_sweep_pays_once() {
         store.coupon(&buyer_id, &OrderId::parse(OVERDUE).unwrap()),
         Some(COUPON)
     );
-    let shop = store
-        .shop(&ShopId::parse("shop1").unwrap())
+    let deposit = store
+        .deposit(&ShopId::parse("shop1").unwrap())
         .await
-        .unwrap()
         .unwrap();
-    assert_eq!(shop.deposit, Fen(10_000 - COUPON.0));
+    assert_eq!(deposit, Some(Fen(DEPOSIT.0 - COUPON.0)));
     let messages = store.messages(&conv, 50).await.unwrap();
     // The domain's words, stored as they were given: a coupon message, as in DynamoDB.
     assert!(messages.iter().any(|m| matches!(
@@ -140,7 +139,7 @@ fn ask(text: &str) -> PostMessage {
 async fn every_node_gets_its_solution_once_the_order_is_named() {
     for (i, node) in OrderNode::ALL.into_iter().enumerate() {
         let store = MemoryStore::default();
-        store.put_shop(&shop("shop1")).await.unwrap();
+        seed_shop(&store, &shop("shop1")).await;
         let id = format!("69300000000000001{i:02}");
         store.put_order(&order_in(&id, node)).await.unwrap();
         let conv = ConversationId::parse(format!("c-{}", node.as_str())).unwrap();
@@ -390,7 +389,7 @@ fn naming(card: Option<&PredictionCard>, order: &str) -> SelectOrder {
 /// A shop whose buyer1 has these orders.
 async fn with_orders(orders: &[(&str, OrderNode)]) -> MemoryStore {
     let store = MemoryStore::default();
-    store.put_shop(&shop("shop1")).await.unwrap();
+    seed_shop(&store, &shop("shop1")).await;
     for (id, node) in orders {
         store.put_order(&order_in(id, *node)).await.unwrap();
     }
