@@ -347,12 +347,8 @@ async fn every_permission_a_function_uses_is_granted_by_its_policy() {
         && k.as_deref().is_some_and(|k| k.starts_with("LIMIT#"))));
 }
 
-/// Coupons (`BUYER#{buyer}` in the orders table) are money: only compensate's policy lets it
-/// write one; every other function's writes to the table are held to other partitions by
-/// `dynamodb:LeadingKeys`.
-#[test]
-fn only_compensate_may_write_a_coupon() {
-    let coupon = "BUYER#buyer-zhang";
+/// The functions (and write actions) whose policy admits a write to `table` in partition `key`.
+fn writers(table: &str, key: &str) -> BTreeSet<(String, &'static str)> {
     let writes = [
         "dynamodb:PutItem",
         "dynamodb:UpdateItem",
@@ -363,14 +359,22 @@ fn only_compensate_may_write_a_coupon() {
     for (function, statements) in policies() {
         for s in statements {
             for action in writes {
-                if s.allows(action, "OrdersTable", Some(coupon)) {
+                if s.allows(action, table, Some(key)) {
                     writers.insert((function.clone(), action));
                 }
             }
         }
     }
+    writers
+}
+
+/// Coupons (`BUYER#{buyer}` in the orders table) are money: only compensate's policy lets it
+/// write one; every other function's writes to the table are held to other partitions by
+/// `dynamodb:LeadingKeys`.
+#[test]
+fn only_compensate_may_write_a_coupon() {
     assert_eq!(
-        writers,
+        writers("OrdersTable", "BUYER#buyer-zhang"),
         BTreeSet::from([
             ("compensate".to_string(), "dynamodb:PutItem"),
             ("compensate".to_string(), "dynamodb:UpdateItem"),
@@ -386,27 +390,8 @@ fn only_compensate_may_write_a_coupon() {
 fn only_compensate_and_the_platform_may_write_a_shops_money() {
     let funds = funds_pk(&ShopId::parse("xiaolu-home").unwrap());
     let profile = shop_pk(&ShopId::parse("xiaolu-home").unwrap());
-    let writes = [
-        "dynamodb:PutItem",
-        "dynamodb:UpdateItem",
-        "dynamodb:DeleteItem",
-        "dynamodb:BatchWriteItem",
-    ];
-    let writers = |key: &str| {
-        let mut writers = BTreeSet::new();
-        for (function, statements) in policies() {
-            for s in statements {
-                for action in writes {
-                    if s.allows(action, "ShopsTable", Some(key)) {
-                        writers.insert((function.clone(), action));
-                    }
-                }
-            }
-        }
-        writers
-    };
     assert_eq!(
-        writers(&funds),
+        writers("ShopsTable", &funds),
         BTreeSet::from([
             ("compensate".to_string(), "dynamodb:PutItem"),
             ("compensate".to_string(), "dynamodb:UpdateItem"),
@@ -414,7 +399,10 @@ fn only_compensate_and_the_platform_may_write_a_shops_money() {
             ("shops".to_string(), "dynamodb:UpdateItem"),
         ])
     );
-    let profile_writers: BTreeSet<String> = writers(&profile).into_iter().map(|(f, _)| f).collect();
+    let profile_writers: BTreeSet<String> = writers("ShopsTable", &profile)
+        .into_iter()
+        .map(|(f, _)| f)
+        .collect();
     assert!(
         !profile_writers.contains("compensate"),
         "compensate writes no shop profile, reply or counter: {profile_writers:?}"
