@@ -497,6 +497,24 @@ fn payout_decision(intent: IntentId, confident: bool, p: &[f32; learn::K], mtext
         && payout_veto(mtext).is_none()
 }
 
+/// The least probability the model must give 催发货 for a "shipped or not?" doubt that it reads
+/// as logistics to be taken as 催发货 (GUIDE.md rule 4; see `decide_with`).
+pub const DOUBT_FLOOR: f64 = 0.1;
+
+/// Whether a line doubts that the order has left (GUIDE.md rule 4): a `未发` cue word, and no word
+/// of its having left (`已发`) or of its arrival (`到货`).
+fn doubts_it_left(model_text: &str) -> bool {
+    let (mut not_shipped, mut left) = (false, false);
+    for cue in learn::cues(model_text) {
+        match cue {
+            "未发" => not_shipped = true,
+            "已发" | "到货" => left = true,
+            _ => {}
+        }
+    }
+    not_shipped && !left
+}
+
 /// Classifies one message alone, without evidence, with a model given (one trained at run time
 /// from another corpus, to measure it without a rebuild: `assistant eval FILE --train TSV`).
 pub fn classify_light_with(model: &learn::Packed, text: &str) -> Classification {
@@ -553,6 +571,29 @@ fn decide_with(
         vetoed = arrangement(&mtext);
     }
     let mut p = p;
+    // GUIDE.md rule 4: "shipped or not?" with no tracking. A line the model reads as logistics or
+    // as 催发货 that doubts whether the order left (a word of the `未发` cue: 没发货, 发了没, 还在
+    // 待出库, 忘了发 ...) and says nothing of its having left or of its arrival (no `已发`, no `到货`
+    // cue) asks whether it ships: 催发货, logistics' probability going to it, when the model gives
+    // 催发货 some weight ([`DOUBT_FLOOR`]).
+    let mut doubt = false;
+    let (u, l) = (
+        IntentId::UrgeShipment as usize,
+        IntentId::Logistics as usize,
+    );
+    if vetoed.is_none()
+        && (top == l || top == u)
+        && p[u] as f64 >= DOUBT_FLOOR
+        && p[l] > 0.0
+        && doubts_it_left(&mtext)
+    {
+        p[u] += p[l];
+        p[l] = 0.0;
+        let mut rest = ranked.iter().copied().filter(|k| *k != u && *k != l);
+        second = rest.next().unwrap_or(l);
+        top = u;
+        doubt = true;
+    }
     // GUIDE.md rule 5: a cancellation or a refund asked for because nothing shipped
     // (没发货 我要退款) is cancel_order / refund_return, not 催发货; a threat (再不发我就退款) stays.
     if vetoed.is_none()
@@ -630,6 +671,9 @@ fn decide_with(
     };
     if let (Some(cue), true) = (vetoed, with_evidence) {
         evidence.push(format!("否决催发货:{cue}"));
+    }
+    if doubt && with_evidence {
+        evidence.push("未发之疑:催发货".to_string());
     }
     let payout_trigger = payout_decision(intent, confident, &p, &mtext);
     if with_evidence && intent == IntentId::UrgeShipment && confident && !payout_trigger {
