@@ -907,6 +907,29 @@ mod tests {
     }
 
     #[test]
+    fn a_doubt_whether_the_order_left_is_urging_but_tracking_after_it_left_is_not() {
+        // GUIDE.md rule 4: no word of its having left or arriving → 催发货, and it pays.
+        for text in [
+            "你们是不是忘记给我发了 物流啥也没有",
+            "到底发没发货 物流页面一片空白",
+        ] {
+            let c = classify(text);
+            assert!(c.pays(), "{text}: {c:?}");
+            assert!(c.evidence.iter().any(|e| e == "未发之疑:催发货"), "{c:?}");
+        }
+        // Once it has left, or when the buyer asks about the arrival: logistics, no payout.
+        for text in [
+            "已经发货了 物流三天没更新",
+            "发货了吗 怎么还没到",
+            "显示已发出 物流一直不动",
+        ] {
+            let c = classify(text);
+            assert_eq!(c.intent, Logistics, "{text}: {c:?}");
+            assert!(!c.pays(), "{text}: {c:?}");
+        }
+    }
+
+    #[test]
     fn the_buyers_last_lines_complete_a_weak_message() {
         let alone = classify("到现在都没动");
         let c = classify_in_conversation("到现在都没动", None, &["在吗", "我前天买的书架"]);
