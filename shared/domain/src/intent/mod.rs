@@ -499,11 +499,18 @@ fn payout_decision(intent: IntentId, confident: bool, p: &[f32; learn::K], mtext
 
 /// The least probability the model must give 催发货 for a "shipped or not?" doubt that it reads
 /// as logistics to be taken as 催发货 (GUIDE.md rule 4; see `decide_with`).
-pub const DOUBT_FLOOR: f64 = 0.1;
+pub const DOUBT_FLOOR: f64 = 0.25;
+
+/// Words of a parcel that has left, besides the `已发` cue: the courier took it, it left the
+/// warehouse (a status mismatch, 已揽收 but 待发货, is a logistics question).
+const LEFT: &[&str] = &["已揽", "已经揽", "揽收了", "揽件了", "已出库", "已经出库"];
 
 /// Whether a line doubts that the order has left (GUIDE.md rule 4): a `未发` cue word, and no word
-/// of its having left (`已发`) or of its arrival (`到货`).
+/// of its having left (`已发`, [`LEFT`]) or of its arrival (`到货`).
 fn doubts_it_left(model_text: &str) -> bool {
+    if LEFT.iter().any(|w| model_text.contains(w)) {
+        return false;
+    }
     let (mut not_shipped, mut left) = (false, false);
     for cue in learn::cues(model_text) {
         match cue {
@@ -512,7 +519,27 @@ fn doubts_it_left(model_text: &str) -> bool {
             _ => {}
         }
     }
-    not_shipped && !left
+    not_shipped && !left && not_shipped_said_as_doubt(model_text)
+}
+
+/// Whether some `未发` word of the line is said as the buyer's doubt or complaint, not as a
+/// condition or an attribute: 还没发货的订单怎么看物流, 没发货之前能查物流吗, 没发货的话 … ask
+/// about something else.
+fn not_shipped_said_as_doubt(model_text: &str) -> bool {
+    const AFTER: &[&str] = &["的", "之前", "前", "以前", "时", "的时候"];
+    let words = learn::CUES
+        .iter()
+        .find(|(name, _)| *name == "未发")
+        .map(|(_, words)| *words)
+        .unwrap_or_default();
+    words.iter().any(|w| {
+        model_text.match_indices(w).any(|(at, _)| {
+            // 还没发 in 还没发货的: the word's longer form.
+            let rest = &model_text[at + w.len()..];
+            let rest = rest.strip_prefix('货').unwrap_or(rest);
+            !AFTER.iter().any(|a| rest.starts_with(a))
+        })
+    })
 }
 
 /// Classifies one message alone, without evidence, with a model given (one trained at run time
@@ -927,6 +954,17 @@ mod tests {
             assert_eq!(c.intent, Logistics, "{text}: {c:?}");
             assert!(!c.pays(), "{text}: {c:?}");
         }
+        // Said as a condition or an attribute, or with the parcel already taken: no doubt.
+        for text in [
+            "还没发货的订单怎么看物流",
+            "没发货的话物流会显示什么",
+            "显示已揽收 订单还是待发货",
+        ] {
+            assert!(!doubts_it_left(&learn::model_text(text)), "{text}");
+        }
+        assert!(doubts_it_left(&learn::model_text(
+            "到底发没发货 物流页面一片空白"
+        )));
     }
 
     #[test]
