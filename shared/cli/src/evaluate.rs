@@ -8,7 +8,8 @@ use assistant_domain::intent::{
 use std::time::Instant;
 
 pub const EVAL_USAGE: &str = "usage: assistant eval FILE.tsv [--predictions LABELS.txt] \
-[--peer NAME=LABELS.txt]... [--gate-payout-precision 0.95] [--show-errors N] [--train TRAIN.tsv]";
+[--peer NAME=LABELS.txt]... [--gate-payout-precision 0.95] [--show-errors N] [--train TRAIN.tsv] \
+[--payout-errors]";
 
 /// A labelled file: `text<TAB>intent[<TAB>also_ok[<TAB>note]]`; a header line (`text<TAB>intent…`)
 /// is skipped. Notes and extra columns are ignored.
@@ -177,6 +178,9 @@ pub fn run_eval(args: &[String]) -> Result<bool, Box<dyn std::error::Error>> {
         elapsed.as_secs_f64() * 1000.0
     );
     print_costly(&ours, &decided, &labelled, show);
+    if args.iter().any(|a| a == "--payout-errors") {
+        print_payout_errors(&guesses, &labelled);
+    }
 
     let mut table = vec![summary_line("ours", &ours)];
     for spec in flag_values(args, "--peer") {
@@ -212,6 +216,27 @@ pub fn run_eval(args: &[String]) -> Result<bool, Box<dyn std::error::Error>> {
         return Ok(pass);
     }
     Ok(true)
+}
+
+/// `--payout-errors`: every 催发货 line the payout decision missed, with what the engine made of it
+/// (its top guess, and `unsure` when it abstained), and every wrongful payout: where recall and
+/// precision go, line by line.
+fn print_payout_errors(rows: &[eval::Row], labelled: &[(String, usize, Vec<usize>)]) {
+    let u = IntentId::UrgeShipment;
+    println!("\npayout decisions missed (gold urge_shipment, not paid: the engine's top guess)");
+    for (r, (t, _, _)) in rows.iter().zip(labelled) {
+        if r.gold == u && !r.payout {
+            let sure = if r.confident { "" } else { " unsure" };
+            let (p, c) = (r.predicted.as_str(), r.confidence);
+            println!("  {p:<18} {c:.3}{sure:<7} {t}");
+        }
+    }
+    println!("wrongful payouts (paid, urge_shipment neither the label nor also_ok)");
+    for (r, (t, _, _)) in rows.iter().zip(labelled) {
+        if r.payout && r.gold != u && !r.extras.contains(&u) {
+            println!("  {:<18} {t}", r.gold.as_str());
+        }
+    }
 }
 
 fn print_costly(

@@ -39,7 +39,9 @@ const USAGE: &str = "usage:
   assistant classify [--evidence]    < messages.txt   (one JSON object per line)
   assistant eval FILE.tsv [--peer NAME=LABELS.txt]... [--gate-payout-precision 0.95] [--show-errors N]
                                                       (ours beside peers' predictions, one label a line;
-                                                       --predictions LABELS.txt scores one peer alone)
+                                                       --predictions LABELS.txt scores one peer alone;
+                                                       --train TRAIN.tsv over a model trained in the run;
+                                                       --payout-errors lists the missed and wrongful payouts)
   assistant eval-turns FILE.tsv                       (the multi-turn set: with and without the buyer's last lines)
   assistant demo [--endpoint URL] [--s3-endpoint URL] (DynamoDB Local, moto S3; defaults $AWS_ENDPOINT_URL_DYNAMODB, $AWS_ENDPOINT_URL_S3)
   assistant create-tables --prefix P [--endpoint URL]

@@ -236,6 +236,13 @@ pub const CUES: &[(&str, &[&str])] = &[
             "出库了吗",
             "都不发",
             "还不发",
+            // a buyer who suspects the shop forgot or skipped the order
+            "忘记发",
+            "忘了发",
+            "忘记给我发",
+            "忘了给我发",
+            "没给我发货",
+            "漏了我",
         ],
     ),
     // Missing, wrong or damaged goods.

@@ -497,6 +497,51 @@ fn payout_decision(intent: IntentId, confident: bool, p: &[f32; learn::K], mtext
         && payout_veto(mtext).is_none()
 }
 
+/// The least probability the model must give 催发货 for a "shipped or not?" doubt that it reads
+/// as logistics to be taken as 催发货 (GUIDE.md rule 4; see `decide_with`).
+pub const DOUBT_FLOOR: f64 = 0.25;
+
+/// Words of a parcel that has left, besides the `已发` cue: the courier took it, it left the
+/// warehouse (a status mismatch, 已揽收 but 待发货, is a logistics question).
+const LEFT: &[&str] = &["已揽", "已经揽", "揽收了", "揽件了", "已出库", "已经出库"];
+
+/// Whether a line doubts that the order has left (GUIDE.md rule 4): a `未发` cue word, and no word
+/// of its having left (`已发`, [`LEFT`]) or of its arrival (`到货`).
+fn doubts_it_left(model_text: &str) -> bool {
+    if LEFT.iter().any(|w| model_text.contains(w)) {
+        return false;
+    }
+    let (mut not_shipped, mut left) = (false, false);
+    for cue in learn::cues(model_text) {
+        match cue {
+            "未发" => not_shipped = true,
+            "已发" | "到货" => left = true,
+            _ => {}
+        }
+    }
+    not_shipped && !left && not_shipped_said_as_doubt(model_text)
+}
+
+/// Whether some `未发` word of the line is said as the buyer's doubt or complaint, not as a
+/// condition or an attribute: 还没发货的订单怎么看物流, 没发货之前能查物流吗, 没发货的话 … ask
+/// about something else.
+fn not_shipped_said_as_doubt(model_text: &str) -> bool {
+    const AFTER: &[&str] = &["的", "之前", "前", "以前", "时", "的时候"];
+    let words = learn::CUES
+        .iter()
+        .find(|(name, _)| *name == "未发")
+        .map(|(_, words)| *words)
+        .unwrap_or_default();
+    words.iter().any(|w| {
+        model_text.match_indices(w).any(|(at, _)| {
+            // 还没发 in 还没发货的: the word's longer form.
+            let rest = &model_text[at + w.len()..];
+            let rest = rest.strip_prefix('货').unwrap_or(rest);
+            !AFTER.iter().any(|a| rest.starts_with(a))
+        })
+    })
+}
+
 /// Classifies one message alone, without evidence, with a model given (one trained at run time
 /// from another corpus, to measure it without a rebuild: `assistant eval FILE --train TSV`).
 pub fn classify_light_with(model: &learn::Packed, text: &str) -> Classification {
@@ -553,6 +598,29 @@ fn decide_with(
         vetoed = arrangement(&mtext);
     }
     let mut p = p;
+    // GUIDE.md rule 4: "shipped or not?" with no tracking. A line the model reads as logistics or
+    // as 催发货 that doubts whether the order left (a word of the `未发` cue: 没发货, 发了没, 还在
+    // 待出库, 忘了发 ...) and says nothing of its having left or of its arrival (no `已发`, no `到货`
+    // cue) asks whether it ships: 催发货, logistics' probability going to it, when the model gives
+    // 催发货 some weight ([`DOUBT_FLOOR`]).
+    let mut doubt = false;
+    let (u, l) = (
+        IntentId::UrgeShipment as usize,
+        IntentId::Logistics as usize,
+    );
+    if vetoed.is_none()
+        && (top == l || top == u)
+        && p[u] as f64 >= DOUBT_FLOOR
+        && p[l] > 0.0
+        && doubts_it_left(&mtext)
+    {
+        p[u] += p[l];
+        p[l] = 0.0;
+        let mut rest = ranked.iter().copied().filter(|k| *k != u && *k != l);
+        second = rest.next().unwrap_or(l);
+        top = u;
+        doubt = true;
+    }
     // GUIDE.md rule 5: a cancellation or a refund asked for because nothing shipped
     // (没发货 我要退款) is cancel_order / refund_return, not 催发货; a threat (再不发我就退款) stays.
     if vetoed.is_none()
@@ -630,6 +698,9 @@ fn decide_with(
     };
     if let (Some(cue), true) = (vetoed, with_evidence) {
         evidence.push(format!("否决催发货:{cue}"));
+    }
+    if doubt && with_evidence {
+        evidence.push("未发之疑:催发货".to_string());
     }
     let payout_trigger = payout_decision(intent, confident, &p, &mtext);
     if with_evidence && intent == IntentId::UrgeShipment && confident && !payout_trigger {
@@ -860,6 +931,40 @@ mod tests {
         // An arrangement of the shipment is not 催发货 at all.
         let c = classify("有货的先发 剩下的以后再补");
         assert_ne!(c.intent, UrgeShipment, "{c:?}");
+    }
+
+    #[test]
+    fn a_doubt_whether_the_order_left_is_urging_but_tracking_after_it_left_is_not() {
+        // GUIDE.md rule 4: no word of its having left or arriving → 催发货, and it pays.
+        for text in [
+            "你们是不是忘记给我发了 物流啥也没有",
+            "到底发没发货 物流页面一片空白",
+        ] {
+            let c = classify(text);
+            assert!(c.pays(), "{text}: {c:?}");
+            assert!(c.evidence.iter().any(|e| e == "未发之疑:催发货"), "{c:?}");
+        }
+        // Once it has left, or when the buyer asks about the arrival: logistics, no payout.
+        for text in [
+            "已经发货了 物流三天没更新",
+            "发货了吗 怎么还没到",
+            "显示已发出 物流一直不动",
+        ] {
+            let c = classify(text);
+            assert_eq!(c.intent, Logistics, "{text}: {c:?}");
+            assert!(!c.pays(), "{text}: {c:?}");
+        }
+        // Said as a condition or an attribute, or with the parcel already taken: no doubt.
+        for text in [
+            "还没发货的订单怎么看物流",
+            "没发货的话物流会显示什么",
+            "显示已揽收 订单还是待发货",
+        ] {
+            assert!(!doubts_it_left(&learn::model_text(text)), "{text}");
+        }
+        assert!(doubts_it_left(&learn::model_text(
+            "到底发没发货 物流页面一片空白"
+        )));
     }
 
     #[test]
