@@ -35,6 +35,7 @@ import hashlib
 import hmac
 import json
 import mimetypes
+import re
 import secrets
 import threading
 import time
@@ -177,15 +178,30 @@ def jwt_settings(template: dict) -> tuple[str, str]:
     return str(issuer), str(audience)
 
 
-def function_environment(template: dict, resolve_ref: Callable[[str], str | None]) -> dict[str, str]:
+def function_environment(template: dict, resolve_ref: Callable[[str], str | None],
+                         preset: dict[str, str] | None = None) -> dict[str, str]:
     """The environment the template gives its functions (Globals, then each function's own), with
-    every `!Ref` resolved by `resolve_ref` (a logical id or parameter → its local value). One
-    `cargo lambda watch` serves every function, so they share the union."""
+    every `!Ref` (and every `${Name}` of a `!Sub`) resolved by `resolve_ref` (a logical id or
+    parameter → its local value). One `cargo lambda watch` serves every function, so they share
+    the union. A variable named in `preset` takes that value instead of the template's."""
     env: dict[str, str] = {}
+    preset = preset or {}
+
+    def substitute(name: str, text: str) -> str:
+        def one(match: "re.Match[str]") -> str:
+            resolved = resolve_ref(match.group(1))
+            if resolved is None:
+                raise ValueError(f"{name}: cannot resolve ${{{match.group(1)}}} locally")
+            return resolved
+        return re.sub(r"\$\{([^}!]+)\}", one, text)
 
     def add(variables: dict | None) -> None:
         for name, value in (variables or {}).items():
-            if isinstance(value, dict) and "Ref" in value:
+            if name in preset:
+                env[name] = preset[name]
+            elif isinstance(value, dict) and isinstance(value.get("Fn::Sub"), str):
+                env[name] = substitute(name, value["Fn::Sub"])
+            elif isinstance(value, dict) and "Ref" in value:
                 resolved = resolve_ref(value["Ref"])
                 if resolved is None:
                     raise ValueError(f"{name}: cannot resolve !Ref {value['Ref']} locally")

@@ -177,6 +177,11 @@ def local_resources(template: dict, prefix: str, tables: dict[str, str], s3: str
     return resolve
 
 
+# Variables the local stack sets itself. The WebSocket API and its @connections endpoint are not
+# served locally yet (issue 17, item 3): with no endpoint, the functions push nothing.
+LOCAL_PRESET = {"PUSH_CONNECTIONS_URL": ""}
+
+
 def call(url: str, method: str, path: str, token: str | None = None, body=None):
     data = json.dumps(body).encode() if body is not None else None
     headers = {"content-type": "application/json"}
@@ -313,7 +318,8 @@ def main() -> int:
         identities = seed["identities"]
         say(f"seeded tables {', '.join(seed['tables'].values())}")
 
-        fn_env = gw.function_environment(template, local_resources(template, prefix, seed["tables"], s3))
+        fn_env = gw.function_environment(template, local_resources(template, prefix, seed["tables"], s3),
+                                         preset=LOCAL_PRESET)
         env.update(fn_env)
         env.setdefault("RUST_LOG", "info")
         lambda_port = free_port()
