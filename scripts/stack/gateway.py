@@ -543,6 +543,11 @@ class Gateway:
     # Where order events the `orders` function refused after its retries are kept (deployed: the
     # OrderEventsDeadLetter SQS queue).
     dead_letter: Path | None = None
+    # The local WebSocket API (`sockets.Sockets`), whose stage's @connections endpoint this
+    # gateway serves at /live/@connections/{id}; None: no WebSocket API.
+    sockets: Any = None
+    # Where the console opens its socket (`GET /local/push`).
+    socket_url: str | None = None
 
     def route_for(self, method: str, path: str) -> tuple[Route, dict[str, str]] | None:
         found = []
@@ -659,10 +664,23 @@ class Gateway:
             return local_json(200, {"orders": self.orders})
         if path == "/local/order-events" and method == "POST":
             return self.order_event(body)
+        if path == "/local/push" and method == "GET":
+            return local_json(200, {"url": self.socket_url})
         if path == "/local/openapi.yaml" and method == "GET":
             return Answer(200, [("content-type", "application/yaml; charset=utf-8")],
                           self.openapi_path.read_bytes())
         return local_error(404, "not_found", "no such local route")
+
+    def connections(self, method: str, connection: str, body: bytes) -> Answer:
+        """The WebSocket stage's @connections API, as the functions' SDK calls it (unsigned
+        here): POST sends the body to the connection, DELETE closes it; gone is a 410."""
+        gone = Answer(410, [("content-type", "application/json"), ("x-amzn-ErrorType", "GoneException")],
+                      b'{"message":"Gone"}')
+        if method == "POST":
+            return Answer(200, [], b"") if self.sockets.post(connection, body) else gone
+        if method == "DELETE":
+            return Answer(204, [], b"") if self.sockets.close(connection) else gone
+        return gateway_message(404, "Not Found")
 
     # -- one request --------------------------------------------------------------------------
 
@@ -672,6 +690,8 @@ class Gateway:
         path = path or "/"
         if path.startswith("/local/"):
             return self.local(method, path, body)
+        if path.startswith(CONNECTIONS_PREFIX) and self.sockets is not None:
+            return self.connections(method, urllib.parse.unquote(path[len(CONNECTIONS_PREFIX):]), body)
         if method in ("GET", "HEAD") and (path == "/" or path == "/console" or path.startswith("/console/")):
             return self.static(path)
         found = self.route_for(method, path)
@@ -699,6 +719,10 @@ class Gateway:
             self.log(f"500 {route.key}: {e}")
             return gateway_message(500, "Internal Server Error")
         return answer_from_result(result)
+
+
+# The local WebSocket stage's @connections endpoint (deployed: https://{api}.execute-api…/live).
+CONNECTIONS_PREFIX = "/live/@connections/"
 
 
 def own_host(host: str | None, port: int) -> bool:

@@ -70,9 +70,9 @@ class TemplateRoutes(unittest.TestCase):
             gw.function_environment(t, lambda _ref: None)
         self.assertEqual(gw.function_environment(t, lambda _ref: None, preset={"URL": ""}), {"URL": ""})
         import main as stack
-        # The real template's push endpoint is preset locally (no WebSocket API served yet).
-        env = gw.function_environment(template(), lambda ref: "x", preset=stack.LOCAL_PRESET)
-        self.assertEqual(env["PUSH_CONNECTIONS_URL"], "")
+        # The real template's push endpoint is preset locally: the local gateway's @connections.
+        env = gw.function_environment(template(), lambda ref: "x", preset=stack.local_preset(4321))
+        self.assertEqual(env["PUSH_CONNECTIONS_URL"], "http://127.0.0.1:4321/live")
 
     def test_an_unresolvable_ref_is_an_error_not_a_guess(self):
         t = {"Globals": {"Function": {"Environment": {"Variables": {"X": {"Ref": "Nope"}}}}}}
