@@ -6,6 +6,7 @@ import { api, getOrNull, login } from "./api.js";
 import { $, el, showError, toast } from "./dom.js";
 import { actionDone, NOT_COVERED_NOTE, waited } from "./formatting.js";
 import { renderMessages } from "./messages.js";
+import * as push from "./push.js";
 import { state } from "./state.js";
 
 // What the buyer pane does when the agent acts; main.js connects it (the panes do not import
@@ -34,6 +35,7 @@ export function setAgentConversation(conv) {
   renderAgentMessages(true);
   renderPanel();
   renderQueue();
+  push.follow("agent");
 }
 
 /** The buyer wrote in `conv`: follow it when no conversation is open. */
@@ -268,6 +270,12 @@ export async function switchAgent(sub) {
   a.role = who.role;
   a.shop = who.shop_id;
   a.token = await login(sub);
+  push.attach("agent", a,
+    () => [{ queue: a.shop }, a.conv ? { conversation_id: a.conv } : null],
+    (m) => {
+      if (m.type === "queue") refreshQueue().catch(() => {});
+      else if (m.conversation_id === a.conv) refreshAgent().catch(() => {});
+    });
   $("agent-identity").value = sub;
   setAgentConversation(a.conv);
   await Promise.all([refreshAgent(), refreshQueue(), refreshRobot()]);

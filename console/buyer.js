@@ -4,6 +4,7 @@
 import { api, getOrNull, login } from "./api.js";
 import { $, showError, toast } from "./dom.js";
 import { renderMessages } from "./messages.js";
+import * as push from "./push.js";
 import { SHOP, state } from "./state.js";
 
 // What the agent pane does when the buyer acts; main.js connects it (the panes do not import
@@ -37,6 +38,7 @@ export function setBuyerConversation(conv) {
   b.messages = [];
   $("buyer-conv-id").textContent = b.conv ? `会话 ${b.conv}` : "新会话（发出第一条消息后开始）";
   renderBuyer(true);
+  push.follow("buyer");
 }
 
 function renderBuyer(force) {
@@ -116,6 +118,9 @@ async function rateRobot(messageId, rating) {
 export async function switchBuyer(sub, conv) {
   state.buyer.sub = sub;
   state.buyer.token = await login(sub);
+  push.attach("buyer", state.buyer,
+    () => (state.buyer.conv ? [{ conversation_id: state.buyer.conv }] : []),
+    () => { refreshBuyer().catch(() => {}); });
   $("buyer-identity").value = sub;
   setBuyerConversation(conv || null);
   await refreshBuyer();
