@@ -40,11 +40,11 @@ pub async fn ticket(store: &DynamoStore, claims: &[(&str, &str)]) -> String {
 }
 
 /// `$connect` of `connection` with `ticket`.
-fn connect_event(connection: &str, ticket: &str) -> ApiGatewayWebsocketProxyRequest {
+pub fn connect_event(connection: &str, ticket: &str) -> ApiGatewayWebsocketProxyRequest {
     local_socket_event("$connect", connection, &[("ticket", ticket)], None)
 }
 
-fn subscribe_event(connection: &str, body: Value) -> ApiGatewayWebsocketProxyRequest {
+pub fn subscribe_event(connection: &str, body: Value) -> ApiGatewayWebsocketProxyRequest {
     local_socket_event("subscribe", connection, &[], Some(&body))
 }
 
@@ -283,7 +283,7 @@ fn ids(subscribers: Vec<assistant_domain::model::push::Subscriber>) -> Vec<Conne
 
 /// A stand-in for API Gateway's `@connections` endpoint: records every request (method, path,
 /// body) and answers 410 for a connection whose id starts with "Gone", 200 otherwise.
-async fn fake_connections() -> (
+pub async fn fake_connections() -> (
     String,
     std::sync::Arc<std::sync::Mutex<Vec<(String, Value)>>>,
 ) {
