@@ -49,6 +49,20 @@ function renderBuyer(force) {
   renderMessages("buyer-messages", b.messages, "buyer", cardActions);
 }
 
+/** A change pushed to the buyer's socket (push.js): its messages applied, the open card read. */
+function applyPush(m) {
+  const b = state.buyer;
+  if (m.type !== "conversation" || m.conversation_id !== b.conv) return;
+  if (!m.messages) { refreshBuyer().catch(() => {}); return; }
+  b.messages = push.merged(b.messages, m.messages);
+  renderBuyer(false);
+  getOrNull(b, `/conversations/${b.conv}/prediction-card`).then((card) => {
+    if (b.conv !== m.conversation_id) return;
+    b.openCard = card;
+    renderBuyer(false);
+  }).catch(() => {});
+}
+
 export async function refreshBuyer() {
   const b = state.buyer;
   if (!b.token || !b.conv) return;
@@ -120,7 +134,7 @@ export async function switchBuyer(sub, conv) {
   state.buyer.token = await login(sub);
   push.attach("buyer", state.buyer,
     () => (state.buyer.conv ? [{ conversation_id: state.buyer.conv }] : []),
-    () => { refreshBuyer().catch(() => {}); });
+    (m) => applyPush(m));
   $("buyer-identity").value = sub;
   setBuyerConversation(conv || null);
   await refreshBuyer();

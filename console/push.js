@@ -1,7 +1,8 @@
 // The WebSocket push (issue 17): one socket per pane, opened with a single-use ticket
 // (POST /push/tickets) as that pane's identity, following what the pane shows (the buyer: their
-// conversation; the agent: the shop's queue and the open conversation). A pushed change makes the
-// pane read it at once; a socket that drops reconnects with backoff (1 s, doubling, at most 30 s)
+// conversation; the agent: the shop's queue and the open conversation). A pane applies what is
+// pushed (the messages, in its role's view; the queue's entry) and reads only what a push does not
+// carry (the agent's panel when it changed, the buyer's open card); a socket that drops reconnects with backoff (1 s, doubling, at most 30 s)
 // and catches up from the last cursor it was pushed (subscribe's `after`). While a pane's socket
 // is down the page polls, slowly (main.js, SLOW_POLL_MS); while both are up it does not poll.
 
@@ -14,6 +15,15 @@ const FIRST_RETRY_MS = 1000;
 const LAST_RETRY_MS = 30000;
 /** A connection follows at most 20 topics; a fresh one is opened before that. */
 const MAX_FOLLOWED = 18;
+
+/** `list` with the pushed `incoming` messages added (each once, by id), in the conversation's
+ *  order: when sent, then by id, as a cursor orders them. */
+export function merged(list, incoming) {
+  const byId = new Map(list.map((m) => [m.message_id, m]));
+  for (const m of incoming || []) byId.set(m.message_id, m);
+  return [...byId.values()].sort((x, y) => (x.sent_at - y.sent_at)
+    || (x.message_id < y.message_id ? -1 : x.message_id > y.message_id ? 1 : 0));
+}
 
 /** Whether both panes' sockets are open. */
 export function allUp() {
@@ -104,6 +114,8 @@ function received(side, m) {
   const conv = m.subscribed && m.subscribed.conversation;
   if (conv && missed) {
     p.cursor[conv] = missed.cursor;
-    if (missed.messages.length || !missed.complete) p.onPush({ type: "conversation", conversation_id: conv });
+    // All of it when the gap was longer than one read (no `messages`: the pane reads it all).
+    if (!missed.complete) p.onPush({ type: "conversation", conversation_id: conv });
+    else if (missed.messages.length) p.onPush({ type: "conversation", conversation_id: conv, messages: missed.messages });
   }
 }
