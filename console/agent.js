@@ -6,6 +6,7 @@ import { api, getOrNull, login } from "./api.js";
 import { $, el, showError, toast } from "./dom.js";
 import { actionDone, NOT_COVERED_NOTE, waited } from "./formatting.js";
 import { renderMessages } from "./messages.js";
+import * as push from "./push.js";
 import { state } from "./state.js";
 
 // What the buyer pane does when the agent acts; main.js connects it (the panes do not import
@@ -34,6 +35,7 @@ export function setAgentConversation(conv) {
   renderAgentMessages(true);
   renderPanel();
   renderQueue();
+  push.follow("agent");
 }
 
 /** The buyer wrote in `conv`: follow it when no conversation is open. */
@@ -99,12 +101,27 @@ function updateAgentHint() {
     : a.conv ? "可直接输入回复，或点推荐话术的「复制」放进输入框" : "在左侧选择一个会话，或等买家发来消息";
 }
 
-export async function refreshAgent() {
+/** A change pushed to the agent's socket (push.js): applied, and the panel read when it changed. */
+function applyPush(m) {
+  const a = state.agent;
+  if (m.type === "queue") {
+    const rest = a.queue.filter((q) => q.conversation_id !== m.conversation_id);
+    a.queue = (m.waiting ? [...rest, m.waiting] : rest)
+      .sort((x, y) => x.waiting_since - y.waiting_since).slice(0, 50);
+    $("queue-note").textContent = a.queue.length ? "" : "暂无等待中的买家";
+    renderQueue();
+    return;
+  }
+  if (m.conversation_id !== a.conv) return;
+  if (!m.messages) { refreshAgent().catch(() => {}); return; }
+  a.messages = push.merged(a.messages, m.messages);
+  renderAgentMessages(false);
+  if (m.panel_changed) refreshPanel().catch(() => {});
+}
+
+async function refreshPanel() {
   const a = state.agent;
   if (!a.token || !a.conv) return;
-  const r = await getOrNull(a, `/conversations/${a.conv}/messages`);
-  a.messages = (r && r.messages) || [];
-  renderAgentMessages(false);
   a.panel = await getOrNull(a, `/conversations/${a.conv}/panel`);
   const sig = panelSignature(a.panel);
   if (sig !== a.panelSig) {
@@ -112,6 +129,15 @@ export async function refreshAgent() {
     if (a.copied && (!a.panel || !a.panel.solution || a.panel.solution.solution_id !== a.copied.solution_id)) a.copied = null;
     renderPanel();
   }
+}
+
+export async function refreshAgent() {
+  const a = state.agent;
+  if (!a.token || !a.conv) return;
+  const r = await getOrNull(a, `/conversations/${a.conv}/messages`);
+  a.messages = (r && r.messages) || [];
+  renderAgentMessages(false);
+  await refreshPanel();
 }
 
 /** Redraws the panel at the next refresh, whatever it shows (after the shop's replies changed). */
@@ -268,6 +294,9 @@ export async function switchAgent(sub) {
   a.role = who.role;
   a.shop = who.shop_id;
   a.token = await login(sub);
+  push.attach("agent", a,
+    () => [{ queue: a.shop }, a.conv ? { conversation_id: a.conv } : null],
+    (m) => applyPush(m));
   $("agent-identity").value = sub;
   setAgentConversation(a.conv);
   await Promise.all([refreshAgent(), refreshQueue(), refreshRobot()]);

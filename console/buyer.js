@@ -4,6 +4,7 @@
 import { api, getOrNull, login } from "./api.js";
 import { $, showError, toast } from "./dom.js";
 import { renderMessages } from "./messages.js";
+import * as push from "./push.js";
 import { SHOP, state } from "./state.js";
 
 // What the agent pane does when the buyer acts; main.js connects it (the panes do not import
@@ -37,6 +38,7 @@ export function setBuyerConversation(conv) {
   b.messages = [];
   $("buyer-conv-id").textContent = b.conv ? `会话 ${b.conv}` : "新会话（发出第一条消息后开始）";
   renderBuyer(true);
+  push.follow("buyer");
 }
 
 function renderBuyer(force) {
@@ -45,6 +47,20 @@ function renderBuyer(force) {
   if (!force && sig === b.lastSig) return;
   b.lastSig = sig;
   renderMessages("buyer-messages", b.messages, "buyer", cardActions);
+}
+
+/** A change pushed to the buyer's socket (push.js): its messages applied, the open card read. */
+function applyPush(m) {
+  const b = state.buyer;
+  if (m.type !== "conversation" || m.conversation_id !== b.conv) return;
+  if (!m.messages) { refreshBuyer().catch(() => {}); return; }
+  b.messages = push.merged(b.messages, m.messages);
+  renderBuyer(false);
+  getOrNull(b, `/conversations/${b.conv}/prediction-card`).then((card) => {
+    if (b.conv !== m.conversation_id) return;
+    b.openCard = card;
+    renderBuyer(false);
+  }).catch(() => {});
 }
 
 export async function refreshBuyer() {
@@ -116,6 +132,9 @@ async function rateRobot(messageId, rating) {
 export async function switchBuyer(sub, conv) {
   state.buyer.sub = sub;
   state.buyer.token = await login(sub);
+  push.attach("buyer", state.buyer,
+    () => (state.buyer.conv ? [{ conversation_id: state.buyer.conv }] : []),
+    (m) => applyPush(m));
   $("buyer-identity").value = sub;
   setBuyerConversation(conv || null);
   await refreshBuyer();

@@ -1,6 +1,6 @@
 // 智能助手 · 本地工作台: a buyer pane and an agent pane over the local API (the same routes as the
 // deployed HTTP API). Plain ES modules, no build step, no CDN. This module starts the page: it
-// connects the two panes, fills the identity switchers, and polls. The other modules:
+// connects the two panes, fills the identity switchers, and polls only while a socket is down. The other modules:
 //
 //   state.js       the one state object
 //   api.js         requests, errors, signing in
@@ -12,6 +12,7 @@
 //   feedback.js    我要反馈
 //   admin.js       the robot's switch, 编辑回复
 //   orders.js      订单系统: the order system's events (shipped, delivered, refunded) for a demo order
+//   push.js        the WebSocket push: each pane's socket, reconnects, catch-up
 
 import * as agent from "./agent.js";
 import { setUpAdmin } from "./admin.js";
@@ -21,6 +22,7 @@ import { $, el, showError, toast } from "./dom.js";
 import { setUpFeedback } from "./feedback.js";
 import { setUpOrderSystem } from "./orders.js";
 import { ROLE_NAMES } from "./formatting.js";
+import { allUp, SLOW_POLL_MS } from "./push.js";
 import { POLL_MS, SHOP, state } from "./state.js";
 
 // The panes call each other only through these.
@@ -49,10 +51,16 @@ async function runSweep() {
   }
 }
 
+// Pushed changes arrive over the panes' sockets (push.js); only while one is down does the page
+// poll, every SLOW_POLL_MS.
+let lastPoll = Date.now();
 async function poll() {
-  try {
-    await Promise.all([buyer.refreshBuyer(), agent.refreshAgent(), agent.refreshQueue()]);
-  } catch (_) { /* the next tick tries again */ }
+  if (!allUp() && Date.now() - lastPoll >= SLOW_POLL_MS) {
+    lastPoll = Date.now();
+    try {
+      await Promise.all([buyer.refreshBuyer(), agent.refreshAgent(), agent.refreshQueue()]);
+    } catch (_) { /* the next tick tries again */ }
+  }
   setTimeout(poll, POLL_MS);
 }
 

@@ -3,8 +3,8 @@
 
 /** The demo shop the console works in (the buyer writes to it; its staff sign in on the right). */
 export const SHOP = "xiaolu-home";
-/** How often the page polls the API, in milliseconds. */
-export const POLL_MS = 1500;
+/** How often the page looks whether it must poll (only while a socket is down: push.js). */
+export const POLL_MS = 1000;
 
 export const state = {
   /** The seeded demo identities (`sub`, `role`, `shop_id`), from GET /local/identities. */
@@ -49,5 +49,10 @@ export const state = {
   },
   ui: {
     toastTimer: null,
+  },
+  /** Each pane's socket (push.js): open or not, what it follows, its cursors, its retry. */
+  push: {
+    buyer: { ws: null, up: false, gen: 0, who: null, topics: () => [], onPush: () => {}, followed: new Set(), cursor: {}, backoff: 1000 },
+    agent: { ws: null, up: false, gen: 0, who: null, topics: () => [], onPush: () => {}, followed: new Set(), cursor: {}, backoff: 1000 },
   },
 };

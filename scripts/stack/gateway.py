@@ -35,6 +35,7 @@ import hashlib
 import hmac
 import json
 import mimetypes
+import re
 import secrets
 import threading
 import time
@@ -177,15 +178,30 @@ def jwt_settings(template: dict) -> tuple[str, str]:
     return str(issuer), str(audience)
 
 
-def function_environment(template: dict, resolve_ref: Callable[[str], str | None]) -> dict[str, str]:
+def function_environment(template: dict, resolve_ref: Callable[[str], str | None],
+                         preset: dict[str, str] | None = None) -> dict[str, str]:
     """The environment the template gives its functions (Globals, then each function's own), with
-    every `!Ref` resolved by `resolve_ref` (a logical id or parameter → its local value). One
-    `cargo lambda watch` serves every function, so they share the union."""
+    every `!Ref` (and every `${Name}` of a `!Sub`) resolved by `resolve_ref` (a logical id or
+    parameter → its local value). One `cargo lambda watch` serves every function, so they share
+    the union. A variable named in `preset` takes that value instead of the template's."""
     env: dict[str, str] = {}
+    preset = preset or {}
+
+    def substitute(name: str, text: str) -> str:
+        def one(match: "re.Match[str]") -> str:
+            resolved = resolve_ref(match.group(1))
+            if resolved is None:
+                raise ValueError(f"{name}: cannot resolve ${{{match.group(1)}}} locally")
+            return resolved
+        return re.sub(r"\$\{([^}!]+)\}", one, text)
 
     def add(variables: dict | None) -> None:
         for name, value in (variables or {}).items():
-            if isinstance(value, dict) and "Ref" in value:
+            if name in preset:
+                env[name] = preset[name]
+            elif isinstance(value, dict) and isinstance(value.get("Fn::Sub"), str):
+                env[name] = substitute(name, value["Fn::Sub"])
+            elif isinstance(value, dict) and "Ref" in value:
                 resolved = resolve_ref(value["Ref"])
                 if resolved is None:
                     raise ValueError(f"{name}: cannot resolve !Ref {value['Ref']} locally")
@@ -527,6 +543,11 @@ class Gateway:
     # Where order events the `orders` function refused after its retries are kept (deployed: the
     # OrderEventsDeadLetter SQS queue).
     dead_letter: Path | None = None
+    # The local WebSocket API (`sockets.Sockets`), whose stage's @connections endpoint this
+    # gateway serves at /live/@connections/{id}; None: no WebSocket API.
+    sockets: Any = None
+    # Where the console opens its socket (`GET /local/push`).
+    socket_url: str | None = None
 
     def route_for(self, method: str, path: str) -> tuple[Route, dict[str, str]] | None:
         found = []
@@ -643,10 +664,23 @@ class Gateway:
             return local_json(200, {"orders": self.orders})
         if path == "/local/order-events" and method == "POST":
             return self.order_event(body)
+        if path == "/local/push" and method == "GET":
+            return local_json(200, {"url": self.socket_url})
         if path == "/local/openapi.yaml" and method == "GET":
             return Answer(200, [("content-type", "application/yaml; charset=utf-8")],
                           self.openapi_path.read_bytes())
         return local_error(404, "not_found", "no such local route")
+
+    def connections(self, method: str, connection: str, body: bytes) -> Answer:
+        """The WebSocket stage's @connections API, as the functions' SDK calls it (unsigned
+        here): POST sends the body to the connection, DELETE closes it; gone is a 410."""
+        gone = Answer(410, [("content-type", "application/json"), ("x-amzn-ErrorType", "GoneException")],
+                      b'{"message":"Gone"}')
+        if method == "POST":
+            return Answer(200, [], b"") if self.sockets.post(connection, body) else gone
+        if method == "DELETE":
+            return Answer(204, [], b"") if self.sockets.close(connection) else gone
+        return gateway_message(404, "Not Found")
 
     # -- one request --------------------------------------------------------------------------
 
@@ -656,6 +690,8 @@ class Gateway:
         path = path or "/"
         if path.startswith("/local/"):
             return self.local(method, path, body)
+        if path.startswith(CONNECTIONS_PREFIX) and self.sockets is not None:
+            return self.connections(method, urllib.parse.unquote(path[len(CONNECTIONS_PREFIX):]), body)
         if method in ("GET", "HEAD") and (path == "/" or path == "/console" or path.startswith("/console/")):
             return self.static(path)
         found = self.route_for(method, path)
@@ -683,6 +719,10 @@ class Gateway:
             self.log(f"500 {route.key}: {e}")
             return gateway_message(500, "Internal Server Error")
         return answer_from_result(result)
+
+
+# The local WebSocket stage's @connections endpoint (deployed: https://{api}.execute-api…/live).
+CONNECTIONS_PREFIX = "/live/@connections/"
 
 
 def own_host(host: str | None, port: int) -> bool:

@@ -25,6 +25,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import gateway as gw  # noqa: E402
+import sockets  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
 LOCAL = ROOT / ".local"
@@ -177,6 +178,12 @@ def local_resources(template: dict, prefix: str, tables: dict[str, str], s3: str
     return resolve
 
 
+def local_preset(gateway_port: int) -> dict[str, str]:
+    """Variables the local stack sets itself: the WebSocket stage's @connections endpoint is the
+    local gateway's (`/live/@connections/{id}`), where the template names the deployed stage."""
+    return {"PUSH_CONNECTIONS_URL": f"http://127.0.0.1:{gateway_port}/{sockets.STAGE}"}
+
+
 def call(url: str, method: str, path: str, token: str | None = None, body=None):
     data = json.dumps(body).encode() if body is not None else None
     headers = {"content-type": "application/json"}
@@ -313,7 +320,10 @@ def main() -> int:
         identities = seed["identities"]
         say(f"seeded tables {', '.join(seed['tables'].values())}")
 
-        fn_env = gw.function_environment(template, local_resources(template, prefix, seed["tables"], s3))
+        # The gateway's port is chosen now: the functions' environment names its @connections.
+        gateway_port = args.port or free_port()
+        fn_env = gw.function_environment(template, local_resources(template, prefix, seed["tables"], s3),
+                                         preset=local_preset(gateway_port))
         env.update(fn_env)
         env.setdefault("RUST_LOG", "info")
         lambda_port = free_port()
@@ -337,11 +347,19 @@ def main() -> int:
             orders=seed.get("orders", []),
             dead_letter=run_dir / "order-events-dead-letter.jsonl",
         )
+        push_api = sockets.socket_api(template)
+        if push_api is not None:
+            binary, socket_routes = push_api
+            gateway.sockets = sockets.Sockets(gateway.invoker.invoke, binary, socket_routes,
+                                              log=gateway.log)
+            ws_port = gateway.sockets.start()
+            gateway.socket_url = f"ws://127.0.0.1:{ws_port}/{sockets.STAGE}"
+            say(f"WebSocket API {gateway.socket_url} ({', '.join(sorted(socket_routes))} → {binary})")
         say(publish_demo_orders(gateway, run_dir / "order-events.json"))
         warm(gateway, sorted({r.binary for r in routes}))
         if stopping.is_set():
             return 130
-        server = gw.make_server(gateway, args.port)
+        server = gw.make_server(gateway, gateway_port)
         gw.serve_in_thread(server)
         url = f"http://127.0.0.1:{server.server_address[1]}"
         admin = next((i for i in identities if i["role"] == "shop_admin"), None)

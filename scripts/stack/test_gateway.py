@@ -52,12 +52,27 @@ class TemplateRoutes(unittest.TestCase):
         params = t["Parameters"]
         resolved = gw.function_environment(
             t, lambda ref: f"local-{ref}" if kinds.get(ref) in local
-            else str(params[ref]["Default"]) if ref in params else None)
+            else str(params[ref]["Default"]) if ref in params else None,
+            preset={"PUSH_CONNECTIONS_URL": ""})
         self.assertEqual(resolved["ORDERS_TABLE"], "local-OrdersTable")
         for name, value in resolved.items():
             self.assertNotIsInstance(value, dict, f"{name} is resolved")
         self.assertEqual(resolved["RUST_LOG"], "info")
         self.assertEqual(resolved["BUYER_MESSAGES_PER_MINUTE"], "30")
+
+    def test_a_sub_is_resolved_piece_by_piece_and_a_preset_wins(self):
+        url = {"Fn::Sub": "https://${PushApi}.execute-api.${AWS::Region}.amazonaws.com/${PushStage}"}
+        t = {"Globals": {"Function": {"Environment": {"Variables": {"URL": url}}}}}
+        local = {"PushApi": "api1", "AWS::Region": "us-east-1", "PushStage": "live"}
+        self.assertEqual(gw.function_environment(t, local.get)["URL"],
+                         "https://api1.execute-api.us-east-1.amazonaws.com/live")
+        with self.assertRaises(ValueError):
+            gw.function_environment(t, lambda _ref: None)
+        self.assertEqual(gw.function_environment(t, lambda _ref: None, preset={"URL": ""}), {"URL": ""})
+        import main as stack
+        # The real template's push endpoint is preset locally: the local gateway's @connections.
+        env = gw.function_environment(template(), lambda ref: "x", preset=stack.local_preset(4321))
+        self.assertEqual(env["PUSH_CONNECTIONS_URL"], "http://127.0.0.1:4321/live")
 
     def test_an_unresolvable_ref_is_an_error_not_a_guess(self):
         t = {"Globals": {"Function": {"Environment": {"Variables": {"X": {"Ref": "Nope"}}}}}}

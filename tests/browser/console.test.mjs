@@ -24,6 +24,7 @@ let context;
 let page;
 let profile;
 const consoleErrors = [];
+const sockets = [];
 
 // Every JSON answer the page got with a buyer's token: the buyer's view, which never carries a
 // verdict, a panel, a solution or action id, an internal note or a staff account.
@@ -107,6 +108,13 @@ before(async () => {
   page.on("pageerror", (e) => consoleErrors.push(String(e)));
   page.on("response", (resp) => recordBuyerAnswer(resp));
   page.on("console", (m) => { if (m.type() === "error") consoleErrors.push(m.text()); });
+  // The page's WebSockets (console/push.js): what each sent and was pushed.
+  page.on("websocket", (ws) => {
+    const s = { url: ws.url(), sent: [], received: [] };
+    sockets.push(s);
+    ws.on("framesent", (f) => s.sent.push(String(f.payload)));
+    ws.on("framereceived", (f) => s.received.push(String(f.payload)));
+  });
   // Every file the page loads comes from the local stack: no CDN.
   page.on("request", (req) => {
     const u = req.url();
@@ -310,6 +318,23 @@ test("every answer the buyer's side received is the buyer's view", async () => {
   for (const a of buyerAnswers) {
     assert.deepEqual(leaks(a.body), [], `${a.url} (${a.status})`);
   }
+});
+
+test("the page follows over WebSockets; the buyer's socket is pushed the buyer's view only", async () => {
+  // The agent's socket is the one that follows the queue; the buyer's follows a conversation only.
+  const isAgent = (s) => s.sent.some((t) => JSON.parse(t).queue);
+  const agentSide = sockets.filter(isAgent);
+  const buyerSide = sockets.filter((s) => !isAgent(s) && s.sent.length);
+  assert.ok(agentSide.length && buyerSide.length, JSON.stringify(sockets.map((s) => s.sent)));
+  for (const s of sockets) assert.ok(s.url.endsWith("/live") || s.url.includes("/live?ticket="), s.url);
+  const pushed = (side) => side.flatMap((s) => s.received).map((t) => JSON.parse(t)).filter((m) => m.type);
+  const toAgent = pushed(agentSide);
+  assert.ok(toAgent.some((m) => m.type === "queue"), "the queue was pushed");
+  assert.ok(toAgent.some((m) => m.type === "conversation" && m.panel_changed), "the panel's news was pushed");
+  assert.ok(toAgent.some((m) => (m.messages || []).some((x) => "visible_to_buyer" in x)), "staff get the staff's view");
+  const toBuyer = buyerSide.flatMap((s) => s.received).map((t) => JSON.parse(t));
+  assert.ok(toBuyer.some((m) => m.type === "conversation" && m.messages.length), "the buyer was pushed messages");
+  for (const m of toBuyer) assert.deepEqual(leaks(m), [], JSON.stringify(m));
 });
 
 test("the page is in Chinese and raised no script errors", async () => {

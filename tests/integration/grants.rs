@@ -257,6 +257,7 @@ async fn play_everything() -> (DynamoStore, S3Blobs) {
     // The push fixtures: a ticket, $connect with it, subscribes, $disconnect (their conversation
     // was opened by intake-open-conversation.json above).
     crate::push::play_push_fixtures(&store, &conv).await;
+    play_fan_out(&store, &conv).await;
     // A screenshot the demo's feedback attached, read back by the platform.
     let feedback = store.acting_as("feedback");
     let platform = [("sub", "ops-1"), ("role", "platform")];
@@ -276,6 +277,51 @@ async fn play_everything() -> (DynamoStore, S3Blobs) {
     let resp = Box::pin(feedback::handle(&feedback, &blobs, shot, NOW)).await;
     assert_eq!(resp.status_code, 200);
     (store, blobs)
+}
+
+/// The push side of the writers and of `subscribe`: a buyer and an agent follow the fixtures'
+/// conversation (the buyer catching up from a cursor), the buyer's socket is gone, and a buyer
+/// message is pushed: the fan-out's reads, the posts and the gone connection's removal.
+async fn play_fan_out(store: &DynamoStore, conv: &str) {
+    use crate::push::{connect_event, fake_connections, socket, subscribe_event, ticket};
+    let (url, seen) = fake_connections().await;
+    let get = |k: &str| match k {
+        "AWS_REGION" => Some("us-east-1".to_string()),
+        "AWS_ACCESS_KEY_ID" | "AWS_SECRET_ACCESS_KEY" => Some("local".to_string()),
+        _ => None,
+    };
+    let env = assistant_aws::LambdaEnv::read(&get).unwrap();
+    let api = assistant_aws::connections::ConnectionsApi::new(&env, &url);
+    let pushing = store.clone().with_connections(Some(api));
+    let follow = serde_json::json!({
+        "action": "subscribe", "conversation_id": conv, "after": "0000000000001.m0"
+    });
+    for (connection, claims) in [
+        ("GoneBuyer9", buyer(MAIN_BUYER)),
+        ("Agent9", agent_of(SHOP)),
+    ] {
+        let value = ticket(&pushing, &claims).await;
+        assert_eq!(
+            socket(&pushing, connect_event(connection, &value)).await.0,
+            200
+        );
+        let got = socket(&pushing, subscribe_event(connection, follow.clone())).await;
+        assert_eq!(got.0, 200, "{}", got.1);
+    }
+    let body = serde_json::json!({"text": "还没发货吗"});
+    let event = local_event(
+        POST_MESSAGE,
+        &[("conversation_id", conv)],
+        &buyer(MAIN_BUYER),
+        Some(&body),
+    );
+    let (status, v) = Box::pin(invoke(&pushing, Function::Intake, event, NOW)).await;
+    assert_eq!(status, 201, "{v}");
+    assert_eq!(
+        seen.lock().unwrap().len(),
+        2,
+        "both followers were posted to"
+    );
 }
 
 #[tokio::test]

@@ -40,11 +40,11 @@ pub async fn ticket(store: &DynamoStore, claims: &[(&str, &str)]) -> String {
 }
 
 /// `$connect` of `connection` with `ticket`.
-fn connect_event(connection: &str, ticket: &str) -> ApiGatewayWebsocketProxyRequest {
+pub fn connect_event(connection: &str, ticket: &str) -> ApiGatewayWebsocketProxyRequest {
     local_socket_event("$connect", connection, &[("ticket", ticket)], None)
 }
 
-fn subscribe_event(connection: &str, body: Value) -> ApiGatewayWebsocketProxyRequest {
+pub fn subscribe_event(connection: &str, body: Value) -> ApiGatewayWebsocketProxyRequest {
     local_socket_event("subscribe", connection, &[], Some(&body))
 }
 
@@ -89,12 +89,12 @@ pub async fn play_push_fixtures(store: &DynamoStore, conv: &str) {
     let id = ConnectionId::parse(FIXTURE_CONNECTION).unwrap();
     let queue = Topic::Queue(ShopId::parse(SHOP).unwrap());
     assert_eq!(
-        store.subscribers(&queue, NOW).await.unwrap(),
+        ids(store.subscribers(&queue, NOW).await.unwrap()),
         vec![id.clone()]
     );
     let got = socket(store, socket_file("push-disconnect.json", conv)).await;
     assert_eq!(got.0, 200, "{}", got.1);
-    assert!(store.subscribers(&queue, NOW).await.unwrap().is_empty());
+    assert!(ids(store.subscribers(&queue, NOW).await.unwrap()).is_empty());
     assert!(store.connection(&id).await.unwrap().is_none());
     // Gone: a subscribe on it is a 401, and disconnecting again is no error.
     assert_error(
@@ -199,7 +199,7 @@ async fn a_connection_follows_only_what_its_identity_may_read() {
         assert_eq!(got.0, 200, "{}", got.1);
     }
     let topic = Topic::Conversation(ConversationId::parse(&zhangs).unwrap());
-    let mut followers = store.subscribers(&topic, NOW).await.unwrap();
+    let mut followers = ids(store.subscribers(&topic, NOW).await.unwrap());
     followers.sort();
     let expected: Vec<_> = ["Xiaomei1=", "Zhang1="]
         .into_iter()
@@ -272,4 +272,154 @@ async fn the_function_tells_the_two_apis_events_apart() {
     assert_eq!(answer["statusCode"], 401, "{answer}");
     let answer = push::handle(&store, json!({"nothing": "here"}), NOW).await;
     assert_eq!(answer["statusCode"], 500, "{answer}");
+}
+
+/// The connection ids of some subscribers, sorted.
+fn ids(subscribers: Vec<assistant_domain::model::push::Subscriber>) -> Vec<ConnectionId> {
+    let mut ids: Vec<ConnectionId> = subscribers.into_iter().map(|s| s.connection_id).collect();
+    ids.sort();
+    ids
+}
+
+/// A stand-in for API Gateway's `@connections` endpoint: records every request (method, path,
+/// body) and answers 410 for a connection whose id starts with "Gone", 200 otherwise.
+pub async fn fake_connections() -> (
+    String,
+    std::sync::Arc<std::sync::Mutex<Vec<(String, Value)>>>,
+) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/live", listener.local_addr().unwrap());
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let record = seen.clone();
+    tokio::spawn(async move {
+        loop {
+            let Ok((mut socket, _)) = listener.accept().await else {
+                return;
+            };
+            let record = record.clone();
+            tokio::spawn(async move {
+                let mut buf = Vec::new();
+                let mut chunk = [0u8; 4096];
+                loop {
+                    let n = socket.read(&mut chunk).await.unwrap_or(0);
+                    if n == 0 {
+                        return;
+                    }
+                    buf.extend_from_slice(&chunk[..n]);
+                    let text = String::from_utf8_lossy(&buf).to_string();
+                    let Some((head, body)) = text.split_once("\r\n\r\n") else {
+                        continue;
+                    };
+                    let length = head
+                        .lines()
+                        .find_map(|l| {
+                            let (k, v) = l.split_once(':')?;
+                            k.eq_ignore_ascii_case("content-length")
+                                .then(|| v.trim().parse::<usize>().ok())?
+                        })
+                        .unwrap_or(0);
+                    if body.len() < length {
+                        continue;
+                    }
+                    let line = head.lines().next().unwrap_or_default().to_string();
+                    let body: Value = serde_json::from_str(&body[..length]).unwrap_or(Value::Null);
+                    let gone = line.contains("/@connections/Gone");
+                    record.lock().unwrap().push((line, body));
+                    let answer = if gone {
+                        "HTTP/1.1 410 Gone\r\nx-amzn-ErrorType: GoneException\r\ncontent-type: application/json\r\ncontent-length: 18\r\n\r\n{\"message\":\"Gone\"}"
+                    } else {
+                        "HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n"
+                    };
+                    let _ = socket.write_all(answer.as_bytes()).await;
+                    buf.clear();
+                }
+            });
+        }
+    });
+    (url, seen)
+}
+
+#[tokio::test]
+async fn a_committed_message_is_posted_to_the_stages_connections_and_a_gone_one_removed() {
+    use assistant_aws::connections::ConnectionsApi;
+    let (url, seen) = fake_connections().await;
+    let get = |k: &str| match k {
+        "AWS_REGION" => Some("us-east-1".to_string()),
+        "AWS_ACCESS_KEY_ID" | "AWS_SECRET_ACCESS_KEY" => Some("local".to_string()),
+        _ => None,
+    };
+    let env = assistant_aws::LambdaEnv::read(&get).unwrap();
+    let store = seeded()
+        .await
+        .with_connections(Some(ConnectionsApi::new(&env, &url)));
+    urge(&store, "push-fan", "你好").await;
+    let conv = conversation_id(&store, "push-fan");
+    let follow = json!({"action": "subscribe", "conversation_id": conv});
+    for (connection, claims) in [
+        ("Xiaomei1", agent_of(SHOP)),
+        ("GoneZhang1", buyer(MAIN_BUYER)),
+    ] {
+        let value = ticket(&store, &claims).await;
+        assert_eq!(
+            socket(&store, connect_event(connection, &value)).await.0,
+            200
+        );
+        let got = socket(&store, subscribe_event(connection, follow.clone())).await;
+        assert_eq!(got.0, 200, "{}", got.1);
+    }
+
+    let asked = urge(&store, "push-fan", "我的订单怎么还没发货").await;
+    let posts = seen.lock().unwrap().clone();
+    let to = |who: &str| {
+        posts
+            .iter()
+            .filter(|(line, _)| line.starts_with(&format!("POST /live/@connections/{who} ")))
+            .map(|(_, body)| body.clone())
+            .collect::<Vec<_>>()
+    };
+    let agent = to("Xiaomei1");
+    assert_eq!(agent.len(), 1, "{posts:?}");
+    assert_eq!(agent[0]["type"], "conversation");
+    assert_eq!(
+        agent[0]["messages"][0]["message_id"],
+        asked["message"]["message_id"]
+    );
+    assert_eq!(
+        agent[0]["messages"][0]["classification"]["intent"],
+        "urge_shipment"
+    );
+    // The buyer's connection answered 410: posted once, in the buyer's view, then removed.
+    let buyer_posts = to("GoneZhang1");
+    assert_eq!(buyer_posts.len(), 1, "{posts:?}");
+    assert!(!buyer_posts[0].to_string().contains("classification"));
+    let gone = ConnectionId::parse("GoneZhang1").unwrap();
+    assert!(store.connection(&gone).await.unwrap().is_none());
+    let topic = Topic::Conversation(ConversationId::parse(&conv).unwrap());
+    assert_eq!(
+        ids(store.subscribers(&topic, NOW).await.unwrap()),
+        vec![ConnectionId::parse("Xiaomei1").unwrap()]
+    );
+
+    // The endpoint down: the write still stands and answers as ever.
+    let down = seeded()
+        .await
+        .with_connections(Some(ConnectionsApi::new(&env, "http://127.0.0.1:9/live")));
+    urge(&down, "push-fan-down", "你好").await;
+    let value = ticket(&down, &agent_of(SHOP)).await;
+    socket(&down, connect_event("Xiaomei2", &value)).await;
+    let conv = conversation_id(&down, "push-fan-down");
+    let follow = json!({"action": "subscribe", "conversation_id": conv});
+    assert_eq!(
+        socket(&down, subscribe_event("Xiaomei2", follow)).await.0,
+        200
+    );
+    let started = std::time::Instant::now();
+    urge(&down, "push-fan-down", "什么时候发货").await;
+    assert!(started.elapsed() < std::time::Duration::from_secs(5));
+    assert!(down
+        .connection(&ConnectionId::parse("Xiaomei2").unwrap())
+        .await
+        .unwrap()
+        .is_some());
 }

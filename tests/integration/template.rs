@@ -489,7 +489,8 @@ fn the_websocket_api_routes_are_the_push_functions() {
     let settings = &stage["Properties"]["DefaultRouteSettings"];
     assert!(settings["ThrottlingRateLimit"].as_u64().is_some());
     assert!(settings["ThrottlingBurstLimit"].as_u64().is_some());
-    // The writes and queries reach PUSH# items only.
+    // The writes reach PUSH# items only; a query besides them only a conversation's messages
+    // (a reconnecting client's catch-up).
     let policies = resources["PushFunction"]["Properties"]["Policies"]
         .as_sequence()
         .unwrap();
@@ -504,7 +505,49 @@ fn the_websocket_api_routes_are_the_push_functions() {
         if actions.iter().any(|a| *a != "dynamodb:GetItem") {
             assert!(names(&s["Resource"], "ConversationsTable.Arn"), "{s:?}");
             let leading = &s["Condition"]["ForAllValues:StringLike"]["dynamodb:LeadingKeys"];
-            assert_eq!(leading[0].as_str(), Some("PUSH#*"), "{s:?}");
+            let reads_only = actions.iter().all(|a| *a == "dynamodb:Query");
+            let allowed: &[&str] = if reads_only {
+                &["PUSH#*", "CONV#*"]
+            } else {
+                &["PUSH#*"]
+            };
+            assert!(
+                leading
+                    .as_sequence()
+                    .is_some_and(|l| l.iter().all(|k| allowed.contains(&k.as_str().unwrap()))),
+                "{s:?}"
+            );
         }
+    }
+    // Every function that commits a conversation change pushes it: the stage's @connections
+    // endpoint in its environment, leave to post there, and to read and remove PUSH# items only.
+    for function in [
+        "IntakeFunction",
+        "OrderCardFunction",
+        "SuggestFunction",
+        "CompensateFunction",
+    ] {
+        let props = &resources[function]["Properties"];
+        let url =
+            &props["Environment"]["Variables"][assistant_aws::connections::CONNECTIONS_URL_VAR];
+        assert!(
+            names(url, api_id) && names(url, "PushStage"),
+            "{function}: {url:?}"
+        );
+        let statements: Vec<&Value> = props["Policies"]
+            .as_sequence()
+            .unwrap()
+            .iter()
+            .flat_map(|p| p["Statement"].as_sequence().unwrap())
+            .collect();
+        assert!(
+            statements.iter().any(|s| s["Action"].as_str()
+                == Some("execute-api:ManageConnections")
+                && names(&s["Resource"], api_id)
+                && serde_yaml::to_string(&s["Resource"])
+                    .unwrap()
+                    .contains("/${PushStage}/POST/@connections/*")),
+            "{function}"
+        );
     }
 }

@@ -4,7 +4,7 @@
 
 use assistant_domain::model::compensation::{SweepReport, DUE_SHARDS};
 use assistant_domain::model::time::Millis;
-use assistant_domain::ports::{CompensationStore, ShopStore};
+use assistant_domain::ports::{Announce, CompensationStore, ShopStore};
 use assistant_domain::usecases::{sweep, Backoff, SweepError};
 use aws_lambda_events::eventbridge::EventBridgeEvent;
 use serde_json::Value;
@@ -36,7 +36,7 @@ pub async fn handle<S>(
     now: Millis,
 ) -> Result<SweepReport, SweepError>
 where
-    S: CompensationStore + ShopStore,
+    S: CompensationStore + ShopStore + Announce,
 {
     let first_shard = jitter(DUE_SHARDS as u64) as u32;
     let result = sweep(store, &TokioBackoff, now, first_shard).await;

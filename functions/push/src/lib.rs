@@ -19,7 +19,7 @@ use assistant_aws::websocket::{is_socket_event, socket_response, SocketRequest, 
 use assistant_domain::error::Error;
 use assistant_domain::model::push::SubscribeMessage;
 use assistant_domain::model::time::Millis;
-use assistant_domain::ports::{ConversationStore, PushStore};
+use assistant_domain::ports::{ConversationStore, PushStore, ShopStore};
 use assistant_domain::usecases;
 use assistant_domain::Result;
 use aws_lambda_events::apigw::{
@@ -28,7 +28,7 @@ use aws_lambda_events::apigw::{
 };
 
 /// Any event of the function: the WebSocket API's or the HTTP API's, answered as each expects.
-pub async fn handle<S: PushStore + ConversationStore>(
+pub async fn handle<S: PushStore + ConversationStore + ShopStore>(
     store: &S,
     event: serde_json::Value,
     now: Millis,
@@ -82,7 +82,7 @@ async fn route_http<S: PushStore>(
 }
 
 /// The WebSocket API's routes.
-pub async fn handle_socket<S: PushStore + ConversationStore>(
+pub async fn handle_socket<S: PushStore + ConversationStore + ShopStore>(
     store: &S,
     event: ApiGatewayWebsocketProxyRequest,
     now: Millis,
@@ -90,7 +90,7 @@ pub async fn handle_socket<S: PushStore + ConversationStore>(
     socket_response(route_socket(store, event, now).await)
 }
 
-async fn route_socket<S: PushStore + ConversationStore>(
+async fn route_socket<S: PushStore + ConversationStore + ShopStore>(
     store: &S,
     event: ApiGatewayWebsocketProxyRequest,
     now: Millis,

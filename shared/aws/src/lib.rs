@@ -3,6 +3,7 @@
 //! route registry; the WebSocket API's routes and events.
 
 pub mod config;
+pub mod connections;
 pub mod dynamo;
 pub mod http;
 pub mod lambda;
@@ -139,7 +140,11 @@ pub fn dynamodb_client_from(
 pub async fn store_from_env() -> Result<DynamoStore, Box<dyn std::error::Error + Send + Sync>> {
     let tables = Tables::from_env()?;
     let limits = config::limits_from_lookup(|k| std::env::var(k).ok())?;
-    Ok(DynamoStore::new(dynamodb_client()?, tables).with_limits(limits))
+    let get = |k: &str| std::env::var(k).ok();
+    let connections = connections::ConnectionsApi::from_env(&get)?;
+    Ok(DynamoStore::new(dynamodb_client()?, tables)
+        .with_limits(limits)
+        .with_connections(connections))
 }
 
 /// A client for DynamoDB Local: fixed test credentials and region, the given endpoint.

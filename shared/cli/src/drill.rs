@@ -17,7 +17,7 @@ use assistant_domain::model::order::{Order, OrderItem};
 use assistant_domain::model::replies::{IntentReplies, ReplyChange, RobotSettings, ShopSetup};
 use assistant_domain::model::shop::{Agent, ServingRule};
 use assistant_domain::model::time::{Millis, HOUR, MINUTE};
-use assistant_domain::ports::{CompensationStore, OrderStore, Page, ShopStore};
+use assistant_domain::ports::{Announce, CompensationStore, News, OrderStore, Page, ShopStore};
 use assistant_domain::usecases::sweep;
 use assistant_domain::usecases::{
     open_conversation, post_buyer_message, OpenConversation, PostMessage,
@@ -88,6 +88,12 @@ impl ShopStore for Flaky {
     }
     async fn save_robot(&self, robot_on: bool, robot: &RobotSettings) -> Result<()> {
         self.inner.save_robot(robot_on, robot).await
+    }
+}
+
+impl Announce for Flaky {
+    async fn announce(&self, news: News) {
+        self.inner.announce(news).await
     }
 }
 

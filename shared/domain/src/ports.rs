@@ -13,7 +13,7 @@ use crate::model::limits::{Allowance, Limits};
 use crate::model::money::Fen;
 use crate::model::order::Order;
 use crate::model::order_facts::{OrderEvent, OrderFacts};
-use crate::model::push::{Connection, ConnectionId, Ticket, Topic};
+use crate::model::push::{Connection, ConnectionId, Subscriber, Ticket, Topic};
 use crate::model::replies::{IntentReplies, ReplyChange, RobotSettings, ShopSetup};
 use crate::model::shop::ShopProfile;
 use crate::model::time::Millis;
@@ -325,14 +325,84 @@ pub trait PushStore: Send + Sync {
         connection: &Connection,
         topic: &Topic,
     ) -> impl Future<Output = Result<()>> + Send;
-    /// The live connections (at `now`) that follow a topic, for the fan-out.
+    /// The live connections (at `now`) that follow a topic, each with its identity, for the
+    /// fan-out.
     fn subscribers(
         &self,
         topic: &Topic,
         now: Millis,
-    ) -> impl Future<Output = Result<Vec<ConnectionId>>> + Send;
+    ) -> impl Future<Output = Result<Vec<Subscriber>>> + Send;
     /// Removes the connection and every subscription of it; nothing to remove is no error.
     fn disconnect(&self, id: &ConnectionId) -> impl Future<Output = Result<()>> + Send;
+}
+
+/// What a delivery to one WebSocket connection came to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Posted {
+    Delivered,
+    /// The connection is gone (API Gateway's 410): it is removed from the store.
+    Gone,
+}
+
+/// Posts to WebSocket connections (API Gateway's `@connections` API): one payload, one
+/// connection. A fault is an error; a connection that is gone is [`Posted::Gone`].
+pub trait Pusher: Send + Sync {
+    fn post(
+        &self,
+        connection: &ConnectionId,
+        payload: &str,
+    ) -> impl Future<Output = Result<Posted>> + Send;
+}
+
+/// How a committed change moved the conversation's entry in the shop's queue.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum QueueNews {
+    Unchanged,
+    /// The buyer waits (from now, or the entry changed): the entry as the queue shows it.
+    Waits(WaitingConversation),
+    /// The wait ended (an agent answered).
+    Served,
+}
+
+/// What a committed change tells the connections following the conversation and its shop's
+/// queue (issue 17): its new messages, whether the agent's panel may have changed, and the
+/// queue's entry.
+#[derive(Debug, Clone)]
+pub struct News {
+    pub conversation_id: ConversationId,
+    pub shop_id: ShopId,
+    /// Oldest first.
+    pub messages: Vec<Message>,
+    pub panel_changed: bool,
+    pub queue: QueueNews,
+    pub at: Millis,
+}
+
+impl News {
+    /// One message that changed nothing else.
+    pub fn message(shop_id: &ShopId, message: &Message, at: Millis) -> Self {
+        News {
+            conversation_id: message.conversation_id.clone(),
+            shop_id: shop_id.clone(),
+            messages: vec![message.clone()],
+            panel_changed: false,
+            queue: QueueNews::Unchanged,
+            at,
+        }
+    }
+
+    /// Whether there is anything to tell.
+    pub fn is_empty(&self) -> bool {
+        self.messages.is_empty() && !self.panel_changed && self.queue == QueueNews::Unchanged
+    }
+}
+
+/// Who hears of committed changes: the push fan-out
+/// ([`crate::usecases::fanout::fan_out`] over a [`PushStore`] and a [`Pusher`]), or no one. Called
+/// after the write, never instead of it: it cannot fail, and whatever it could not deliver is
+/// the implementation's to log.
+pub trait Announce: Send + Sync {
+    fn announce(&self, news: News) -> impl Future<Output = ()> + Send;
 }
 
 /// Everything the services use.
@@ -344,6 +414,7 @@ pub trait Store:
     + CompensationStore
     + FeedbackStore
     + LimitStore
+    + Announce
 {
 }
 impl<
@@ -353,7 +424,8 @@ impl<
             + StatsStore
             + CompensationStore
             + FeedbackStore
-            + LimitStore,
+            + LimitStore
+            + Announce,
     > Store for T
 {
 }

@@ -23,7 +23,7 @@ use assistant_domain::model::limits::{Allowance, Limits};
 use assistant_domain::model::money::Fen;
 use assistant_domain::model::order::OrderNode;
 use assistant_domain::model::order_facts::{events_of, facts_of};
-use assistant_domain::model::push::{Connection, ConnectionId, Ticket, Topic};
+use assistant_domain::model::push::{Connection, ConnectionId, Subscriber, Ticket, Topic};
 use assistant_domain::model::replies::{IntentReplies, ReplyChange, RobotSettings};
 use assistant_domain::model::shop::{Agent, ServingRule, ShopProfile};
 use assistant_domain::model::time::{beijing_date, Millis, MINUTE};
@@ -1087,7 +1087,10 @@ pub async fn subscriptions_follow_their_connection_and_never_overrun<S: Store + 
         ),
         "push: a subscription needs its connection"
     );
-    assert_eq!(store.subscribers(&queue, T0).await.unwrap(), vec![]);
+    assert_eq!(
+        connection_ids(store.subscribers(&queue, T0).await.unwrap()),
+        vec![]
+    );
     store.put_connection(&first).await.unwrap();
     store.put_connection(&second).await.unwrap();
     let read = store.connection(&first.connection_id).await.unwrap();
@@ -1119,26 +1122,40 @@ pub async fn subscriptions_follow_their_connection_and_never_overrun<S: Store + 
     let mut expected = vec![queue.clone(), chat.clone()];
     expected.sort();
     assert_eq!(topics, expected, "push: the topics read back");
-    let mut subscribers = store.subscribers(&queue, T0).await.unwrap();
-    subscribers.sort();
+    let subscribers = store.subscribers(&queue, T0).await.unwrap();
+    assert!(
+        subscribers.iter().all(|s| s.identity == ticket.identity),
+        "push: a subscriber carries its connection's identity"
+    );
+    let subscribers = connection_ids(subscribers);
     assert_eq!(
         subscribers,
         vec![first.connection_id.clone(), second.connection_id.clone()]
     );
     // A connection past its TTL is nobody's subscriber, even before the TTL deletes it.
     assert_eq!(
-        store.subscribers(&queue, first.expires_at).await.unwrap(),
+        connection_ids(store.subscribers(&queue, first.expires_at).await.unwrap()),
         vec![]
     );
     store.disconnect(&first.connection_id).await.unwrap();
     assert_eq!(store.connection(&first.connection_id).await.unwrap(), None);
     assert_eq!(
-        store.subscribers(&queue, T0).await.unwrap(),
+        connection_ids(store.subscribers(&queue, T0).await.unwrap()),
         vec![second.connection_id.clone()],
         "push: a disconnect removes its subscriptions only"
     );
-    assert_eq!(store.subscribers(&chat, T0).await.unwrap(), vec![]);
+    assert_eq!(
+        connection_ids(store.subscribers(&chat, T0).await.unwrap()),
+        vec![]
+    );
     // Disconnecting twice, or a connection never stored, is no error.
     store.disconnect(&first.connection_id).await.unwrap();
     store.disconnect(&connection_id("Never=")).await.unwrap();
+}
+
+/// The connection ids of some subscribers, sorted.
+fn connection_ids(subscribers: Vec<Subscriber>) -> Vec<ConnectionId> {
+    let mut ids: Vec<ConnectionId> = subscribers.into_iter().map(|s| s.connection_id).collect();
+    ids.sort();
+    ids
 }

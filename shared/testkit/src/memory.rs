@@ -18,7 +18,7 @@ use assistant_domain::model::limits::{Allowance, Counted, Limits};
 use assistant_domain::model::money::Fen;
 use assistant_domain::model::order::Order;
 use assistant_domain::model::order_facts::{facts_of, OrderEvent, OrderFacts};
-use assistant_domain::model::push::{Connection, ConnectionId, Ticket, Topic};
+use assistant_domain::model::push::{Connection, ConnectionId, Subscriber, Ticket, Topic};
 use assistant_domain::model::replies::{IntentReplies, ReplyChange, RobotSettings, ShopSetup};
 use assistant_domain::model::shop::ShopProfile;
 use assistant_domain::model::time::{beijing_date, Millis};
@@ -78,6 +78,8 @@ pub struct State {
 pub struct MemoryStore {
     state: Mutex<State>,
     limits: Limits,
+    /// Where committed changes are pushed ([`crate::push`]); none: nothing is announced.
+    pusher: Option<crate::push::MemoryPusher>,
 }
 
 impl Clone for MemoryStore {
@@ -86,6 +88,7 @@ impl Clone for MemoryStore {
         MemoryStore {
             state: Mutex::new(self.with(|s| s.clone())),
             limits: self.limits,
+            pusher: self.pusher.clone(),
         }
     }
 }
@@ -96,7 +99,19 @@ impl MemoryStore {
         MemoryStore {
             state: Mutex::default(),
             limits,
+            pusher: None,
         }
+    }
+
+    /// The same store, pushing its committed changes through `pusher` (a twin of API Gateway's
+    /// `@connections` that records every post).
+    pub fn with_pusher(mut self, pusher: crate::push::MemoryPusher) -> Self {
+        self.pusher = Some(pusher);
+        self
+    }
+
+    pub(crate) fn pusher(&self) -> Option<&crate::push::MemoryPusher> {
+        self.pusher.as_ref()
     }
 
     fn with<T>(&self, f: impl FnOnce(&mut State) -> T) -> T {
@@ -801,12 +816,15 @@ impl PushStore for MemoryStore {
         })
     }
 
-    async fn subscribers(&self, topic: &Topic, now: Millis) -> Result<Vec<ConnectionId>> {
+    async fn subscribers(&self, topic: &Topic, now: Millis) -> Result<Vec<Subscriber>> {
         Ok(self.with(|s| {
             s.connections
                 .values()
                 .filter(|c| c.live_at(now) && c.topics.contains(topic))
-                .map(|c| c.connection_id.clone())
+                .map(|c| Subscriber {
+                    connection_id: c.connection_id.clone(),
+                    identity: c.identity.clone(),
+                })
                 .collect()
         }))
     }

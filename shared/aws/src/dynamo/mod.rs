@@ -70,6 +70,8 @@ pub struct DynamoStore {
     function: &'static str,
     /// The buyers' limits ([`limits`]).
     limits: Limits,
+    /// Where committed changes are pushed (`@connections`); none: nothing is announced.
+    connections: Option<crate::connections::ConnectionsApi>,
 }
 
 /// Which sort keys of a partition a query reads.
@@ -98,7 +100,20 @@ impl DynamoStore {
             meter: meter::Meter::default(),
             function: "",
             limits: Limits::default(),
+            connections: None,
         }
+    }
+
+    /// The same store, announcing its committed changes through `@connections`.
+    pub fn with_connections(self, connections: Option<crate::connections::ConnectionsApi>) -> Self {
+        DynamoStore {
+            connections,
+            ..self
+        }
+    }
+
+    pub(crate) fn connections(&self) -> Option<&crate::connections::ConnectionsApi> {
+        self.connections.as_ref()
     }
 
     /// The same store with these buyers' limits.

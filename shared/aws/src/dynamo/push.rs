@@ -6,7 +6,7 @@
 //! | `PUSH#TICKET#{ticket}` | `TICKET` | a ticket: its identity, `valid_until` (ms); taken by one conditional DeleteItem |
 //! | `PUSH#CONN#{connection_id}` | `META` | a connection: identity, `connected_at`, `valid_until`, `subs` (how many topics) |
 //! | `PUSH#CONN#{connection_id}` | `SUB#{topic}` | a topic it follows (`CONV#{id}` or `QUEUE#{shop}`) |
-//! | `PUSH#TOPIC#{topic}` | `CONN#{connection_id}` | the same subscription, where the fan-out reads a topic's connections |
+//! | `PUSH#TOPIC#{topic}` | `CONN#{connection_id}` | the same subscription with the connection's identity, where the fan-out reads a topic's connections |
 //!
 //! A connection and its topics are one Query (consistent); a subscribe is one transaction (the
 //! `META` count conditioned on the one read, both subscription items); a disconnect one transaction
@@ -21,7 +21,9 @@ use super::keys::{
 };
 use super::DynamoStore;
 use assistant_domain::error::{Error, Result};
-use assistant_domain::model::push::{Connection, ConnectionId, Identity, Ticket, Topic};
+use assistant_domain::model::push::{
+    Connection, ConnectionId, Identity, Subscriber, Ticket, Topic,
+};
 use assistant_domain::model::time::{Millis, MINUTE};
 use assistant_domain::ports::PushStore;
 use aws_sdk_dynamodb::types::{Delete, Put, ReturnValue, TransactWriteItem, Update};
@@ -57,6 +59,10 @@ struct ConnectionItem {
 struct SubscriptionItem {
     topic: Topic,
     connection_id: ConnectionId,
+    /// The connection's identity, so that the fan-out reads a topic's followers and their roles
+    /// in one Query (absent from items written before the fan-out: those are skipped).
+    #[serde(default)]
+    identity: Option<Identity>,
     valid_until: Millis,
     expires_at: i64,
 }
@@ -192,6 +198,7 @@ impl PushStore for DynamoStore {
         let item = SubscriptionItem {
             topic: topic.clone(),
             connection_id: id.clone(),
+            identity: Some(connection.identity.clone()),
             valid_until: connection.expires_at,
             expires_at: ttl_seconds(connection.expires_at),
         };
@@ -205,7 +212,7 @@ impl PushStore for DynamoStore {
         .await
     }
 
-    async fn subscribers(&self, topic: &Topic, now: Millis) -> Result<Vec<ConnectionId>> {
+    async fn subscribers(&self, topic: &Topic, now: Millis) -> Result<Vec<Subscriber>> {
         let query = self
             .client
             .query()
@@ -216,8 +223,11 @@ impl PushStore for DynamoStore {
         let mut live = Vec::new();
         for item in self.pages(query, None).await? {
             let item: SubscriptionItem = from_item(item)?;
-            if now < item.valid_until {
-                live.push(item.connection_id);
+            if let (true, Some(identity)) = (now < item.valid_until, item.identity) {
+                live.push(Subscriber {
+                    connection_id: item.connection_id,
+                    identity,
+                });
             }
         }
         Ok(live)

@@ -8,8 +8,9 @@
 //! - A **topic** is what a connection follows: one conversation, or one shop's queue.
 
 use crate::error::{Error, Result};
+use crate::model::conversation::Message;
 use crate::model::identity::{Actor, Role};
-use crate::model::ids::{ConversationId, ShopId, UserId};
+use crate::model::ids::{ConversationId, MessageId, ShopId, UserId};
 use crate::model::time::{Millis, HOUR, MINUTE};
 use serde::{Deserialize, Serialize};
 
@@ -158,6 +159,78 @@ pub enum Topic {
     Queue(ShopId),
 }
 
+/// A connection that follows a topic, with the identity it carries (the fan-out sends each its
+/// role's view).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Subscriber {
+    pub connection_id: ConnectionId,
+    pub identity: Identity,
+}
+
+/// A message's place in its conversation (its sort position: when it was sent, then its id),
+/// written `{sent_at:013}.{message_id}`: pushed with every message, and given back as
+/// `subscribe`'s `after` by a client that reconnects, which then receives every message after it.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct Cursor {
+    sent_at: Millis,
+    message_id: MessageId,
+}
+
+impl Cursor {
+    pub const RULE: &'static str =
+        "a cursor a push or subscribe answer gave: 13 digits, '.', a message id";
+
+    /// The position of a message.
+    pub fn of(message: &Message) -> Self {
+        Self::of_position(message.sent_at, &message.message_id)
+    }
+
+    /// The position of the message sent at `sent_at` with this id.
+    pub fn of_position(sent_at: Millis, message_id: &MessageId) -> Self {
+        Cursor {
+            sent_at,
+            message_id: message_id.clone(),
+        }
+    }
+
+    pub fn parse(raw: &str) -> Result<Self> {
+        let bad = || Error::invalid("after", format!("must be {}", Self::RULE));
+        let (at, id) = raw.split_once('.').ok_or_else(bad)?;
+        if at.len() != 13 || !at.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(bad());
+        }
+        Ok(Cursor {
+            sent_at: at.parse().map_err(|_| bad())?,
+            message_id: MessageId::parse(id).map_err(|_| bad())?,
+        })
+    }
+
+    /// Whether the message comes after this position.
+    pub fn before(&self, message: &Message) -> bool {
+        *self < Cursor::of(message)
+    }
+}
+
+impl std::fmt::Display for Cursor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{:013}.{}", self.sent_at, self.message_id.as_str())
+    }
+}
+
+impl TryFrom<String> for Cursor {
+    type Error = Error;
+    fn try_from(value: String) -> Result<Self> {
+        Self::parse(&value)
+    }
+}
+
+impl From<Cursor> for String {
+    fn from(value: Cursor) -> String {
+        value.to_string()
+    }
+}
+
 /// A connection as stored: its identity and the topics it follows.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Connection {
@@ -197,9 +270,25 @@ pub struct SubscribeMessage {
     pub conversation_id: Option<String>,
     #[serde(default)]
     pub queue: Option<String>,
+    /// For a conversation: the cursor of the last message the client has; the answer carries
+    /// every message after it (a reconnecting client loses nothing).
+    #[serde(default)]
+    pub after: Option<String>,
 }
 
 impl SubscribeMessage {
+    /// The catch-up cursor, if one was given (a conversation's only; 400 otherwise).
+    pub fn cursor(&self) -> Result<Option<Cursor>> {
+        match (&self.after, &self.queue) {
+            (None, _) => Ok(None),
+            (Some(_), Some(_)) => Err(Error::invalid(
+                "after",
+                "catches up a conversation's messages; a queue has none",
+            )),
+            (Some(raw), None) => Cursor::parse(raw).map(Some),
+        }
+    }
+
     /// The topic asked for, or a 400 naming the field.
     pub fn topic(&self) -> Result<Topic> {
         if self.action != "subscribe" {
@@ -261,6 +350,37 @@ mod tests {
         assert!(ConnectionId::parse("").is_err());
         assert!(ConnectionId::parse("a#b").is_err());
         assert!(ConnectionId::parse("x".repeat(129)).is_err());
+    }
+
+    #[test]
+    fn a_cursor_orders_messages_as_they_are_stored() {
+        let at = |t: Millis, id: &str| {
+            let mut m = Message::new(
+                &ConversationId::parse("c1").unwrap(),
+                crate::model::conversation::Sender::System,
+                crate::model::conversation::MessageBody::Text { text: "x".into() },
+                t,
+            );
+            m.message_id = MessageId::parse(id).unwrap();
+            m
+        };
+        let c = Cursor::of(&at(1_000, "m2"));
+        assert_eq!(c.to_string(), "0000000001000.m2");
+        assert_eq!(Cursor::parse(&c.to_string()).unwrap(), c);
+        assert!(c.before(&at(1_000, "m3")));
+        assert!(c.before(&at(1_001, "m1")));
+        assert!(!c.before(&at(1_000, "m2")));
+        assert!(!c.before(&at(999, "m9")));
+        for bad in [
+            "",
+            "1000.m2",
+            "0000000001000",
+            "0000000001000.",
+            "000000000100x.m2",
+            "0000000001000.m#2",
+        ] {
+            assert!(Cursor::parse(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]

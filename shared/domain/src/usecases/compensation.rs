@@ -5,7 +5,7 @@ use crate::model::compensation::{
     payout_notice, DueCompensation, PayOutcome, SweepReport, DUE_SHARDS,
 };
 use crate::model::time::Millis;
-use crate::ports::{CompensationStore, ShopStore};
+use crate::ports::{Announce, CompensationStore, News, ShopStore};
 
 /// How a sweep waits before retrying after a retryable fault (throttling, a transaction conflict).
 pub trait Backoff: Send + Sync {
@@ -40,7 +40,7 @@ pub async fn sweep<S, B>(
     first_shard: u32,
 ) -> Result<SweepReport, SweepError>
 where
-    S: CompensationStore + ShopStore,
+    S: CompensationStore + ShopStore + Announce,
     B: Backoff,
 {
     let shards: Vec<u32> = (0..DUE_SHARDS)
@@ -109,7 +109,7 @@ async fn pay_one<S, B>(
     report: &mut SweepReport,
 ) -> bool
 where
-    S: CompensationStore + ShopStore,
+    S: CompensationStore + ShopStore + Announce,
     B: Backoff,
 {
     // Worded once: a retried attempt stores the same message (a failed one stored nothing).
@@ -126,6 +126,9 @@ where
         };
         match store.pay(due, deposit, &notice, now).await {
             Ok(PayOutcome::Paid { .. }) => {
+                // The buyer's coupon notice, to whoever follows the conversation.
+                // (Boxed: the fan-out's future never sits in the sweep's.)
+                Box::pin(store.announce(News::message(&due.shop_id, &notice, now))).await;
                 report.paid += 1;
                 report.fen_paid += due.amount.0;
                 return true;

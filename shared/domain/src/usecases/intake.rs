@@ -20,7 +20,7 @@ use crate::model::order::Order;
 use crate::model::replies::{Offer, ShopSetup};
 use crate::model::solution::covers;
 use crate::model::time::Millis;
-use crate::ports::Store;
+use crate::ports::{News, Store};
 use crate::usecases::panel::{build_panel, Panel};
 use crate::usecases::step::{retry_on_conflict, Step};
 use crate::usecases::support::{
@@ -249,6 +249,7 @@ async fn answer<S: Store>(
     // (GET …/panel) is unchanged, so the answer carries none.
     if !is_new && !said.asks() && conv.waiting_since.is_some() {
         store.append(&said.message).await?;
+        Box::pin(store.announce(News::message(&conv.shop_id, &said.message, now))).await;
         return Ok(IntakeOutcome::quiet(said, &conv.shop_id));
     }
     let shop_id = conv.shop_id.clone();

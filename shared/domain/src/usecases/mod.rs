@@ -5,10 +5,13 @@
 //! Dependencies point one way: `support`, `step` and `panel` are used by the others; `support` and
 //! `step` use none of the rest, `panel` only those two. A conversation changes only through a
 //! `Step`, and every writing use case runs in one `retry_on_conflict`. `view` uses the others and
-//! none uses it: it turns their answers into what each role receives.
+//! only the push side uses it (`fanout`, `push`): it turns their answers into what each role
+//! receives. A committed step announces itself through the store's `Announce` port, which the
+//! adapters implement with `fanout` (so no use case calls `fanout`).
 
 pub mod adoption;
 pub mod compensation;
+pub mod fanout;
 pub mod feedback;
 pub mod intake;
 pub mod order_card;
@@ -28,6 +31,7 @@ pub mod view;
 
 pub use adoption::{adoption, solution_stats, Adoption, AdoptionRow};
 pub use compensation::{sweep, Backoff, SweepError, PAY_ATTEMPTS, SWEEP_PAGE};
+pub use fanout::{fan_out, ConversationPush, Delivery, PushKind, QueuePush, PARALLEL_POSTS};
 pub use feedback::{list_feedback, post_feedback, screenshot, FeedbackQuery};
 pub use intake::{
     list_messages, open_conversation, open_conversation_once, post_buyer_message, IntakeOutcome,
@@ -36,7 +40,7 @@ pub use intake::{
 pub use order_card::{open_card, select_order, SelectOrder, SelectionOutcome, SelectionVia};
 pub use order_events::{apply_order_event, KnownShops};
 pub use panel::{panel, IntentView, Panel, PanelState};
-pub use push::{connect, disconnect, mint_ticket, subscribe, Subscribed, TicketView};
+pub use push::{connect, disconnect, mint_ticket, subscribe, CatchUp, Subscribed, TicketView};
 pub use queue::{queue, Queue, Waiting, QUEUE_LIMIT};
 pub use replies::{
     edit_replies, edit_robot, get_replies, get_robot, EditReplies, EditRobot, RepliesView,

@@ -11,7 +11,9 @@ use crate::model::conversation::{Conversation, LastIntent, Message};
 use crate::model::ids::{OrderId, UserId};
 use crate::model::time::Millis;
 use crate::model::usage::{SolutionEvent, StatEvent};
-use crate::ports::{ConversationChange, ConversationStore};
+use crate::ports::{
+    Announce, ConversationChange, ConversationStore, News, QueueNews, WaitingConversation,
+};
 use std::future::Future;
 
 /// How often a use case re-reads and retries when another writer changed the conversation first.
@@ -37,6 +39,8 @@ where
 /// Everything one step changes in a conversation, committed together.
 #[derive(Debug)]
 pub(crate) struct Step {
+    /// The conversation as read: what the step's news is measured against.
+    read: Conversation,
     conversation: Conversation,
     messages: Vec<Message>,
     stats: Vec<StatEvent>,
@@ -48,6 +52,7 @@ impl Step {
     /// A step over the conversation as read (or just opened, version 0), at `now`.
     pub fn new(conversation: Conversation, now: Millis) -> Self {
         Step {
+            read: conversation.clone(),
             conversation,
             messages: Vec::new(),
             stats: Vec::new(),
@@ -141,10 +146,39 @@ impl Step {
         self.compensations.extend(due);
     }
 
+    /// What the step tells the conversation's followers once written: its messages, whether
+    /// the panel's inputs moved (the question, the order, the card, the solution shown, the
+    /// handoff), and the queue entry's change.
+    fn news(&self) -> News {
+        let (was, now) = (&self.read, &self.conversation);
+        let panel_changed = was.last_intent != now.last_intent
+            || was.confirmed_order != now.confirmed_order
+            || was.open_card.as_ref().map(|c| &c.card_id)
+                != now.open_card.as_ref().map(|c| &c.card_id)
+            || was.shown_solution != now.shown_solution
+            || was.handed_off != now.handed_off
+            || was.version == 0;
+        let queue = match (WaitingConversation::of(was), WaitingConversation::of(now)) {
+            (before, Some(after)) if before.as_ref() != Some(&after) => QueueNews::Waits(after),
+            (Some(_), None) => QueueNews::Served,
+            _ => QueueNews::Unchanged,
+        };
+        News {
+            conversation_id: now.conversation_id.clone(),
+            shop_id: now.shop_id.clone(),
+            messages: self.messages.clone(),
+            panel_changed,
+            queue,
+            at: self.now,
+        }
+    }
+
     /// Writes the step: the next version over the one read (or a new conversation), with its
     /// messages, counts and compensations, all or nothing; `Error::Conflict` if someone else
-    /// changed the conversation first. Returns the conversation as written.
-    pub async fn commit<S: ConversationStore>(self, store: &S) -> Result<Conversation> {
+    /// changed the conversation first. Returns the conversation as written. Once written, the
+    /// change is announced to its followers ([`Announce`]): after the write, never failing it.
+    pub async fn commit<S: ConversationStore + Announce>(self, store: &S) -> Result<Conversation> {
+        let news = self.news();
         let mut conversation = self.conversation;
         let expected_version = (conversation.version > 0).then_some(conversation.version);
         conversation.version += 1;
@@ -158,6 +192,11 @@ impl Step {
                 compensations: self.compensations,
             })
             .await?;
+        if !news.is_empty() {
+            // Boxed in its own frame: the fan-out's future never sits in every writer's (a
+            // debug build's test thread is small).
+            Box::pin(store.announce(news)).await;
+        }
         Ok(conversation)
     }
 }

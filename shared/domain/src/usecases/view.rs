@@ -212,6 +212,13 @@ impl BuyerLens<'_> {
     }
 }
 
+/// Messages as a buyer receives them outside an HTTP answer (a push, a catch-up): those that
+/// reach the buyer, in the buyer's view; agents named by `shop`'s display names.
+pub(crate) fn buyer_view(shop: Option<&Shop>, messages: &[Message]) -> Vec<BuyerMessage> {
+    let lens = BuyerLens { shop };
+    messages.iter().filter_map(|m| lens.message(m)).collect()
+}
+
 /// Bodies that stay with the shop, the warehouse, the courier or the platform.
 fn internal(body: &MessageBody) -> bool {
     matches!(

@@ -6,7 +6,7 @@ use assistant_domain::model::identity::Actor;
 use assistant_domain::model::push::{
     ConnectionId, SubscribeMessage, Topic, MAX_SUBSCRIPTIONS, TICKET_TTL,
 };
-use assistant_domain::ports::PushStore;
+use assistant_domain::ports::{ConversationStore, PushStore};
 use assistant_domain::usecases::{connect, disconnect, mint_ticket, subscribe};
 use assistant_testkit::fixtures::*;
 use assistant_testkit::MemoryStore;
@@ -97,7 +97,7 @@ async fn a_buyer_follows_their_own_conversations_only() {
     assert_eq!(again["new"], false);
     let topic = Topic::Conversation(id_of("conv-push-1"));
     assert_eq!(
-        store.subscribers(&topic, NOW).await.unwrap(),
+        ids(store.subscribers(&topic, NOW).await.unwrap()),
         vec![me.clone()]
     );
 
@@ -117,14 +117,14 @@ async fn a_buyer_follows_their_own_conversations_only() {
         "forbidden",
     );
     assert_eq!(
-        store.subscribers(&topic, NOW).await.unwrap(),
+        ids(store.subscribers(&topic, NOW).await.unwrap()),
         vec![me.clone()]
     );
-    assert!(store
+    assert!(ids(store
         .subscribers(&Topic::Queue(id_of(SHOP)), NOW)
         .await
-        .unwrap()
-        .is_empty());
+        .unwrap())
+    .is_empty());
 }
 
 #[tokio::test]
@@ -147,10 +147,10 @@ async fn staff_follow_their_shops_queue_and_conversations() {
         "not_found",
     );
     ok(subscribe(&store, &outsider, &to_queue(OTHER_SHOP), NOW).await);
-    let mut queue = store
+    let mut queue = ids(store
         .subscribers(&Topic::Queue(id_of(SHOP)), NOW)
         .await
-        .unwrap();
+        .unwrap());
     queue.sort();
     assert_eq!(queue, vec![socket("Admin1="), socket("Agent1=")]);
 }
@@ -170,11 +170,11 @@ async fn a_subscribe_needs_an_open_connection_and_a_clear_message() {
         subscribe(&store, &conn, &to_queue(SHOP), NOW).await,
         "unauthenticated",
     );
-    assert!(store
+    assert!(ids(store
         .subscribers(&Topic::Queue(id_of(SHOP)), NOW)
         .await
-        .unwrap()
-        .is_empty());
+        .unwrap())
+    .is_empty());
     // Disconnecting again is no error.
     disconnect(&store, &conn).await.unwrap();
 
@@ -240,4 +240,403 @@ async fn an_expired_connection_is_closed() {
         subscribe(&store, &conn, &to_queue(SHOP), later).await,
         "unauthenticated",
     );
+}
+
+/// The connection ids of some subscribers, sorted.
+fn ids(subscribers: Vec<assistant_domain::model::push::Subscriber>) -> Vec<ConnectionId> {
+    let mut ids: Vec<ConnectionId> = subscribers.into_iter().map(|s| s.connection_id).collect();
+    ids.sort();
+    ids
+}
+
+// ---- the fan-out (issue 17, item 2) ---------------------------------------------------------
+
+use assistant_domain::usecases::{post_staff_message, sweep};
+use assistant_testkit::views::{leaks, FORBIDDEN_FOR_BUYERS};
+use assistant_testkit::MemoryPusher;
+
+/// The staff accounts a buyer's payload must never name.
+const STAFF: &[&str] = &["agent-xiaomei", "agent-ahao", "admin-lin"];
+
+/// A seeded twin whose committed changes are pushed through a recording `@connections`.
+async fn pushing() -> (MemoryStore, MemoryPusher) {
+    let pusher = MemoryPusher::default();
+    (seeded().await.with_pusher(pusher.clone()), pusher)
+}
+
+/// A connection of `actor` following `topic`.
+async fn following(
+    store: &MemoryStore,
+    actor: &Actor,
+    id: &str,
+    topic: SubscribeMessage,
+) -> ConnectionId {
+    let id = connected(store, actor, id).await;
+    ok(subscribe(store, &id, &topic, NOW).await);
+    id
+}
+
+/// Every message pushed to a connection, in order, across its payloads.
+fn pushed_messages(pusher: &MemoryPusher, id: &ConnectionId) -> Vec<serde_json::Value> {
+    pusher
+        .posted_to(id)
+        .iter()
+        .filter(|p| p["type"] == "conversation")
+        .flat_map(|p| p["messages"].as_array().cloned().unwrap_or_default())
+        .collect()
+}
+
+fn staff_says(text: &str) -> assistant_domain::usecases::PostMessage {
+    body(json!({ "text": text }))
+}
+
+#[tokio::test]
+async fn a_buyer_message_reaches_each_follower_once_in_its_roles_view() {
+    let (store, pusher) = pushing().await;
+    urge(&store, "conv-fan-1", "你好").await;
+    let agent = following(
+        &store,
+        &agent_of(SHOP),
+        "Agent1=",
+        to_conversation("conv-fan-1"),
+    )
+    .await;
+    let me = following(
+        &store,
+        &buyer(MAIN_BUYER),
+        "Buyer1=",
+        to_conversation("conv-fan-1"),
+    )
+    .await;
+    // A stranger's connection follows nothing of this conversation: it hears nothing.
+    let other = following(
+        &store,
+        &agent_of(OTHER_SHOP),
+        "Other1=",
+        to_queue(OTHER_SHOP),
+    )
+    .await;
+
+    let asked = urge(&store, "conv-fan-1", "我的订单怎么还没发货").await;
+    let message_id = asked["message"]["message_id"].clone();
+
+    // The agent: the buyer's message once, as staff read it (the verdict included), the card
+    // with its account, and word that the panel changed.
+    let to_agent = pusher.posted_to(&agent);
+    assert_eq!(to_agent.len(), 1, "{to_agent:?}");
+    let seen = pushed_messages(&pusher, &agent);
+    assert_eq!(
+        seen.iter()
+            .filter(|m| m["message_id"] == message_id)
+            .count(),
+        1
+    );
+    let theirs = seen.iter().find(|m| m["message_id"] == message_id).unwrap();
+    assert_eq!(theirs["classification"]["intent"], "urge_shipment");
+    assert!(seen.iter().any(|m| m["body"]["type"] == "prediction_card"));
+    assert_eq!(to_agent[0]["panel_changed"], true);
+    assert_eq!(to_agent[0]["conversation_id"], "conv-fan-1");
+
+    // The buyer: the same message and the card, in the buyer's view: no verdict, no panel, no
+    // account anywhere in the payload.
+    let to_buyer = pusher.posted_to(&me);
+    assert_eq!(to_buyer.len(), 1, "{to_buyer:?}");
+    assert_eq!(leaks(&to_buyer[0], STAFF), Vec::<String>::new());
+    let mine = pushed_messages(&pusher, &me);
+    assert_eq!(
+        mine.iter()
+            .filter(|m| m["message_id"] == message_id)
+            .count(),
+        1
+    );
+    assert_eq!(mine[0]["sender"]["role"], "buyer");
+    let card = mine
+        .iter()
+        .find(|m| m["body"]["type"] == "prediction_card")
+        .unwrap();
+    // Sent in the serving agent's name: the shop's display name for them, not the account.
+    let sent_by = card["body"]["card"]["sent_by"].as_str().unwrap();
+    assert!(sent_by.starts_with("小鹿家居"), "{sent_by}");
+    // The cursor is the last message's place.
+    let last = mine.last().unwrap();
+    let cursor = to_buyer[0]["cursor"].as_str().unwrap();
+    assert!(
+        cursor.ends_with(last["message_id"].as_str().unwrap()),
+        "{cursor}"
+    );
+
+    assert!(pusher.posted_to(&other).is_empty());
+    assert!(pusher.failures().is_empty(), "{:?}", pusher.failures());
+    for key in FORBIDDEN_FOR_BUYERS {
+        assert!(
+            !to_buyer[0].to_string().contains(&format!("\"{key}\":")),
+            "{key}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn the_queue_hears_a_wait_start_and_end_and_the_buyer_hears_the_agent_by_name() {
+    let (store, pusher) = pushing().await;
+    let queue = following(&store, &admin_of(SHOP), "Admin1=", to_queue(SHOP)).await;
+    urge(&store, "conv-fan-2", "在吗").await;
+    let waits = pusher.posted_to(&queue);
+    assert_eq!(waits.len(), 1, "{waits:?}");
+    assert_eq!(waits[0]["type"], "queue");
+    assert_eq!(waits[0]["conversation_id"], "conv-fan-2");
+    assert_eq!(waits[0]["waiting"]["buyer_id"], MAIN_BUYER);
+    assert_eq!(waits[0]["waiting"]["last_text"], "在吗");
+
+    let me = following(
+        &store,
+        &buyer(MAIN_BUYER),
+        "Buyer2=",
+        to_conversation("conv-fan-2"),
+    )
+    .await;
+    // Another message while the buyer already waits: the conversation's followers hear it, the
+    // queue's entry is unchanged.
+    urge(&store, "conv-fan-2", "有人吗").await;
+    assert_eq!(pusher.posted_to(&queue).len(), 1);
+    assert_eq!(pushed_messages(&pusher, &me).len(), 1);
+
+    // An agent answers: the wait ends, and the buyer sees the answer under the shop's name.
+    let staff = agent_of(SHOP);
+    ok(post_staff_message(
+        &store,
+        &staff,
+        &id_of("conv-fan-2"),
+        staff_says("您好，我在"),
+        NOW + 5,
+    )
+    .await);
+    let served = pusher.posted_to(&queue);
+    assert_eq!(served.len(), 2);
+    assert_eq!(served[1]["waiting"], serde_json::Value::Null);
+    let mine = pushed_messages(&pusher, &me);
+    let answer = mine.last().unwrap();
+    assert_eq!(
+        answer["sender"],
+        json!({"role": "agent", "name": "小鹿家居-小美"})
+    );
+    assert_eq!(
+        leaks(&json!(pusher.posted_to(&me)), STAFF),
+        Vec::<String>::new()
+    );
+}
+
+#[tokio::test]
+async fn a_gone_connection_is_removed_and_a_failing_post_fails_nothing() {
+    let (store, pusher) = pushing().await;
+    urge(&store, "conv-fan-3", "你好").await;
+    let gone = following(
+        &store,
+        &agent_of(SHOP),
+        "Gone1=",
+        to_conversation("conv-fan-3"),
+    )
+    .await;
+    let broken = following(
+        &store,
+        &admin_of(SHOP),
+        "Broken1=",
+        to_conversation("conv-fan-3"),
+    )
+    .await;
+    let me = following(
+        &store,
+        &buyer(MAIN_BUYER),
+        "Buyer3=",
+        to_conversation("conv-fan-3"),
+    )
+    .await;
+    pusher.gone(&gone);
+    pusher.failing(&broken);
+
+    let asked = urge(&store, "conv-fan-3", "什么时候发货").await;
+    // The write stands: stored, answered, and pushed to the connection that is fine.
+    let stored = store.messages(&id_of("conv-fan-3"), 100).await.unwrap();
+    assert!(stored
+        .iter()
+        .any(|m| m.message_id.as_str() == asked["message"]["message_id"]));
+    assert_eq!(
+        pushed_messages(&pusher, &me).first().unwrap()["message_id"],
+        asked["message"]["message_id"]
+    );
+    // The gone connection is removed with its subscriptions; the failing one is kept (a fault
+    // is not a goodbye) and the failure reported.
+    assert!(store.connection(&gone).await.unwrap().is_none());
+    let followers = ids(store
+        .subscribers(&Topic::Conversation(id_of("conv-fan-3")), NOW)
+        .await
+        .unwrap());
+    assert_eq!(followers, vec![broken.clone(), me.clone()]);
+    let failures = pusher.failures();
+    assert_eq!(failures.len(), 1, "{failures:?}");
+    assert!(failures[0].contains("Broken1="), "{failures:?}");
+    // A store without a pusher announces nothing, and writes the same.
+    let quiet = seeded().await;
+    urge(&quiet, "conv-fan-3", "什么时候发货").await;
+}
+
+#[tokio::test]
+async fn an_internal_note_reaches_staff_only() {
+    let (store, pusher) = pushing().await;
+    confirmed(&store, "conv-fan-4", "6930000000000000001 什么时候发货").await;
+    let agent = following(
+        &store,
+        &agent_of(SHOP),
+        "Agent4=",
+        to_conversation("conv-fan-4"),
+    )
+    .await;
+    let me = following(
+        &store,
+        &buyer(MAIN_BUYER),
+        "Buyer4=",
+        to_conversation("conv-fan-4"),
+    )
+    .await;
+    let used = assistant_domain::usecases::use_solution(
+        &store,
+        &agent_of(SHOP),
+        &id_of("conv-fan-4"),
+        body(json!({"solution_id": "urge_shipment.overdue", "event": "sent", "action_id": "remind_warehouse_urgent"})),
+        NOW + 10,
+    )
+    .await;
+    ok(used);
+    let note = pushed_messages(&pusher, &agent);
+    assert!(
+        note.iter().any(|m| m["visible_to_buyer"] == false),
+        "{note:?}"
+    );
+    assert!(
+        pushed_messages(&pusher, &me).is_empty(),
+        "{:?}",
+        pusher.posted_to(&me)
+    );
+}
+
+#[tokio::test]
+async fn the_coupon_notice_after_a_payout_is_pushed() {
+    let (store, pusher) = pushing().await;
+    urge(&store, "conv-fan-5", "6930000000000000001 什么时候发货").await;
+    let me = following(
+        &store,
+        &buyer(MAIN_BUYER),
+        "Buyer5=",
+        to_conversation("conv-fan-5"),
+    )
+    .await;
+    let report = sweep(&store, &NoWait, NOW + 60_000, 0).await.unwrap();
+    assert_eq!(report.paid, 1);
+    let mine = pushed_messages(&pusher, &me);
+    assert_eq!(mine.len(), 1, "{mine:?}");
+    assert_eq!(mine[0]["body"]["type"], "coupon");
+    assert_eq!(mine[0]["sender"]["role"], "system");
+}
+
+#[tokio::test]
+async fn a_reconnecting_client_catches_up_after_its_cursor() {
+    let (store, pusher) = pushing().await;
+    urge(&store, "conv-fan-6", "你好").await;
+    let first = following(
+        &store,
+        &buyer(MAIN_BUYER),
+        "Buyer6=",
+        to_conversation("conv-fan-6"),
+    )
+    .await;
+    // (Later than the first: messages of one instant are ordered by their ids.)
+    ok(buyer_says(
+        &store,
+        &buyer(MAIN_BUYER),
+        &id_of("conv-fan-6"),
+        ask("在吗"),
+        NOW + 10,
+    )
+    .await);
+    let cursor = pusher.posted_to(&first)[0]["cursor"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    // The socket drops; meanwhile the buyer's other device and the agent write.
+    disconnect(&store, &first).await.unwrap();
+    let asked = ok(buyer_says(
+        &store,
+        &buyer(MAIN_BUYER),
+        &id_of("conv-fan-6"),
+        ask("我的订单怎么还没发货"),
+        NOW + 20,
+    )
+    .await);
+    ok(post_staff_message(
+        &store,
+        &agent_of(SHOP),
+        &id_of("conv-fan-6"),
+        staff_says("马上查"),
+        NOW + 30,
+    )
+    .await);
+
+    // Reconnected with the cursor: exactly the messages after it, in the buyer's view.
+    let again = connected(&store, &buyer(MAIN_BUYER), "Buyer6b=").await;
+    let resumed = json!({"action": "subscribe", "conversation_id": "conv-fan-6", "after": cursor});
+    let answer = ok(subscribe(&store, &again, &message(resumed), NOW + 40).await);
+    assert_eq!(answer["new"], true);
+    let missed = &answer["missed"];
+    assert_eq!(missed["complete"], true);
+    let got: Vec<&str> = missed["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["message_id"].as_str().unwrap())
+        .collect();
+    let all = messages_seen(&store, "conv-fan-6", &buyer(MAIN_BUYER)).await;
+    let at = all
+        .iter()
+        .position(|m| cursor.ends_with(m["message_id"].as_str().unwrap()))
+        .unwrap();
+    let expected: Vec<&str> = all[at + 1..]
+        .iter()
+        .map(|m| m["message_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(got, expected);
+    assert!(got.contains(&asked["message"]["message_id"].as_str().unwrap()));
+    assert_eq!(
+        got.len(),
+        3,
+        "the question, the card and the agent's answer: {got:?}"
+    );
+    assert_eq!(leaks(missed, STAFF), Vec::<String>::new());
+    assert!(missed["cursor"].as_str().unwrap().ends_with(got[2]));
+
+    // Staff catch up in the staff's view; an up-to-date cursor misses nothing.
+    let agent = connected(&store, &agent_of(SHOP), "Agent6=").await;
+    let resumed = json!({"action": "subscribe", "conversation_id": "conv-fan-6", "after": cursor});
+    let answer = ok(subscribe(&store, &agent, &message(resumed), NOW + 40).await);
+    assert!(answer["missed"]["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|m| m["classification"]["intent"] == "urge_shipment"));
+    let latest = answer["missed"]["cursor"].clone();
+    let resumed = json!({"action": "subscribe", "conversation_id": "conv-fan-6", "after": latest});
+    let answer = ok(subscribe(&store, &agent, &message(resumed), NOW + 40).await);
+    assert_eq!(answer["new"], false);
+    assert_eq!(answer["missed"]["messages"], json!([]));
+    assert_eq!(answer["missed"]["cursor"], latest);
+    // Without `after`, no catch-up; a bad cursor, or one for a queue, is a 400.
+    let plain = ok(subscribe(&store, &agent, &to_conversation("conv-fan-6"), NOW).await);
+    assert!(plain.get("missed").is_none());
+    for bad in [
+        json!({"action": "subscribe", "conversation_id": "conv-fan-6", "after": "yesterday"}),
+        json!({"action": "subscribe", "queue": SHOP, "after": latest}),
+    ] {
+        refused(
+            subscribe(&store, &agent, &message(bad), NOW).await,
+            "invalid_input",
+        );
+    }
 }
