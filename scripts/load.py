@@ -161,7 +161,8 @@ class Follower:
         self.reader = asyncio.create_task(self.read(self.ws))
         await self.ws.send(json.dumps({"action": "subscribe", "queue": SHOP}))
         for conv in list(self.convs):
-            await self.subscribe(conv, how)
+            # A conversation that opened while the socket was closed is caught up, not recovered.
+            await self.subscribe(conv, how if conv in self.cursor else "caught")
 
     async def read(self, ws) -> None:
         try:
