@@ -371,6 +371,8 @@ pub enum QueueNews {
 pub struct News {
     pub conversation_id: ConversationId,
     pub shop_id: ShopId,
+    /// The conversation's buyer: the only buyer whose connections hear of it.
+    pub buyer_id: UserId,
     /// Oldest first.
     pub messages: Vec<Message>,
     pub panel_changed: bool,
@@ -379,11 +381,12 @@ pub struct News {
 }
 
 impl News {
-    /// One message that changed nothing else.
-    pub fn message(shop_id: &ShopId, message: &Message, at: Millis) -> Self {
+    /// One message of `buyer`'s conversation in `shop_id` that changed nothing else.
+    pub fn message(shop_id: &ShopId, buyer: &UserId, message: &Message, at: Millis) -> Self {
         News {
             conversation_id: message.conversation_id.clone(),
             shop_id: shop_id.clone(),
+            buyer_id: buyer.clone(),
             messages: vec![message.clone()],
             panel_changed: false,
             queue: QueueNews::Unchanged,

@@ -128,7 +128,8 @@ where
             Ok(PayOutcome::Paid { .. }) => {
                 // The buyer's coupon notice, to whoever follows the conversation.
                 // (Boxed: the fan-out's future never sits in the sweep's.)
-                Box::pin(store.announce(News::message(&due.shop_id, &notice, now))).await;
+                Box::pin(store.announce(News::message(&due.shop_id, &due.buyer_id, &notice, now)))
+                    .await;
                 report.paid += 1;
                 report.fen_paid += due.amount.0;
                 return true;

@@ -12,7 +12,7 @@
 use crate::error::{Error, Result};
 use crate::model::conversation::{Message, Shop};
 use crate::model::identity::Role;
-use crate::model::ids::{ConversationId, ShopId};
+use crate::model::ids::{ConversationId, ShopId, UserId};
 use crate::model::push::{ConnectionId, Cursor, Identity, Subscriber, Topic};
 use crate::ports::{News, Posted, PushStore, Pusher, QueueNews, ShopStore};
 use crate::usecases::queue::Waiting;
@@ -69,7 +69,7 @@ pub struct Delivery {
     pub failed: Vec<(Option<ConnectionId>, Error)>,
 }
 
-/// How a follower sees a conversation of `shop`: as its buyer, as the shop's staff, or not at all
+/// How a follower sees `buyer`'s conversation in `shop`: as its buyer, as the shop's staff, or not at all
 /// (subscribe checked it; this is checked again, so that a payload never reaches the wrong side).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Side {
@@ -77,9 +77,9 @@ pub(crate) enum Side {
     Staff,
 }
 
-pub(crate) fn side(identity: &Identity, shop: &ShopId) -> Option<Side> {
+pub(crate) fn side(identity: &Identity, shop: &ShopId, buyer: &UserId) -> Option<Side> {
     match identity.role {
-        Role::Buyer => Some(Side::Buyer),
+        Role::Buyer if identity.sub == *buyer => Some(Side::Buyer),
         Role::Agent | Role::ShopAdmin if identity.shop_id.as_ref() == Some(shop) => {
             Some(Side::Staff)
         }
@@ -162,7 +162,7 @@ async fn payloads<S: PushStore + ShopStore>(
     let mut out = Vec::new();
     let buyers: Vec<&Subscriber> = chat
         .iter()
-        .filter(|s| side(&s.identity, &news.shop_id) == Some(Side::Buyer))
+        .filter(|s| side(&s.identity, &news.shop_id, &news.buyer_id) == Some(Side::Buyer))
         .collect();
     if !buyers.is_empty() {
         let shop = match store.shop(&news.shop_id).await {
@@ -186,7 +186,7 @@ async fn payloads<S: PushStore + ShopStore>(
     }
     let staff = chat
         .iter()
-        .filter(|s| side(&s.identity, &news.shop_id) == Some(Side::Staff));
+        .filter(|s| side(&s.identity, &news.shop_id, &news.buyer_id) == Some(Side::Staff));
     match json(&staff_push(
         &news.conversation_id,
         &news.messages,
@@ -216,7 +216,7 @@ async fn payloads<S: PushStore + ShopStore>(
         Ok(text) => out.extend(
             waiting
                 .iter()
-                .filter(|s| side(&s.identity, &news.shop_id) == Some(Side::Staff))
+                .filter(|s| side(&s.identity, &news.shop_id, &news.buyer_id) == Some(Side::Staff))
                 .map(|s| (s.connection_id.clone(), text.clone())),
         ),
         Err(e) => failed.push((None, e)),

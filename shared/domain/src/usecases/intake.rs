@@ -249,7 +249,13 @@ async fn answer<S: Store>(
     // (GET …/panel) is unchanged, so the answer carries none.
     if !is_new && !said.asks() && conv.waiting_since.is_some() {
         store.append(&said.message).await?;
-        Box::pin(store.announce(News::message(&conv.shop_id, &said.message, now))).await;
+        Box::pin(store.announce(News::message(
+            &conv.shop_id,
+            &conv.buyer_id,
+            &said.message,
+            now,
+        )))
+        .await;
         return Ok(IntakeOutcome::quiet(said, &conv.shop_id));
     }
     let shop_id = conv.shop_id.clone();

@@ -160,7 +160,7 @@ pub async fn subscribe<S: PushStore + ConversationStore + ShopStore>(
             Topic::Queue(_) => None,
         };
         access::follow(&actor, &topic, found.clone())?;
-        let seen = found.map(|c| (side(&connection.identity, &c.shop_id), c));
+        let seen = found.map(|c| (side(&connection.identity, &c.shop_id, &c.buyer_id), c));
         if connection.topics.contains(&topic) {
             return Ok(Ok((
                 Subscribed {

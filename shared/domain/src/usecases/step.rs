@@ -166,6 +166,7 @@ impl Step {
         News {
             conversation_id: now.conversation_id.clone(),
             shop_id: now.shop_id.clone(),
+            buyer_id: now.buyer_id.clone(),
             messages: self.messages.clone(),
             panel_changed,
             queue,

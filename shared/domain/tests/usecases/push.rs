@@ -317,6 +317,17 @@ async fn a_buyer_message_reaches_each_follower_once_in_its_roles_view() {
     )
     .await;
 
+    // Another buyer's connection that follows it anyway (written past `subscribe`'s check): the
+    // fan-out checks again, and it hears nothing either.
+    let stray = {
+        use assistant_domain::model::push::{Connection, Ticket};
+        let ticket = Ticket::mint(&buyer("buyer-li"), NOW);
+        let stray = Connection::open(socket("Stray1="), &ticket, NOW);
+        store.put_connection(&stray).await.unwrap();
+        let topic = Topic::Conversation(id_of("conv-fan-1"));
+        store.subscribe(&stray, &topic).await.unwrap();
+        stray.connection_id
+    };
     let asked = urge(&store, "conv-fan-1", "我的订单怎么还没发货").await;
     let message_id = asked["message"]["message_id"].clone();
 
@@ -366,6 +377,7 @@ async fn a_buyer_message_reaches_each_follower_once_in_its_roles_view() {
     );
 
     assert!(pusher.posted_to(&other).is_empty());
+    assert!(pusher.posted_to(&stray).is_empty());
     assert!(pusher.failures().is_empty(), "{:?}", pusher.failures());
     for key in FORBIDDEN_FOR_BUYERS {
         assert!(
