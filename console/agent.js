@@ -110,6 +110,8 @@ function applyPush(m) {
       .sort((x, y) => x.waiting_since - y.waiting_since).slice(0, 50);
     $("queue-note").textContent = a.queue.length ? "" : "暂无等待中的买家";
     renderQueue();
+    // A buyer started waiting while no conversation is open: open theirs, as follow() does.
+    if (m.waiting && !a.conv) openFromQueue(m.waiting);
     return;
   }
   if (m.conversation_id !== a.conv) return;

@@ -49,6 +49,9 @@ function renderBuyer(force) {
   renderMessages("buyer-messages", b.messages, "buyer", cardActions);
 }
 
+/** The messages that open or close the buyer's card. */
+const CARD_TYPES = ["prediction_card", "card_answer"];
+
 /** A change pushed to the buyer's socket (push.js): its messages applied, the open card read. */
 function applyPush(m) {
   const b = state.buyer;
@@ -56,6 +59,8 @@ function applyPush(m) {
   if (!m.messages) { refreshBuyer().catch(() => {}); return; }
   b.messages = push.merged(b.messages, m.messages);
   renderBuyer(false);
+  // The open card changes only with a card or its answer: read it then, not on every push.
+  if (!m.messages.some((x) => x.body && CARD_TYPES.includes(x.body.type))) return;
   getOrNull(b, `/conversations/${b.conv}/prediction-card`).then((card) => {
     if (b.conv !== m.conversation_id) return;
     b.openCard = card;
@@ -81,7 +86,11 @@ async function buyerSend(ev) {
   $("buyer-send").disabled = true;
   try {
     const b = state.buyer;
+    // In a conversation the socket follows, what the message brings (the card, the robot's
+    // answer) is pushed: nothing to read back.
+    let pushed = false;
     if (b.conv) {
+      pushed = push.follows("buyer", b.conv);
       await api(b, "POST", `/conversations/${b.conv}/messages`, { text });
     } else {
       // One key per opening, kept until it succeeds: a retry meets the conversation it opened.
@@ -92,7 +101,7 @@ async function buyerSend(ev) {
     }
     input.value = "";
     agentSide.follow(state.buyer.conv);
-    await refreshBuyer();
+    if (!pushed) await refreshBuyer();
     agentSide.refresh();
   } catch (e) {
     showError("buyer-error", e);
@@ -104,9 +113,10 @@ async function buyerSend(ev) {
 async function answerCard(selection) {
   showError("buyer-error", null);
   try {
+    const pushed = push.follows("buyer", state.buyer.conv);
     await api(state.buyer, "POST", `/conversations/${state.buyer.conv}/order-selection`, selection);
     state.buyer.showOthers = false;
-    await refreshBuyer();
+    if (pushed) renderBuyer(true); else await refreshBuyer();
     agentSide.refresh();
   } catch (e) {
     showError("buyer-error", e.status === 409 ? "这张卡片已失效，请重新咨询" : e);

@@ -7,7 +7,7 @@
 // is down the page polls, slowly (main.js, SLOW_POLL_MS); while both are up it does not poll.
 
 import { api } from "./api.js";
-import { state } from "./state.js";
+import { PANES, state } from "./state.js";
 
 /** The slow polling while a socket is down, in milliseconds (at least 10 s: issue 17). */
 export const SLOW_POLL_MS = 10000;
@@ -25,9 +25,9 @@ export function merged(list, incoming) {
     || (x.message_id < y.message_id ? -1 : x.message_id > y.message_id ? 1 : 0));
 }
 
-/** Whether both panes' sockets are open. */
+/** Whether the sockets of every pane shown are open. */
 export function allUp() {
-  return ["buyer", "agent"].every((side) => state.push[side].up);
+  return PANES.every((side) => state.push[side].up);
 }
 
 /** (Re)opens `side`'s socket as `who` (an object with a `token`), following `topics()` (a list of
@@ -40,6 +40,13 @@ export function attach(side, who, topics, onPush) {
   p.ws = null;
   p.up = false;
   open(side, p.gen).catch(() => retry(side, p.gen));
+}
+
+/** Whether `side`'s socket is open and its subscription to conversation `conv` was answered (so
+ *  every change of it from now on is pushed). */
+export function follows(side, conv) {
+  const p = state.push[side];
+  return p.up && p.confirmed.has(conv);
 }
 
 /** What `side` shows changed: follow it too (with its cursor, to catch up). */
@@ -58,6 +65,7 @@ async function open(side, gen) {
   const ws = new WebSocket(`${url}?ticket=${encodeURIComponent(ticket)}`);
   p.ws = ws;
   p.followed = new Set();
+  p.confirmed = new Set();
   ws.onopen = () => {
     if (gen !== p.gen) { ws.close(); return; }
     p.up = true;
@@ -112,6 +120,7 @@ function received(side, m) {
   // A subscribe's answer: what was missed while the socket was down.
   const missed = m.missed;
   const conv = m.subscribed && m.subscribed.conversation;
+  if (conv) p.confirmed.add(conv);
   if (conv && missed) {
     p.cursor[conv] = missed.cursor;
     // All of it when the gap was longer than one read (no `messages`: the pane reads it all).

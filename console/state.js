@@ -6,6 +6,13 @@ export const SHOP = "xiaolu-home";
 /** How often the page looks whether it must poll (only while a socket is down: push.js). */
 export const POLL_MS = 1000;
 
+/** The panes this page shows: both (the workbench), or one role's screen with `?pane=buyer` or
+ *  `?pane=agent` (as a buyer's chat window and an agent's console are apart, in two browsers). */
+export const PANES = (() => {
+  const only = new URLSearchParams(location.search).get("pane");
+  return only === "buyer" || only === "agent" ? [only] : ["buyer", "agent"];
+})();
+
 export const state = {
   /** The seeded demo identities (`sub`, `role`, `shop_id`), from GET /local/identities. */
   identities: [],
@@ -52,7 +59,7 @@ export const state = {
   },
   /** Each pane's socket (push.js): open or not, what it follows, its cursors, its retry. */
   push: {
-    buyer: { ws: null, up: false, gen: 0, who: null, topics: () => [], onPush: () => {}, followed: new Set(), cursor: {}, backoff: 1000 },
-    agent: { ws: null, up: false, gen: 0, who: null, topics: () => [], onPush: () => {}, followed: new Set(), cursor: {}, backoff: 1000 },
+    buyer: { ws: null, up: false, gen: 0, who: null, topics: () => [], onPush: () => {}, followed: new Set(), confirmed: new Set(), cursor: {}, backoff: 1000 },
+    agent: { ws: null, up: false, gen: 0, who: null, topics: () => [], onPush: () => {}, followed: new Set(), confirmed: new Set(), cursor: {}, backoff: 1000 },
   },
 };

@@ -548,6 +548,9 @@ class Gateway:
     sockets: Any = None
     # Where the console opens its socket (`GET /local/push`).
     socket_url: str | None = None
+    # What the stack did (`counts.Counts`: invocations, @connections posts, DynamoDB requests),
+    # answered by `GET /local/counts`; None: not counted.
+    counts: Any = None
 
     def route_for(self, method: str, path: str) -> tuple[Route, dict[str, str]] | None:
         found = []
@@ -666,6 +669,8 @@ class Gateway:
             return self.order_event(body)
         if path == "/local/push" and method == "GET":
             return local_json(200, {"url": self.socket_url})
+        if path == "/local/counts" and method == "GET" and self.counts is not None:
+            return local_json(200, self.counts.snapshot())
         if path == "/local/openapi.yaml" and method == "GET":
             return Answer(200, [("content-type", "application/yaml; charset=utf-8")],
                           self.openapi_path.read_bytes())
@@ -677,6 +682,8 @@ class Gateway:
         gone = Answer(410, [("content-type", "application/json"), ("x-amzn-ErrorType", "GoneException")],
                       b'{"message":"Gone"}')
         if method == "POST":
+            if self.counts is not None:
+                self.counts.add("push", "post")
             return Answer(200, [], b"") if self.sockets.post(connection, body) else gone
         if method == "DELETE":
             return Answer(204, [], b"") if self.sockets.close(connection) else gone
@@ -734,6 +741,10 @@ def make_server(gateway: Gateway, port: int = 0) -> ThreadingHTTPServer:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
         server_version = "assistant-local-gateway"
+        # One write per answer, sent at once: headers and body apart, Nagle's algorithm held the
+        # body back for the client's delayed ACK (~40 ms on every request).
+        disable_nagle_algorithm = True
+        wbufsize = -1
 
         def log_message(self, fmt: str, *args: Any) -> None:
             gateway.log("%s %s" % (self.address_string(), fmt % args))

@@ -6,6 +6,11 @@ and the gateway (the template's routes) serving the agent console, with the demo
 Every server binds 127.0.0.1 on a free port (the gateway on --port when given). It prints one URL,
 and stops everything it started on Ctrl-C (SIGINT) or SIGTERM. --ready-file gets a JSON object
 (`url`, `dynamodb`, `s3`, `lambda`) once the stack answers, for scripts and tests.
+
+`GET /local/counts` answers what the stack did (counts.py): function invocations and
+`@connections` posts, and DynamoDB requests by operation when started with
+`STACK_COUNT_DYNAMODB=1`. `STACK_CONSOLE_DIR` serves another console directory (BENCHMARKS.md
+measures the polling console of before push that way).
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ import urllib.request
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+import counts as cnt  # noqa: E402
 import gateway as gw  # noqa: E402
 import sockets  # noqa: E402
 
@@ -326,6 +332,12 @@ def main() -> int:
                                          preset=local_preset(gateway_port))
         env.update(fn_env)
         env.setdefault("RUST_LOG", "info")
+        counts = cnt.Counts()
+        if os.environ.get("STACK_COUNT_DYNAMODB") == "1":
+            proxy = cnt.dynamodb_proxy(dynamodb, counts)
+            gw.serve_in_thread(proxy)
+            env["AWS_ENDPOINT_URL_DYNAMODB"] = f"http://127.0.0.1:{proxy.server_address[1]}"
+            say(f"counting DynamoDB requests through {env['AWS_ENDPOINT_URL_DYNAMODB']}")
         lambda_port = free_port()
         watch = procs.start("cargo lambda watch", [
             # --ignore-changes: the binaries just built serve until Ctrl-C; a reload on every
@@ -338,14 +350,15 @@ def main() -> int:
         gateway = gw.Gateway(
             routes=routes,
             authority=gw.Authority(issuer, audience),
-            invoker=gw.Invoker(f"http://127.0.0.1:{lambda_port}"),
+            invoker=cnt.CountingInvoker(gw.Invoker(f"http://127.0.0.1:{lambda_port}"), counts),
             identities=identities,
-            console_dir=ROOT / "console",
+            console_dir=Path(os.environ.get("STACK_CONSOLE_DIR") or ROOT / "console"),
             openapi_path=ROOT / "openapi.yaml",
             compensate_event=ROOT / "events" / "compensate-schedule.json",
             log=GatewayLog(run_dir / "gateway.log"),
             orders=seed.get("orders", []),
             dead_letter=run_dir / "order-events-dead-letter.jsonl",
+            counts=counts,
         )
         push_api = sockets.socket_api(template)
         if push_api is not None:
