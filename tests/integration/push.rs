@@ -287,6 +287,17 @@ pub async fn fake_connections() -> (
     String,
     std::sync::Arc<std::sync::Mutex<Vec<(String, Value)>>>,
 ) {
+    held_connections(None).await
+}
+
+/// [`fake_connections`] whose every answer waits for a permit of `gate` (when given): a request
+/// is recorded when it arrives, answered once released.
+pub async fn held_connections(
+    gate: Option<std::sync::Arc<tokio::sync::Semaphore>>,
+) -> (
+    String,
+    std::sync::Arc<std::sync::Mutex<Vec<(String, Value)>>>,
+) {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}/live", listener.local_addr().unwrap());
@@ -298,6 +309,7 @@ pub async fn fake_connections() -> (
                 return;
             };
             let record = record.clone();
+            let gate = gate.clone();
             tokio::spawn(async move {
                 let mut buf = Vec::new();
                 let mut chunk = [0u8; 4096];
@@ -326,6 +338,9 @@ pub async fn fake_connections() -> (
                     let body: Value = serde_json::from_str(&body[..length]).unwrap_or(Value::Null);
                     let gone = line.contains("/@connections/Gone");
                     record.lock().unwrap().push((line, body));
+                    if let Some(gate) = &gate {
+                        gate.acquire().await.expect("the gate stays open").forget();
+                    }
                     let answer = if gone {
                         "HTTP/1.1 410 Gone\r\nx-amzn-ErrorType: GoneException\r\ncontent-type: application/json\r\ncontent-length: 18\r\n\r\n{\"message\":\"Gone\"}"
                     } else {
@@ -422,4 +437,68 @@ async fn a_committed_message_is_posted_to_the_stages_connections_and_a_gone_one_
         .await
         .unwrap()
         .is_some());
+}
+
+#[tokio::test]
+async fn the_answer_does_not_wait_for_its_push() {
+    use assistant_aws::after_response::AfterResponse;
+    use assistant_aws::connections::ConnectionsApi;
+    use std::time::Duration;
+    let gate = std::sync::Arc::new(tokio::sync::Semaphore::new(0));
+    let (url, seen) = held_connections(Some(gate.clone())).await;
+    let get = |k: &str| match k {
+        "AWS_REGION" => Some("us-east-1".to_string()),
+        "AWS_ACCESS_KEY_ID" | "AWS_SECRET_ACCESS_KEY" => Some("local".to_string()),
+        _ => None,
+    };
+    let env = assistant_aws::LambdaEnv::read(&get).unwrap();
+    let after = AfterResponse::default();
+    let store = seeded()
+        .await
+        .with_connections(Some(ConnectionsApi::new(&env, &url)))
+        .with_after_response(after.clone());
+    urge(&store, "push-after", "你好").await;
+    let conv = conversation_id(&store, "push-after");
+    let value = ticket(&store, &agent_of(SHOP)).await;
+    assert_eq!(
+        socket(&store, connect_event("Xiaomei3", &value)).await.0,
+        200
+    );
+    let follow = json!({"action": "subscribe", "conversation_id": conv});
+    assert_eq!(
+        socket(&store, subscribe_event("Xiaomei3", follow)).await.0,
+        200
+    );
+
+    // The endpoint holds its answer: the buyer's write answers all the same, its push still out.
+    let handling = after.handling();
+    let asked = urge(&store, "push-after", "我的订单怎么还没发货").await;
+    drop(handling);
+    assert!(asked["message"]["message_id"].is_string(), "{asked}");
+    let to_agent = || {
+        seen.lock()
+            .unwrap()
+            .iter()
+            .filter(|(line, _)| line.starts_with("POST /live/@connections/Xiaomei3 "))
+            .map(|(_, body)| body.clone())
+            .collect::<Vec<_>>()
+    };
+    for _ in 0..500 {
+        if !to_agent().is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert_eq!(to_agent().len(), 1, "the post went out after the answer");
+    assert!(
+        !after.settle(1, Duration::from_millis(100)).await,
+        "the invocation is not settled while its post is held"
+    );
+    // Released, the post is answered and the invocation settles: the environment may freeze.
+    gate.add_permits(16);
+    assert!(after.settle(1, Duration::from_secs(5)).await);
+    assert_eq!(
+        to_agent()[0]["messages"][0]["message_id"],
+        asked["message"]["message_id"]
+    );
 }

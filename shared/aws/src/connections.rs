@@ -1,6 +1,7 @@
 //! API Gateway's `@connections` API (the WebSocket API's management endpoint): the [`Pusher`] the
 //! functions post through, and the [`Announce`] of [`DynamoStore`] (the domain's fan-out over the
-//! stored subscriptions, its failures logged and dropped: a push never fails the write).
+//! stored subscriptions, its failures logged and dropped: a push never fails the write; in a
+//! function it runs after the answer, so it never slows it either: [`crate::after_response`]).
 //!
 //! The endpoint is the stage's own URL, `https://{api-id}.execute-api.{region}.amazonaws.com/{stage}`
 //! (the SDK appends `/@connections/{id}`), given by [`CONNECTIONS_URL_VAR`]; locally the stack's
@@ -93,12 +94,30 @@ impl Pusher for ConnectionsApi {
 }
 
 impl Announce for DynamoStore {
+    /// In a function, the fan-out is spawned to run beside the handler and after its answer
+    /// ([`crate::after_response`]); elsewhere it runs before `announce` returns.
     async fn announce(&self, news: News) {
+        if self.connections().is_none() {
+            return;
+        }
+        match self.after_response() {
+            Some(after) => {
+                let store = self.clone();
+                after.spawn(async move { store.push_now(&news).await });
+            }
+            None => self.push_now(&news).await,
+        }
+    }
+}
+
+impl DynamoStore {
+    /// The fan-out of `news`, its failures logged and dropped.
+    async fn push_now(&self, news: &News) {
         let Some(api) = self.connections() else {
             return;
         };
         let started = std::time::Instant::now();
-        let delivery = fan_out(self, api, &news).await;
+        let delivery = fan_out(self, api, news).await;
         for (connection, error) in &delivery.failed {
             let connection = connection.as_ref().map(ConnectionId::as_str);
             tracing::warn!(?connection, error = %error, source = ?std::error::Error::source(error), "push failed; dropped");

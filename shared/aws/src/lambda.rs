@@ -1,11 +1,13 @@
 //! The Lambda runtime wiring every function's `main.rs` shares: logs, config, one client and one
-//! store built at cold start, then the runtime loop.
+//! store built at cold start, then the runtime loop (beside the after-response extension in a
+//! function that pushes: [`crate::after_response`]).
 //!
 //! Each function's `main` runs on tokio's current-thread runtime: Lambda hands a process one
 //! event at a time, and its reads that go out together wait on the network, not on a CPU, so the
 //! multi-thread runtime's workers only cost a cold start their start-up (about 0.5 ms of CPU
 //! here; BENCHMARKS.md, "Cold start").
 
+use crate::after_response::AfterResponse;
 use crate::{store_from_env, DynamoStore};
 use aws_lambda_events::apigw::{ApiGatewayV2httpRequest, ApiGatewayV2httpResponse};
 use lambda_runtime::{service_fn, LambdaEvent};
@@ -49,13 +51,41 @@ where
     Fut: Future<Output = ApiGatewayV2httpResponse>,
 {
     crate::init_tracing();
-    let store = store_from_env().await?;
+    let (store, after) = pushing(store_from_env().await?);
     warm_up_and_prime(&store, prime).await;
-    lambda_runtime::run(service_fn(|event: LambdaEvent<ApiGatewayV2httpRequest>| {
+    let runtime = lambda_runtime::run(service_fn(|event: LambdaEvent<ApiGatewayV2httpRequest>| {
+        let handling = after.as_ref().map(AfterResponse::handling);
         let response = handler(store.clone(), event.payload);
-        async move { Ok::<_, std::convert::Infallible>(response.await) }
-    }))
-    .await
+        async move {
+            let response = response.await;
+            drop(handling);
+            Ok::<_, std::convert::Infallible>(response)
+        }
+    }));
+    run_with(after.clone(), runtime).await
+}
+
+/// The store of a function that pushes, its fan-outs run after the answer: with the
+/// [`AfterResponse`] its extension waits on. Unchanged for a function that does not push.
+fn pushing(store: DynamoStore) -> (DynamoStore, Option<AfterResponse>) {
+    if !store.pushes() {
+        return (store, None);
+    }
+    let after = AfterResponse::default();
+    (store.with_after_response(after.clone()), Some(after))
+}
+
+/// Runs the runtime loop, beside the after-response extension when the function pushes (the
+/// extension registers first: the init phase ends with the runtime's first `next`).
+async fn run_with(
+    after: Option<AfterResponse>,
+    runtime: impl Future<Output = Result<(), lambda_runtime::Error>>,
+) -> Result<(), lambda_runtime::Error> {
+    let Some(after) = after else {
+        return runtime.await;
+    };
+    let extension = crate::after_response::extension(after).await?;
+    tokio::try_join!(runtime, extension).map(|_| ())
 }
 
 /// Serves a function fed by another trigger (the EventBridge schedule): its errors are reported to
@@ -68,12 +98,18 @@ where
     Fut: Future<Output = Result<R, lambda_runtime::Error>>,
 {
     crate::init_tracing();
-    let store = store_from_env().await?;
+    let (store, after) = pushing(store_from_env().await?);
     warm_up(&store).await;
-    lambda_runtime::run(service_fn(|event: LambdaEvent<E>| {
-        handler(store.clone(), event.payload)
-    }))
-    .await
+    let runtime = lambda_runtime::run(service_fn(|event: LambdaEvent<E>| {
+        let handling = after.as_ref().map(AfterResponse::handling);
+        let result = handler(store.clone(), event.payload);
+        async move {
+            let result = result.await;
+            drop(handling);
+            result
+        }
+    }));
+    run_with(after.clone(), runtime).await
 }
 
 /// Starts `prime` on the runtime's blocking pool, then makes the warm-up call: the one works while

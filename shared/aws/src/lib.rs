@@ -2,6 +2,7 @@
 //! read from template.yaml, the API Gateway event mapping, the one error -> HTTP mapping and the
 //! route registry; the WebSocket API's routes and events.
 
+pub mod after_response;
 pub mod config;
 pub mod connections;
 pub mod dynamo;

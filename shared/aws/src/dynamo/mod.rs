@@ -72,6 +72,9 @@ pub struct DynamoStore {
     limits: Limits,
     /// Where committed changes are pushed (`@connections`); none: nothing is announced.
     connections: Option<crate::connections::ConnectionsApi>,
+    /// Where the fan-out runs when it runs after the answer (a function: [`crate::lambda`]);
+    /// none: `announce` fans out before it returns (the CLI, tests).
+    after_response: Option<crate::after_response::AfterResponse>,
 }
 
 /// Which sort keys of a partition a query reads.
@@ -101,6 +104,7 @@ impl DynamoStore {
             function: "",
             limits: Limits::default(),
             connections: None,
+            after_response: None,
         }
     }
 
@@ -110,6 +114,23 @@ impl DynamoStore {
             connections,
             ..self
         }
+    }
+
+    /// The same store, its fan-outs spawned on `after` to run after the answer.
+    pub fn with_after_response(self, after: crate::after_response::AfterResponse) -> Self {
+        DynamoStore {
+            after_response: Some(after),
+            ..self
+        }
+    }
+
+    pub(crate) fn after_response(&self) -> Option<&crate::after_response::AfterResponse> {
+        self.after_response.as_ref()
+    }
+
+    /// Whether this store announces its changes (`@connections` is configured).
+    pub fn pushes(&self) -> bool {
+        self.connections.is_some()
     }
 
     pub(crate) fn connections(&self) -> Option<&crate::connections::ConnectionsApi> {
