@@ -91,7 +91,11 @@ async function buyerSend(ev) {
     let pushed = false;
     if (b.conv) {
       pushed = push.follows("buyer", b.conv);
-      await api(b, "POST", `/conversations/${b.conv}/messages`, { text });
+      const r = await api(b, "POST", `/conversations/${b.conv}/messages`, { text });
+      // The answer holds the message and the robot's reply: shown at once, push or not.
+      b.messages = push.merged(b.messages, [r.message, r.robot_reply].filter(Boolean));
+      if (r.card) b.openCard = r.card;
+      renderBuyer(false);
     } else {
       // One key per opening, kept until it succeeds: a retry meets the conversation it opened.
       b.openKey = b.openKey || `open-${crypto.randomUUID ? crypto.randomUUID() : `${Date.now().toString(36)}-${Math.random().toString(36).slice(2)}`}`;

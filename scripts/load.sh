@@ -14,10 +14,7 @@ seconds="${1:-180}"; workers="${2:-16}"; conversations="${3:-400}"; agents="${4:
 
 # shellcheck source=lib/stack.sh
 source scripts/lib/stack.sh
-# One test buyer sends thousands of messages here: the buyers' limits (429 beyond them) are
-# raised for this run; their own tests are shared/domain/tests/limits.rs and
-# tests/integration/limits.rs. scripts/run.sh keeps the template's defaults.
-export STACK_PARAMETERS="${STACK_PARAMETERS:-BuyerMessagesPerMinute=1000000 BuyerConversationsPerShopPerDay=1000000}"
+raise_buyer_limits
 start_stack load-stack
 echo "[load] local stack at $url; ${seconds}s, ${workers} workers, ${conversations} conversations, ${agents} agent connections" >&2
 python3 scripts/load.py --url "$url" --seconds "$seconds" --workers "$workers" \

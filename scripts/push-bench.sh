@@ -14,8 +14,7 @@ export PATH="$HOME/.local/bin:$PATH"
 
 # shellcheck source=lib/stack.sh
 source scripts/lib/stack.sh
-# One buyer writes every line: the buyers' limits are raised for this run, as in stack-test.sh.
-export STACK_PARAMETERS="${STACK_PARAMETERS:-BuyerMessagesPerMinute=1000000 BuyerConversationsPerShopPerDay=1000000}"
+raise_buyer_limits
 export STACK_COUNT_DYNAMODB=1
 start_stack push-bench
 

@@ -11,10 +11,7 @@ export PATH="$HOME/.local/bin:$PATH"
 
 # shellcheck source=lib/stack.sh
 source scripts/lib/stack.sh
-# One test buyer sends thousands of messages here: the buyers' limits (429 beyond them) are
-# raised for this run; their own tests are shared/domain/tests/limits.rs and
-# tests/integration/limits.rs. scripts/run.sh keeps the template's defaults.
-export STACK_PARAMETERS="${STACK_PARAMETERS:-BuyerMessagesPerMinute=1000000 BuyerConversationsPerShopPerDay=1000000}"
+raise_buyer_limits
 # /local/counts counts DynamoDB requests too: the push check below reads them.
 export STACK_COUNT_DYNAMODB=1
 start_stack stack

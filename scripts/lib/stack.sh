@@ -32,3 +32,11 @@ stop_stack() {
     wait "$stack_pid" 2>/dev/null || true
   fi
 }
+
+# One test buyer sends thousands of messages in the stack tests and benches: the buyers' limits
+# (429 beyond them) are raised for the run, unless STACK_PARAMETERS says otherwise; their own
+# tests are shared/domain/tests/limits.rs and tests/integration/limits.rs. scripts/run.sh keeps
+# the template's defaults.
+raise_buyer_limits() {
+  export STACK_PARAMETERS="${STACK_PARAMETERS:-BuyerMessagesPerMinute=1000000 BuyerConversationsPerShopPerDay=1000000}"
+}

@@ -3,13 +3,14 @@
 // STACK_COUNT_DYNAMODB=1, so that /local/counts counts DynamoDB requests too).
 //
 //   STACK_URL=http://127.0.0.1:PORT node tests/browser/push-bench.mjs [--messages 100]
-//       [--per-conversation 10] [--idle-seconds 300] [--out FILE] [--check]
+//       [--per-conversation 10] [--idle-seconds 300] [--think-ms 1500] [--out FILE] [--check]
 //
 // The buyer and the agent are two browser contexts (two cookie jars, two pages: the buyer's chat
 // `/?pane=buyer`, the agent's console `/?pane=agent`). The buyer writes `--messages` lines in
 // conversations of `--per-conversation`: each opens with a 催发货 question, which sends a
 // prediction card that the buyer confirms, and goes on with follow-ups (some of them other
-// questions). One line at a time: the next is sent once the agent's page shows the last.
+// questions). One line at a time: the next is sent once the agent's page shows the last, after a
+// pause of a person's (uniform in [0, --think-ms), default 1500 ms: a polling console's tick).
 //
 // Measured in the pages (both in one browser, so one clock; `performance.timeOrigin + now()`):
 // - message: the buyer's click on 发送 → the line painted in the agent's page (the first line of a
@@ -43,12 +44,18 @@ const { values: opts } = parseArgs({
     out: { type: "string", default: join(ROOT, "target", "artifacts", "push-bench.json") },
     check: { type: "boolean", default: false },
     label: { type: "string", default: "" },
+    "think-ms": { type: "string", default: "1500" },
   },
 });
 const MESSAGES = Number(opts.messages);
 const PER_CONV = Number(opts["per-conversation"]);
 const IDLE_S = Number(opts["idle-seconds"]);
 const WAIT_MS = 15000;
+const THINK_MS = Number(opts["think-ms"]);
+
+/** A person's pause before each action, uniform in [0, --think-ms): so that a line is not sent in
+ *  step with a polling console's ticks (which would wait a whole tick every time). */
+const think = () => new Promise((r) => setTimeout(r, Math.random() * THINK_MS));
 
 // Written for this bench: how a buyer chasing a late parcel writes. `panel`: the line is a
 // question whose panel differs from the last one's, so the agent's panel must change.
@@ -198,6 +205,7 @@ async function main() {
       // The opener: a question with a card. The agent sees the buyer in the queue, opens it.
       const opener = OPENERS[c % OPENERS.length];
       await buyer.fill("#buyer-input", opener);
+      await think();
       const t0 = await clickAt(buyer, "#buyer-send");
       sent += 1;
       const conv = await until(() => buyer.evaluate(() => {
@@ -215,6 +223,7 @@ async function main() {
       const confirm = buyer.locator("#buyer-messages .card.prediction .confirm").last();
       await confirm.waitFor({ timeout: WAIT_MS });
       const panels = (await seen()).panel.length;
+      await think();
       const t1 = await confirm.evaluate((button) => {
         const t = performance.timeOrigin + performance.now();
         button.click();
@@ -230,6 +239,7 @@ async function main() {
         const known = new Set(Object.keys((await seen()).messages));
         const panelsBefore = (await seen()).panel.length;
         await buyer.fill("#buyer-input", line.text);
+        await think();
         const t = await clickAt(buyer, "#buyer-send");
         sent += 1;
         const got = await until(async () => Object.entries((await seen()).messages).find(([id, m]) => !known.has(id) && m.text === line.text), `“${line.text}” in the agent's page`);

@@ -283,30 +283,23 @@ async fn play_everything() -> (DynamoStore, S3Blobs) {
 /// conversation (the buyer catching up from a cursor), the buyer's socket is gone, and a buyer
 /// message is pushed: the fan-out's reads, the posts and the gone connection's removal.
 async fn play_fan_out(store: &DynamoStore, conv: &str) {
-    use crate::push::{connect_event, fake_connections, socket, subscribe_event, ticket};
+    use crate::push::{connect_and_follow, fake_connections, local_connections};
     let (url, seen) = fake_connections().await;
-    let get = |k: &str| match k {
-        "AWS_REGION" => Some("us-east-1".to_string()),
-        "AWS_ACCESS_KEY_ID" | "AWS_SECRET_ACCESS_KEY" => Some("local".to_string()),
-        _ => None,
-    };
-    let env = assistant_aws::LambdaEnv::read(&get).unwrap();
-    let api = assistant_aws::connections::ConnectionsApi::new(&env, &url);
-    let pushing = store.clone().with_connections(Some(api));
-    let follow = serde_json::json!({
-        "action": "subscribe", "conversation_id": conv, "after": "0000000000001.m0"
-    });
+    let pushing = store
+        .clone()
+        .with_connections(Some(local_connections(&url)));
     for (connection, claims) in [
         ("GoneBuyer9", buyer(MAIN_BUYER)),
         ("Agent9", agent_of(SHOP)),
     ] {
-        let value = ticket(&pushing, &claims).await;
-        assert_eq!(
-            socket(&pushing, connect_event(connection, &value)).await.0,
-            200
-        );
-        let got = socket(&pushing, subscribe_event(connection, follow.clone())).await;
-        assert_eq!(got.0, 200, "{}", got.1);
+        connect_and_follow(
+            &pushing,
+            connection,
+            &claims,
+            conv,
+            Some("0000000000001.m0"),
+        )
+        .await;
     }
     let body = serde_json::json!({"text": "还没发货吗"});
     let event = local_event(

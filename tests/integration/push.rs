@@ -281,6 +281,39 @@ fn ids(subscribers: Vec<assistant_domain::model::push::Subscriber>) -> Vec<Conne
     ids
 }
 
+/// The `@connections` client for a stand-in endpoint at `url`, with the local test credentials.
+pub fn local_connections(url: &str) -> assistant_aws::connections::ConnectionsApi {
+    let get = |k: &str| match k {
+        "AWS_REGION" => Some("us-east-1".to_string()),
+        "AWS_ACCESS_KEY_ID" | "AWS_SECRET_ACCESS_KEY" => Some("local".to_string()),
+        _ => None,
+    };
+    let env = assistant_aws::LambdaEnv::read(&get).unwrap();
+    assistant_aws::connections::ConnectionsApi::new(&env, url)
+}
+
+/// Connects `connection` as `claims` (with a ticket of theirs) and subscribes it to `conv`
+/// (catching up from `after` when given).
+pub async fn connect_and_follow(
+    store: &DynamoStore,
+    connection: &str,
+    claims: &[(&str, &str)],
+    conv: &str,
+    after: Option<&str>,
+) {
+    let value = ticket(store, claims).await;
+    assert_eq!(
+        socket(store, connect_event(connection, &value)).await.0,
+        200
+    );
+    let mut follow = json!({"action": "subscribe", "conversation_id": conv});
+    if let Some(after) = after {
+        follow["after"] = json!(after);
+    }
+    let got = socket(store, subscribe_event(connection, follow)).await;
+    assert_eq!(got.0, 200, "{}", got.1);
+}
+
 /// A stand-in for API Gateway's `@connections` endpoint: records every request (method, path,
 /// body) and answers 410 for a connection whose id starts with "Gone", 200 otherwise.
 pub async fn fake_connections() -> (
@@ -357,32 +390,14 @@ pub async fn held_connections(
 
 #[tokio::test]
 async fn a_committed_message_is_posted_to_the_stages_connections_and_a_gone_one_removed() {
-    use assistant_aws::connections::ConnectionsApi;
     let (url, seen) = fake_connections().await;
-    let get = |k: &str| match k {
-        "AWS_REGION" => Some("us-east-1".to_string()),
-        "AWS_ACCESS_KEY_ID" | "AWS_SECRET_ACCESS_KEY" => Some("local".to_string()),
-        _ => None,
-    };
-    let env = assistant_aws::LambdaEnv::read(&get).unwrap();
     let store = seeded()
         .await
-        .with_connections(Some(ConnectionsApi::new(&env, &url)));
+        .with_connections(Some(local_connections(&url)));
     urge(&store, "push-fan", "你好").await;
     let conv = conversation_id(&store, "push-fan");
-    let follow = json!({"action": "subscribe", "conversation_id": conv});
-    for (connection, claims) in [
-        ("Xiaomei1", agent_of(SHOP)),
-        ("GoneZhang1", buyer(MAIN_BUYER)),
-    ] {
-        let value = ticket(&store, &claims).await;
-        assert_eq!(
-            socket(&store, connect_event(connection, &value)).await.0,
-            200
-        );
-        let got = socket(&store, subscribe_event(connection, follow.clone())).await;
-        assert_eq!(got.0, 200, "{}", got.1);
-    }
+    connect_and_follow(&store, "Xiaomei1", &agent_of(SHOP), &conv, None).await;
+    connect_and_follow(&store, "GoneZhang1", &buyer(MAIN_BUYER), &conv, None).await;
 
     let asked = urge(&store, "push-fan", "我的订单怎么还没发货").await;
     let posts = seen.lock().unwrap().clone();
@@ -419,16 +434,10 @@ async fn a_committed_message_is_posted_to_the_stages_connections_and_a_gone_one_
     // The endpoint down: the write still stands and answers as ever.
     let down = seeded()
         .await
-        .with_connections(Some(ConnectionsApi::new(&env, "http://127.0.0.1:9/live")));
+        .with_connections(Some(local_connections("http://127.0.0.1:9/live")));
     urge(&down, "push-fan-down", "你好").await;
-    let value = ticket(&down, &agent_of(SHOP)).await;
-    socket(&down, connect_event("Xiaomei2", &value)).await;
     let conv = conversation_id(&down, "push-fan-down");
-    let follow = json!({"action": "subscribe", "conversation_id": conv});
-    assert_eq!(
-        socket(&down, subscribe_event("Xiaomei2", follow)).await.0,
-        200
-    );
+    connect_and_follow(&down, "Xiaomei2", &agent_of(SHOP), &conv, None).await;
     let started = std::time::Instant::now();
     urge(&down, "push-fan-down", "什么时候发货").await;
     assert!(started.elapsed() < std::time::Duration::from_secs(5));
@@ -441,37 +450,21 @@ async fn a_committed_message_is_posted_to_the_stages_connections_and_a_gone_one_
 
 #[tokio::test]
 async fn the_answer_does_not_wait_for_its_push() {
-    use assistant_aws::after_response::AfterResponse;
-    use assistant_aws::connections::ConnectionsApi;
+    use assistant_aws::after_response::{AfterResponse, Settled};
     use std::time::Duration;
     let gate = std::sync::Arc::new(tokio::sync::Semaphore::new(0));
     let (url, seen) = held_connections(Some(gate.clone())).await;
-    let get = |k: &str| match k {
-        "AWS_REGION" => Some("us-east-1".to_string()),
-        "AWS_ACCESS_KEY_ID" | "AWS_SECRET_ACCESS_KEY" => Some("local".to_string()),
-        _ => None,
-    };
-    let env = assistant_aws::LambdaEnv::read(&get).unwrap();
     let after = AfterResponse::default();
     let store = seeded()
         .await
-        .with_connections(Some(ConnectionsApi::new(&env, &url)))
+        .with_connections(Some(local_connections(&url)))
         .with_after_response(after.clone());
     urge(&store, "push-after", "你好").await;
     let conv = conversation_id(&store, "push-after");
-    let value = ticket(&store, &agent_of(SHOP)).await;
-    assert_eq!(
-        socket(&store, connect_event("Xiaomei3", &value)).await.0,
-        200
-    );
-    let follow = json!({"action": "subscribe", "conversation_id": conv});
-    assert_eq!(
-        socket(&store, subscribe_event("Xiaomei3", follow)).await.0,
-        200
-    );
+    connect_and_follow(&store, "Xiaomei3", &agent_of(SHOP), &conv, None).await;
 
     // The endpoint holds its answer: the buyer's write answers all the same, its push still out.
-    let handling = after.handling();
+    let handling = after.handling("request-1");
     let asked = urge(&store, "push-after", "我的订单怎么还没发货").await;
     drop(handling);
     assert!(asked["message"]["message_id"].is_string(), "{asked}");
@@ -491,12 +484,15 @@ async fn the_answer_does_not_wait_for_its_push() {
     }
     assert_eq!(to_agent().len(), 1, "the post went out after the answer");
     assert!(
-        !after.settle(1, Duration::from_millis(100)).await,
+        after.settle("request-1", Duration::from_millis(100)).await != Settled::Done,
         "the invocation is not settled while its post is held"
     );
     // Released, the post is answered and the invocation settles: the environment may freeze.
     gate.add_permits(16);
-    assert!(after.settle(1, Duration::from_secs(5)).await);
+    assert_eq!(
+        after.settle("request-1", Duration::from_secs(5)).await,
+        Settled::Done
+    );
     assert_eq!(
         to_agent()[0]["messages"][0]["message_id"],
         asked["message"]["message_id"]

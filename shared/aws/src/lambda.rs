@@ -54,7 +54,9 @@ where
     let (store, after) = pushing(store_from_env().await?);
     warm_up_and_prime(&store, prime).await;
     let runtime = lambda_runtime::run(service_fn(|event: LambdaEvent<ApiGatewayV2httpRequest>| {
-        let handling = after.as_ref().map(AfterResponse::handling);
+        let handling = after
+            .as_ref()
+            .map(|a| a.handling(&event.context.request_id));
         let response = handler(store.clone(), event.payload);
         async move {
             let response = response.await;
@@ -101,7 +103,9 @@ where
     let (store, after) = pushing(store_from_env().await?);
     warm_up(&store).await;
     let runtime = lambda_runtime::run(service_fn(|event: LambdaEvent<E>| {
-        let handling = after.as_ref().map(AfterResponse::handling);
+        let handling = after
+            .as_ref()
+            .map(|a| a.handling(&event.context.request_id));
         let result = handler(store.clone(), event.payload);
         async move {
             let result = result.await;
