@@ -15,7 +15,7 @@ export PATH="$HOME/.local/bin:$PATH"
 # shellcheck source=lib/stack.sh
 source scripts/lib/stack.sh
 raise_buyer_limits
-export STACK_COUNT_DYNAMODB=1
+export STACK_COUNT_DYNAMODB="${STACK_COUNT_DYNAMODB:-1}"
 start_stack push-bench
 
 echo "[push-bench] the buyer and the agent in two browser contexts" >&2

@@ -5,14 +5,20 @@ an idle console, and per buyer message).
 
 DynamoDB requests are counted by a small forwarding proxy in front of DynamoDB Local: the
 functions' `AWS_ENDPOINT_URL_DYNAMODB` names the proxy, which counts each request by its
-`X-Amz-Target` and passes it on unchanged. It costs a local hop per request, so the stack starts
-it only with `STACK_COUNT_DYNAMODB=1` (the load runs go without it).
+`X-Amz-Target` and passes it on unchanged, and answers its counts at `GET /__counts` (DynamoDB's
+API is `POST /` only). It runs as a process of its own (`python3 counts.py --upstream URL --port
+N`), so that its work never waits on the gateway's interpreter lock nor the gateway on it; it
+still costs a local hop per request, so the stack starts it only with `STACK_COUNT_DYNAMODB=1`
+(the load runs go without it).
 """
 
 from __future__ import annotations
 
+import argparse
 import http.client
+import json
 import threading
+import urllib.request
 from collections import Counter
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -23,24 +29,33 @@ READS = frozenset({"GetItem", "BatchGetItem", "Query", "Scan", "TransactGetItems
 
 
 class Counts:
-    """Thread-safe counters, by kind (`lambda`, `dynamodb`, `push`) and name."""
+    """Thread-safe counters, by kind (`lambda`, `dynamodb`, `push`) and name. The DynamoDB ones
+    are counted here (`dynamodb_proxy` in this process) or read from the proxy's process at
+    `dynamodb_url` (its `GET /__counts`)."""
 
-    def __init__(self) -> None:
+    def __init__(self, dynamodb_url: str | None = None) -> None:
         self.lock = threading.Lock()
         self.by_kind: dict[str, Counter] = {"lambda": Counter(), "dynamodb": Counter(), "push": Counter()}
-        self.dynamodb_counted = False
+        self.dynamodb_counted = dynamodb_url is not None
+        self.dynamodb_url = dynamodb_url
 
     def add(self, kind: str, name: str) -> None:
         with self.lock:
             self.by_kind[kind][name] += 1
 
     def snapshot(self) -> dict[str, Any]:
+        remote = None
+        if self.dynamodb_url is not None:
+            with urllib.request.urlopen(f"{self.dynamodb_url}/__counts", timeout=10) as resp:
+                remote = json.loads(resp.read())["dynamodb"]
         with self.lock:
             out: dict[str, Any] = {kind: dict(c) for kind, c in self.by_kind.items()}
+            if remote is not None:
+                out["dynamodb"] = remote
             out["lambda_invocations"] = sum(self.by_kind["lambda"].values())
             out["pushes"] = sum(self.by_kind["push"].values())
             if self.dynamodb_counted:
-                ddb = self.by_kind["dynamodb"]
+                ddb = out["dynamodb"]
                 out["dynamodb_requests"] = sum(ddb.values())
                 out["dynamodb_reads"] = sum(n for op, n in ddb.items() if op in READS)
             else:
@@ -60,9 +75,10 @@ class CountingInvoker:
         return self.inner.invoke(binary, event, timeout=timeout)
 
 
-def dynamodb_proxy(upstream: str, counts: Counts) -> ThreadingHTTPServer:
-    """A server on 127.0.0.1 (a free port) that forwards every request to `upstream` (DynamoDB
-    Local's URL) as it came, counting it by operation. Keep-alive on both sides."""
+def dynamodb_proxy(upstream: str, counts: Counts, port: int = 0) -> ThreadingHTTPServer:
+    """A server on 127.0.0.1 (`port`, or a free one) that forwards every request to `upstream`
+    (DynamoDB Local's URL) as it came, counting it by operation, and answers the counts at
+    `GET /__counts`. Keep-alive on both sides."""
     target = urlsplit(upstream)
     local = threading.local()
     counts.dynamodb_counted = True
@@ -81,6 +97,14 @@ def dynamodb_proxy(upstream: str, counts: Counts) -> ThreadingHTTPServer:
 
         def log_message(self, fmt: str, *args: Any) -> None:
             pass
+
+        def do_GET(self) -> None:  # the counts, for the gateway's /local/counts
+            data = json.dumps(counts.snapshot()).encode()
+            self.send_response(200 if self.path == "/__counts" else 404)
+            self.send_header("content-type", "application/json")
+            self.send_header("content-length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
 
         def do_POST(self) -> None:  # DynamoDB's API is POST / with X-Amz-Target
             body = self.rfile.read(int(self.headers.get("content-length") or 0))
@@ -110,6 +134,18 @@ def dynamodb_proxy(upstream: str, counts: Counts) -> ThreadingHTTPServer:
             self.end_headers()
             self.wfile.write(data)
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
     server.daemon_threads = True
     return server
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description="The counting proxy in front of DynamoDB Local.")
+    ap.add_argument("--upstream", required=True, help="DynamoDB Local's URL")
+    ap.add_argument("--port", type=int, required=True, help="the port to serve on (127.0.0.1)")
+    args = ap.parse_args()
+    dynamodb_proxy(args.upstream, Counts(), args.port).serve_forever()
+
+
+if __name__ == "__main__":
+    main()

@@ -334,10 +334,15 @@ def main() -> int:
         env.setdefault("RUST_LOG", "info")
         counts = cnt.Counts()
         if os.environ.get("STACK_COUNT_DYNAMODB") == "1":
-            proxy = cnt.dynamodb_proxy(dynamodb, counts)
-            gw.serve_in_thread(proxy)
-            env["AWS_ENDPOINT_URL_DYNAMODB"] = f"http://127.0.0.1:{proxy.server_address[1]}"
-            say(f"counting DynamoDB requests through {env['AWS_ENDPOINT_URL_DYNAMODB']}")
+            proxy_port = free_port()
+            proxy = procs.start("DynamoDB counting proxy", [
+                sys.executable, str(Path(__file__).resolve().parent / "counts.py"),
+                "--upstream", dynamodb, "--port", str(proxy_port)], run_dir / "counts.log")
+            wait_port(proxy_port, proxy, "the counting proxy", 30)
+            proxy_url = f"http://127.0.0.1:{proxy_port}"
+            counts = cnt.Counts(dynamodb_url=proxy_url)
+            env["AWS_ENDPOINT_URL_DYNAMODB"] = proxy_url
+            say(f"counting DynamoDB requests through {proxy_url} (a process of its own)")
         lambda_port = free_port()
         watch = procs.start("cargo lambda watch", [
             # --ignore-changes: the binaries just built serve until Ctrl-C; a reload on every

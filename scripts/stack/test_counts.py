@@ -65,6 +65,13 @@ class ProxyTest(unittest.TestCase):
         self.assertEqual(snap["dynamodb"], {"GetItem": 1, "Query": 2, "PutItem": 1, "TransactWriteItems": 1})
         self.assertEqual(snap["dynamodb_requests"], 5)
         self.assertEqual(snap["dynamodb_reads"], 3)
+        # The gateway's counts read the proxy's over HTTP, as when the proxy is its own process.
+        gateway_side = cnt.Counts(dynamodb_url=f"http://127.0.0.1:{self.proxy.server_address[1]}")
+        gateway_side.add("lambda", "intake")
+        remote = gateway_side.snapshot()
+        self.assertEqual(remote["dynamodb"], snap["dynamodb"])
+        self.assertEqual(remote["dynamodb_reads"], 3)
+        self.assertEqual(remote["lambda_invocations"], 1)
 
 
 class GatewayCountsTest(unittest.TestCase):

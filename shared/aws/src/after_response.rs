@@ -183,7 +183,7 @@ type BoxError = lambda_runtime_api_client::BoxError;
 /// `next`) for `INVOKE` events, and returns its event loop. Two calls of the Extensions API
 /// (`register`, then `event/next` in a loop) through the runtime's own client,
 /// `lambda_runtime_api_client`: the `lambda-extension` crate does the same but links a logs and
-/// telemetry server with it, 554 KB more in intake's `bootstrap` (over the 8 MB target).
+/// telemetry server with it, 314 KB more in intake's x86_64 `bootstrap` (8,465,608 B against 8,151,512 B).
 pub async fn extension(
     after: AfterResponse,
 ) -> Result<impl Future<Output = Result<(), BoxError>>, BoxError> {
