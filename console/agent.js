@@ -26,6 +26,7 @@ export function setAgentConversation(conv) {
   a.conv = conv;
   a.panel = null;
   a.panelSig = "";
+  a.panelVersion = 0;
   a.lastSig = "";
   a.copied = null;
   a.dismissedSig = null;
@@ -101,7 +102,8 @@ function updateAgentHint() {
     : a.conv ? "可直接输入回复，或点推荐话术的「复制」放进输入框" : "在左侧选择一个会话，或等买家发来消息";
 }
 
-/** A change pushed to the agent's socket (push.js): applied, and the panel read when it changed. */
+/** A change pushed to the agent's socket (push.js): applied, with the panel it carries (read
+ * only when it changed and did not come along). */
 function applyPush(m) {
   const a = state.agent;
   if (m.type === "queue") {
@@ -118,13 +120,28 @@ function applyPush(m) {
   if (!m.messages) { refreshAgent().catch(() => {}); return; }
   a.messages = push.merged(a.messages, m.messages);
   renderAgentMessages(false);
-  if (m.panel_changed) refreshPanel().catch(() => {});
+  if (m.panel) {
+    // Two writers' pushes may cross: the panel of the newest version stays.
+    if (m.panel_version > a.panelVersion) {
+      a.panelVersion = m.panel_version;
+      showPanel(m.panel);
+    }
+  } else if (m.panel_changed) refreshPanel().catch(() => {});
 }
 
 async function refreshPanel() {
   const a = state.agent;
   if (!a.token || !a.conv) return;
-  a.panel = await getOrNull(a, `/conversations/${a.conv}/panel`);
+  const conv = a.conv;
+  const told = a.panelVersion;
+  const p = await getOrNull(a, `/conversations/${conv}/panel`);
+  // A panel pushed while this read was out is at least as new.
+  if (a.conv === conv && a.panelVersion === told) showPanel(p);
+}
+
+function showPanel(p) {
+  const a = state.agent;
+  a.panel = p;
   const sig = panelSignature(a.panel);
   if (sig !== a.panelSig) {
     a.panelSig = sig;

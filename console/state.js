@@ -40,9 +40,11 @@ export const state = {
     messages: [],
     /** The queue of waiting buyers, longest wait first. */
     queue: [],
-    /** The assistant panel (GET …/panel), or null. */
+    /** The assistant panel (pushed with the change that moved it, or GET …/panel), or null. */
     panel: null,
     panelSig: "",
+    /** The conversation version of the newest pushed panel (0: none yet). */
+    panelVersion: 0,
     lastSig: "",
     /** The reply copied into the input box: `solution_id`, `reply_index`, `text`. */
     copied: null,

@@ -331,6 +331,7 @@ test("the page follows over WebSockets; the buyer's socket is pushed the buyer's
   const toAgent = pushed(agentSide);
   assert.ok(toAgent.some((m) => m.type === "queue"), "the queue was pushed");
   assert.ok(toAgent.some((m) => m.type === "conversation" && m.panel_changed), "the panel's news was pushed");
+  assert.ok(toAgent.some((m) => m.type === "conversation" && m.panel && m.panel.state === "ready" && m.panel_version > 0), "the panel came with its news");
   assert.ok(toAgent.some((m) => (m.messages || []).some((x) => "visible_to_buyer" in x)), "staff get the staff's view");
   const toBuyer = buyerSide.flatMap((s) => s.received).map((t) => JSON.parse(t));
   assert.ok(toBuyer.some((m) => m.type === "conversation" && m.messages.length), "the buyer was pushed messages");

@@ -229,7 +229,7 @@ async function main() {
         button.click();
         return t;
       });
-      const shown = await until(async () => (await seen()).panel.slice(panels).find((p) => p.sig.includes("订单 ")), "the panel with the confirmed order");
+      const shown = await until(async () => (await seen()).panel.slice(panels).find((p) => p.t >= t1 && p.sig.includes("订单 ")), "the panel with the confirmed order");
       panel.push(shown.t - t1);
       samples.push({ kind: "panel", text: "确认订单", ms: shown.t - t1 });
       await agent.waitForTimeout(100);
@@ -246,7 +246,7 @@ async function main() {
         message.push(got[1].t - t);
         samples.push({ kind: "message", text: line.text, ms: got[1].t - t });
         if (line.panel) {
-          const p = await until(async () => (await seen()).panel.slice(panelsBefore).find((x) => x.sig), `the panel after “${line.text}”`, 5000)
+          const p = await until(async () => (await seen()).panel.slice(panelsBefore).find((x) => x.t >= t && x.sig), `the panel after “${line.text}”`, 5000)
             .catch((e) => { errors.push(String(e.message)); return null; });
           if (p) { panel.push(p.t - t); samples.push({ kind: "panel", text: line.text, ms: p.t - t }); }
         }

@@ -13,6 +13,7 @@ use crate::model::limits::{Allowance, Limits};
 use crate::model::money::Fen;
 use crate::model::order::Order;
 use crate::model::order_facts::{OrderEvent, OrderFacts};
+use crate::model::panel::Panel;
 use crate::model::push::{Connection, ConnectionId, Subscriber, Ticket, Topic};
 use crate::model::replies::{IntentReplies, ReplyChange, RobotSettings, ShopSetup};
 use crate::model::shop::ShopProfile;
@@ -376,6 +377,12 @@ pub struct News {
     /// Oldest first.
     pub messages: Vec<Message>,
     pub panel_changed: bool,
+    /// The panel as the change left it, when the writer built it (staff then need not read
+    /// `GET …/panel`); None when only `panel_changed` says so.
+    pub panel: Option<Panel>,
+    /// The conversation's version as written (0 for a message appended without a version):
+    /// a follower keeps the newest panel it was told.
+    pub version: u64,
     pub queue: QueueNews,
     pub at: Millis,
 }
@@ -389,6 +396,8 @@ impl News {
             buyer_id: buyer.clone(),
             messages: vec![message.clone()],
             panel_changed: false,
+            panel: None,
+            version: 0,
             queue: QueueNews::Unchanged,
             at,
         }

@@ -7,6 +7,7 @@
 //! - [`order_facts`]: the order system's events and an order as facts merged from them
 //! - [`card`]: the order prediction card (订单预测卡片) and its ranking
 //! - [`solution`]: the solution catalogue (推荐话术 / 推荐操作) and variable filling
+//! - [`panel`]: what the agent's panel (智能助手提示) shows
 //! - [`conversation`]: conversations, messages, shops
 //! - [`replies`]: a shop's own replies (编辑回复) and its robot's answers (飞鸽机器人)
 //! - [`limits`]: abuse limits per buyer (messages a minute, new conversations a day)
@@ -28,6 +29,7 @@ pub mod limits;
 pub mod money;
 pub mod order;
 pub mod order_facts;
+pub mod panel;
 pub mod push;
 pub mod replies;
 pub mod shop;

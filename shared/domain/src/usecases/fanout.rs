@@ -2,7 +2,8 @@
 //! following its conversation and its shop's queue, each in its role's view. A buyer's connection
 //! receives the buyer's view of the messages ([`crate::usecases::view`]: no verdict, panel,
 //! solution id, internal note or staff account); staff receive the messages as staff read them,
-//! and whether the panel changed (they then read `GET …/panel`). Every message push carries the
+//! and whether the panel changed, with the panel itself when the writer built it (else they read
+//! `GET …/panel`). Every message push carries the
 //! cursor of its last message, from which a reconnecting client catches up (`subscribe` with
 //! `after`).
 //!
@@ -13,6 +14,7 @@ use crate::error::{Error, Result};
 use crate::model::conversation::{Message, Shop};
 use crate::model::identity::Role;
 use crate::model::ids::{ConversationId, ShopId, UserId};
+use crate::model::panel::Panel;
 use crate::model::push::{ConnectionId, Cursor, Identity, Subscriber, Topic};
 use crate::ports::{News, Posted, PushStore, Pusher, QueueNews, ShopStore};
 use crate::usecases::queue::Waiting;
@@ -35,9 +37,16 @@ pub struct ConversationPush<M> {
     /// The last message's place: `subscribe`'s `after` on reconnecting. None when there is no
     /// message (a panel change).
     pub cursor: Option<Cursor>,
-    /// Staff only: the panel may have changed (read `GET …/panel`).
+    /// Staff only: the panel may have changed (read `GET …/panel` unless `panel` is here).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub panel_changed: Option<bool>,
+    /// Staff only: the panel as the change left it, when the writer built it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub panel: Option<Panel>,
+    /// Staff only, with `panel`: the conversation's version it belongs to. A client keeps the
+    /// panel of the highest version it was told (two writers' pushes may cross).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub panel_version: Option<u64>,
 }
 
 /// A conversation's entry in the shop's queue changed (staff only).
@@ -106,21 +115,22 @@ pub(crate) fn buyer_push(
         messages: seen,
         cursor,
         panel_changed: None,
+        panel: None,
+        panel_version: None,
     })
 }
 
-/// The staff's view: every message as it is, and the panel's news.
-pub(crate) fn staff_push(
-    conversation: &ConversationId,
-    messages: &[Message],
-    panel_changed: bool,
-) -> ConversationPush<Message> {
+/// The staff's view of `news`: every message as it is, and the panel's news (the panel itself
+/// when the writer built it).
+pub(crate) fn staff_push(news: &News) -> ConversationPush<Message> {
     ConversationPush {
         kind: PushKind::Conversation,
-        conversation_id: conversation.clone(),
-        messages: messages.to_vec(),
-        cursor: messages.last().map(Cursor::of),
-        panel_changed: Some(panel_changed),
+        conversation_id: news.conversation_id.clone(),
+        messages: news.messages.clone(),
+        cursor: news.messages.last().map(Cursor::of),
+        panel_changed: Some(news.panel_changed),
+        panel_version: news.panel.as_ref().map(|_| news.version),
+        panel: news.panel.clone(),
     }
 }
 
@@ -187,11 +197,7 @@ async fn payloads<S: PushStore + ShopStore>(
     let staff = chat
         .iter()
         .filter(|s| side(&s.identity, &news.shop_id, &news.buyer_id) == Some(Side::Staff));
-    match json(&staff_push(
-        &news.conversation_id,
-        &news.messages,
-        news.panel_changed,
-    )) {
+    match json(&staff_push(news)) {
         Ok(text) => out.extend(staff.map(|s| (s.connection_id.clone(), text.clone()))),
         Err(e) => failed.push((None, e)),
     }

@@ -17,11 +17,12 @@ use crate::model::ids::{ConversationId, OrderId, ShopId, UserId};
 use crate::model::ledger::IdempotencyKey;
 use crate::model::limits::Allowance;
 use crate::model::order::Order;
+use crate::model::panel::Panel;
 use crate::model::replies::{Offer, ShopSetup};
 use crate::model::solution::covers;
 use crate::model::time::Millis;
 use crate::ports::{News, Store};
-use crate::usecases::panel::{build_panel, Panel};
+use crate::usecases::panel::build_panel;
 use crate::usecases::step::{retry_on_conflict, Step};
 use crate::usecases::support::{
     earned, prefetch_setup, setup_for, visible_conversation, MESSAGE_PAGE,
@@ -276,7 +277,7 @@ async fn answer<S: Store>(
     let panel = if said.asks() || is_new {
         let conv = step.conversation();
         let panel = build_panel(store, conv, now, linked.as_ref(), &mut setup).await?;
-        step.shown(panel.solution_id());
+        step.shows(&panel);
         Some(panel)
     } else {
         None

@@ -29,6 +29,7 @@ mod support;
 pub mod use_solution;
 pub mod view;
 
+pub use crate::model::panel::{IntentView, Panel, PanelState};
 pub use adoption::{adoption, solution_stats, Adoption, AdoptionRow};
 pub use compensation::{sweep, Backoff, SweepError, PAY_ATTEMPTS, SWEEP_PAGE};
 pub use fanout::{fan_out, ConversationPush, Delivery, PushKind, QueuePush, PARALLEL_POSTS};
@@ -39,7 +40,7 @@ pub use intake::{
 };
 pub use order_card::{open_card, select_order, SelectOrder, SelectionOutcome, SelectionVia};
 pub use order_events::{apply_order_event, KnownShops};
-pub use panel::{panel, IntentView, Panel, PanelState};
+pub use panel::panel;
 pub use push::{connect, disconnect, mint_ticket, subscribe, CatchUp, Subscribed, TicketView};
 pub use queue::{queue, Queue, Waiting, QUEUE_LIMIT};
 pub use replies::{

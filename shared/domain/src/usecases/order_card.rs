@@ -7,10 +7,11 @@ use crate::model::card::{CardAnswer, OrderSummary, PredictionCard};
 use crate::model::conversation::{Conversation, Message, MessageBody, Sender};
 use crate::model::identity::Actor;
 use crate::model::ids::{CardId, ConversationId, OrderId};
+use crate::model::panel::Panel;
 use crate::model::solution::covers;
 use crate::model::time::Millis;
 use crate::ports::Store;
-use crate::usecases::panel::{build_panel, Panel};
+use crate::usecases::panel::build_panel;
 use crate::usecases::step::{retry_on_conflict, Step};
 use crate::usecases::support::{earned, prefetch_setup, visible_conversation};
 use serde::{Deserialize, Serialize};
@@ -155,7 +156,7 @@ async fn try_select<S: Store>(
     step.order_named(order_id);
     step.buyer_waits(preview);
     let panel = build_panel(store, step.conversation(), now, Some(&order), &mut setup).await?;
-    step.shown(panel.solution_id());
+    step.shows(&panel);
     step.commit(store).await?;
     Ok(SelectionOutcome {
         message,

@@ -3,58 +3,18 @@
 
 use crate::access;
 use crate::error::{Error, Result};
-use crate::intent::IntentId;
 use crate::model::card::OrderSummary;
 use crate::model::conversation::Conversation;
 use crate::model::identity::Actor;
 use crate::model::ids::ConversationId;
 use crate::model::order::Order;
+use crate::model::panel::{IntentView, Panel, PanelState};
 use crate::model::replies::{Offer, ShopSetup};
 use crate::model::solution::{covers, lookup, render_with, Solution, NO_ORDER_REPLY};
 use crate::model::time::Millis;
 use crate::ports::Store;
 use crate::usecases::step::Step;
 use crate::usecases::support::{prefetch_setup, setup_for, visible_conversation};
-use serde::{Deserialize, Serialize};
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum PanelState {
-    /// No confident buyer intent yet: nothing pops up.
-    Idle,
-    /// An intent the assistant has no solution for.
-    NotCovered,
-    /// The prediction card is out; waiting for the buyer to name the order.
-    AwaitingOrder,
-    /// The buyer has no order in this shop (or it is gone).
-    NoOrder,
-    /// Intent and order known: replies and actions are ready.
-    Ready,
-    /// An intent the assistant does not cover, which the shop's robot answers.
-    Robot,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct IntentView {
-    pub intent: IntentId,
-    pub label: String,
-    pub confidence: f64,
-    pub evidence: Vec<String>,
-}
-
-/// What the agent's panel shows.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Panel {
-    pub conversation_id: ConversationId,
-    pub state: PanelState,
-    pub intent: Option<IntentView>,
-    pub order: Option<OrderSummary>,
-    pub solution: Option<Solution>,
-    /// The robot's configured answer, for an intent the assistant does not cover.
-    pub robot_answer: Option<String>,
-    /// A line for the agent when there is no solution to show.
-    pub note: Option<String>,
-}
 
 /// The solution in force for this conversation now, with the order it is about. `known` is an
 /// order the caller already read in this step: it is used instead of reading it again.
@@ -174,21 +134,15 @@ fn awaiting_order(panel: &mut Panel, conv: &Conversation) {
     }
 }
 
-impl Panel {
-    /// The id of the solution the panel shows, if any.
-    pub fn solution_id(&self) -> Option<&str> {
-        self.solution.as_ref().map(|s| s.solution_id.as_str())
-    }
-}
-
 /// Builds the panel. Fetching it again writes nothing; when its solution is new to this
 /// conversation (the order moved to another node since), the "shown" count and the note go in
-/// one conversation write. If someone else changed the conversation meanwhile, the count is left
-/// to the next fetch (so this read is not retried).
+/// one conversation write, whose news carries the new panel to the other staff following the
+/// conversation. If someone else changed the conversation meanwhile, the count is left to the
+/// next fetch (so this read is not retried).
 async fn show_panel<S: Store>(store: &S, conv: &Conversation, now: Millis) -> Result<Panel> {
     let panel = build_panel(store, conv, now, None, &mut None).await?;
     let mut step = Step::new(conv.clone(), now);
-    if step.shown(panel.solution_id()) {
+    if step.shows(&panel) {
         match step.commit(store).await {
             Ok(_) | Err(Error::Conflict(_)) => {}
             Err(e) => return Err(e),

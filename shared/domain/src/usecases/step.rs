@@ -9,6 +9,7 @@ use crate::model::card::PredictionCard;
 use crate::model::compensation::DueCompensation;
 use crate::model::conversation::{Conversation, LastIntent, Message};
 use crate::model::ids::{OrderId, UserId};
+use crate::model::panel::Panel;
 use crate::model::time::Millis;
 use crate::model::usage::{SolutionEvent, StatEvent};
 use crate::ports::{
@@ -45,6 +46,8 @@ pub(crate) struct Step {
     messages: Vec<Message>,
     stats: Vec<StatEvent>,
     compensations: Vec<DueCompensation>,
+    /// The agent's panel this step built, told to the staff following the conversation.
+    panel: Option<Panel>,
     now: Millis,
 }
 
@@ -57,6 +60,7 @@ impl Step {
             messages: Vec::new(),
             stats: Vec::new(),
             compensations: Vec::new(),
+            panel: None,
             now,
         }
     }
@@ -125,7 +129,7 @@ impl Step {
 
     /// The "shown" count a panel's solution earns: once per solution put in front of the agents
     /// of a conversation, however often the panel is fetched. False when there is nothing new.
-    pub fn shown(&mut self, solution_id: Option<&str>) -> bool {
+    fn shown(&mut self, solution_id: Option<&str>) -> bool {
         let Some(solution_id) = solution_id else {
             return false;
         };
@@ -141,15 +145,26 @@ impl Step {
         true
     }
 
+    /// The panel as this step leaves it (built over [`Step::conversation`]): its solution is
+    /// counted shown ([`Step::shown`]), and the staff following the conversation receive it with
+    /// the step's news, so that no follower reads it back. True when its solution is new to
+    /// the conversation.
+    pub fn shows(&mut self, panel: &Panel) -> bool {
+        self.panel = Some(panel.clone());
+        self.shown(panel.solution_id())
+    }
+
     /// A compensation this step earned (written only if the order has none yet).
     pub fn owes(&mut self, due: Option<DueCompensation>) {
         self.compensations.extend(due);
     }
 
-    /// What the step tells the conversation's followers once written: its messages, whether
-    /// the panel's inputs moved (the question, the order, the card, the solution shown, the
-    /// handoff), and the queue entry's change.
-    fn news(&self) -> News {
+    /// What the step tells the conversation's followers once written (as `version`): its
+    /// messages, whether the panel's inputs moved (the question, the order, the card, the
+    /// solution shown, the handoff), with the panel when the step built it, and the queue
+    /// entry's change. A new solution shown is news: the order moved to another node since the
+    /// panel was last told (an order event, or its promised time passed).
+    fn news(&self, version: u64) -> News {
         let (was, now) = (&self.read, &self.conversation);
         let panel_changed = was.last_intent != now.last_intent
             || was.confirmed_order != now.confirmed_order
@@ -169,6 +184,8 @@ impl Step {
             buyer_id: now.buyer_id.clone(),
             messages: self.messages.clone(),
             panel_changed,
+            panel: self.panel.clone().filter(|_| panel_changed),
+            version,
             queue,
             at: self.now,
         }
@@ -179,7 +196,7 @@ impl Step {
     /// changed the conversation first. Returns the conversation as written. Once written, the
     /// change is announced to its followers ([`Announce`]): after the write, never failing it.
     pub async fn commit<S: ConversationStore + Announce>(self, store: &S) -> Result<Conversation> {
-        let news = self.news();
+        let news = self.news(self.conversation.version + 1);
         let mut conversation = self.conversation;
         let expected_version = (conversation.version > 0).then_some(conversation.version);
         conversation.version += 1;

@@ -6,7 +6,7 @@ use assistant_domain::model::identity::Actor;
 use assistant_domain::model::push::{
     ConnectionId, SubscribeMessage, Topic, MAX_SUBSCRIPTIONS, TICKET_TTL,
 };
-use assistant_domain::ports::{ConversationStore, PushStore};
+use assistant_domain::ports::{ConversationStore, PushStore, StatsStore};
 use assistant_domain::usecases::{connect, disconnect, mint_ticket, subscribe};
 use assistant_testkit::fixtures::*;
 use assistant_testkit::MemoryStore;
@@ -346,6 +346,7 @@ async fn a_buyer_message_reaches_each_follower_once_in_its_roles_view() {
     assert_eq!(theirs["classification"]["intent"], "urge_shipment");
     assert!(seen.iter().any(|m| m["body"]["type"] == "prediction_card"));
     assert_eq!(to_agent[0]["panel_changed"], true);
+    assert_eq!(to_agent[0]["panel"]["state"], "awaiting_order");
     assert_eq!(to_agent[0]["conversation_id"], "conv-fan-1");
 
     // The buyer: the same message and the card, in the buyer's view: no verdict, no panel, no
@@ -385,6 +386,120 @@ async fn a_buyer_message_reaches_each_follower_once_in_its_roles_view() {
             "{key}"
         );
     }
+}
+
+/// The panel reaches the staff with the change that moved it, as `GET …/panel` would show it,
+/// with the version it belongs to; reading it afterwards tells no one anything.
+#[tokio::test]
+async fn the_panel_is_pushed_with_its_change_and_reading_it_tells_no_one() {
+    use assistant_domain::usecases::{panel, select_order};
+    let (store, pusher) = pushing().await;
+    urge(&store, "conv-fan-p", "你好").await;
+    let agent = following(
+        &store,
+        &agent_of(SHOP),
+        "AgentP=",
+        to_conversation("conv-fan-p"),
+    )
+    .await;
+    let me = following(
+        &store,
+        &buyer(MAIN_BUYER),
+        "BuyerP=",
+        to_conversation("conv-fan-p"),
+    )
+    .await;
+    let asked = urge(&store, "conv-fan-p", "我的订单怎么还没发货").await;
+    let confirm = body(json!({"via": "confirm", "card_id": asked["card"]["card_id"]}));
+    ok(select_order(
+        &store,
+        &buyer(MAIN_BUYER),
+        &id_of("conv-fan-p"),
+        confirm,
+        NOW,
+    )
+    .await);
+
+    let to_agent = pusher.posted_to(&agent);
+    assert_eq!(to_agent.len(), 2, "{to_agent:?}");
+    assert_eq!(to_agent[0]["panel"]["state"], "awaiting_order");
+    let pushed = &to_agent[1]["panel"];
+    assert_eq!(pushed["state"], "ready");
+    let conv = store
+        .conversation(&id_of("conv-fan-p"))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(to_agent[1]["panel_version"], conv.version);
+    assert!(
+        to_agent[0]["panel_version"].as_u64() < to_agent[1]["panel_version"].as_u64(),
+        "{to_agent:?}"
+    );
+    // The buyer heard the same two changes, and no panel.
+    let to_buyer = pusher.posted_to(&me);
+    assert_eq!(to_buyer.len(), 2, "{to_buyer:?}");
+    for p in &to_buyer {
+        assert!(
+            p.get("panel").is_none() && p.get("panel_version").is_none(),
+            "{p}"
+        );
+    }
+
+    pusher.clear();
+    let read = ok(panel(&store, &agent_of(SHOP), &id_of("conv-fan-p"), NOW).await);
+    assert_eq!(
+        &read, pushed,
+        "the pushed panel is the one GET …/panel shows"
+    );
+    assert!(
+        pusher.posted_to(&agent).is_empty() && pusher.posted_to(&me).is_empty(),
+        "reading the panel announced nothing"
+    );
+    // Its solution was counted shown once, when it was pushed, not again when read.
+    let solution = pushed["solution"]["solution_id"].as_str().unwrap();
+    let stats = store.stats(&id_of(SHOP), solution).await.unwrap();
+    assert_eq!(stats.shown, 1, "{stats:?}");
+}
+
+/// An order that moved to another node since its panel was told (here its promised ship time
+/// passed): the first agent to read the panel counts the new solution shown, and the other
+/// staff following the conversation receive that panel.
+#[tokio::test]
+async fn a_panel_whose_order_moved_on_reaches_the_other_staff() {
+    use assistant_domain::usecases::{panel, select_order};
+    let (store, pusher) = pushing().await;
+    let wang = buyer("buyer-wang");
+    let conv = id_of("conv-fan-moved");
+    let asked = ok(buyer_says(&store, &wang, &conv, ask("我的订单什么时候发货"), NOW).await);
+    let confirm = body(json!({"via": "confirm", "card_id": asked["card"]["card_id"]}));
+    let chosen = ok(select_order(&store, &wang, &conv, confirm, NOW).await);
+    assert_eq!(
+        chosen["panel"]["solution"]["solution_id"],
+        "urge_shipment.awaiting_shipment"
+    );
+    // The admin opened the conversation two days on (a connection lives two hours).
+    let later = NOW + 2 * assistant_domain::model::time::DAY;
+    let ticket = ok(mint_ticket(&store, &admin_of(SHOP), later - 60_000).await);
+    let other = socket("AdminM=");
+    connect(&store, &other, ticket["ticket"].as_str(), later - 59_000)
+        .await
+        .unwrap();
+    ok(subscribe(
+        &store,
+        &other,
+        &to_conversation("conv-fan-moved"),
+        later - 59_000,
+    )
+    .await);
+    let read = ok(panel(&store, &agent_of(SHOP), &conv, later).await);
+    assert_eq!(read["solution"]["solution_id"], "urge_shipment.overdue");
+    let told = pusher.posted_to(&other);
+    assert_eq!(told.len(), 1, "{told:?}");
+    assert_eq!(told[0]["panel"], read);
+    assert_eq!(told[0]["messages"], json!([]));
+    // Read again: nothing new, nothing told.
+    ok(panel(&store, &agent_of(SHOP), &conv, later).await);
+    assert_eq!(pusher.posted_to(&other).len(), 1);
 }
 
 #[tokio::test]
