@@ -155,6 +155,7 @@ export async function refreshAgent() {
   if (!a.token || !a.conv) return;
   const r = await getOrNull(a, `/conversations/${a.conv}/messages`);
   a.messages = (r && r.messages) || [];
+  push.shown("agent", a.conv, a.messages);
   renderAgentMessages(false);
   await refreshPanel();
 }

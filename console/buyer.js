@@ -73,6 +73,7 @@ export async function refreshBuyer() {
   if (!b.token || !b.conv) return;
   const r = await getOrNull(b, `/conversations/${b.conv}/messages`);
   b.messages = (r && r.messages) || [];
+  push.shown("buyer", b.conv, b.messages);
   b.openCard = await getOrNull(b, `/conversations/${b.conv}/prediction-card`);
   renderBuyer(false);
 }

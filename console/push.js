@@ -25,6 +25,21 @@ export function merged(list, incoming) {
     || (x.message_id < y.message_id ? -1 : x.message_id > y.message_id ? 1 : 0));
 }
 
+/** The cursor of a message (subscribe's `after`): its send time in 13 digits, '.', its id. */
+export function cursorOf(m) {
+  return `${String(m.sent_at).padStart(13, "0")}.${m.message_id}`;
+}
+
+/** `side` shows `messages` of `conv` (read over HTTP): a reconnect catches up after the newest of
+ *  them, even if nothing was pushed yet. Cursors order as strings. */
+export function shown(side, conv, messages) {
+  const p = state.push[side];
+  for (const m of messages || []) {
+    const c = cursorOf(m);
+    if (!p.cursor[conv] || c > p.cursor[conv]) p.cursor[conv] = c;
+  }
+}
+
 /** Whether the sockets of every pane shown are open. */
 export function allUp() {
   return PANES.every((side) => state.push[side].up);
@@ -113,7 +128,7 @@ function sync(side) {
 function received(side, m) {
   const p = state.push[side];
   if (m.type === "conversation" || m.type === "queue") {
-    if (m.cursor) p.cursor[m.conversation_id] = m.cursor;
+    if (m.cursor && !(p.cursor[m.conversation_id] > m.cursor)) p.cursor[m.conversation_id] = m.cursor;
     p.onPush(m);
     return;
   }
@@ -125,6 +140,7 @@ function received(side, m) {
     p.cursor[conv] = missed.cursor;
     // All of it when the gap was longer than one read (no `messages`: the pane reads it all).
     if (!missed.complete) p.onPush({ type: "conversation", conversation_id: conv });
-    else if (missed.messages.length) p.onPush({ type: "conversation", conversation_id: conv, messages: missed.messages });
+    // The panel may have moved meanwhile too (its pushes carry no cursor): the agent reads it.
+    else p.onPush({ type: "conversation", conversation_id: conv, messages: missed.messages, panel_changed: true });
   }
 }

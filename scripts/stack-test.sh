@@ -19,6 +19,9 @@ start_stack stack
 echo "[test] the agent console in chromium (playwright-core)"
 (cd tests/browser && STACK_URL="$url" node --test --test-reporter=spec console.test.mjs)
 
+echo "[test] the agent's socket drops while the buyer asks: the console catches up, line and panel"
+(cd tests/browser && STACK_URL="$url" node --test --test-reporter=spec reconnect.test.mjs)
+
 echo "[test] push in two browser contexts: every line and panel reaches the agent; an idle console reads ≤ 10 a minute"
 (STACK_URL="$url" node tests/browser/push-bench.mjs --messages 20 --idle-seconds 60 --check \
   --label stack-test --out target/artifacts/push-bench-stack-test.json)
