@@ -244,7 +244,7 @@ async fn play_everything() -> (DynamoStore, S3Blobs) {
             }
         } else if json["source"] == orders::SOURCE {
             let known = assistant_domain::usecases::KnownShops::default();
-            orders::handle(&store.acting_as("orders"), &known, json)
+            orders::handle(&store.acting_as("orders"), &known, json, NOW)
                 .await
                 .unwrap_or_else(|e| panic!("{name}: {e}"));
         } else {
@@ -315,6 +315,20 @@ async fn play_fan_out(store: &DynamoStore, conv: &str) {
         2,
         "both followers were posted to"
     );
+    // An order event that moves the order of a conversation an agent follows: the orders
+    // function finds it (OrderIndex), commits its new panel and pushes it.
+    let (moved, order) = crate::orders::wang_confirms(&pushing, "grants-order-moved").await;
+    connect_and_follow(&pushing, "Agent8", &agent_of(SHOP), &moved, None).await;
+    let known = assistant_domain::usecases::KnownShops::default();
+    let applied = orders::handle(
+        &pushing.acting_as("orders"),
+        &known,
+        crate::orders::wang_shipped(&order),
+        NOW + 120_000,
+    )
+    .await
+    .unwrap();
+    assert_eq!(applied.panels_shown, vec![moved]);
 }
 
 #[tokio::test]

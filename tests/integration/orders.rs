@@ -1,10 +1,14 @@
 //! The `orders` function against DynamoDB Local: the events/ fixtures (each valid by
 //! events/schema/order-event.json, and parsed by the same Rust the handler runs), delivered out of
 //! order and twice, make one order; bad events change nothing and are refused for the dead-letter
-//! queue; one conditional write per event; and the shuffle / duplicate property, smaller than the
-//! in-memory one (shared/domain/tests/order_events.rs).
+//! queue; one conditional write per event (and past "created" one query of the order's
+//! conversations); the shuffle / duplicate property, smaller than the in-memory one
+//! (shared/domain/tests/order_events.rs); and an event that moves an order pushes the new panel
+//! of the conversation about it to the agent following it.
 
+use crate::support::NOW;
 use assistant_aws::DynamoStore;
+use assistant_domain::model::ids::{ConversationId, OrderId};
 use assistant_domain::model::order::OrderNode;
 use assistant_domain::model::order_facts::OrderEvent;
 use assistant_domain::model::time::HOUR;
@@ -109,11 +113,17 @@ async fn the_fixtures_in_any_order_and_twice_make_one_order() {
     let before = store.requests();
     let mut outcomes = Vec::new();
     for event in order {
-        outcomes.push(orders::handle(&store, &known, event).await.unwrap().outcome);
+        outcomes.push(
+            orders::handle(&store, &known, event, NOW)
+                .await
+                .unwrap()
+                .outcome,
+        );
     }
     assert_eq!(outcomes.iter().filter(|o| **o == "changed").count(), 7);
-    // One read of the shop (then known), one write per event, one read per redelivery.
-    assert_eq!(store.requests() - before, 1 + 14 + 7);
+    // One read of the shop (then known), one write per event, one read per redelivery, and one
+    // query of the order's conversations per change past "created" (there are none).
+    assert_eq!(store.requests() - before, 1 + 14 + 7 + 6);
 
     let (shop, buyer, id) = (
         shop_id("xiaolu-home"),
@@ -140,18 +150,21 @@ async fn the_fixtures_in_any_order_and_twice_make_one_order() {
 }
 
 #[tokio::test]
-async fn one_conditional_write_per_event_of_at_most_two_units() {
+async fn one_conditional_write_per_event_of_at_most_two_units_and_one_keys_only_query() {
     let store = with_demo_shop().await;
     let known = KnownShops::default();
-    orders::handle(&store, &known, fixture("created"))
+    orders::handle(&store, &known, fixture("created"), NOW)
         .await
         .unwrap();
     for kind in &KINDS[1..] {
         let (requests, units) = (store.requests(), store.capacity_units());
-        orders::handle(&store, &known, fixture(kind)).await.unwrap();
-        assert_eq!(store.requests() - requests, 1, "{kind}");
+        orders::handle(&store, &known, fixture(kind), NOW)
+            .await
+            .unwrap();
+        // The write, and the OrderIndex query that finds no conversation about the order.
+        assert_eq!(store.requests() - requests, 2, "{kind}");
         let used = store.capacity_units() - units;
-        assert!(used > 0.0 && used <= 2.0, "{kind}: {used} units");
+        assert!(used > 0.0 && used <= 2.5, "{kind}: {used} units");
     }
 }
 
@@ -159,7 +172,7 @@ async fn one_conditional_write_per_event_of_at_most_two_units() {
 async fn a_bad_event_changes_nothing_and_is_refused_for_the_dead_letter_queue() {
     let store = with_demo_shop().await;
     let known = KnownShops::default();
-    orders::handle(&store, &known, fixture("created"))
+    orders::handle(&store, &known, fixture("created"), NOW)
         .await
         .unwrap();
     let id = order_id("6931000000000000001");
@@ -176,7 +189,9 @@ async fn a_bad_event_changes_nothing_and_is_refused_for_the_dead_letter_queue() 
     events.push(("another shop's order id", other_shop));
     events.push(("another buyer's order id", other_buyer));
     for (what, event) in events {
-        let err = orders::handle(&store, &known, event).await.expect_err(what);
+        let err = orders::handle(&store, &known, event, NOW)
+            .await
+            .expect_err(what);
         assert!(err.is_refused(), "{what}: {err}");
         assert_eq!(store.order_facts(&id).await.unwrap(), stored, "{what}");
     }
@@ -215,7 +230,7 @@ async fn a_day_shuffled_and_duplicated_gives_one_final_state_on_dynamodb() {
         }
         let known = KnownShops::default();
         for e in shuffled(&day, seed, dup_every) {
-            orders::handle(&store, &known, orders::envelope(&e))
+            orders::handle(&store, &known, orders::envelope(&e), NOW)
                 .await
                 .unwrap();
         }
@@ -224,4 +239,116 @@ async fn a_day_shuffled_and_duplicated_gives_one_final_state_on_dynamodb() {
             assert_eq!(stored.as_ref(), Some(facts), "seed {seed}: order {id}");
         }
     }
+}
+
+/// buyer-wang (whose seeded order awaits shipment) asks when it ships in a new conversation the
+/// test names `name`, and confirms the card: the conversation's id and the order.
+pub async fn wang_confirms(store: &DynamoStore, name: &str) -> (String, OrderId) {
+    use crate::support::{buyer, call, conversation_id, open_at, SELECT};
+    use assistant_domain::ports::ConversationStore;
+    let wang = buyer("buyer-wang");
+    let (status, asked) = open_at(store, name, &wang, "我的订单什么时候发货", NOW).await;
+    assert_eq!(status, 201, "{asked}");
+    let confirm = json!({"via": "confirm", "card_id": asked["card"]["card_id"]});
+    let (status, chosen) = call(store, SELECT, name, &wang, Some(confirm)).await;
+    assert_eq!(status, 200, "{chosen}");
+    let conv = conversation_id(store, name);
+    let stored = store
+        .conversation(&ConversationId::parse(&conv).unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    (
+        conv,
+        stored.confirmed_order.expect("the order is confirmed"),
+    )
+}
+
+/// The order system's "shipped" event of buyer-wang's `order`, a minute after NOW.
+pub fn wang_shipped(order: &OrderId) -> Value {
+    use assistant_domain::model::order_facts::{OrderStep, Shipped};
+    orders::envelope(&OrderEvent {
+        event_id: "evt-wang-shipped".into(),
+        order_id: order.clone(),
+        shop_id: shop_id(crate::support::SHOP),
+        buyer_id: user_id("buyer-wang"),
+        occurred_at: NOW + 60_000,
+        step: OrderStep::Shipped(Shipped {
+            courier: "顺丰速运".into(),
+            tracking_no: "SF1234567890".into(),
+        }),
+    })
+}
+
+/// An order event that moves its order to another node (shipped) finds the conversation about the
+/// order through OrderIndex, and the agent following it is posted the new panel (a conversation
+/// about it that no agent follows is not written); a redelivery posts nothing more.
+#[tokio::test]
+async fn a_shipped_event_pushes_the_new_panel_to_the_agent_following_its_conversation() {
+    use crate::push::{connect_and_follow, fake_connections, local_connections};
+    use crate::support::{agent_of, seeded, SHOP};
+    use assistant_domain::ports::ConversationStore;
+    let (url, seen) = fake_connections().await;
+    let store = seeded()
+        .await
+        .with_connections(Some(local_connections(&url)));
+    let (conv, order) = wang_confirms(&store, "order-moved").await;
+    let (quiet, same) = wang_confirms(&store, "order-quiet").await;
+    assert_eq!(order, same);
+    let (id, quiet_id) = (
+        ConversationId::parse(&conv).unwrap(),
+        ConversationId::parse(&quiet).unwrap(),
+    );
+    let mut about = store
+        .conversations_about(&shop_id(SHOP), &order, 20)
+        .await
+        .unwrap();
+    about.sort();
+    let mut both = vec![id.clone(), quiet_id.clone()];
+    both.sort();
+    assert_eq!(
+        about, both,
+        "OrderIndex finds the conversations about the order"
+    );
+    connect_and_follow(&store, "AgentShip1", &agent_of(SHOP), &conv, None).await;
+    let before = store.conversation(&id).await.unwrap().unwrap();
+    let quiet_before = store.conversation(&quiet_id).await.unwrap().unwrap();
+    seen.lock().unwrap().clear();
+
+    let known = KnownShops::default();
+    let applied = orders::handle(&store, &known, wang_shipped(&order), NOW + 120_000)
+        .await
+        .unwrap();
+    assert_eq!(applied.outcome, "changed");
+    assert_eq!(applied.panels_shown, vec![conv.clone()]);
+    let posts = seen.lock().unwrap().clone();
+    assert_eq!(posts.len(), 1, "{posts:?}");
+    assert!(
+        posts[0]
+            .0
+            .starts_with("POST /live/@connections/AgentShip1 "),
+        "{posts:?}"
+    );
+    let pushed = &posts[0].1;
+    assert_eq!(pushed["conversation_id"], conv.as_str());
+    assert_eq!(pushed["messages"], json!([]));
+    assert_eq!(
+        pushed["panel"]["solution"]["solution_id"],
+        "urge_shipment.shipped"
+    );
+    let after = store.conversation(&id).await.unwrap().unwrap();
+    assert_eq!(after.version, before.version + 1);
+    assert_eq!(pushed["panel_version"], after.version);
+    let quiet_after = store.conversation(&quiet_id).await.unwrap().unwrap();
+    assert_eq!(
+        quiet_after.version, quiet_before.version,
+        "no agent follows it"
+    );
+
+    // Redelivered: unchanged, nothing posted.
+    let again = orders::handle(&store, &known, wang_shipped(&order), NOW + 180_000)
+        .await
+        .unwrap();
+    assert_eq!(again.outcome, "unchanged");
+    assert_eq!(seen.lock().unwrap().len(), 1);
 }

@@ -519,13 +519,15 @@ fn the_websocket_api_routes_are_the_push_functions() {
             );
         }
     }
-    // Every function that commits a conversation change pushes it: the stage's @connections
-    // endpoint in its environment, leave to post there, and to read and remove PUSH# items only.
+    // Every function that commits a conversation change pushes it (the orders function: a panel
+    // its event moved): the stage's @connections endpoint in its environment, leave to post
+    // there, and to read and remove PUSH# items only.
     for function in [
         "IntakeFunction",
         "OrderCardFunction",
         "SuggestFunction",
         "CompensateFunction",
+        "OrdersFunction",
     ] {
         let props = &resources[function]["Properties"];
         let url =

@@ -3,6 +3,11 @@
 //! `assistant_domain::model::order_facts`). Deliveries are at least once and in any order; a
 //! redelivery or a late fact changes nothing.
 //!
+//! An event that changed its order may have moved it to another node: the agent's panel of each
+//! conversation about the order then shows another solution. The staff following such a
+//! conversation are pushed its new panel (`show_moved_panels`), after the event is stored and
+//! never failing it: what could not be told is logged, and the next `GET …/panel` shows it.
+//!
 //! An event that can never apply (not an EventBridge event, an unknown `detail-type`, a missing
 //! or malformed field, an unknown shop, an order id stored under another shop or buyer) changes
 //! nothing, is logged with its reason, and is answered with an error: Lambda's asynchronous
@@ -12,8 +17,9 @@
 
 use assistant_domain::error::Error;
 use assistant_domain::model::order_facts::OrderEvent;
-use assistant_domain::ports::{OrderEventOutcome, OrderStore, ShopStore};
-use assistant_domain::usecases::{apply_order_event, KnownShops};
+use assistant_domain::model::time::Millis;
+use assistant_domain::ports::{OrderEventOutcome, PushStore, Store};
+use assistant_domain::usecases::{apply_order_event, show_moved_panels, KnownShops};
 use aws_lambda_events::eventbridge::EventBridgeEvent;
 use serde::Serialize;
 use serde_json::Value;
@@ -26,6 +32,9 @@ pub struct Applied {
     pub order_id: String,
     /// `changed`, or `unchanged` for a redelivery or a fact older than the stored one.
     pub outcome: &'static str,
+    /// The conversations whose panel moved with the order and was pushed to their staff.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub panels_shown: Vec<String>,
 }
 
 /// Why an event was not applied.
@@ -72,26 +81,45 @@ pub fn parse(event: Value) -> Result<OrderEvent, OrderEventError> {
         .map_err(|e| refused(&event_id, &envelope.detail_type, e.to_string()))
 }
 
-/// Applies one event delivered by EventBridge.
-pub async fn handle<S: OrderStore + ShopStore>(
+/// Applies one event delivered by EventBridge; once it changed its order, pushes the panels it
+/// moved (as they are at `now`).
+pub async fn handle<S: Store + PushStore>(
     store: &S,
     known: &KnownShops,
     event: Value,
+    now: Millis,
 ) -> Result<Applied, OrderEventError> {
     let event = parse(event)?;
     let kind = event.kind().detail_type();
     match apply_order_event(store, known, &event).await {
         Ok(outcome) => {
-            let outcome = match outcome {
+            let outcome_name = match outcome {
                 OrderEventOutcome::Changed => "changed",
                 OrderEventOutcome::Unchanged => "unchanged",
             };
-            tracing::info!(event_id = %event.event_id, kind, order_id = %event.order_id, outcome, "order event applied");
+            tracing::info!(event_id = %event.event_id, kind, order_id = %event.order_id, outcome = outcome_name, "order event applied");
+            let mut panels_shown = Vec::new();
+            if outcome == OrderEventOutcome::Changed {
+                // Boxed: the panels' reads and commit stay out of the caller's future.
+                let moved = Box::pin(show_moved_panels(store, &event, now)).await;
+                for (conversation, error) in &moved.failed {
+                    tracing::warn!(
+                        event_id = %event.event_id,
+                        order_id = %event.order_id,
+                        conversation_id = conversation.as_ref().map(|c| c.as_str()),
+                        code = error.code(),
+                        error = %error,
+                        "a panel the event moved was not pushed; the event stays applied"
+                    );
+                }
+                panels_shown = moved.shown.iter().map(|c| c.to_string()).collect();
+            }
             Ok(Applied {
                 event_id: event.event_id,
                 kind,
                 order_id: event.order_id.to_string(),
-                outcome,
+                outcome: outcome_name,
+                panels_shown,
             })
         }
         Err(err @ (Error::Unavailable(_) | Error::Internal(_))) => {

@@ -1,6 +1,7 @@
 // Deep async nesting (lambda runtime over the SDK) needs more than the default query depth.
 #![recursion_limit = "256"]
 
+use assistant_domain::model::time::now_millis;
 use assistant_domain::usecases::KnownShops;
 use serde_json::Value;
 use std::sync::Arc;
@@ -12,7 +13,7 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     assistant_aws::lambda::serve_events(move |store, event: Value| {
         let known = known.clone();
         async move {
-            orders::handle(&store, &known, event)
+            orders::handle(&store, &known, event, now_millis())
                 .await
                 .map_err(lambda_runtime::Error::from)
         }

@@ -1,7 +1,8 @@
 //! `assistant bench orders`: the order system's events through the `orders` handler against
 //! DynamoDB Local: events per second with many in flight, and the DynamoDB requests and capacity
-//! units per event kind (target: one conditional write per event, at most 2 units), for a first
-//! delivery and for a redelivery.
+//! units per event kind (target: one conditional write per event, at most 2 units, and past
+//! "created" one keys-only query for the order's conversations, 0.5 units), for a first delivery
+//! and for a redelivery.
 
 use assistant_aws::DynamoStore;
 use assistant_domain::model::conversation::Shop;
@@ -59,11 +60,12 @@ async fn metered(
     store: &DynamoStore,
     known: &KnownShops,
     events: &[OrderEvent],
+    now: Millis,
 ) -> Result<BTreeMap<OrderEventKind, Cost>, Box<dyn std::error::Error>> {
     let mut costs: BTreeMap<OrderEventKind, Cost> = BTreeMap::new();
     for e in events {
         let (r, u) = (store.requests(), store.capacity_units());
-        orders::handle(store, known, orders::envelope(e)).await?;
+        orders::handle(store, known, orders::envelope(e), now).await?;
         let c = costs.entry(e.kind()).or_default();
         c.events += 1;
         c.requests += store.requests() - r;
@@ -90,8 +92,8 @@ fn print_costs(title: &str, costs: &BTreeMap<OrderEventKind, Cost>) {
 }
 
 /// Runs the bench on `store` (fresh tables): `orders` orders of 7 events each, `concurrency`
-/// handler calls in flight. Returns whether every first delivery was one request of at most 2
-/// units.
+/// handler calls in flight. Returns whether every first delivery was one write of at most 2
+/// units (and past "created" one query of 0.5 more).
 pub async fn run(
     store: &DynamoStore,
     orders: usize,
@@ -117,16 +119,22 @@ pub async fn run(
     for n in 0..SHOPS {
         known.remember(&shop_id(n));
     }
-    let first = metered(store, &known, &sample).await?;
-    let again = metered(store, &known, &sample).await?;
+    let first = metered(store, &known, &sample, now).await?;
+    let again = metered(store, &known, &sample, now).await?;
     print_costs("first delivery (each fact new):", &first);
     print_costs(
         "redelivery (each fact already stored: the failed condition, then one consistent read):",
         &again,
     );
-    let met = first
-        .values()
-        .all(|c| c.requests == c.events && c.units <= 2.0 * c.events as f64 + 1e-9);
+    // Past "created", a changed order's conversations are looked up (one keys-only OrderIndex
+    // query, 0.5 units when it finds none: `show_moved_panels`).
+    let met = first.iter().all(|(kind, c)| {
+        let (requests, units) = match kind {
+            OrderEventKind::Created => (1, 2.0),
+            _ => (2, 2.5),
+        };
+        c.requests == requests * c.events && c.units <= units * c.events as f64 + 1e-9
+    });
 
     // Throughput: every event of `orders` further orders, `concurrency` in flight.
     let events: Vec<serde_json::Value> = (SHOPS.max(100)..SHOPS.max(100) + orders)
@@ -144,7 +152,7 @@ pub async fn run(
             loop {
                 let next = queue.lock().unwrap_or_else(|p| p.into_inner()).pop();
                 let Some(event) = next else { break };
-                if let Err(e) = orders::handle(&store, &known, event).await {
+                if let Err(e) = orders::handle(&store, &known, event, now).await {
                     return Err(e.to_string());
                 }
             }
@@ -162,7 +170,7 @@ pub async fn run(
         (store.capacity_units() - units) / total as f64,
     );
     println!(
-        "target (one conditional write per event, at most 2 units): {}",
+        "target (one conditional write per event, at most 2 units; past \"created\" one OrderIndex query, at most 0.5 more): {}",
         if met { "met" } else { "MISSED" }
     );
     Ok(met)

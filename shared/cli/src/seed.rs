@@ -5,7 +5,7 @@
 
 use assistant_aws::http::local_event;
 use assistant_domain::model::time::Millis;
-use assistant_domain::ports::{OrderStore, PlatformStore, ShopStore};
+use assistant_domain::ports::{PlatformStore, PushStore, ShopStore, Store};
 use assistant_domain::{Error, Result};
 use aws_lambda_events::apigw::ApiGatewayV2httpResponse;
 use aws_lambda_events::encodings::Body;
@@ -120,7 +120,7 @@ fn expect_ok(what: &str, resp: ApiGatewayV2httpResponse) -> Result<()> {
 
 /// Onboards the demo shops through the shops handler, then publishes the demo orders as order
 /// events through the `orders` handler: nothing is written to the tables by hand.
-pub async fn seed<S: OrderStore + ShopStore + PlatformStore>(store: &S, now: Millis) -> Result<()> {
+pub async fn seed<S: Store + PushStore + PlatformStore>(store: &S, now: Millis) -> Result<()> {
     onboard_shops(store, now).await?;
     publish_orders(store, now).await
 }
@@ -146,10 +146,10 @@ pub fn demo_order_events(now: Millis) -> Vec<serde_json::Value> {
 
 /// Publishes the demo orders as order events through the `orders` handler, as EventBridge
 /// delivers them: no order is written any other way.
-pub async fn publish_orders<S: OrderStore + ShopStore>(store: &S, now: Millis) -> Result<()> {
+pub async fn publish_orders<S: Store + PushStore>(store: &S, now: Millis) -> Result<()> {
     let known = KnownShops::default();
     for event in demo_order_events(now) {
-        orders::handle(store, &known, event)
+        orders::handle(store, &known, event, now)
             .await
             .map_err(|e| Error::Internal(Box::new(e)))?;
     }

@@ -163,6 +163,15 @@ pub trait ConversationStore: Send + Sync {
         shop: &ShopId,
         limit: usize,
     ) -> impl Future<Output = Result<Vec<WaitingConversation>>> + Send;
+    /// At most `limit` of a shop's conversations whose confirmed order is `order` (in no
+    /// particular order; one bounded read of a sparse index). The index follows the writes a
+    /// moment late: a conversation listed may have moved on since, so the caller reads it again.
+    fn conversations_about(
+        &self,
+        shop: &ShopId,
+        order: &OrderId,
+        limit: usize,
+    ) -> impl Future<Output = Result<Vec<ConversationId>>> + Send;
 }
 
 pub trait StatsStore: Send + Sync {

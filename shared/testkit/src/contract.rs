@@ -17,7 +17,7 @@ use assistant_domain::model::compensation::{payout_notice, DueCompensation, PayO
 use assistant_domain::model::conversation::{Conversation, Message, MessageBody, Sender};
 use assistant_domain::model::feedback::Feedback;
 use assistant_domain::model::identity::Actor;
-use assistant_domain::model::ids::ConversationId;
+use assistant_domain::model::ids::{ConversationId, OrderId};
 use assistant_domain::model::ledger::{IdempotencyKey, LedgerEntry, TopUpOutcome};
 use assistant_domain::model::limits::{Allowance, Limits};
 use assistant_domain::model::money::Fen;
@@ -50,6 +50,7 @@ where
     a_refused_commit_writes_nothing(&fresh().await).await;
     messages_read_oldest_first_and_are_never_overwritten(&fresh().await).await;
     the_queue_lists_waiting_buyers_longest_first(&fresh().await).await;
+    conversations_are_found_by_the_order_they_named(&fresh().await).await;
     counts_add_up_however_they_are_written(&fresh().await).await;
     a_payout_stores_the_domains_notice_once(&fresh().await).await;
     feedback_pages_newest_first_and_refuses_forged_cursors(&fresh().await).await;
@@ -499,6 +500,66 @@ pub async fn the_queue_lists_waiting_buyers_longest_first<S: Store>(store: &S) {
         ["q3", "q1"],
         "queue: an answered buyer no longer waits"
     );
+}
+
+/// An order's conversations in one shop: those whose confirmed order it is, no more than asked;
+/// one that names another order since is no longer among them.
+pub async fn conversations_are_found_by_the_order_they_named<S: Store>(store: &S) {
+    let (order, other) = (
+        OrderId::parse(OVERDUE).unwrap(),
+        OrderId::parse("6930000000000000002").unwrap(),
+    );
+    let mut named = Vec::new();
+    for (id, confirmed, shop_name) in [
+        ("o1", Some(&order), SHOP),
+        ("o2", Some(&order), SHOP),
+        ("o3", Some(&other), SHOP),
+        ("o4", None, SHOP),
+        ("o5", Some(&order), "shop2"),
+    ] {
+        let mut c = conversation(id);
+        c.shop_id = shop_id(shop_name);
+        c.confirmed_order = confirmed.cloned();
+        store.commit(create(&c, vec![])).await.unwrap();
+        named.push(c);
+    }
+    let shop = shop_id(SHOP);
+    let about = |limit| store.conversations_about(&shop, &order, limit);
+    let mut ids: Vec<String> = about(20)
+        .await
+        .unwrap()
+        .iter()
+        .map(|c| c.to_string())
+        .collect();
+    ids.sort();
+    assert_eq!(
+        ids,
+        ["o1", "o2"],
+        "conversations about the order, this shop only"
+    );
+    assert_eq!(about(1).await.unwrap().len(), 1, "no more than asked");
+    assert!(about(0).await.unwrap().is_empty());
+
+    // o2's buyer names the other order: it is about that one from then on.
+    let mut moved = named[1].clone();
+    moved.confirmed_order = Some(other.clone());
+    store.commit(next(&moved, 1, vec![])).await.unwrap();
+    let ids: Vec<String> = about(20)
+        .await
+        .unwrap()
+        .iter()
+        .map(|c| c.to_string())
+        .collect();
+    assert_eq!(ids, ["o1"], "a conversation about another order now");
+    let mut others: Vec<String> = store
+        .conversations_about(&shop, &other, 20)
+        .await
+        .unwrap()
+        .iter()
+        .map(|c| c.to_string())
+        .collect();
+    others.sort();
+    assert_eq!(others, ["o2", "o3"]);
 }
 
 pub async fn counts_add_up_however_they_are_written<S: Store>(store: &S) {

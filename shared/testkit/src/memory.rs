@@ -431,6 +431,25 @@ impl ConversationStore for MemoryStore {
             waiting
         }))
     }
+
+    async fn conversations_about(
+        &self,
+        shop: &ShopId,
+        order: &OrderId,
+        limit: usize,
+    ) -> Result<Vec<ConversationId>> {
+        Ok(self.with(|s| {
+            let mut ids: Vec<ConversationId> = s
+                .conversations
+                .values()
+                .filter(|c| c.shop_id == *shop && c.confirmed_order.as_ref() == Some(order))
+                .map(|c| c.conversation_id.clone())
+                .collect();
+            ids.sort();
+            ids.truncate(limit);
+            ids
+        }))
+    }
 }
 
 fn count(s: &mut State, event: &StatEvent) {

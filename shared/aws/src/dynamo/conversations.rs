@@ -1,16 +1,17 @@
 //! Conversations: the `META` item (versioned) and the messages, in one partition; the commit of a
 //! change is one transaction with its messages, usage counters and due compensations.
 
-use super::codec::{from_item, n, s, to_item};
+use super::codec::{from_item, n, s, string, to_item};
 use super::compensations::due_item;
 use super::keys::{
-    conversation_pk, message_sk, waiting_key, waiting_partition, ITEM_IS_NEW, MESSAGE_PREFIX, META,
-    WAITING_INDEX, WAITING_SHARDS, WAITING_SHOP,
+    conversation_of_pk, conversation_pk, message_sk, order_ref, waiting_key, waiting_partition,
+    ITEM_IS_NEW, MESSAGE_PREFIX, META, ORDER_INDEX, ORDER_REF, PK, WAITING_INDEX, WAITING_SHARDS,
+    WAITING_SHOP,
 };
 use super::{put_new, DynamoStore};
-use assistant_domain::error::Result;
+use assistant_domain::error::{Error, Result};
 use assistant_domain::model::conversation::{Conversation, Message};
-use assistant_domain::model::ids::{ConversationId, ShopId};
+use assistant_domain::model::ids::{ConversationId, OrderId, ShopId};
 use assistant_domain::ports::{ConversationChange, ConversationStore, WaitingConversation};
 use aws_sdk_dynamodb::types::{Put, TransactWriteItem};
 
@@ -61,6 +62,36 @@ impl ConversationStore for DynamoStore {
         Ok(all)
     }
 
+    async fn conversations_about(
+        &self,
+        shop: &ShopId,
+        order: &OrderId,
+        limit: usize,
+    ) -> Result<Vec<ConversationId>> {
+        if limit == 0 {
+            return Ok(Vec::new());
+        }
+        // Keys only: the conversation's id is its partition key.
+        let query = self
+            .index_query(
+                &self.tables.conversations,
+                ORDER_INDEX,
+                ORDER_REF,
+                order_ref(shop, order),
+            )
+            .limit(limit.min(1000) as i32);
+        let mut ids = Vec::new();
+        for item in self.query_page(query).await?.items.unwrap_or_default() {
+            let id = string(&item, PK)
+                .and_then(conversation_of_pk)
+                .and_then(|id| ConversationId::parse(id).ok())
+                .ok_or_else(|| Error::Internal("an OrderIndex item of no conversation".into()))?;
+            ids.push(id);
+        }
+        ids.truncate(limit);
+        Ok(ids)
+    }
+
     async fn conversation(&self, id: &ConversationId) -> Result<Option<Conversation>> {
         self.get(&self.tables.conversations, conversation_pk(id), META)
             .await
@@ -90,6 +121,10 @@ impl ConversationStore for DynamoStore {
                 WAITING_SHOP.into(),
                 s(waiting_key(&conv.shop_id, &conv.conversation_id)),
             );
+        }
+        if let Some(order) = &conv.confirmed_order {
+            // In OrderIndex once the buyer named the order: an order event finds it there.
+            item.insert(ORDER_REF.into(), s(order_ref(&conv.shop_id, order)));
         }
         let mut meta = Put::builder()
             .table_name(&self.tables.conversations)

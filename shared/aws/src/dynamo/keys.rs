@@ -27,6 +27,9 @@ pub const PAID_AT: &str = "paid_at";
 pub const WAITING_SHOP: &str = "waiting_shop";
 /// `WaitingIndex` sort key (the conversation's own field).
 pub const WAITING_SINCE: &str = "waiting_since";
+/// `OrderIndex` partition: the shop and the order a conversation confirmed (set only once it has
+/// one), so that an order event finds the conversations about its order.
+pub const ORDER_REF: &str = "order_ref";
 /// `ArrearsIndex` partition (set on a shop's `BALANCE` only while its deposit is below zero).
 pub const ARREARS_KEY: &str = "arrears";
 /// `ArrearsIndex` sort key.
@@ -77,6 +80,7 @@ pub const STATS_INDEX: &str = "StatsIndex";
 pub const WAITING_INDEX: &str = "WaitingIndex";
 pub const FEEDBACK_INDEX: &str = "FeedbackIndex";
 pub const BUYER_ORDERS_INDEX: &str = "BuyerOrdersIndex";
+pub const ORDER_INDEX: &str = "OrderIndex";
 
 /// `StatsIndex` partitions.
 pub const STAT_SHARDS: u32 = 16;
@@ -131,8 +135,17 @@ pub fn order_sk(order: &OrderId) -> String {
 pub fn order_facts_pk(order: &OrderId) -> String {
     format!("{ORDER_PREFIX}{order}")
 }
+const CONVERSATION_PREFIX: &str = "CONV#";
 pub fn conversation_pk(id: &ConversationId) -> String {
-    format!("CONV#{id}")
+    format!("{CONVERSATION_PREFIX}{id}")
+}
+/// The conversation of a `CONV#{id}` partition key.
+pub fn conversation_of_pk(pk: &str) -> Option<&str> {
+    pk.strip_prefix(CONVERSATION_PREFIX)
+}
+/// The `OrderIndex` key of a conversation about `order` in `shop`.
+pub fn order_ref(shop: &ShopId, order: &OrderId) -> String {
+    format!("{shop}#{order}")
 }
 pub fn message_sk(m: &Message) -> String {
     message_sk_at(m.sent_at, m.message_id.as_str())
@@ -392,6 +405,10 @@ mod tests {
         let buyer = UserId::parse("buyer1").unwrap();
         let order = OrderId::parse("6912345678901234567").unwrap();
         assert_eq!(order_pk(&shop, &buyer), "SHOP#xiaolu-home#BUYER#buyer1");
+        let conv = ConversationId::parse("c-1").unwrap();
+        assert_eq!(conversation_of_pk(&conversation_pk(&conv)), Some("c-1"));
+        assert_eq!(conversation_of_pk(&shop_pk(&shop)), None);
+        assert_eq!(order_ref(&shop, &order), "xiaolu-home#6912345678901234567");
         assert_eq!(shop_of_pk(&shop_pk(&shop)), Some("xiaolu-home"));
         assert_eq!(solution_of_stat_sk(&stat_sk("a.b")), Some("a.b"));
         assert!(order_sk(&order).starts_with(ORDER_PREFIX));
@@ -474,6 +491,7 @@ mod tests {
             FEEDBACK_ID,
             BUYER_ORDERS,
             PLACED_AT,
+            ORDER_REF,
         ];
         ours.sort();
         assert_eq!(attributes, ours);
@@ -485,6 +503,7 @@ mod tests {
             WAITING_INDEX,
             FEEDBACK_INDEX,
             BUYER_ORDERS_INDEX,
+            ORDER_INDEX,
         ];
         our_indexes.sort();
         assert_eq!(indexes, our_indexes);

@@ -22,8 +22,10 @@
 //!
 //! Sparse indexes: `DueIndex` (`due_shard`, `asked_at`) holds only due compensations, over
 //! 16 shards; `PaidIndex` (`paid_day`, `paid_at`) holds paid ones by Beijing day and shard
-//! ([`reports`]); `ArrearsIndex` (`arrears`, `deposit`) holds only the balances below zero; `WaitingIndex` the conversations whose buyer waits for a person; `StatsIndex` (keys only)
-//! every shop's counters over 16 shards; `FeedbackIndex` every feedback record.
+//! ([`reports`]); `ArrearsIndex` (`arrears`, `deposit`) holds only the balances below zero;
+//! `WaitingIndex` the conversations whose buyer waits for a person; `OrderIndex` (`order_ref`,
+//! keys only) the conversations about an order, once the buyer named it; `StatsIndex` (keys
+//! only) every shop's counters over 16 shards; `FeedbackIndex` every feedback record.
 //!
 //! Every request path is a GetItem, a Query on one partition, or a TransactWriteItems: no Scan.
 //! Every request goes through [`meter`]: counted, its capacity tracked, its failure mapped by

@@ -6,8 +6,10 @@
 //! `step` use none of the rest, `panel` only those two. A conversation changes only through a
 //! `Step`, and every writing use case runs in one `retry_on_conflict`. `view` uses the others and
 //! only the push side uses it (`fanout`, `push`): it turns their answers into what each role
-//! receives. A committed step announces itself through the store's `Announce` port, which the
-//! adapters implement with `fanout` (so no use case calls `fanout`).
+//! receives. `order_events` uses `panel` and `fanout`'s side check (an order moved on: the panels
+//! of its conversations, shown to the staff who follow them). A committed step announces itself
+//! through the store's `Announce` port, which the adapters implement with `fanout` (so no use case
+//! calls `fan_out`).
 
 pub mod adoption;
 pub mod compensation;
@@ -39,7 +41,9 @@ pub use intake::{
     OpenConversation, Opening, PostMessage, FOLLOW_UP_WINDOW,
 };
 pub use order_card::{open_card, select_order, SelectOrder, SelectionOutcome, SelectionVia};
-pub use order_events::{apply_order_event, KnownShops};
+pub use order_events::{
+    apply_order_event, show_moved_panels, KnownShops, MovedPanels, ORDER_CONVERSATIONS,
+};
 pub use panel::panel;
 pub use push::{connect, disconnect, mint_ticket, subscribe, CatchUp, Subscribed, TicketView};
 pub use queue::{queue, Queue, Waiting, QUEUE_LIMIT};

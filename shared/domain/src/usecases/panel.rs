@@ -138,17 +138,24 @@ fn awaiting_order(panel: &mut Panel, conv: &Conversation) {
 /// conversation (the order moved to another node since), the "shown" count and the note go in
 /// one conversation write, whose news carries the new panel to the other staff following the
 /// conversation. If someone else changed the conversation meanwhile, the count is left to the
-/// next fetch (so this read is not retried).
-async fn show_panel<S: Store>(store: &S, conv: &Conversation, now: Millis) -> Result<Panel> {
-    let panel = build_panel(store, conv, now, None, &mut None).await?;
+/// next fetch (so this read is not retried). Returns the panel, and whether that write was made.
+pub(crate) async fn show_panel<S: Store>(
+    store: &S,
+    conv: &Conversation,
+    now: Millis,
+    setup: &mut Option<ShopSetup>,
+) -> Result<(Panel, bool)> {
+    let panel = build_panel(store, conv, now, None, setup).await?;
     let mut step = Step::new(conv.clone(), now);
+    let mut told = false;
     if step.shows(&panel) {
         match step.commit(store).await {
-            Ok(_) | Err(Error::Conflict(_)) => {}
+            Ok(_) => told = true,
+            Err(Error::Conflict(_)) => {}
             Err(e) => return Err(e),
         }
     }
-    Ok(panel)
+    Ok((panel, told))
 }
 
 pub async fn panel<S: Store>(
@@ -159,5 +166,5 @@ pub async fn panel<S: Store>(
 ) -> Result<Panel> {
     access::staff(actor)?;
     let conv = visible_conversation(store, actor, id).await?;
-    show_panel(store, &conv, now).await
+    Ok(show_panel(store, &conv, now, &mut None).await?.0)
 }

@@ -502,6 +502,129 @@ async fn a_panel_whose_order_moved_on_reaches_the_other_staff() {
     assert_eq!(pusher.posted_to(&other).len(), 1);
 }
 
+/// An order event that moves an order to another node (here it shipped) changes the panel of
+/// each conversation about it: the staff following such a conversation are pushed the new panel,
+/// as `GET …/panel` shows it, with no message; its buyer hears nothing of it. Redelivered, the
+/// event tells no one again; a conversation no agent follows is left as it is (its solution is
+/// counted shown only once an agent opens it).
+#[tokio::test]
+async fn an_order_event_that_moves_the_order_pushes_its_conversations_new_panel_to_staff() {
+    use assistant_domain::model::order::OrderNode;
+    use assistant_domain::model::order_facts::{OrderEvent, OrderStep, Shipped};
+    use assistant_domain::ports::OrderEventOutcome;
+    use assistant_domain::usecases::{
+        apply_order_event, panel, select_order, show_moved_panels, KnownShops,
+    };
+    let (store, pusher) = pushing().await;
+    let wang = buyer("buyer-wang");
+    let order = node_order(OrderNode::AwaitingShipment);
+    assert_eq!(order.buyer_id, id_of("buyer-wang"));
+    // Two conversations about the same order: one an agent follows, one only its buyer does.
+    let mut versions = Vec::new();
+    for name in ["conv-order-moved", "conv-order-quiet"] {
+        let conv = id_of(name);
+        let asked = ok(buyer_says(&store, &wang, &conv, ask("我的订单什么时候发货"), NOW).await);
+        let confirm = body(json!({"via": "confirm", "card_id": asked["card"]["card_id"]}));
+        let chosen = ok(select_order(&store, &wang, &conv, confirm, NOW).await);
+        assert_eq!(
+            chosen["panel"]["solution"]["solution_id"],
+            "urge_shipment.awaiting_shipment"
+        );
+        versions.push(store.conversation(&conv).await.unwrap().unwrap().version);
+    }
+    let agent = following(
+        &store,
+        &agent_of(SHOP),
+        "AgentO=",
+        to_conversation("conv-order-moved"),
+    )
+    .await;
+    let me = following(&store, &wang, "WangO=", to_conversation("conv-order-moved")).await;
+    let quiet = following(&store, &wang, "WangQ=", to_conversation("conv-order-quiet")).await;
+    pusher.clear();
+
+    let shipped = OrderEvent {
+        event_id: "evt-wang-shipped".into(),
+        order_id: order.order_id.clone(),
+        shop_id: order.shop_id.clone(),
+        buyer_id: order.buyer_id.clone(),
+        occurred_at: NOW + 60_000,
+        step: OrderStep::Shipped(Shipped {
+            courier: "顺丰速运".into(),
+            tracking_no: "SF1234567890".into(),
+        }),
+    };
+    let known = KnownShops::default();
+    let later = NOW + 120_000;
+    assert_eq!(
+        apply_order_event(&store, &known, &shipped).await.unwrap(),
+        OrderEventOutcome::Changed
+    );
+    let moved = show_moved_panels(&store, &shipped, later).await;
+    assert!(moved.failed.is_empty(), "{:?}", moved.failed);
+    assert_eq!(moved.shown, vec![id_of("conv-order-moved")]);
+
+    // The agent: one push, the panel alone, of the version the change wrote.
+    let to_agent = pusher.posted_to(&agent);
+    assert_eq!(to_agent.len(), 1, "{to_agent:?}");
+    let pushed = &to_agent[0];
+    assert_eq!(pushed["type"], "conversation");
+    assert_eq!(pushed["conversation_id"], "conv-order-moved");
+    assert_eq!(pushed["messages"], json!([]));
+    assert_eq!(pushed["panel_changed"], true);
+    assert_eq!(
+        pushed["panel"]["solution"]["solution_id"],
+        "urge_shipment.shipped"
+    );
+    let conv = store
+        .conversation(&id_of("conv-order-moved"))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(conv.version, versions[0] + 1);
+    assert_eq!(pushed["panel_version"], conv.version);
+    assert_eq!(
+        conv.shown_solution.as_deref(),
+        Some("urge_shipment.shipped")
+    );
+    // The buyers' connections: nothing with a panel (here, nothing at all: no message).
+    for buyer_side in [&me, &quiet] {
+        for p in pusher.posted_to(buyer_side) {
+            assert!(p.get("panel").is_none(), "{p}");
+        }
+    }
+    // The conversation no agent follows: not written.
+    let untouched = store
+        .conversation(&id_of("conv-order-quiet"))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(untouched.version, versions[1]);
+    // Counted shown once, for the panel put in front of the agent.
+    let stats = store
+        .stats(&id_of(SHOP), "urge_shipment.shipped")
+        .await
+        .unwrap();
+    assert_eq!(stats.shown, 1, "{stats:?}");
+    // The pushed panel is the one GET …/panel shows, and reading it tells no one.
+    let read = ok(panel(&store, &agent_of(SHOP), &id_of("conv-order-moved"), later).await);
+    assert_eq!(&read, &pushed["panel"]);
+    assert_eq!(pusher.all().len(), 1, "{:?}", pusher.all());
+
+    // Redelivered: the order is unchanged, and telling again tells no one.
+    assert_eq!(
+        apply_order_event(&store, &known, &shipped).await.unwrap(),
+        OrderEventOutcome::Unchanged
+    );
+    let again = show_moved_panels(&store, &shipped, later + 1).await;
+    assert!(
+        again.shown.is_empty() && again.failed.is_empty(),
+        "{again:?}"
+    );
+    assert_eq!(pusher.all().len(), 1, "{:?}", pusher.all());
+    assert!(pusher.failures().is_empty(), "{:?}", pusher.failures());
+}
+
 #[tokio::test]
 async fn the_queue_hears_a_wait_start_and_end_and_the_buyer_hears_the_agent_by_name() {
     let (store, pusher) = pushing().await;
