@@ -36,12 +36,14 @@ export function setAgentConversation(conv) {
   renderAgentMessages(true);
   renderPanel();
   renderQueue();
-  push.follow("agent");
+  // Followed once its messages are read (refreshAgent), from the last of them.
 }
 
 /** The buyer wrote in `conv`: follow it when no conversation is open. */
 export function follow(conv) {
-  if (!state.agent.conv) setAgentConversation(conv);
+  if (state.agent.conv) return;
+  setAgentConversation(conv);
+  refreshAgent().catch(() => {});
 }
 
 function renderAgentMessages(force) {
@@ -153,9 +155,12 @@ function showPanel(p) {
 export async function refreshAgent() {
   const a = state.agent;
   if (!a.token || !a.conv) return;
-  const r = await getOrNull(a, `/conversations/${a.conv}/messages`);
+  const conv = a.conv;
+  const r = await getOrNull(a, `/conversations/${conv}/messages`);
+  if (a.conv !== conv) return; // another conversation was opened meanwhile
   a.messages = (r && r.messages) || [];
-  push.shown("agent", a.conv, a.messages);
+  push.shown("agent", conv, a.messages);
+  push.follow("agent");
   renderAgentMessages(false);
   await refreshPanel();
 }

@@ -38,7 +38,7 @@ export function setBuyerConversation(conv) {
   b.messages = [];
   $("buyer-conv-id").textContent = b.conv ? `会话 ${b.conv}` : "新会话（发出第一条消息后开始）";
   renderBuyer(true);
-  push.follow("buyer");
+  // Followed once its messages are read (refreshBuyer), from the last of them.
 }
 
 function renderBuyer(force) {
@@ -71,9 +71,12 @@ function applyPush(m) {
 export async function refreshBuyer() {
   const b = state.buyer;
   if (!b.token || !b.conv) return;
-  const r = await getOrNull(b, `/conversations/${b.conv}/messages`);
+  const conv = b.conv;
+  const r = await getOrNull(b, `/conversations/${conv}/messages`);
+  if (b.conv !== conv) return; // another conversation was opened meanwhile
   b.messages = (r && r.messages) || [];
-  push.shown("buyer", b.conv, b.messages);
+  push.shown("buyer", conv, b.messages);
+  push.follow("buyer");
   b.openCard = await getOrNull(b, `/conversations/${b.conv}/prediction-card`);
   renderBuyer(false);
 }

@@ -50,7 +50,7 @@ export function allUp() {
 export function attach(side, who, topics, onPush) {
   const p = state.push[side];
   p.gen += 1;
-  Object.assign(p, { who, topics, onPush, backoff: FIRST_RETRY_MS, cursor: {} });
+  Object.assign(p, { who, topics, onPush, backoff: FIRST_RETRY_MS, cursor: {}, opens: 0 });
   if (p.ws) p.ws.close();
   p.ws = null;
   p.up = false;
@@ -64,7 +64,9 @@ export function follows(side, conv) {
   return p.up && p.confirmed.has(conv);
 }
 
-/** What `side` shows changed: follow it too (with its cursor, to catch up). */
+/** What `side` shows changed: follow it too, from its cursor. A pane calls it once it read what
+ *  it shows (`shown`), so that the subscribe catches up on whatever came between that read and
+ *  the subscription. */
 export function follow(side) {
   const p = state.push[side];
   if (p.up) sync(side);
@@ -79,6 +81,7 @@ async function open(side, gen) {
   if (gen !== p.gen) return;
   const ws = new WebSocket(`${url}?ticket=${encodeURIComponent(ticket)}`);
   p.ws = ws;
+  p.opens += 1;
   p.followed = new Set();
   p.confirmed = new Set();
   ws.onopen = () => {
@@ -140,7 +143,8 @@ function received(side, m) {
     p.cursor[conv] = missed.cursor;
     // All of it when the gap was longer than one read (no `messages`: the pane reads it all).
     if (!missed.complete) p.onPush({ type: "conversation", conversation_id: conv });
-    // The panel may have moved meanwhile too (its pushes carry no cursor): the agent reads it.
-    else p.onPush({ type: "conversation", conversation_id: conv, messages: missed.messages, panel_changed: true });
+    // After a reconnect the panel may have moved meanwhile too (its pushes carry no cursor): the
+    // agent reads it then.
+    else p.onPush({ type: "conversation", conversation_id: conv, messages: missed.messages, panel_changed: p.opens > 1 });
   }
 }

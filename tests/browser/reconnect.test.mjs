@@ -4,6 +4,7 @@
 // drops it and refuses reconnects while the buyer asks a new question; once it lets the console
 // back in, the console catches up from its cursor (subscribe's `after`) and reads the panel once:
 // the missed line and the panel of the new question are on the agent's screen, each line once.
+// Opening a conversation follows it from the last message read, too.
 //
 //   STACK_URL=http://127.0.0.1:PORT node --test tests/browser/reconnect.test.mjs
 
@@ -92,6 +93,10 @@ test("the agent's socket drops while the buyer asks: on reconnecting the line an
   await until(async () => (await panelIntent()) === "什么时候发货"
     && (await agent.textContent("#ap-order")).includes("订单"), "the 催发货 panel with the confirmed order");
   const subscribedBefore = relay.frames.filter((f) => f.includes(conv)).length;
+  // Opened, the conversation was followed from the last message the console had read, so that
+  // nothing between that read and the subscription is lost.
+  const first = relay.frames.map((f) => JSON.parse(f)).find((m) => m.action === "subscribe" && m.conversation_id === conv);
+  assert.ok(first && first.after, `followed from what was read: ${JSON.stringify(first)}`);
 
   // The socket drops, and stays down while the buyer asks where the parcel is.
   relay.down = true;
