@@ -14,11 +14,11 @@ import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { chromium } from "playwright-core";
+import { CHROMIUM, CHROMIUM_ARGS } from "./browser.mjs";
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
 const ARTIFACTS = join(ROOT, "target", "artifacts");
 const URL = process.env.STACK_URL;
-const CHROMIUM = process.env.CHROMIUM || "/usr/bin/chromium";
 
 let context;
 let page;
@@ -101,8 +101,7 @@ before(async () => {
     headless: true,
     viewport: { width: 1440, height: 900 },
     locale: "zh-CN",
-    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-      "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+    args: CHROMIUM_ARGS,
   });
   page = context.pages()[0] || (await context.newPage());
   page.on("pageerror", (e) => consoleErrors.push(String(e)));

@@ -32,10 +32,10 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { chromium } from "playwright-core";
+import { CHROMIUM, TWO_PAGES_ARGS, until as waitFor } from "./browser.mjs";
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
 const URL = process.env.STACK_URL;
-const CHROMIUM = process.env.CHROMIUM || "/usr/bin/chromium";
 const { values: opts } = parseArgs({
   options: {
     messages: { type: "string", default: "100" },
@@ -148,25 +148,14 @@ async function clickAt(page, selector) {
   }, selector);
 }
 
-async function until(fn, what, ms = WAIT_MS) {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`not seen within ${ms} ms: ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
+/** Polled every 5 ms: the timings are taken in the page, the poll only ends the wait. */
+const until = (fn, what, ms = WAIT_MS) => waitFor(fn, what, ms, 5);
 
 async function main() {
   if (!URL) throw new Error("STACK_URL is the running local stack");
   const browser = await chromium.launch({
     executablePath: CHROMIUM, headless: true,
-    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-      "--disable-background-networking", "--disable-component-update", "--disable-sync",
-      // Two pages in the background of one browser: neither may be throttled.
-      "--disable-background-timer-throttling", "--disable-renderer-backgrounding",
-      "--disable-backgrounding-occluded-windows"],
+    args: TWO_PAGES_ARGS,
   });
   const report = { label: opts.label, url: URL, messages: MESSAGES, per_conversation: PER_CONV, started: new Date().toISOString() };
   const errors = [];

@@ -11,9 +11,9 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { chromium } from "playwright-core";
+import { CHROMIUM, TWO_PAGES_ARGS, until as waitFor } from "./browser.mjs";
 
 const URL = process.env.STACK_URL;
-const CHROMIUM = process.env.CHROMIUM || "/usr/bin/chromium";
 const WAIT_MS = 15000;
 
 let browser;
@@ -26,10 +26,7 @@ before(async () => {
   assert.ok(URL, "STACK_URL is the running local stack");
   browser = await chromium.launch({
     executablePath: CHROMIUM, headless: true,
-    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-      "--disable-background-networking", "--disable-component-update", "--disable-sync",
-      "--disable-background-timer-throttling", "--disable-renderer-backgrounding",
-      "--disable-backgrounding-occluded-windows"],
+    args: TWO_PAGES_ARGS,
   });
   const buyerCtx = await browser.newContext({ locale: "zh-CN" });
   const agentCtx = await browser.newContext({ locale: "zh-CN", viewport: { width: 1440, height: 900 } });
@@ -53,15 +50,7 @@ after(async () => {
   if (browser) await browser.close();
 });
 
-async function until(fn, what, ms = WAIT_MS) {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`not seen within ${ms} ms: ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+const until = (fn, what, ms = WAIT_MS) => waitFor(fn, what, ms, 50);
 
 async function buyerSays(text) {
   await buyer.fill("#buyer-input", text);

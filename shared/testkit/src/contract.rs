@@ -524,42 +524,39 @@ pub async fn conversations_are_found_by_the_order_they_named<S: Store>(store: &S
         named.push(c);
     }
     let shop = shop_id(SHOP);
-    let about = |limit| store.conversations_about(&shop, &order, limit);
-    let mut ids: Vec<String> = about(20)
-        .await
-        .unwrap()
-        .iter()
-        .map(|c| c.to_string())
-        .collect();
-    ids.sort();
+    // The ids about `order`, at most `limit`, sorted.
+    let about = |order: &OrderId, limit| {
+        let (shop, order) = (shop.clone(), order.clone());
+        async move {
+            let mut ids: Vec<String> = store
+                .conversations_about(&shop, &order, limit)
+                .await
+                .unwrap()
+                .iter()
+                .map(|c| c.to_string())
+                .collect();
+            ids.sort();
+            ids
+        }
+    };
     assert_eq!(
-        ids,
+        about(&order, 20).await,
         ["o1", "o2"],
         "conversations about the order, this shop only"
     );
-    assert_eq!(about(1).await.unwrap().len(), 1, "no more than asked");
-    assert!(about(0).await.unwrap().is_empty());
+    assert_eq!(about(&order, 1).await.len(), 1, "no more than asked");
+    assert!(about(&order, 0).await.is_empty());
 
     // o2's buyer names the other order: it is about that one from then on.
     let mut moved = named[1].clone();
     moved.confirmed_order = Some(other.clone());
     store.commit(next(&moved, 1, vec![])).await.unwrap();
-    let ids: Vec<String> = about(20)
-        .await
-        .unwrap()
-        .iter()
-        .map(|c| c.to_string())
-        .collect();
-    assert_eq!(ids, ["o1"], "a conversation about another order now");
-    let mut others: Vec<String> = store
-        .conversations_about(&shop, &other, 20)
-        .await
-        .unwrap()
-        .iter()
-        .map(|c| c.to_string())
-        .collect();
-    others.sort();
-    assert_eq!(others, ["o2", "o3"]);
+    assert_eq!(
+        about(&order, 20).await,
+        ["o1"],
+        "a conversation about another order now"
+    );
+    assert_eq!(about(&other, 20).await, ["o2", "o3"]);
 }
 
 pub async fn counts_add_up_however_they_are_written<S: Store>(store: &S) {

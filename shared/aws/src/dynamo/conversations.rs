@@ -88,7 +88,6 @@ impl ConversationStore for DynamoStore {
                 .ok_or_else(|| Error::Internal("an OrderIndex item of no conversation".into()))?;
             ids.push(id);
         }
-        ids.truncate(limit);
         Ok(ids)
     }
 

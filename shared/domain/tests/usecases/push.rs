@@ -6,6 +6,7 @@ use assistant_domain::model::identity::Actor;
 use assistant_domain::model::push::{
     ConnectionId, SubscribeMessage, Topic, MAX_SUBSCRIPTIONS, TICKET_TTL,
 };
+use assistant_domain::model::time::Millis;
 use assistant_domain::ports::{ConversationStore, PushStore, StatsStore};
 use assistant_domain::usecases::{connect, disconnect, mint_ticket, subscribe};
 use assistant_testkit::fixtures::*;
@@ -30,9 +31,14 @@ fn to_queue(shop: &str) -> SubscribeMessage {
 
 /// A connection opened for `actor` through a fresh ticket.
 async fn connected(store: &MemoryStore, actor: &Actor, id: &str) -> ConnectionId {
-    let ticket = ok(mint_ticket(store, actor, NOW).await);
+    connected_at(store, actor, id, NOW).await
+}
+
+/// A connection opened for `actor` through a ticket minted at `at`.
+async fn connected_at(store: &MemoryStore, actor: &Actor, id: &str, at: Millis) -> ConnectionId {
+    let ticket = ok(mint_ticket(store, actor, at).await);
     let id = socket(id);
-    connect(store, &id, ticket["ticket"].as_str(), NOW + 1)
+    connect(store, &id, ticket["ticket"].as_str(), at + 1)
         .await
         .unwrap();
     id
@@ -271,8 +277,19 @@ async fn following(
     id: &str,
     topic: SubscribeMessage,
 ) -> ConnectionId {
-    let id = connected(store, actor, id).await;
-    ok(subscribe(store, &id, &topic, NOW).await);
+    following_at(store, actor, id, topic, NOW).await
+}
+
+/// A connection of `actor` opened and following `topic` from `at`.
+async fn following_at(
+    store: &MemoryStore,
+    actor: &Actor,
+    id: &str,
+    topic: SubscribeMessage,
+    at: Millis,
+) -> ConnectionId {
+    let id = connected_at(store, actor, id, at).await;
+    ok(subscribe(store, &id, &topic, at).await);
     id
 }
 
@@ -479,18 +496,14 @@ async fn a_panel_whose_order_moved_on_reaches_the_other_staff() {
     );
     // The admin opened the conversation two days on (a connection lives two hours).
     let later = NOW + 2 * assistant_domain::model::time::DAY;
-    let ticket = ok(mint_ticket(&store, &admin_of(SHOP), later - 60_000).await);
-    let other = socket("AdminM=");
-    connect(&store, &other, ticket["ticket"].as_str(), later - 59_000)
-        .await
-        .unwrap();
-    ok(subscribe(
+    let other = following_at(
         &store,
-        &other,
-        &to_conversation("conv-fan-moved"),
-        later - 59_000,
+        &admin_of(SHOP),
+        "AdminM=",
+        to_conversation("conv-fan-moved"),
+        later - 60_000,
     )
-    .await);
+    .await;
     let read = ok(panel(&store, &agent_of(SHOP), &conv, later).await);
     assert_eq!(read["solution"]["solution_id"], "urge_shipment.overdue");
     let told = pusher.posted_to(&other);
